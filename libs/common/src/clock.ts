@@ -1,0 +1,29 @@
+/** Time comes from a Clock, never from Date.now() in domain code, so tests can move it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const CLOCK = Symbol('CLOCK');
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * A clock shifted by an offset from the real one. Production uses offset 0; tests (and the demo) call
+ * `advance(ms)` so that a 60-day deadline falls due at once, without special paths in production code.
+ * Several processes share the offset by passing the same ITER_CLOCK_OFFSET_MS.
+ */
+export class OffsetClock implements Clock {
+  constructor(private offsetMs = 0) {}
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+  set(to: Date): void {
+    this.offsetMs = to.getTime() - Date.now();
+  }
+  get offset(): number {
+    return this.offsetMs;
+  }
+}

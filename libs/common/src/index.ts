@@ -1,0 +1,4 @@
+export * from './errors/domain-error';
+export * from './clock';
+export * from './canonical-json';
+export * from './actor';
