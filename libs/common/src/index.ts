@@ -2,3 +2,4 @@ export * from './errors/domain-error';
 export * from './clock';
 export * from './canonical-json';
 export * from './actor';
+export * from './ente-codes';

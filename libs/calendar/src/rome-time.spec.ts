@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { addCalendarDays, atRomeTime, endOfDayRome, toRomeDate } from './index';
+
+describe('endOfDayRome', () => {
+  it('winter day: 23:59:59.999+01:00', () => {
+    expect(endOfDayRome('2026-02-05').toISOString()).toBe('2026-02-05T22:59:59.999Z');
+  });
+
+  it('summer day: 23:59:59.999+02:00', () => {
+    expect(endOfDayRome('2026-04-07').toISOString()).toBe('2026-04-07T21:59:59.999Z');
+  });
+
+  it('spring forward 2026-03-29 ends in summer time (+02:00)', () => {
+    expect(endOfDayRome('2026-03-29').toISOString()).toBe('2026-03-29T21:59:59.999Z');
+    expect(endOfDayRome('2026-03-28').toISOString()).toBe('2026-03-28T22:59:59.999Z');
+  });
+
+  it('fall back 2026-10-25 ends in winter time (+01:00)', () => {
+    expect(endOfDayRome('2026-10-25').toISOString()).toBe('2026-10-25T22:59:59.999Z');
+    expect(endOfDayRome('2026-10-24').toISOString()).toBe('2026-10-24T21:59:59.999Z');
+  });
+
+  it('round-trips through toRomeDate, and one millisecond later is the next Rome day', () => {
+    for (const d of [
+      '2026-03-28',
+      '2026-03-29',
+      '2026-10-24',
+      '2026-10-25',
+      '2026-12-31',
+      '2028-02-29',
+    ]) {
+      const eod = endOfDayRome(d);
+      expect(toRomeDate(eod)).toBe(d);
+      expect(toRomeDate(new Date(eod.getTime() + 1))).toBe(addCalendarDays(d, 1));
+    }
+  });
+
+  it('throws RangeError on an invalid date', () => {
+    expect(() => endOfDayRome('2026-10-32')).toThrow(RangeError);
+  });
+});
+
+describe('atRomeTime', () => {
+  it('09:00 Rome in winter and in summer', () => {
+    expect(atRomeTime('2026-02-05', 9).toISOString()).toBe('2026-02-05T08:00:00.000Z');
+    expect(atRomeTime('2026-04-07', 9, 30).toISOString()).toBe('2026-04-07T07:30:00.000Z');
+  });
+
+  it('on DST days', () => {
+    expect(atRomeTime('2026-03-29', 9).toISOString()).toBe('2026-03-29T07:00:00.000Z');
+    expect(atRomeTime('2026-10-25', 9).toISOString()).toBe('2026-10-25T08:00:00.000Z');
+    expect(atRomeTime('2026-03-29', 0).toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    // 02:30 does not exist on 2026-03-29: moved forward to 03:30+02:00.
+    expect(atRomeTime('2026-03-29', 2, 30).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+  });
+
+  it('throws RangeError on bad hour or minute', () => {
+    expect(() => atRomeTime('2026-02-05', 24)).toThrow(RangeError);
+    expect(() => atRomeTime('2026-02-05', -1)).toThrow(RangeError);
+    expect(() => atRomeTime('2026-02-05', 9.5)).toThrow(RangeError);
+    expect(() => atRomeTime('2026-02-05', 9, 60)).toThrow(RangeError);
+    expect(() => atRomeTime('2026-02-30', 9)).toThrow(RangeError);
+  });
+});
+
+describe('toRomeDate', () => {
+  it('uses the Rome calendar day, not the UTC one', () => {
+    expect(toRomeDate(new Date('2026-02-05T23:30:00Z'))).toBe('2026-02-06'); // 00:30 Rome
+    expect(toRomeDate(new Date('2026-07-01T22:00:00Z'))).toBe('2026-07-02'); // 00:00 Rome (CEST)
+    expect(toRomeDate(new Date('2026-07-01T21:59:59.999Z'))).toBe('2026-07-01');
+  });
+
+  it('throws RangeError on an invalid Date', () => {
+    expect(() => toRomeDate(new Date('nope'))).toThrow(RangeError);
+  });
+
+  it('round-trips any day at any Rome time (property)', () => {
+    const dayArb = fc
+      .integer({ min: Date.UTC(2020, 0, 1) / 86_400_000, max: Date.UTC(2035, 11, 31) / 86_400_000 })
+      .map((n) => new Date(n * 86_400_000).toISOString().slice(0, 10));
+    fc.assert(
+      fc.property(
+        dayArb,
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        (d, h, m) => {
+          expect(toRomeDate(atRomeTime(d, h, m))).toBe(d);
+          expect(toRomeDate(endOfDayRome(d))).toBe(d);
+          expect(atRomeTime(d, h, m).getTime()).toBeLessThanOrEqual(endOfDayRome(d).getTime());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,52 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { EnteEntity } from './entities/ente.entity';
+import { OutboxEntity } from './entities/outbox.entity';
+import { ProcessEventEntity } from './entities/process-event.entity';
+import { ProcessInstanceEntity } from './entities/process-instance.entity';
+import { TimerEntity } from './entities/timer.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
+
+export const ENTITIES = [EnteEntity, ProcessInstanceEntity, ProcessEventEntity, TimerEntity, OutboxEntity];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+export interface DatabaseConfig {
+  url: string;
+  poolSize: number;
+}
+
+/** TypeORM options: migrations only, never `synchronize`. */
+export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: db.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: db.poolSize, application_name: 'iter' },
+  };
+}
+
+/** Arbitrary constant: serialises concurrent `migrate` runs (api and worker start together). */
+const MIGRATION_LOCK = 7_317_001;
+
+/** Apply pending migrations under an advisory lock; returns the names applied. */
+export async function runMigrations(ds: DataSource): Promise<string[]> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await ds.runMigrations({ transaction: 'all' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+export function createDataSource(db: DatabaseConfig): DataSource {
+  return new DataSource(dataSourceOptions(db));
+}

@@ -1,0 +1,129 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsDateString,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  APPROVAL_RULES,
+  DECORRENZA_RULES,
+  DELIBERATION_OUTCOMES,
+  EXECUTIVITY_READINGS,
+  type ApprovalRule,
+  type DecorrenzaRule,
+  type DeliberationOutcome,
+} from './convention.types';
+import type { ExecutivityReading } from '@app/calendar';
+
+/** Payload DTOs of the convention events, validated by the engine with whitelist + forbidNonWhitelisted. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const CODICE_IPA = /^[a-z0-9_]{2,20}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const DATE_MSG = 'must be a date YYYY-MM-DD';
+
+export class ConventionPolicyDto {
+  @IsOptional() @IsIn(APPROVAL_RULES) approval?: ApprovalRule;
+  @IsOptional() @IsInt() @Min(1) @Max(365) councilDeadlineDays?: number;
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @ArrayUnique() @IsInt({ each: true }) @Min(1, { each: true }) @Max(180, { each: true })
+  reminderDaysBefore?: number[];
+  @IsOptional() @IsIn(EXECUTIVITY_READINGS) executivityReading?: ExecutivityReading;
+  @IsOptional() @IsIn(DECORRENZA_RULES) decorrenza?: DecorrenzaRule;
+  @IsOptional() @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) decorrenzaDate?: string;
+  @IsOptional() @IsBoolean() costClauses?: boolean;
+}
+
+export class StartConventionDto {
+  @IsString() @IsNotEmpty() @MaxLength(300) title!: string;
+  /** codice IPA of the Unione that runs the process */
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA (lowercase letters, digits, _)' }) unione!: string;
+  /** codici IPA of the member comuni that must approve */
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @ArrayUnique()
+  @Matches(CODICE_IPA, { each: true, message: 'each must be a codice IPA' })
+  members!: string[];
+  @IsOptional() @ValidateNested() @Type(() => ConventionPolicyDto) policy?: ConventionPolicyDto;
+}
+
+export class FreezeTextDto {
+  /** the full text of the schema di convenzione; its SHA-256 becomes the version's identity */
+  @IsString() @IsNotEmpty() @MaxLength(1_000_000) text!: string;
+}
+
+export class SendToCouncilsDto {
+  /** PEC ricevuta di avvenuta consegna (RdAC): the council term runs from this instant */
+  @IsISO8601({ strict: true }) deliveredAt!: string;
+}
+
+export class VotesDto {
+  @IsInt() @Min(0) @Max(1000) favorevoli!: number;
+  @IsInt() @Min(0) @Max(1000) contrari!: number;
+  @IsInt() @Min(0) @Max(1000) astenuti!: number;
+  @IsInt() @Min(0) @Max(1000) presenti!: number;
+  @IsInt() @Min(1) @Max(1000) assegnati!: number;
+}
+
+export class RecordDeliberationDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  /** the deliberation number as in the register, e.g. "48" or "48/2026" */
+  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @IsIn(DELIBERATION_OUTCOMES) outcome!: DeliberationOutcome;
+  @IsOptional() @Matches(SHA256, { message: 'must be a lowercase hex SHA-256' }) textHash?: string;
+  @IsOptional() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
+  @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
+  @IsOptional() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
+}
+
+export class CertifyExecutivityDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  /** first day on the albo pretorio (counted: 15 days P..P+14) */
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) publicationStart!: string;
+  /** the date the segretario certifies: it wins over the computed one */
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) executiveOn!: string;
+}
+
+export class SignConventionDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  @IsISO8601({ strict: true }) signedAt!: string;
+  @IsIn(['FIRMA_DIGITALE', 'FEA', 'FEQ']) signatureType!: 'FIRMA_DIGITALE' | 'FEA' | 'FEQ';
+  /** must be true: a convention not digitally signed is void (art. 15 c.2-bis L. 241/1990) */
+  @IsBoolean() digitalSignature!: boolean;
+}
+
+export class ExtendDeadlineDto {
+  /** one ente, or every ente with an open term when omitted */
+  @IsOptional() @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente?: string;
+  @IsInt() @Min(1) @Max(365) days!: number;
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+export class AbandonDto {
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+/** Timer payloads: built by the engine from timer rows, validated all the same. */
+export class ReminderDto {
+  @Matches(CODICE_IPA) ente!: string;
+  @IsInt() @Min(0) daysBefore!: number;
+}
+export class DeadlineExpireDto {
+  @Matches(CODICE_IPA) ente!: string;
+  @IsISO8601() dueAt!: string;
+}
+export class DecorrenzaDto {
+  @Matches(ISO_DATE) date!: string;
+}
+
