@@ -3,3 +3,4 @@ export * from './clock';
 export * from './canonical-json';
 export * from './actor';
 export * from './ente-codes';
+export * from './config';

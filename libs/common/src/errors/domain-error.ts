@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_REUSED',
   'RULE_VIOLATION',
   'ENTE_NOT_FOUND',
+  'ALREADY_EXISTS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -113,5 +114,12 @@ export class EnteNotFoundError extends DomainError<'ENTE_NOT_FOUND'> {
   readonly code = 'ENTE_NOT_FOUND';
   constructor(readonly codes: string[]) {
     super(`Ente non trovato: ${codes.join(', ')}`, { entes: codes });
+  }
+}
+
+export class AlreadyExistsError extends DomainError<'ALREADY_EXISTS'> {
+  readonly code = 'ALREADY_EXISTS';
+  constructor(message: string, details?: unknown) {
+    super(message, details);
   }
 }

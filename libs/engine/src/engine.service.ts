@@ -1,0 +1,457 @@
+import { randomUUID } from 'node:crypto';
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import type { DataSource, QueryRunner } from 'typeorm';
+import {
+  AlreadyExistsError,
+  canonicalJson,
+  EnteNotFoundError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  ProcessNotFoundError,
+  RuleViolationError,
+  sha256Hex,
+  SYSTEM_ACTOR,
+  TransitionNotAllowedError,
+  ValidationFailedError,
+  VersionConflictError,
+  type Actor,
+  type ActorRecord,
+  type Clock,
+} from '@app/common';
+import { EnteRepository } from '@app/persistence';
+import {
+  acceptedEventTypes,
+  toEffects,
+  type DefinitionRegistry,
+  type Effect,
+  type EnteFacts,
+  type MachineEvent,
+  type ProcessDefinition,
+  type TimerSpec,
+} from '@app/workflows';
+import { eventHash, GENESIS_HASH } from './audit-hash';
+import { authorizeEvent, canRead, roleFor } from './authorization';
+import type { JobScheduler, TimerJob } from './ports';
+import { buildView, type ProcessView } from './process-view';
+import { validatePayload } from './validation';
+
+export interface DispatchOptions {
+  /** If-Match: refuse with VERSION_CONFLICT unless the instance is at this version */
+  expectedVersion?: number;
+  /** Idempotency-Key: the same key replays the first answer and changes nothing */
+  idempotencyKey?: string;
+}
+
+export interface StartRequest {
+  definition: string;
+  businessKey?: string;
+  input: unknown;
+}
+
+export interface EventRequest {
+  type: string;
+  payload?: unknown;
+}
+
+export type FireResult = 'fired' | 'ignored' | 'stale' | 'missing' | { early: Date };
+
+interface ArmedTimer {
+  id: string;
+  kind: 'reminder' | 'deadline';
+  dueAt: string;
+  status: 'armed' | 'fired';
+}
+
+interface LockedRow {
+  id: string;
+  definition_key: string;
+  definition_version: number;
+  tenant: string;
+  business_key: string;
+  state_value: string;
+  snapshot: unknown;
+  version: number;
+  participants: string[];
+  armed_timers: Record<string, ArmedTimer>;
+  last_seq: number;
+  last_hash: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface AfterCommit {
+  timers: TimerJob[];
+  cancelled: string[];
+  outbox: string[];
+}
+
+const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
+  participants, armed_timers, last_seq, last_hash, created_at, updated_at
+  FROM process_instance WHERE id = $1 FOR UPDATE`;
+
+export interface EngineLogger {
+  warn(message: string, meta?: unknown): void;
+}
+
+/**
+ * The transition pipeline (DESIGN.md): load → authorize → validate → transition → persist, in ONE database
+ * transaction, then enqueue the jobs after commit. Postgres is the source of truth: a crash after commit and
+ * before enqueue loses nothing, the reconciler enqueues what is missing.
+ */
+export class Engine {
+  private readonly entes: EnteRepository;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly registry: DefinitionRegistry,
+    private readonly scheduler: JobScheduler,
+    private readonly clock: Clock,
+    private readonly logger: EngineLogger = { warn: () => undefined },
+  ) {
+    this.entes = new EnteRepository(ds);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async start(req: StartRequest, actor: Actor): Promise<ProcessView> {
+    const def = this.registry.latest(req.definition);
+    await validatePayload(def.input, req.input, 'input');
+    const input = req.input as object;
+    const named = def.inputEntes(input);
+    if (!def.startRoles.some((r) => actor.roles.includes(r)) || actor.ente !== named.unione || actor.unione !== named.unione) {
+      throw new ForbiddenError(`Solo ${def.startRoles.join(' o ')} dell'Unione ${named.unione} può avviare questo procedimento`);
+    }
+    const codes = [named.unione, ...named.members];
+    const found = await this.entes.findByCodes(codes);
+    const missing = codes.filter((c) => !found.has(c));
+    if (missing.length) throw new EnteNotFoundError(missing);
+    const unione = found.get(named.unione)!;
+    if (unione.kind !== 'UNIONE') {
+      throw new RuleViolationError('NOT_AN_UNIONE', `${unione.denominazione} non è un'unione`, [{ field: 'input.unione', errors: ['must be an unione'] }]);
+    }
+    const strangers = named.members.filter((m) => found.get(m)!.unione !== named.unione);
+    if (strangers.length) {
+      throw new RuleViolationError('NOT_A_MEMBER', `Non sono comuni dell'Unione ${named.unione}: ${strangers.join(', ')}`, [
+        { field: 'input.members', errors: strangers.map((s) => `${s} is not a member of ${named.unione}`) },
+      ]);
+    }
+    const facts = new Map<string, EnteFacts>(
+      [...found.values()].map((e) => [e.codiceIpa, { codiceIpa: e.codiceIpa, denominazione: e.denominazione, kind: e.kind, popolazione: e.popolazione }]),
+    );
+    const machineInput = def.machineInput(input, facts);
+    const [snapshot, actions] = initialTransition(def.machine, machineInput);
+    const id = randomUUID();
+    const at = this.clock.now().toISOString();
+    const businessKey = req.businessKey ?? id;
+    const participants = codes;
+    const actorRecord: ActorRecord = { subject: actor.subject, role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor), ente: actor.ente };
+
+    const after = await this.inTransaction(async (qr) => {
+      const persisted = def.machine.getPersistedSnapshot(snapshot);
+      const stateAfter = def.stateLabel(snapshot);
+      const exists = await qr.query(
+        `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
+        [named.unione, def.key, businessKey],
+      );
+      if (exists.length) throw new AlreadyExistsError(`Esiste già un procedimento ${def.key} con chiave ${businessKey}`, { businessKey });
+      await qr.query(
+        `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,
+           state_value, snapshot, version, participants, pending_entes, next_deadline, armed_timers, last_seq, last_hash,
+           created_by, created_at, updated_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,'{}',0,$11,$12,$13,$13)`,
+        [id, def.key, def.version, named.unione, businessKey, def.titleOf(snapshot), def.status(snapshot), stateAfter,
+          persisted, participants, GENESIS_HASH, actor.subject, at],
+      );
+      const row: LockedRow = {
+        id, definition_key: def.key, definition_version: def.version, tenant: named.unione, business_key: businessKey,
+        state_value: stateAfter, snapshot: persisted, version: 0, participants, armed_timers: {}, last_seq: 0,
+        last_hash: GENESIS_HASH, created_at: new Date(at), updated_at: new Date(at),
+      };
+      return this.persistStep(qr, def, row, {
+        next: snapshot, type: 'process.started', payload: input as Record<string, unknown>, actor: actorRecord, at,
+        stateBefore: null, effects: toEffects(actions),
+      });
+    });
+    await this.afterCommit(after);
+    return this.viewOf(id, actor);
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  async dispatch(instanceId: string, req: EventRequest, actor: Actor, opts: DispatchOptions = {}): Promise<ProcessView> {
+    const requestHash = sha256Hex(canonicalJson({ type: req.type, payload: req.payload ?? {}, subject: actor.subject }));
+    const result = await this.inTransaction(async (qr) => {
+      const row = await this.lock(qr, instanceId, actor);
+      const def = this.registry.get(row.definition_key, row.definition_version);
+
+      if (opts.idempotencyKey !== undefined) {
+        const prior: { request_hash: string; version_after: number; snapshot_after: unknown; recorded_at: Date }[] = await qr.query(
+          `SELECT request_hash, version_after, snapshot_after, recorded_at FROM process_event
+           WHERE instance_id = $1 AND idempotency_key = $2`,
+          [instanceId, opts.idempotencyKey],
+        );
+        const first = prior[0];
+        if (first) {
+          if (first.request_hash !== requestHash) throw new IdempotencyKeyReusedError(opts.idempotencyKey);
+          const snap = this.restore(def.machine, first.snapshot_after);
+          return { after: undefined, replay: buildView(def, row, snap, first.version_after, actor, row.participants, this.clock.now(), new Date(first.recorded_at).toISOString()) };
+        }
+      }
+      if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
+        throw new VersionConflictError(opts.expectedVersion, row.version);
+      }
+      const spec = def.events[req.type];
+      if (!spec) {
+        throw new ValidationFailedError([
+          { field: 'type', errors: [`unknown event type; one of: ${Object.keys(def.events).filter((t) => def.events[t]!.scope !== 'system').join(', ')}`] },
+        ]);
+      }
+      if (spec.scope === 'system' && !actor.roles.includes('system')) {
+        throw new ForbiddenError('Evento riservato al sistema (scadenze e promemoria)');
+      }
+      const roleRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, undefined);
+      if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
+      await validatePayload(spec.payload, req.payload, 'payload');
+      const payload = (req.payload ?? {}) as Record<string, unknown>;
+      if (spec.scope === 'ente') {
+        const enteRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, String(payload['ente']));
+        if (enteRefusal) throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
+      }
+      const current = this.restore(def.machine, row.snapshot);
+      const event: MachineEvent = {
+        type: req.type, payload, actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
+        at: this.clock.now().toISOString(),
+      };
+      this.assertAccepted(def, current, event);
+      const [next, actions] = transition(def.machine, current, event);
+      if (next === current) {
+        throw new RuleViolationError('GUARD_REFUSED', `L'evento ${req.type} non è applicabile ora`);
+      }
+      const after = await this.persistStep(qr, def, row, {
+        next, type: req.type, payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
+        effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
+      });
+      return { after, replay: undefined };
+    });
+    if (result.replay) return result.replay;
+    if (result.after) await this.afterCommit(result.after);
+    return this.viewOf(instanceId, actor);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /**
+   * Fire one timer: a no-op unless the row is still armed AND the current state still wants it with the
+   * same due date (states may have moved on). Otherwise its event goes through the pipeline as the
+   * system actor, audited like any other step, and the row becomes `fired` in the same transaction.
+   */
+  async fireTimer(timerId: string): Promise<FireResult> {
+    const found: { instance_id: string }[] = await this.ds.query(`SELECT instance_id FROM timer WHERE id = $1`, [timerId]);
+    const instanceId = found[0]?.instance_id;
+    if (!instanceId) return 'missing';
+    const result = await this.inTransaction(async (qr) => {
+      const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
+      const timers: { id: string; key: string; due_at: Date; status: string; event: { type: string; payload: Record<string, unknown> } }[] =
+        await qr.query(`SELECT id, key, due_at, status, event FROM timer WHERE id = $1`, [timerId]);
+      const timer = timers[0];
+      if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
+      const now = this.clock.now();
+      if (timer.due_at.getTime() > now.getTime()) return { outcome: { early: timer.due_at } };
+      const def = this.registry.get(row.definition_key, row.definition_version);
+      const current = this.restore(def.machine, row.snapshot);
+      const wanted = def.timers(current).find((t) => t.key === timer.key);
+      if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
+        // the state no longer wants it: cancel instead of firing
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [timerId, now.toISOString()]);
+        const armed = { ...row.armed_timers };
+        delete armed[timer.key];
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [instanceId, armed]);
+        return { outcome: 'stale' as const };
+      }
+      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [timerId, now.toISOString()]);
+      row.armed_timers = { ...row.armed_timers, [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' } };
+      const event: MachineEvent = { type: timer.event.type, payload: timer.event.payload, actor: { subject: 'system', role: 'system', ente: null }, at: now.toISOString() };
+      const accepted = acceptedEventTypes(current).has(event.type);
+      const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
+      if (next === current) {
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [instanceId, row.armed_timers]);
+        return { outcome: 'ignored' as const };
+      }
+      const after = await this.persistStep(qr, def, row, {
+        next, type: event.type, payload: event.payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
+        effects: toEffects(actions), timerId,
+      });
+      return { outcome: 'fired' as const, after };
+    });
+    if ('after' in result && result.after) await this.afterCommit(result.after);
+    return result.outcome;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
+    const rows: (LockedRow & { version: number })[] = await this.ds.query(
+      `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
+              armed_timers, last_seq, last_hash, created_at, updated_at FROM process_instance WHERE id = $1`,
+      [instanceId],
+    );
+    const row = rows[0];
+    if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
+    const def = this.registry.get(row.definition_key, row.definition_version);
+    return buildView(def, row, this.restore(def.machine, row.snapshot), row.version, actor, row.participants, this.clock.now());
+  }
+
+  restore(machine: AnyStateMachine, persisted: unknown): AnyMachineSnapshot {
+    return machine.resolveState(persisted as Parameters<AnyStateMachine['resolveState']>[0]);
+  }
+
+  private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
+    const rows: LockedRow[] = await qr.query(LOCK_SQL, [instanceId]);
+    const row = rows[0];
+    // another tenant's process answers 404: its existence is not leaked
+    if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
+    return row;
+  }
+
+  private assertAccepted(def: ProcessDefinition, current: AnyMachineSnapshot, event: MachineEvent): void {
+    const accepted = acceptedEventTypes(current);
+    if (!accepted.has(event.type)) {
+      const allowed = Object.keys(def.events).filter((t) => def.events[t]!.scope !== 'system' && accepted.has(t));
+      throw new TransitionNotAllowedError(def.stateLabel(current), event.type, allowed);
+    }
+    const refusal = def.events[event.type]?.rule?.(current, event);
+    if (refusal) {
+      throw new RuleViolationError(
+        refusal.rule,
+        refusal.message,
+        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+      );
+    }
+  }
+
+  /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */
+  private async persistStep(
+    qr: QueryRunner,
+    def: ProcessDefinition,
+    row: LockedRow,
+    step: {
+      next: AnyMachineSnapshot;
+      type: string;
+      payload: Record<string, unknown>;
+      actor: ActorRecord;
+      at: string;
+      stateBefore: string | null;
+      effects: Effect[];
+      idempotencyKey?: string;
+      requestHash?: string;
+      timerId?: string;
+    },
+  ): Promise<AfterCommit> {
+    const version = row.version + 1;
+    const seq = row.last_seq + 1;
+    const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
+    const stateAfter = def.stateLabel(step.next);
+    const hash = eventHash(row.last_hash, {
+      instanceId: row.id, seq, type: step.type, payload: step.payload, actor: step.actor, occurredAt: step.at,
+      stateBefore: step.stateBefore, stateAfter, versionAfter: version, snapshotAfter,
+    });
+
+    // timers: diff what the new state wants with what is armed
+    const wanted = new Map<string, TimerSpec>(def.timers(step.next).map((t) => [t.key, t]));
+    const armed: Record<string, ArmedTimer> = {};
+    const cancelled: string[] = [];
+    const newTimers: (TimerSpec & { id: string })[] = [];
+    for (const [key, t] of Object.entries(row.armed_timers)) {
+      const w = wanted.get(key);
+      const same = w !== undefined && Date.parse(w.dueAt) === Date.parse(t.dueAt);
+      if (same) armed[key] = t; // still wanted (armed, or already fired for this very due date)
+      else if (t.status === 'armed') cancelled.push(t.id);
+    }
+    for (const [key, w] of wanted) {
+      if (armed[key]) continue;
+      const id = randomUUID();
+      newTimers.push({ ...w, id });
+      armed[key] = { id, kind: w.kind, dueAt: w.dueAt, status: 'armed' };
+    }
+
+    await qr.query(
+      `UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
+         pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12
+       WHERE id = $1`,
+      [row.id, snapshotAfter, version, stateAfter, def.status(step.next), def.titleOf(step.next), def.pendingEntes(step.next),
+        def.nextDeadline(step.next), armed, seq, hash, step.at],
+    );
+    await qr.query(
+      `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
+         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
+      [row.id, seq, step.type, step.payload, step.actor.subject, step.actor.role, step.actor.ente, step.at, step.stateBefore,
+        stateAfter, version, snapshotAfter, step.idempotencyKey ?? null, step.requestHash ?? null, step.timerId ?? null,
+        row.last_hash, hash],
+    );
+    if (cancelled.length) {
+      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'armed'`, [cancelled, step.at]);
+    }
+    if (newTimers.length) {
+      await qr.query(
+        `INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version)
+         SELECT t.id, $1, t.key, t.kind, t.due_at, t.event, 'armed', $2
+         FROM jsonb_to_recordset($3::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)`,
+        [row.id, version, JSON.stringify(newTimers.map((t) => ({ id: t.id, key: t.key, kind: t.kind, due_at: t.dueAt, event: t.event })))],
+      );
+    }
+    const outbox = step.effects.flatMap((e) =>
+      e.kind === 'notify'
+        ? e.to.map((r) => ({
+            id: randomUUID(),
+            recipient_ente: r.ente,
+            recipient_role: r.role,
+            template: e.template,
+            payload: { ...e.data, instanceId: row.id, businessKey: row.business_key },
+            dedupe_key: `${row.id}/${seq}/${e.template}/${r.ente}/${r.role}`,
+          }))
+        : [],
+    );
+    if (outbox.length) {
+      await qr.query(
+        `INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload, status, attempts, dedupe_key)
+         SELECT o.id, $1, $2, $3, o.recipient_ente, o.recipient_role, 'inbox', o.template, o.payload, 'pending', 0, o.dedupe_key
+         FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, template text, payload jsonb, dedupe_key text)
+         ON CONFLICT (dedupe_key) DO NOTHING`,
+        [row.id, seq, row.tenant, JSON.stringify(outbox)],
+      );
+    }
+    return {
+      timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
+      cancelled,
+      outbox: outbox.map((o) => o.id),
+    };
+  }
+
+  /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */
+  private async afterCommit(a: AfterCommit): Promise<void> {
+    try {
+      if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
+      if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);
+      if (a.cancelled.length) await this.scheduler.removeTimers(a.cancelled);
+    } catch (err) {
+      this.logger.warn('enqueue after commit failed; the reconciler will enqueue the missing jobs', err);
+    }
+  }
+
+  private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const out = await fn(qr);
+      await qr.commitTransaction();
+      return out;
+    } catch (err) {
+      await qr.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await qr.release();
+    }
+  }
+}

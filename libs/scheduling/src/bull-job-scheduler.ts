@@ -1,0 +1,64 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import type { Clock } from '@app/common';
+import { JobName, type DeliverNotificationJob, type TimerFiredJob } from './queue-names';
+
+/** Job ids are the Postgres row ids (uuid; BullMQ refuses ':' in custom ids): adding twice is a no-op. */
+export interface JobSchedulerPort {
+  enqueueTimers(timers: readonly { id: string; dueAt: Date }[]): Promise<void>;
+  removeTimers(ids: readonly string[]): Promise<void>;
+  enqueueNotifications(ids: readonly string[]): Promise<void>;
+}
+
+const TIMER_OPTS: JobsOptions = {
+  removeOnComplete: true,
+  removeOnFail: true, // a timer row still armed is re-enqueued by the reconciler: nothing is lost
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+const NOTIFY_OPTS: JobsOptions = {
+  removeOnComplete: true,
+  removeOnFail: true,
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2000 },
+};
+
+export class BullJobScheduler implements JobSchedulerPort {
+  constructor(
+    private readonly timers: Queue,
+    private readonly notifications: Queue,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Delay is computed against the injectable clock, so a shifted test clock makes due timers fire now. */
+  async enqueueTimers(timers: readonly { id: string; dueAt: Date }[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    for (let i = 0; i < timers.length; i += 1000) {
+      await this.timers.addBulk(
+        timers.slice(i, i + 1000).map((t) => ({
+          name: JobName.TimerFired,
+          data: { timerId: t.id } satisfies TimerFiredJob,
+          opts: { ...TIMER_OPTS, jobId: t.id, delay: Math.max(0, t.dueAt.getTime() - now) },
+        })),
+      );
+    }
+  }
+
+  async removeTimers(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      // a job being processed right now cannot be removed: it will find its row cancelled and do nothing
+      await this.timers.remove(id).catch(() => 0);
+    }
+  }
+
+  async enqueueNotifications(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      await this.notifications.addBulk(
+        ids.slice(i, i + 1000).map((id) => ({
+          name: JobName.DeliverNotification,
+          data: { outboxId: id } satisfies DeliverNotificationJob,
+          opts: { ...NOTIFY_OPTS, jobId: id },
+        })),
+      );
+    }
+  }
+}
