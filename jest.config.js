@@ -1,7 +1,7 @@
 /** One jest run for unit (*.spec.ts), integration (*.int-spec.ts) and HTTP end-to-end (*.e2e-spec.ts) tests.
  *  globalSetup creates a fresh PostgreSQL database for this run and applies the migrations once;
  *  globalTeardown drops it. Each run also gets its own Redis key prefix (see test/global-setup.ts). */
-const paths = ['common', 'workflows', 'engine', 'persistence', 'scheduling', 'notifications', 'calendar', 'auth'];
+const paths = ['common', 'workflows', 'engine', 'persistence', 'scheduling', 'notifications', 'calendar', 'auth', 'runtime'];
 module.exports = {
   rootDir: '.',
   moduleFileExtensions: ['js', 'json', 'ts'],

@@ -167,13 +167,14 @@ export class Engine {
         state_value: stateAfter, snapshot: persisted, version: 0, participants, armed_timers: {}, last_seq: 0,
         last_hash: GENESIS_HASH, created_at: new Date(at), updated_at: new Date(at),
       };
-      return this.persistStep(qr, def, row, {
+      const done = await this.persistStep(qr, def, row, {
         next: snapshot, type: 'process.started', payload: input as Record<string, unknown>, actor: actorRecord, at,
         stateBefore: null, effects: toEffects(actions),
       });
+      return { done, view: buildView(def, row, snapshot, 1, actor, participants, this.clock.now(), at) };
     });
-    await this.afterCommit(after);
-    return this.viewOf(id, actor);
+    await this.afterCommit(after.done);
+    return after.view;
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -185,8 +186,8 @@ export class Engine {
       const def = this.registry.get(row.definition_key, row.definition_version);
 
       if (opts.idempotencyKey !== undefined) {
-        const prior: { request_hash: string; version_after: number; snapshot_after: unknown; recorded_at: Date }[] = await qr.query(
-          `SELECT request_hash, version_after, snapshot_after, recorded_at FROM process_event
+        const prior: { request_hash: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[] = await qr.query(
+          `SELECT request_hash, version_after, snapshot_after, occurred_at FROM process_event
            WHERE instance_id = $1 AND idempotency_key = $2`,
           [instanceId, opts.idempotencyKey],
         );
@@ -194,7 +195,7 @@ export class Engine {
         if (first) {
           if (first.request_hash !== requestHash) throw new IdempotencyKeyReusedError(opts.idempotencyKey);
           const snap = this.restore(def.machine, first.snapshot_after);
-          return { after: undefined, replay: buildView(def, row, snap, first.version_after, actor, row.participants, this.clock.now(), new Date(first.recorded_at).toISOString()) };
+          return { after: undefined, replay: buildView(def, row, snap, first.version_after, actor, row.participants, this.clock.now(), new Date(first.occurred_at).toISOString()) };
         }
       }
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
@@ -231,11 +232,12 @@ export class Engine {
         next, type: req.type, payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
         effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
       });
-      return { after, replay: undefined };
+      // the answer is this transition's result, not whatever a later read would see
+      const view = buildView(def, row, next, row.version + 1, actor, row.participants, this.clock.now(), event.at);
+      return { after, replay: view };
     });
-    if (result.replay) return result.replay;
     if (result.after) await this.afterCommit(result.after);
-    return this.viewOf(instanceId, actor);
+    return result.replay;
   }
 
   // ---------------------------------------------------------------- timers

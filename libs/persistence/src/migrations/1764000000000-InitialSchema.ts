@@ -43,7 +43,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         status             text NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'terminated')),
         state_value        text NOT NULL,
         snapshot           jsonb NOT NULL,
-        version            integer NOT NULL CHECK (version >= 1),
+        version            integer NOT NULL CHECK (version >= 0),
         participants       text[] NOT NULL DEFAULT '{}',
         pending_entes      text[] NOT NULL DEFAULT '{}',
         next_deadline      timestamptz,

@@ -1,0 +1,38 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { JwtVerifier } from '@app/auth';
+import type { Clock, IterConfig } from '@app/common';
+import { RuntimeModule } from '@app/runtime';
+import { JwtAuthGuard } from './auth/auth.guard';
+import { DefinitionsController } from './definitions/definitions.controller';
+import { HealthController } from './health/health.controller';
+import { DomainErrorFilter } from './http/domain-error.filter';
+import { NotificationsController } from './notifications/notifications.controller';
+import { ProcessesController } from './processes/processes.controller';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: IterConfig, clock?: Clock): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        RuntimeModule.forRoot({ config, clock }),
+        TerminusModule,
+        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.rateLimitPerMinute }]),
+      ],
+      controllers: [ProcessesController, DefinitionsController, NotificationsController, HealthController],
+      providers: [
+        {
+          provide: JwtVerifier,
+          useFactory: () =>
+            new JwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+        },
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+      ],
+    };
+  }
+}

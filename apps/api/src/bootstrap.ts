@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import type { Clock, IterConfig } from '@app/common';
+import { ApiModule } from './api.module';
+import { iterValidationPipe } from './http/validation';
+
+/** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
+export async function createApiApp(config: IterConfig, opts: { clock?: Clock; logger?: false } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, opts.clock), {
+    bodyParser: false,
+    logger: opts.logger === false ? false : ['log', 'warn', 'error'],
+  });
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.use(helmet());
+  app.disable('x-powered-by');
+  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
+  app.useGlobalPipes(iterValidationPipe());
+  app.enableShutdownHooks();
+  const doc = new DocumentBuilder()
+    .setTitle('Iter API')
+    .setDescription(
+      'Workflow engine for the approval of inter-municipal conventions (art. 30 TUEL) in Unioni dei Comuni. ' +
+        'Errors are JSON { code, message, details? } with stable codes.',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,37 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DefinitionRegistry, type ProcessDefinition } from '@app/workflows';
+
+const describe = (d: ProcessDefinition) => ({
+  key: d.key,
+  version: d.version,
+  title: d.title,
+  description: d.description,
+  startRoles: d.startRoles,
+  events: Object.entries(d.events).map(([type, e]) => ({
+    type,
+    description: e.description,
+    scope: e.scope,
+    roles: e.roles,
+    payload: e.payload?.name ?? null,
+  })),
+});
+
+@ApiTags('definitions')
+@ApiBearerAuth()
+@Controller('v1/definitions')
+export class DefinitionsController {
+  constructor(private readonly registry: DefinitionRegistry) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'every deployed definition version, with who may send which event' })
+  list() {
+    return this.registry.all().map(describe);
+  }
+
+  @Get(':key')
+  @ApiOkResponse({ description: 'the latest version of one definition' })
+  get(@Param('key') key: string) {
+    return describe(this.registry.latest(key));
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { ProcessNotFoundError, type Actor } from '@app/common';
+import { CurrentActor } from '../auth/auth.guard';
+import { UuidPipe } from '../http/uuid.pipe';
+
+export class InboxQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  unread?: boolean;
+}
+
+/** Which recipient roles a user reads: the council's notices reach its segretario and sindaco. */
+function inboxRoles(actor: Actor): string[] {
+  const r = new Set<string>(actor.roles);
+  if (r.has('segretario') || r.has('sindaco')) r.add('consiglio');
+  return [...r];
+}
+
+@ApiTags('notifications')
+@ApiBearerAuth()
+@Controller('v1/notifications')
+export class NotificationsController {
+  constructor(private readonly ds: DataSource) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'the in-app inbox of the caller’s ente and roles, newest first' })
+  async inbox(@Query() q: InboxQueryDto, @CurrentActor() actor: Actor) {
+    if (!actor.ente) return [];
+    const rows = await this.ds.query(
+      `SELECT id, instance_id AS "instanceId", template, payload, recipient_role AS "role", status,
+              created_at AS "createdAt", read_at AS "readAt"
+       FROM outbox WHERE recipient_ente = $1 AND recipient_role = ANY($2) AND tenant = $3 AND channel = 'inbox'
+         ${q.unread ? 'AND read_at IS NULL' : ''}
+       ORDER BY created_at DESC LIMIT 200`,
+      [actor.ente, inboxRoles(actor), actor.unione],
+    );
+    return rows;
+  }
+
+  @Post(':id/read')
+  @HttpCode(204)
+  async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
+    const rows: unknown[] = await this.ds.query(
+      `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
+       RETURNING id`,
+      [id, actor.ente, inboxRoles(actor)],
+    );
+    if (rows.length === 0) throw new ProcessNotFoundError(id);
+  }
+}

@@ -1,0 +1,88 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export class CreateProcessDto {
+  @ApiProperty({ example: 'convenzione', description: 'definition key (see GET /v1/definitions); the latest version is used' })
+  @IsString() @Matches(/^[a-z][a-z0-9-]{1,63}$/) definition!: string;
+
+  @ApiPropertyOptional({ example: 'convenzione-ict-2026', description: 'unique per unione and definition; defaults to the id' })
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'businessKey: 1-100 of A-Z a-z 0-9 . _ -' }) businessKey?: string;
+
+  @ApiProperty({
+    description: 'start input of the definition; for convenzione: { title, unione, members[], policy? }',
+    example: { title: 'Convenzione per la gestione associata della funzione ICT', unione: 'u_valdera', members: ['c_a864', 'c_g843'] },
+  })
+  @IsObject() input!: Record<string, unknown>;
+}
+
+export class SendEventDto {
+  @ApiProperty({ example: 'convention.deliberation.record', description: 'event type; GET /v1/processes/:id lists the allowed ones' })
+  @IsString() @Matches(/^[a-z][a-z0-9.-]{1,99}$/) type!: string;
+
+  @ApiPropertyOptional({
+    description: 'event payload, validated per event type (unknown fields refused)',
+    example: { ente: 'c_g843', number: '48', date: '2026-03-20', outcome: 'APPROVED', textHash: '<sha256 of the frozen text>' },
+  })
+  @IsOptional() @IsObject() payload?: Record<string, unknown>;
+}
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class ListProcessesQueryDto {
+  @ApiPropertyOptional({ example: 'convenzione' }) @IsOptional() @IsString() @MaxLength(64) definition?: string;
+  @ApiPropertyOptional({ example: 'IN_DELIBERATION' }) @IsOptional() @IsString() @MaxLength(64) state?: string;
+  @ApiPropertyOptional({ example: 'active', enum: ['active', 'completed', 'failed', 'terminated'] })
+  @IsOptional() @IsIn(['active', 'completed', 'failed', 'terminated']) status?: string;
+  @ApiPropertyOptional({ example: 'c_g843', description: 'processes in which this ente has something to do now' })
+  @IsOptional() @Matches(/^[a-z0-9_]{2,20}$/) ente?: string;
+  @ApiPropertyOptional({ description: 'only processes with a deadline already passed (true) or not (false)' })
+  @IsOptional() @Transform(toBool) @IsBoolean() overdue?: boolean;
+  @ApiPropertyOptional({ default: 50 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) offset?: number;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({ description: 'actor subject' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) actor?: string;
+  @ApiPropertyOptional({ example: 'convention.sign' }) @IsOptional() @IsString() @MaxLength(100) type?: string;
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ example: 'TRANSITION_NOT_ALLOWED', description: 'stable machine-readable code' }) code!: string;
+  @ApiProperty({ example: "L'evento convention.sign non è ammesso nello stato IN_DELIBERATION" }) message!: string;
+  @ApiPropertyOptional({ description: 'field errors ({ fields: [{ field, errors[] }] }), allowed events, versions, rule…' })
+  details?: unknown;
+}
+
+export class AllowedEventDto {
+  @ApiProperty() type!: string;
+  @ApiProperty() description!: string;
+  @ApiPropertyOptional({ type: [String] }) entes?: string[];
+}
+
+export class TimerViewDto {
+  @ApiProperty({ example: 'deadline:c_g843' }) key!: string;
+  @ApiProperty({ enum: ['reminder', 'deadline'] }) kind!: string;
+  @ApiProperty() dueAt!: string;
+}
+
+export class ProcessViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: { key: string; version: number };
+  @ApiProperty({ example: 'u_valdera' }) tenant!: string;
+  @ApiProperty() businessKey!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
+  @ApiProperty({ description: 'send back as If-Match' }) version!: number;
+  @ApiProperty({ type: [String] }) pendingEntes!: string[];
+  @ApiProperty({ nullable: true }) nextDeadline!: string | null;
+  @ApiProperty() overdue!: boolean;
+  @ApiProperty({ description: 'business view: text version and hash, one row per ente with its status and deadline' }) data!: Record<string, unknown>;
+  @ApiProperty({ type: [AllowedEventDto] }) allowedEvents!: AllowedEventDto[];
+  @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}

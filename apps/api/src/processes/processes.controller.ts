@@ -1,0 +1,109 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ValidationFailedError, type Actor } from '@app/common';
+import { Engine, ProcessQueryService } from '@app/engine';
+import { CurrentActor } from '../auth/auth.guard';
+import { UuidPipe } from '../http/uuid.pipe';
+import {
+  CreateProcessDto,
+  ErrorResponseDto,
+  HistoryQueryDto,
+  ListProcessesQueryDto,
+  ProcessViewDto,
+  SendEventDto,
+} from './dto/process.dto';
+
+const E = (status: number, description: string) => ApiResponse({ status, description, type: ErrorResponseDto });
+
+function parseIfMatch(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  if (!m) throw new ValidationFailedError([{ field: 'If-Match', errors: ['must be the process version, e.g. "3"'] }]);
+  return Number(m[1]);
+}
+
+function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9._:-]{1,200}$/.test(value)) {
+    throw new ValidationFailedError([{ field: 'Idempotency-Key', errors: ['1-200 characters of A-Z a-z 0-9 . _ : -'] }]);
+  }
+  return value;
+}
+
+@ApiTags('processes')
+@ApiBearerAuth()
+@E(401, 'missing, expired or invalid token')
+@Controller('v1/processes')
+export class ProcessesController {
+  constructor(
+    private readonly engine: Engine,
+    private readonly query: ProcessQueryService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiResponse({ status: 201, type: ProcessViewDto, description: 'started; ETag carries the version' })
+  @E(400, 'VALIDATION_FAILED: invalid or unknown fields') @E(403, 'FORBIDDEN') @E(404, 'DEFINITION_NOT_FOUND')
+  @E(409, 'ALREADY_EXISTS: business key in use') @E(422, 'ENTE_NOT_FOUND / RULE_VIOLATION (not a member)')
+  async create(@Body() dto: CreateProcessDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response): Promise<ProcessViewDto> {
+    const view = await this.engine.start({ definition: dto.definition, businessKey: dto.businessKey, input: dto.input }, actor);
+    res.setHeader('ETag', `"${view.version}"`);
+    res.setHeader('Location', `/v1/processes/${view.id}`);
+    return view;
+  }
+
+  @Get()
+  @ApiOkResponse({ description: 'processes of the caller’s unione, earliest deadline first' })
+  @E(400, 'VALIDATION_FAILED')
+  list(@Query() q: ListProcessesQueryDto, @CurrentActor() actor: Actor) {
+    return this.query.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 }, actor);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ProcessViewDto })
+  @E(400, 'INVALID_ID') @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  async get(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response): Promise<ProcessViewDto> {
+    const view = await this.engine.viewOf(id, actor);
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Post(':id/events')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'expected version, e.g. "3": refused with 409 VERSION_CONFLICT if stale' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key replays the first answer and changes nothing' })
+  @ApiOkResponse({ type: ProcessViewDto })
+  @E(400, 'VALIDATION_FAILED / INVALID_ID') @E(403, 'FORBIDDEN: role or ente not allowed') @E(404, 'PROCESS_NOT_FOUND')
+  @E(409, 'TRANSITION_NOT_ALLOWED (details.allowedEvents) / VERSION_CONFLICT')
+  @E(422, 'RULE_VIOLATION (details.rule) / IDEMPOTENCY_KEY_REUSED')
+  async send(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: SendEventDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('idempotency-key') idemKey: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProcessViewDto> {
+    const view = await this.engine.dispatch(id, { type: dto.type, payload: dto.payload }, actor, {
+      expectedVersion: parseIfMatch(ifMatch),
+      idempotencyKey: parseIdempotencyKey(idemKey),
+    });
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Get(':id/history')
+  @ApiOkResponse({ description: 'audit events in seq order, with their hashes' })
+  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND')
+  history(@Param('id', UuidPipe) id: string, @Query() q: HistoryQueryDto, @CurrentActor() actor: Actor) {
+    return this.query.history(id, actor, q);
+  }
+
+  @Get(':id/history/verify')
+  @ApiOkResponse({ description: '{ valid, events, firstBadSeq, reason, lastHash }' })
+  @E(400, 'INVALID_ID') @E(404, 'PROCESS_NOT_FOUND')
+  verify(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor) {
+    return this.query.verify(id, actor);
+  }
+}

@@ -1,0 +1,32 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { CLOCK, type Clock } from '@app/common';
+import { Engine } from '@app/engine';
+import { JobName, QueueName, type TimerFiredJob } from '@app/scheduling';
+
+/** Thin: the engine re-reads the timer row and does nothing unless it is still armed and wanted. */
+@Processor(QueueName.Timers, { concurrency: Number(process.env['WORKER_CONCURRENCY'] ?? 8) })
+export class TimerProcessor extends WorkerHost {
+  private readonly log = new Logger('timers');
+
+  constructor(
+    private readonly engine: Engine,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  async process(job: Job<TimerFiredJob>, token?: string): Promise<string> {
+    if (job.name !== JobName.TimerFired) throw new UnrecoverableError(`unknown job ${job.name}`);
+    const result = await this.engine.fireTimer(job.data.timerId);
+    if (typeof result === 'object') {
+      // fired before its due time by this process's clock: wait the difference, then try again
+      const wait = result.early.getTime() - this.clock.now().getTime();
+      await job.moveToDelayed(Date.now() + Math.max(wait, 10), token);
+      throw new DelayedError();
+    }
+    if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
+    return result;
+  }
+}

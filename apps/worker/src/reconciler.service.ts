@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { IterConfig } from '@app/common';
+import { ITER_CONFIG } from '@app/runtime';
+import { Reconciler } from '@app/scheduling';
+
+/** Runs the reconciler at start and every RECONCILE_INTERVAL_MS (never two runs at once in one process). */
+@Injectable()
+export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('reconciler');
+  private handle: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly reconciler: Reconciler,
+    @Inject(ITER_CONFIG) private readonly config: IterConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runOnce();
+    this.handle = setInterval(() => void this.runOnce(), this.config.reconcileIntervalMs);
+  }
+
+  async runOnce(): Promise<void> {
+    if (this.running) return;
+    this.running = this.reconciler
+      .run()
+      .then((r) => {
+        if (r.armedTimers || r.pendingNotifications) {
+          this.log.log(`armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`);
+        }
+      })
+      .catch((err: unknown) => this.log.error(`reconciliation failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = null;
+      });
+    await this.running;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.handle) clearInterval(this.handle);
+    await this.running;
+  }
+}

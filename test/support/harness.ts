@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { mintDevToken } from '@app/auth';
+import { loadConfig, OffsetClock, type IterConfig, type Role } from '@app/common';
+import { Engine } from '@app/engine';
+import { QueueName, Reconciler } from '@app/scheduling';
+import { createApiApp } from '../../apps/api/src/bootstrap';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+
+export interface Harness {
+  config: IterConfig;
+  clock: OffsetClock;
+  app: INestApplication;
+  worker: INestApplicationContext | null;
+  ds: DataSource;
+  engine: Engine;
+  timersQueue: Queue;
+  http: () => ReturnType<typeof request>;
+  token: (p: { roles: Role[]; ente?: string | null; unione?: string | null; sub?: string }) => Promise<string>;
+  reconcile: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+/** Test configuration: this run's database, a Redis prefix of this test file's own. */
+export function testConfig(extra: Record<string, string> = {}): IterConfig {
+  const db = process.env['ITER_TEST_DATABASE_URL'];
+  if (!db) throw new Error('ITER_TEST_DATABASE_URL unset: run the tests through jest (globalSetup)');
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db,
+    DATABASE_POOL_SIZE: '10',
+    REDIS_URL: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `${process.env['ITER_TEST_REDIS_PREFIX']}-${randomBytes(3).toString('hex')}`,
+    MIGRATIONS_RUN: 'false',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    ...extra,
+  });
+}
+
+/** Boots the real API (and optionally the real worker) against real Postgres and Redis. */
+export async function startHarness(opts: { worker?: boolean; config?: IterConfig } = {}): Promise<Harness> {
+  const config = opts.config ?? testConfig();
+  const clock = new OffsetClock(0);
+  const app = await createApiApp(config, { clock, logger: process.env['ITER_TEST_LOG'] ? undefined : false });
+  await app.init();
+  const worker = opts.worker
+    ? await NestFactory.createApplicationContext(WorkerModule.forRoot(config, clock, { reconcile: false }), { logger: false })
+    : null;
+  const ds = app.get(DataSource);
+  const reconciler = app.get(Reconciler);
+  return {
+    config,
+    clock,
+    app,
+    worker,
+    ds,
+    engine: app.get(Engine),
+    timersQueue: app.get<Queue>(getQueueToken(QueueName.Timers)),
+    http: () => request(app.getHttpServer()),
+    token: (p) =>
+      mintDevToken(config.jwtSecret!, {
+        sub: p.sub ?? `${p.roles.join('+')}@${p.ente ?? 'none'}`,
+        roles: p.roles,
+        ente: p.ente ?? null,
+        unione: p.unione ?? null,
+      }),
+    reconcile: async () => {
+      await reconciler.run();
+    },
+    close: async () => {
+      if (worker) await worker.close();
+      await app.close();
+    },
+  };
+}
+
+/** Poll until fn returns a truthy value (real workers take real time); fails after timeoutMs. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000, stepMs = 50): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
