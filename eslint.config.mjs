@@ -15,7 +15,13 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const TS = ['**/*.ts'];
-const TESTS = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', '**/test/**/*.ts'];
+const TESTS = [
+  '**/*.spec.ts',
+  '**/*.int-spec.ts',
+  '**/*.e2e-spec.ts',
+  'test/**/*.ts',
+  '**/test/**/*.ts',
+];
 
 /* ---------- architecture: import restrictions ---------- */
 
@@ -23,15 +29,18 @@ const TESTS = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/
 const EVERYWHERE = [
   {
     group: ['@app/*/*'],
-    message: 'Import a lib through its public entry `@app/<lib>` (its src/index.ts), not a deep path.',
+    message:
+      'Import a lib through its public entry `@app/<lib>` (its src/index.ts), not a deep path.',
   },
   {
     regex: '^(\\./|(\\.\\./)+)?libs/',
     message: 'Import a lib through its `@app/<lib>` alias, not by a path into libs/.',
   },
   {
-    regex: '^(\\.\\./)+(libs/)?(common|workflows|engine|persistence|scheduling|notifications|calendar|auth|runtime)/src(/|$)',
-    message: 'Import another lib through its `@app/<lib>` alias, not by a relative path into its src/.',
+    regex:
+      '^(\\.\\./)+(common|workflows|engine|persistence|scheduling|notifications|calendar|auth|runtime)/src(/|$)',
+    message:
+      'Import another lib through its `@app/<lib>` alias, not by a relative path into its src/.',
   },
 ];
 
@@ -51,7 +60,8 @@ const IN_LIBS = [
 const PURE = [
   {
     regex: '^@nestjs/',
-    message: 'Pure lib: no NestJS here (definitions, calendar and common run without starting Nest).',
+    message:
+      'Pure lib: no NestJS here (definitions, calendar and common run without starting Nest).',
   },
   {
     regex: '^(typeorm|bullmq|ioredis|pg)(/|$)',
@@ -64,7 +74,9 @@ const PURE = [
 ];
 
 /** libs/common is the leaf: it depends on no other lib. */
-const LEAF = [{ regex: '^@app/', message: 'libs/common is the leaf of the graph: it imports no other lib.' }];
+const LEAF = [
+  { regex: '^@app/', message: 'libs/common is the leaf of the graph: it imports no other lib.' },
+];
 
 /** libs/calendar depends on @app/common only. */
 const CALENDAR = [
@@ -72,7 +84,9 @@ const CALENDAR = [
 ];
 
 /** @param {...Array<Record<string, unknown>>} groups */
-const restrict = (...groups) => ({ 'no-restricted-imports': ['error', { patterns: groups.flat() }] });
+const restrict = (...groups) => ({
+  'no-restricted-imports': ['error', { patterns: groups.flat() }],
+});
 
 export default defineConfig(
   globalIgnores([
@@ -110,7 +124,7 @@ export default defineConfig(
       // the runtime import of constructor parameter types)
       '@typescript-eslint/consistent-type-imports': [
         'warn',
-        { prefer: 'type-imports', fixStyle: 'separate-type-imports' },
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
       ],
       '@typescript-eslint/no-unused-vars': [
         'error',

@@ -1,6 +1,6 @@
 import Holidays from 'date-holidays';
 import { DateTime } from 'luxon';
-import { IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
+import { type IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
 
 /**
  * Options of a term computation.

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
+import { type IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
 
 /**
  * The last instant of a Rome calendar day, 23:59:59.999 local time (+01:00 in winter, +02:00 in summer,

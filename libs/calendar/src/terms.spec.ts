@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {
-  IsoDate,
+  type IsoDate,
   addCalendarDays,
   addDaysTerm,
   addMonthsTerm,

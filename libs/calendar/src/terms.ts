@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
-import { TermOptions, festivoTest } from './holidays';
-import { IsoDate, assertCount, fromRomeDay, toRomeDay } from './iso-date';
+import { type TermOptions, festivoTest } from './holidays';
+import { type IsoDate, assertCount, fromRomeDay, toRomeDay } from './iso-date';
 
 /**
  * Moves a nominal end date forward to the first day that is not festivo (and not a Saturday when

@@ -27,10 +27,13 @@ export class HealthController {
         const i = this.indicator.check('redis');
         try {
           const client = await this.timers.client;
+          let timer: NodeJS.Timeout | undefined;
           const pong = await Promise.race([
             (client as unknown as { ping(): Promise<string> }).ping(),
-            new Promise<string>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000)),
-          ]);
+            new Promise<string>((_, rej) => {
+              timer = setTimeout(() => rej(new Error('timeout')), 2000);
+            }),
+          ]).finally(() => clearTimeout(timer));
           return pong === 'PONG' ? i.up() : i.down({ message: pong });
         } catch (err) {
           return i.down({ message: (err as Error).message });

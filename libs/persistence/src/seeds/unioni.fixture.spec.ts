@@ -4,7 +4,7 @@ import {
   isCodiceIpa,
   isCodiceIstatComune,
   isPec,
-} from '../../../common/src/ente-codes';
+} from '@app/common';
 import { POPULATION_REFERENCE, UNIONI_FIXTURES, type UnioneFixture } from './unioni.fixture';
 
 function unione(key: UnioneFixture['key']): UnioneFixture {
