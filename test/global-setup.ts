@@ -9,7 +9,7 @@ const original = resolver._resolveFilename;
 resolver._resolveFilename = (req: string, ...rest: unknown[]) =>
   original(/^@app\/[a-z]+$/.test(req) ? join(__dirname, '..', 'libs', req.slice(5), 'src') : req, ...rest);
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
 const { createDataSource, runMigrations, seedUnioni } = require('../libs/persistence/src') as typeof import('../libs/persistence/src');
 
 /**
@@ -36,6 +36,12 @@ export default async function globalSetup(): Promise<void> {
   await runMigrations(ds);
   await seedUnioni(ds);
   await ds.destroy();
+  // a migrated, seeded template nobody connects to: test files that run a reconciler (which scans every
+  // armed timer in its database) clone it into a database of their own, see startHarness({ isolatedDb })
+  const admin2 = new Client({ connectionString: admin });
+  await admin2.connect();
+  await admin2.query(`CREATE DATABASE ${dbName}_tpl TEMPLATE ${dbName}`);
+  await admin2.end();
   process.env['ITER_TEST_DATABASE_URL'] = url.toString();
   process.env['ITER_TEST_DATABASE_NAME'] = dbName;
   process.env['ITER_TEST_REDIS_PREFIX'] = `iter-test-${suffix}`;

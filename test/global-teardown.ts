@@ -7,7 +7,8 @@ export default async function globalTeardown(): Promise<void> {
   if (dbName && process.env['ITER_TEST_KEEP_DB'] !== 'true') {
     const client = new Client({ connectionString: admin });
     await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    const dbs = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${dbName}%`]);
+    for (const { datname } of dbs.rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await client.end();
   }
   const prefix = process.env['ITER_TEST_REDIS_PREFIX'];

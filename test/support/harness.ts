@@ -3,6 +3,7 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
+import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintDevToken } from '@app/auth';
@@ -43,8 +44,8 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
 }
 
 /** Boots the real API (and optionally the real worker) against real Postgres and Redis. */
-export async function startHarness(opts: { worker?: boolean; config?: IterConfig } = {}): Promise<Harness> {
-  const config = opts.config ?? testConfig();
+export async function startHarness(opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig } = {}): Promise<Harness> {
+  const config = opts.config ?? testConfig(opts.isolatedDb ? { DATABASE_URL: await isolatedDatabase() } : {});
   const clock = new OffsetClock(0);
   const app = await createApiApp(config, { clock, logger: process.env['ITER_TEST_LOG'] ? undefined : false });
   await app.init();
@@ -79,6 +80,21 @@ export async function startHarness(opts: { worker?: boolean; config?: IterConfig
   };
 }
 
+/** A database of this test file's own, cloned from the run's migrated and seeded template. */
+export async function isolatedDatabase(): Promise<string> {
+  const base = new URL(process.env['ITER_TEST_DATABASE_URL']!);
+  const template = `${process.env['ITER_TEST_DATABASE_NAME']}_tpl`;
+  const name = `${process.env['ITER_TEST_DATABASE_NAME']}_${randomBytes(3).toString('hex')}`;
+  const adminUrl = new URL(base.toString());
+  adminUrl.pathname = '/postgres';
+  const admin = new Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.end();
+  base.pathname = `/${name}`;
+  return base.toString();
+}
+
 /** Poll until fn returns a truthy value (real workers take real time); fails after timeoutMs. */
 export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000, stepMs = 50): Promise<T> {
   const t0 = Date.now();
@@ -92,5 +108,5 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined | fal
     }
     await new Promise((r) => setTimeout(r, stepMs));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
 }

@@ -243,7 +243,7 @@ describe('processes API (e2e)', () => {
     await s.start(undefined, `list-${Date.now()}`);
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
-    const token = await s.as('segretario', v.comuni[1]!);
+    const token = await s.as('segretario', v.comuni[1]);
     const mine = await h.http().get(`/v1/processes?ente=${v.comuni[1]}&state=IN_DELIBERATION`).set('Authorization', `Bearer ${token}`);
     expect(mine.status).toBe(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toContain(s.id);

@@ -12,7 +12,7 @@ describe('timers (real worker, Redis, Postgres)', () => {
   const presidente: Actor = { subject: 'presidente', roles: ['presidente'], ente: v.ipa, unione: v.ipa };
 
   beforeAll(async () => {
-    h = await startHarness({ worker: true });
+    h = await startHarness({ worker: true, isolatedDb: true });
   });
   afterAll(async () => h.close());
 
@@ -26,14 +26,15 @@ describe('timers (real worker, Redis, Postgres)', () => {
   }
 
   const armed = (id: string) =>
-    h.ds.query(`SELECT id, key, due_at, status FROM timer WHERE instance_id = $1 ORDER BY due_at, key`, [id]) as Promise<
-      { id: string; key: string; due_at: Date; status: string }[]
-    >;
+    h.ds.query<{ id: string; key: string; due_at: Date; status: string }[]>(
+      `SELECT id, key, due_at, status FROM timer WHERE instance_id = $1 ORDER BY due_at, key`,
+      [id],
+    );
   const events = (id: string, type?: string) =>
-    h.ds.query(
+    h.ds.query<{ seq: number; type: string; actor_role: string; timer_id: string | null }[]>(
       `SELECT seq, type, actor_role, timer_id FROM process_event WHERE instance_id = $1 ${type ? 'AND type = $2' : ''} ORDER BY seq`,
       type ? [id, type] : [id],
-    ) as Promise<{ seq: number; type: string; actor_role: string; timer_id: string | null }[]>;
+    );
 
   it('a crash between commit and enqueue loses no job: the reconciler enqueues it and the worker fires it', async () => {
     const broken: JobScheduler = {

@@ -149,10 +149,10 @@ export class Engine {
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
-      const exists = await qr.query(
+      const exists = (await qr.query(
         `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
         [named.unione, def.key, businessKey],
-      );
+      )) as unknown[];
       if (exists.length) throw new AlreadyExistsError(`Esiste già un procedimento ${def.key} con chiave ${businessKey}`, { businessKey });
       await qr.query(
         `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,
@@ -186,11 +186,11 @@ export class Engine {
       const def = this.registry.get(row.definition_key, row.definition_version);
 
       if (opts.idempotencyKey !== undefined) {
-        const prior: { request_hash: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[] = await qr.query(
+        const prior = (await qr.query(
           `SELECT request_hash, version_after, snapshot_after, occurred_at FROM process_event
            WHERE instance_id = $1 AND idempotency_key = $2`,
           [instanceId, opts.idempotencyKey],
-        );
+        )) as { request_hash: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[];
         const first = prior[0];
         if (first) {
           if (first.request_hash !== requestHash) throw new IdempotencyKeyReusedError(opts.idempotencyKey);
@@ -253,8 +253,9 @@ export class Engine {
     if (!instanceId) return 'missing';
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
-      const timers: { id: string; key: string; due_at: Date; status: string; event: { type: string; payload: Record<string, unknown> } }[] =
-        await qr.query(`SELECT id, key, due_at, status, event FROM timer WHERE id = $1`, [timerId]);
+      const timers = (await qr.query(`SELECT id, key, due_at, status, event FROM timer WHERE id = $1`, [timerId])) as {
+        id: string; key: string; due_at: Date; status: string; event: { type: string; payload: Record<string, unknown> };
+      }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
       const now = this.clock.now();
@@ -308,7 +309,7 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows: LockedRow[] = await qr.query(LOCK_SQL, [instanceId]);
+    const rows = (await qr.query(LOCK_SQL, [instanceId])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);

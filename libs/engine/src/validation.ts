@@ -37,7 +37,7 @@ export async function validatePayload(cls: PayloadClass | undefined, value: unkn
     }
     return;
   }
-  const instance = plainToInstance(cls, plain) as object;
+  const instance = plainToInstance(cls, plain);
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new ValidationFailedError(flatten(errors, prefix));
 }

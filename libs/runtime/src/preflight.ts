@@ -8,6 +8,7 @@ import { createDataSource, runMigrations } from '@app/persistence';
  * then apply pending migrations (MIGRATIONS_RUN=true, the default, at start-up of api and worker).
  */
 export async function preflight(config: IterConfig, log: (msg: string) => void): Promise<void> {
+  await ensureDatabase(config.databaseUrl, log);
   const pg = new Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5000 });
   try {
     await pg.connect();
@@ -53,5 +54,32 @@ export function redact(url: string): string {
     return u.toString();
   } catch {
     return '(invalid url)';
+  }
+}
+
+/** Create the database named in DATABASE_URL when the server answers but the database does not exist yet. */
+async function ensureDatabase(databaseUrl: string, log: (msg: string) => void): Promise<void> {
+  const probe = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') return; // not "database does not exist": reported below
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) return;
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    log(`database "${name}" created`);
+  } catch {
+    // no rights or a race with another process: the check below says what to do
+  } finally {
+    await admin.end().catch(() => undefined);
   }
 }

@@ -35,5 +35,5 @@ export class DefinitionRegistry {
   }
 }
 
-export const DEFINITIONS: readonly ProcessDefinition[] = [conventionDefinitionV1 as unknown as ProcessDefinition];
+export const DEFINITIONS: readonly ProcessDefinition[] = [conventionDefinitionV1];
 export const defaultRegistry = (): DefinitionRegistry => new DefinitionRegistry(DEFINITIONS);

@@ -50,19 +50,22 @@ export class DomainErrorFilter implements ExceptionFilter {
 
 export function toHttp(err: unknown): [number, ErrorBody] {
   if (err instanceof DomainError) {
-    const body: ErrorBody = { code: err.code, message: err.message };
-    if (err.details !== undefined) body.details = err.details;
-    return [STATUS_OF[err.code as ErrorCode] ?? 422, body];
+    const de = err as DomainError;
+    const code: ErrorCode = de.code;
+    const body: ErrorBody = { code, message: de.message };
+    if (de.details !== undefined) body.details = de.details;
+    return [STATUS_OF[code] ?? 422, body];
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const r = err.getResponse();
-    const message = typeof r === 'string' ? r : String((r as { message?: unknown }).message ?? err.message);
+    const r: unknown = err.getResponse();
+    const raw = typeof r === 'string' ? r : (r as { message?: string | string[] }).message ?? err.message;
+    const message = Array.isArray(raw) ? raw.join('; ') : raw;
     // body-parser's JSON syntax error reaches Nest as a 400 HttpException
     const code = status === 400 && /JSON/i.test(message) ? 'MALFORMED_JSON' : (HTTP_CODES[status] ?? 'HTTP_ERROR');
-    return [status, { code, message: Array.isArray(message) ? message.join('; ') : message }];
+    return [status, { code, message }];
   }
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string } | null;
   if (e && e.type === 'entity.too.large') return [413, { code: 'PAYLOAD_TOO_LARGE', message: 'Richiesta troppo grande' }];
   if (e && e.type === 'entity.parse.failed') return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
   return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'INTERNAL_ERROR', message: 'Errore interno' }];

@@ -8,8 +8,19 @@ import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
 
 export class InboxQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  @ApiPropertyOptional() @IsOptional() @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
   unread?: boolean;
+}
+
+export interface InboxItem {
+  id: string;
+  instanceId: string;
+  template: string;
+  payload: Record<string, unknown>;
+  role: string;
+  status: string;
+  createdAt: Date;
+  readAt: Date | null;
 }
 
 /** Which recipient roles a user reads: the council's notices reach its segretario and sindaco. */
@@ -27,9 +38,9 @@ export class NotificationsController {
 
   @Get()
   @ApiOkResponse({ description: 'the in-app inbox of the caller’s ente and roles, newest first' })
-  async inbox(@Query() q: InboxQueryDto, @CurrentActor() actor: Actor) {
+  async inbox(@Query() q: InboxQueryDto, @CurrentActor() actor: Actor): Promise<InboxItem[]> {
     if (!actor.ente) return [];
-    const rows = await this.ds.query(
+    const rows = await this.ds.query<InboxItem[]>(
       `SELECT id, instance_id AS "instanceId", template, payload, recipient_role AS "role", status,
               created_at AS "createdAt", read_at AS "readAt"
        FROM outbox WHERE recipient_ente = $1 AND recipient_role = ANY($2) AND tenant = $3 AND channel = 'inbox'
@@ -43,7 +54,7 @@ export class NotificationsController {
   @Post(':id/read')
   @HttpCode(204)
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
-    const rows: unknown[] = await this.ds.query(
+    const rows = await this.ds.query<unknown[]>(
       `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
        RETURNING id`,
       [id, actor.ente, inboxRoles(actor)],

@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JobName, QueueName, type DeliverNotificationJob } from '@app/scheduling';
@@ -22,5 +23,10 @@ export class NotificationProcessor extends WorkerHost {
       [job.data.outboxId],
     );
     return rows.length ? 'delivered' : 'already-done';
+  }
+
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    new Logger('notifications').warn(`worker: ${err.message}`);
   }
 }

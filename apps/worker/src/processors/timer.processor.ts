@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { CLOCK, type Clock } from '@app/common';
@@ -28,5 +28,11 @@ export class TimerProcessor extends WorkerHost {
     }
     if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
     return result;
+  }
+
+  /** e.g. a job whose key vanished while it ran (Redis flushed, timer cancelled): Postgres already has the truth */
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    this.log.warn(`worker: ${err.message}`);
   }
 }

@@ -1,6 +1,5 @@
 import { assign, setup } from 'xstate';
 import {
-  addCalendarDays,
   addDaysTerm,
   endOfDayRome,
   executivityDate,
@@ -24,7 +23,6 @@ import type {
   ConventionInput,
   Deadline,
   EnteProgress,
-  RecordDeliberationEvent,
 } from './convention.types';
 
 /**
