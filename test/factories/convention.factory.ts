@@ -4,9 +4,10 @@
  * hand to the machine (`{ type, payload, actor, at }`, `at` as the engine's `toISOString()` instant).
  * Pure data: no Nest, no database, no clock.
  */
+// @app/workflows loads the payload DTOs, whose class-transformer decorators need the Reflect polyfill
+import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import type { ActorRecord, Role } from '../../libs/common/src/actor';
-import type { EnteFacts } from '../../libs/workflows/src/definition';
+import type { ActorRecord, Role } from '@app/common';
 import {
   DEFAULT_POLICY,
   type AbandonEvent,
@@ -15,6 +16,7 @@ import {
   type ConventionPolicy,
   type DeadlineExpireEvent,
   type DecorrenzaEvent,
+  type EnteFacts,
   type ExtendDeadlineEvent,
   type FreezeEvent,
   type RecordDeliberationEvent,
@@ -22,7 +24,7 @@ import {
   type SendEvent,
   type SignEvent,
   type Votes,
-} from '../../libs/workflows/src/convention/convention.types';
+} from '@app/workflows';
 
 // ---------------------------------------------------------------- entes (DOMAIN.md §6.1)
 
@@ -63,7 +65,9 @@ export const VALDERA = 'u_valdera';
 /** every participant, the Unione first (the order of `context.entes`) */
 export const VALDERA_ALL: readonly string[] = [VALDERA, ...VALDERA_COMUNI.map((c) => c.codiceIpa)];
 
-export function conventionInput(overrides: Partial<ConventionInput> & { policy?: Partial<ConventionPolicy> } = {}): ConventionInput {
+export function conventionInput(
+  overrides: Partial<Omit<ConventionInput, 'policy'>> & { policy?: Partial<ConventionPolicy> } = {},
+): ConventionInput {
   const { policy, ...rest } = overrides;
   return {
     title: 'Convenzione per la gestione associata della transizione digitale e del RTD (art. 17 CAD)',
