@@ -947,9 +947,9 @@ describe('known machine bugs', () => {
    * (= 21:00Z, 31 May in Rome) and Pontedera at 22:30Z on 31 May (= 00:30 on 1 June in Rome, the real last
    * signature): the machine stipulates on 31 May and sets the decorrenza to 1 June instead of 1 July.
    * Fix: pick the max by `Date.parse(signedAt)` (and store it normalised with `toISOString()`).
-   * `it.failing`: this test starts failing (i.e. "passes") once the machine is fixed; then turn it into `it`.
+   * Fixed: the machine compares instants (Date.parse), not ISO strings.
    */
-  it.failing('the last signature is the latest instant, whatever the offset of signedAt', () => {
+  it('the last signature is the latest instant, whatever the offset of signedAt', () => {
     const input = conventionInput({ policy: { decorrenza: 'FIRST_DAY_OF_NEXT_MONTH' } });
     const others = SIGNATURES.filter((e) => e.payload.ente !== VALDERA && e.payload.ente !== PONTEDERA);
     const s = play(readyToSign(input), [

@@ -413,10 +413,10 @@ export const conventionMachine = setup({
       // stipulata at the last signature; takes effect per the decorrenza policy
       entry: [
         assign(({ context }) => {
-          const last = context.entes
-            .map((e) => e.signature?.signedAt ?? '')
-            .sort()
-            .at(-1) as string;
+          // compare instants, not strings: signatures may carry different UTC offsets
+          const last = new Date(
+            Math.max(...context.entes.map((e) => (e.signature ? Date.parse(e.signature.signedAt) : 0))),
+          ).toISOString();
           const stipulatedOn = toRomeDate(new Date(last));
           let decorrenzaDate: IsoDate = stipulatedOn;
           if (context.policy.decorrenza === 'FIRST_DAY_OF_NEXT_MONTH') {
