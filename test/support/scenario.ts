@@ -9,6 +9,9 @@ export const CONVENTION_TEXT =
   'Art. 4 Riparto spese. Art. 5 Durata. Art. 6 Recesso.';
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
+/** art. 49 TUEL: the parere di regolarità tecnica every deliberation on the convention carries */
+export const pareri = (date: string) => [{ type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Responsabile servizio ICT', date }];
+
 export function unione(key: 'valdera' | 'valle-di-comino' | 'miracoli' | 'bassa-reggiana') {
   const u = UNIONI_FIXTURES.find((x) => x.key === key)!;
   return { ipa: u.codiceIpa, comuni: u.comuni.filter((c) => !c.joinedLater).map((c) => c.codiceIpa), fixture: u };
@@ -92,6 +95,7 @@ export class Scenario {
       date,
       outcome: 'APPROVED',
       textHash: sha256(opts.text ?? CONVENTION_TEXT),
+      pareri: pareri(date),
       ...(opts.ie
         ? { immediatamenteEseguibile: true, ieVotes: { favorevoli: 10, contrari: 2, astenuti: 0, presenti: 12, assegnati: 13 } }
         : {}),

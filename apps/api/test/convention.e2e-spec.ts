@@ -1,4 +1,4 @@
-import { Scenario, sha256, unione } from '../../../test/support/scenario';
+import { pareri, Scenario, sha256, unione } from '../../../test/support/scenario';
 import { startHarness, type Harness } from '../../../test/support/harness';
 
 /** DOMAIN.md §6.1: the Valdera happy path through the API, and the refusals a segretario meets. */
@@ -70,12 +70,12 @@ describe('convention approval, Valdera (e2e)', () => {
     expect(reused.status).toBe(422);
     expect(reused.body.details.rule).toBe('DELIBERATION_NUMBER_USED');
     const wrongText = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: sha256('un altro testo'),
+      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: sha256('un altro testo'), pareri: pareri('2026-02-01'),
     });
     expect(wrongText.status).toBe(422);
     expect(wrongText.body.details.rule).toBe('TEXT_HASH_MISMATCH');
     const ieMinority = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: (await s.get()).body.data.text.sha256,
+      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: (await s.get()).body.data.text.sha256, pareri: pareri('2026-02-01'),
       immediatamenteEseguibile: true, ieVotes: { favorevoli: 6, contrari: 0, astenuti: 0, presenti: 6, assegnati: 13 },
     });
     expect(ieMinority.status).toBe(422);
@@ -89,7 +89,7 @@ describe('convention approval, Valdera (e2e)', () => {
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
     const res = await s.ok('segretario', v.comuni[1]!, 'convention.deliberation.record', {
-      ente: v.comuni[1], number: '3', date: '2026-02-09', outcome: 'REJECTED',
+      ente: v.comuni[1], number: '3', date: '2026-02-09', outcome: 'REJECTED', pareri: pareri('2026-02-01'),
     });
     expect(res.body).toMatchObject({ state: 'FAILED', status: 'failed' });
     expect(res.body.allowedEvents).toEqual([]);

@@ -1,4 +1,4 @@
-import { Scenario, unione } from '../../../test/support/scenario';
+import { pareri, Scenario, unione } from '../../../test/support/scenario';
 import { startHarness, type Harness } from '../../../test/support/harness';
 
 /** Issue #2: the engine over HTTP against real Postgres and Redis. */
@@ -215,7 +215,7 @@ describe('processes API (e2e)', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         s.send('segretario', ente, 'convention.deliberation.record',
-          { ente, number: String(100 + i), date: '2026-02-09', outcome: i % 2 ? 'REJECTED' : 'RINVIATA' },
+          { ente, number: String(100 + i), date: '2026-02-09', outcome: i % 2 ? 'SEDUTA_DESERTA' : 'RINVIATA' },
           { 'If-Match': `"${version}"` }),
       ),
     );
@@ -227,7 +227,9 @@ describe('processes API (e2e)', () => {
     const free = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         s.send('segretario', ente, 'convention.deliberation.record',
-          { ente, number: String(200 + i), date: '2026-02-09', outcome: i === 7 ? 'REJECTED' : 'RINVIATA' }),
+          i === 7
+            ? { ente, number: String(200 + i), date: '2026-02-09', outcome: 'REJECTED', pareri: pareri('2026-02-02') }
+            : { ente, number: String(200 + i), date: '2026-02-09', outcome: 'RINVIATA' }),
       ),
     );
     expect(free.every((r) => [200, 409, 422].includes(r.status))).toBe(true);

@@ -79,7 +79,7 @@ describe('timers (real worker, Redis, Postgres)', () => {
     const segretario: Actor = { subject: 'seg', roles: ['segretario'], ente, unione: v.ipa };
     await h.engine.dispatch(id, {
       type: 'convention.deliberation.record',
-      payload: { ente, number: '5', date: '2026-02-05', outcome: 'APPROVED', textHash: (await h.engine.viewOf(id, presidente)).data['text'] && (((await h.engine.viewOf(id, presidente)).data['text']) as { sha256: string }).sha256 },
+      payload: { ente, number: '5', date: '2026-02-05', outcome: 'APPROVED', pareri: [{ type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Resp. ICT', date: '2026-02-04' }], textHash: (await h.engine.viewOf(id, presidente)).data['text'] && (((await h.engine.viewOf(id, presidente)).data['text']) as { sha256: string }).sha256 },
     }, segretario);
     const rows = await armed(id);
     const cancelled = rows.filter((r) => r.key.endsWith(ente) || r.key.includes(`:${ente}:`));

@@ -16,10 +16,17 @@ export interface IterClaims extends JWTPayload {
   unione?: string | null;
 }
 
+/** Algorithms accepted per key source. Anything else (`none`, HS* against a JWKS, PS*, EdDSA...) is refused. */
+export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
+export const SECRET_ALGORITHMS = ['HS256'];
+
 /**
  * Verifies bearer tokens with `jose`: HS256 with a shared secret (development), or RS256/ES256 against a
- * JWKS URL (an OIDC provider in production, e.g. a SPID/CIE gateway). `alg: none` and every other
- * algorithm are refused; exp is required.
+ * JWKS URL (an OIDC provider in production, e.g. a SPID/CIE gateway). When a JWKS URL is configured it is
+ * the only key source (the secret is ignored), so a token signed with a leaked development secret is refused.
+ * `alg: none` and every other algorithm are refused; `exp` and a string `sub` are required; `iss` and `aud`
+ * are checked when configured. A token that grants no known role is refused too (401): `system` can never
+ * be claimed by a token, it is the engine's own actor for timers.
  */
 export class JwtVerifier {
   private readonly secret: Uint8Array | null;
@@ -39,22 +46,28 @@ export class JwtVerifier {
     let payload: IterClaims;
     try {
       if (this.jwks) {
-        ({ payload } = await jwtVerify<IterClaims>(token, this.jwks, { ...opts, algorithms: ['RS256', 'ES256'] }));
+        ({ payload } = await jwtVerify<IterClaims>(token, this.jwks, { ...opts, algorithms: JWKS_ALGORITHMS }));
       } else if (this.secret) {
-        ({ payload } = await jwtVerify<IterClaims>(token, this.secret, { ...opts, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify<IterClaims>(token, this.secret, { ...opts, algorithms: SECRET_ALGORITHMS }));
       } else {
         throw new Error('no key configured');
       }
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new UnauthenticatedError(code === 'ERR_JWT_EXPIRED' ? 'token scaduto' : 'token non valido');
+      throw new UnauthenticatedError(reasonOf((err as { code?: string; claim?: string }).code, (err as { claim?: string }).claim));
     }
-    const roles = (Array.isArray(payload.roles) ? payload.roles : []).filter((r): r is Role =>
-      (ROLES as readonly string[]).includes(r) && r !== 'system',
-    );
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
+      throw new UnauthenticatedError('il claim sub deve essere una stringa non vuota');
+    }
+    const roles = [
+      ...new Set(
+        (Array.isArray(payload.roles) ? payload.roles : []).filter(
+          (r): r is Role => typeof r === 'string' && (ROLES as readonly string[]).includes(r) && r !== 'system',
+        ),
+      ),
+    ];
     if (roles.length === 0) throw new UnauthenticatedError('il token non indica alcun ruolo');
     return {
-      subject: payload.sub!,
+      subject: payload.sub,
       name: typeof payload.name === 'string' ? payload.name : undefined,
       roles,
       ente: typeof payload.ente === 'string' ? payload.ente : null,
@@ -63,16 +76,42 @@ export class JwtVerifier {
   }
 }
 
-/** Mint an HS256 development token (apps/cli `token`, tests). */
+/** A short Italian reason for the 401; never echoes the token or key material. */
+function reasonOf(code: string | undefined, claim: string | undefined): string {
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'token scaduto';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'algoritmo di firma non ammesso';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'firma non valida';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return claim ? `claim ${claim} non valido o mancante` : 'claim non valido o mancante';
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JOSE_GENERIC': // non-200 answer from the JWKS URL
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'ENOTFOUND':
+      return 'impossibile verificare il token: il JWKS del provider non risponde';
+    default:
+      return 'token non valido';
+  }
+}
+
+/** Mint an HS256 development token (apps/cli `token`, tests). Set issuer/audience when the API checks them. */
 export async function mintDevToken(
   secret: string,
   claims: { sub: string; name?: string; roles: Role[]; ente?: string | null; unione?: string | null },
   ttl = '8h',
+  opts: { issuer?: string | null; audience?: string | null } = {},
 ): Promise<string> {
-  return new SignJWT({ name: claims.name, roles: claims.roles, ente: claims.ente ?? null, unione: claims.unione ?? null })
+  let jwt = new SignJWT({ name: claims.name, roles: claims.roles, ente: claims.ente ?? null, unione: claims.unione ?? null })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt()
-    .setExpirationTime(ttl)
-    .sign(new TextEncoder().encode(secret));
+    .setExpirationTime(ttl);
+  if (opts.issuer) jwt = jwt.setIssuer(opts.issuer);
+  if (opts.audience) jwt = jwt.setAudience(opts.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
 }

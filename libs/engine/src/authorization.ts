@@ -7,7 +7,9 @@ export interface Authorized {
 
 /**
  * Authorize one event for one actor from the definition's metadata. Returns a reason in Italian when refused.
- * Tenancy (actor.unione === tenant) is checked before this, and answers 404 rather than 403.
+ * Read tenancy (canRead) is checked before this, and answers 404 rather than 403. Acting needs more than
+ * reading: the actor must work in the tenant (actor.unione === tenant), so a platform admin or auditor
+ * (unione null) who may read every process can never act on one, whatever other roles its token carries.
  */
 export function authorizeEvent(
   spec: EventSpec,
@@ -21,6 +23,7 @@ export function authorizeEvent(
   }
   const role = spec.roles.find((r) => actor.roles.includes(r));
   if (!role) return `Ruolo non abilitato: servono ${spec.roles.join(' o ')}`;
+  if (actor.unione !== tenant) return `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`;
   if (spec.scope === 'unione') {
     return actor.ente === tenant ? null : `Solo l'Unione (${tenant}) può compiere questo atto`;
   }

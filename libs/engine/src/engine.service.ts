@@ -213,7 +213,15 @@ export class Engine {
       const roleRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, undefined);
       if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
       await validatePayload(spec.payload, req.payload, 'payload');
-      const payload = (req.payload ?? {}) as Record<string, unknown>;
+      let payload = (req.payload ?? {}) as Record<string, unknown>;
+      if (spec.resolveEnte) {
+        // a comune joining later: resolved from the ente registry, and only if it belongs to this unione
+        const code = String(payload['ente']);
+        const found = (await this.entes.findByCodes([code])).get(code);
+        if (found && found.unione === row.tenant) {
+          payload = { ...payload, enteFacts: { codiceIpa: found.codiceIpa, denominazione: found.denominazione, kind: found.kind, popolazione: found.popolazione } };
+        }
+      }
       if (spec.scope === 'ente') {
         const enteRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, String(payload['ente']));
         if (enteRefusal) throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
@@ -233,7 +241,7 @@ export class Engine {
         effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
       });
       // the answer is this transition's result, not whatever a later read would see
-      const view = buildView(def, row, next, row.version + 1, actor, row.participants, this.clock.now(), event.at);
+      const view = buildView(def, row, next, row.version + 1, actor, def.participants(next), this.clock.now(), event.at);
       return { after, replay: view };
     });
     if (result.after) await this.afterCommit(result.after);
@@ -379,10 +387,11 @@ export class Engine {
 
     await qr.query(
       `UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
-         pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12
+         pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12,
+         participants = $13
        WHERE id = $1`,
       [row.id, snapshotAfter, version, stateAfter, def.status(step.next), def.titleOf(step.next), def.pendingEntes(step.next),
-        def.nextDeadline(step.next), armed, seq, hash, step.at],
+        def.nextDeadline(step.next), armed, seq, hash, step.at, def.participants(step.next)],
     );
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ProcessNotFoundError, type Actor, type Clock } from '@app/common';
+import { BeforeProcessStartError, canonicalJson, ProcessNotFoundError, type Actor, type Clock } from '@app/common';
 import type { DefinitionRegistry } from '@app/workflows';
 import { eventHash, GENESIS_HASH } from './audit-hash';
 import { canRead } from './authorization';
@@ -53,11 +53,47 @@ export interface HistoryFilter {
 export interface VerifyResult {
   valid: boolean;
   events: number;
-  /** the first seq whose stored hash (or link to the previous one) does not match */
+  /** the first seq whose stored hash (or link to the previous one) does not match, or the first missing seq */
   firstBadSeq: number | null;
   reason: string | null;
+  /** the hash of the last event that verified (the genesis hash when none did) */
   lastHash: string;
 }
+
+/** Every chain in the database (apps/cli `verify-audit`). */
+export interface VerifyAllResult {
+  chains: number;
+  events: number;
+  valid: number;
+  invalid: number;
+  failures: { instanceId: string; firstBadSeq: number | null; reason: string | null }[];
+}
+
+/** The state of a process at a past instant, as GET /v1/processes/:id would have answered then. */
+export interface StateAt {
+  id: string;
+  definition: { key: string; version: number };
+  /** the instant asked for, normalised to UTC */
+  at: string;
+  /** the last event that had happened by `at` */
+  seq: number;
+  eventType: string;
+  occurredAt: string;
+  version: number;
+  state: string;
+  status: string;
+  data: Record<string, unknown>;
+}
+
+export interface HistoryExport {
+  instance: { id: string; businessKey: string; definition: { key: string; version: number } };
+  /** events in seq order, read lazily in pages: the export streams, never holds the history in memory */
+  events: AsyncIterable<HistoryEvent>;
+}
+
+const EVENT_COLUMNS = `seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at, recorded_at, state_before,
+  state_after, version_after, prev_hash, hash`;
+const EXPORT_PAGE = 500;
 
 /** Read side: lists, history, verification. Tenancy is enforced here as in the engine (404 across tenants). */
 export class ProcessQueryService {
@@ -65,6 +101,7 @@ export class ProcessQueryService {
     private readonly ds: DataSource,
     private readonly registry: DefinitionRegistry,
     private readonly clock: Clock,
+    private readonly opts: { exportPageSize?: number } = {},
   ) {}
 
   async list(filter: ListFilter, actor: Actor): Promise<{ items: ProcessSummary[]; total: number }> {
@@ -114,9 +151,10 @@ export class ProcessQueryService {
     };
   }
 
-  private async assertReadable(instanceId: string, actor: Actor): Promise<{ definition_key: string; definition_version: number }> {
-    const rows: { tenant: string; definition_key: string; definition_version: number }[] = await this.ds.query(
-      `SELECT tenant, definition_key, definition_version FROM process_instance WHERE id = $1`,
+  /** Another tenant's process answers exactly like a missing one (404): its existence is not leaked. */
+  private async assertReadable(instanceId: string, actor: Actor): Promise<InstanceHead> {
+    const rows: InstanceHead[] = await this.ds.query(
+      `SELECT tenant, definition_key, definition_version, business_key FROM process_instance WHERE id = $1`,
       [instanceId],
     );
     const row = rows[0];
@@ -126,23 +164,83 @@ export class ProcessQueryService {
 
   async history(instanceId: string, actor: Actor, filter: HistoryFilter = {}): Promise<HistoryEvent[]> {
     await this.assertReadable(instanceId, actor);
-    const params: unknown[] = [instanceId];
-    const where = ['instance_id = $1'];
-    const add = (sql: string, v: unknown) => {
-      params.push(v);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.actor) add('actor_subject = ?', filter.actor);
-    if (filter.type) add('type = ?', filter.type);
-    if (filter.from) add('occurred_at >= ?', filter.from);
-    if (filter.to) add('occurred_at <= ?', filter.to);
-    const rows: EventRow[] = await this.ds.query(
-      `SELECT seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at, recorded_at, state_before, state_after,
-              version_after, prev_hash, hash
-       FROM process_event WHERE ${where.join(' AND ')} ORDER BY seq`,
-      params,
-    );
+    const { where, params } = historyWhere(instanceId, filter);
+    const rows: EventRow[] = await this.ds.query(`SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} ORDER BY seq`, params);
     return rows.map(toHistoryEvent);
+  }
+
+  /**
+   * The history for export (CSV, JSON Lines). Readability is checked now, so a refusal is a normal 404;
+   * the events are then read in pages (500 by default) by seq (the log is append-only, so paging is stable).
+   */
+  async exportHistory(instanceId: string, actor: Actor, filter: HistoryFilter = {}): Promise<HistoryExport> {
+    const head = await this.assertReadable(instanceId, actor);
+    const ds = this.ds;
+    const page = this.opts.exportPageSize ?? EXPORT_PAGE;
+    async function* events(): AsyncGenerator<HistoryEvent> {
+      let after = 0;
+      for (;;) {
+        const { where, params } = historyWhere(instanceId, filter);
+        params.push(after);
+        const rows: EventRow[] = await ds.query(
+          `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${page}`,
+          params,
+        );
+        for (const r of rows) yield toHistoryEvent(r);
+        if (rows.length < page) return;
+        after = rows[rows.length - 1]!.seq;
+      }
+    }
+    return {
+      instance: {
+        id: instanceId,
+        businessKey: head.business_key,
+        definition: { key: head.definition_key, version: head.definition_version },
+      },
+      events: events(),
+    };
+  }
+
+  /**
+   * The state at a past instant: the snapshot after the last event that had happened by then, rendered with
+   * the instance's pinned definition version, so it reads exactly as GET /v1/processes/:id answered then.
+   * "Had happened" means: the longest prefix of the chain whose events all occurred at or before `at`. With
+   * a monotonic clock that is simply the last event with occurred_at <= at; if a clock ever went back
+   * between two events, a later event never shows through an earlier one that occurred after `at`.
+   */
+  async stateAt(instanceId: string, actor: Actor, at: string): Promise<StateAt> {
+    const head = await this.assertReadable(instanceId, actor);
+    const atIso = new Date(at).toISOString();
+    const rows: { seq: number; type: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[] =
+      await this.ds.query(
+        `SELECT seq, type, version_after, snapshot_after, occurred_at FROM process_event
+         WHERE instance_id = $1 AND occurred_at <= $2
+           AND seq < COALESCE((SELECT min(seq) FROM process_event WHERE instance_id = $1 AND occurred_at > $2), 2147483647)
+         ORDER BY seq DESC LIMIT 1`,
+        [instanceId, atIso],
+      );
+    const ev = rows[0];
+    if (!ev) {
+      const first: { occurred_at: Date }[] = await this.ds.query(
+        `SELECT occurred_at FROM process_event WHERE instance_id = $1 ORDER BY seq LIMIT 1`,
+        [instanceId],
+      );
+      throw new BeforeProcessStartError(atIso, first[0]?.occurred_at.toISOString() ?? 'unknown');
+    }
+    const def = this.registry.get(head.definition_key, head.definition_version);
+    const snapshot = def.machine.resolveState(ev.snapshot_after as Parameters<typeof def.machine.resolveState>[0]);
+    return {
+      id: instanceId,
+      definition: { key: head.definition_key, version: head.definition_version },
+      at: atIso,
+      seq: ev.seq,
+      eventType: ev.type,
+      occurredAt: ev.occurred_at.toISOString(),
+      version: ev.version_after,
+      state: def.stateLabel(snapshot),
+      status: def.status(snapshot),
+      data: def.view(snapshot),
+    };
   }
 
   /** Recompute the chain from the genesis hash; names the first seq that does not match. */
@@ -150,6 +248,27 @@ export class ProcessQueryService {
     await this.assertReadable(instanceId, actor);
     return verifyChain(this.ds, instanceId);
   }
+}
+
+interface InstanceHead {
+  tenant: string;
+  definition_key: string;
+  definition_version: number;
+  business_key: string;
+}
+
+function historyWhere(instanceId: string, filter: HistoryFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [instanceId];
+  const where = ['instance_id = $1'];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.actor) add('actor_subject = ?', filter.actor);
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.from) add('occurred_at >= ?', filter.from);
+  if (filter.to) add('occurred_at <= ?', filter.to);
+  return { where: where.join(' AND '), params };
 }
 
 interface EventRow {
@@ -185,20 +304,44 @@ function toHistoryEvent(r: EventRow): HistoryEvent {
   };
 }
 
-/** Verify one instance's chain. Exported for the CLI (every chain in the database). */
+/**
+ * Verify one instance's chain (exported for the CLI). Reads the events and the instance row in one
+ * REPEATABLE READ transaction, so a concurrent append cannot look like tampering, then checks:
+ * - seqs run 1..n without gaps (a deleted event is named by its seq);
+ * - every prev_hash links to the previous event and every hash matches the event's content;
+ * - the instance row agrees with the chain's last event: head seq and hash (events deleted from the end are
+ *   caught here), version and snapshot (the current state is the one the audit log says).
+ */
 export async function verifyChain(ds: DataSource, instanceId: string): Promise<VerifyResult> {
-  const rows: EventRow[] = await ds.query(
-    `SELECT seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at, recorded_at, state_before, state_after,
-            version_after, snapshot_after, prev_hash, hash
-     FROM process_event WHERE instance_id = $1 ORDER BY seq`,
-    [instanceId],
-  );
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  let rows: EventRow[];
+  let head: { last_seq: number; last_hash: string; version: number; snapshot: unknown } | undefined;
+  try {
+    await qr.startTransaction('REPEATABLE READ');
+    head = ((await qr.query(`SELECT last_seq, last_hash, version, snapshot FROM process_instance WHERE id = $1`, [instanceId])) as {
+      last_seq: number; last_hash: string; version: number; snapshot: unknown;
+    }[])[0];
+    rows = (await qr.query(
+      `SELECT ${EVENT_COLUMNS}, snapshot_after FROM process_event WHERE instance_id = $1 ORDER BY seq`,
+      [instanceId],
+    )) as EventRow[];
+    await qr.commitTransaction();
+  } catch (err) {
+    await qr.rollbackTransaction().catch(() => undefined);
+    throw err;
+  } finally {
+    await qr.release();
+  }
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
+  const fail = (firstBadSeq: number, reason: string): VerifyResult => ({ valid: false, events: rows.length, firstBadSeq, reason, lastHash: prev });
   for (const r of rows) {
-    const bad = (reason: string): VerifyResult => ({ valid: false, events: rows.length, firstBadSeq: r.seq, reason, lastHash: prev });
-    if (r.seq !== expectedSeq) return bad(`seq ${expectedSeq} missing`);
-    if (r.prev_hash !== prev) return bad('prev_hash does not link to the previous event');
+    if (r.seq !== expectedSeq) {
+      const missing = r.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${r.seq - 1}`;
+      return fail(expectedSeq, `${missing} missing (the next stored event is seq ${r.seq})`);
+    }
+    if (r.prev_hash !== prev) return fail(r.seq, 'prev_hash does not link to the previous event');
     const h = eventHash(prev, {
       instanceId,
       seq: r.seq,
@@ -211,9 +354,42 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
       versionAfter: r.version_after,
       snapshotAfter: r.snapshot_after,
     });
-    if (h !== r.hash) return bad('hash does not match the event content');
+    if (h !== r.hash) return fail(r.seq, 'hash does not match the event content');
     prev = r.hash;
     expectedSeq++;
   }
+  if (head) {
+    const last = rows[rows.length - 1];
+    if (head.last_seq > rows.length) {
+      const missing = head.last_seq === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${head.last_seq}`;
+      return fail(expectedSeq, `${missing} missing at the end of the chain (the instance head is seq ${head.last_seq})`);
+    }
+    if (head.last_seq < rows.length || head.last_hash !== prev) {
+      return fail(head.last_seq + 1, 'the instance head (last_seq, last_hash) does not match the last event');
+    }
+    if (last && (head.version !== last.version_after || canonicalJson(head.snapshot) !== canonicalJson(last.snapshot_after))) {
+      return fail(last.seq, 'the current state of the instance differs from the snapshot after its last event');
+    }
+  }
   return { valid: true, events: rows.length, firstBadSeq: null, reason: null, lastHash: prev };
+}
+
+/** Verify every chain in the database, oldest instance first (apps/cli `verify-audit`). */
+export async function verifyAllChains(
+  ds: DataSource,
+  onChain?: (instanceId: string, result: VerifyResult) => void,
+): Promise<VerifyAllResult> {
+  const ids: { id: string }[] = await ds.query(`SELECT id FROM process_instance ORDER BY created_at, id`);
+  const out: VerifyAllResult = { chains: ids.length, events: 0, valid: 0, invalid: 0, failures: [] };
+  for (const { id } of ids) {
+    const r = await verifyChain(ds, id);
+    onChain?.(id, r);
+    out.events += r.events;
+    if (r.valid) out.valid++;
+    else {
+      out.invalid++;
+      out.failures.push({ instanceId: id, firstBadSeq: r.firstBadSeq, reason: r.reason });
+    }
+  }
+  return out;
 }

@@ -27,6 +27,11 @@ export interface EventSpec {
    * stays correct on its own and the engine can say *why*.
    */
   rule?: (snapshot: AnyMachineSnapshot, event: MachineEvent) => RuleRefusal | null;
+  /**
+   * The payload names a comune not yet in the process (`payload.ente`): the engine resolves it from the ente
+   * registry, checks it is a member of the tenant unione, and passes its facts as `payload.enteFacts`.
+   */
+  resolveEnte?: boolean;
 }
 
 export interface RuleRefusal {
@@ -75,6 +80,8 @@ export interface ProcessDefinition<TInput extends object = object> {
   startRoles: readonly Role[];
   /** the unione (tenant) and participating entes named by a start input, resolved by the engine */
   inputEntes(input: TInput): { unione: string; members: string[] };
+  /** every ente taking part (for authorization of ente-scoped events), recomputed after each transition */
+  participants(snapshot: AnyMachineSnapshot): string[];
   /** the machine input, once the engine has resolved the entes named by the start input */
   machineInput(input: TInput, entes: ReadonlyMap<string, EnteFacts>): unknown;
   /** a one-line business summary for lists */

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'RULE_VIOLATION',
   'ENTE_NOT_FOUND',
   'ALREADY_EXISTS',
+  'BEFORE_PROCESS_START',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -121,5 +122,17 @@ export class AlreadyExistsError extends DomainError<'ALREADY_EXISTS'> {
   readonly code = 'ALREADY_EXISTS';
   constructor(message: string, details?: unknown) {
     super(message, details);
+  }
+}
+
+/** GET /v1/processes/:id/state?at= with an instant before the process's first event: it had no state yet. */
+export class BeforeProcessStartError extends DomainError<'BEFORE_PROCESS_START'> {
+  readonly code = 'BEFORE_PROCESS_START';
+  constructor(readonly at: string, readonly startedAt: string) {
+    super(`Il procedimento non esisteva ancora il ${at}: è stato avviato il ${startedAt}`, {
+      at,
+      startedAt,
+      fields: [{ field: 'at', errors: [`must not be before ${startedAt}`] }],
+    });
   }
 }

@@ -3,6 +3,14 @@ import { addCalendarDays, atRomeTime } from '@app/calendar';
 import type { EnteFacts, MachineEvent, ProcessDefinition, ProcessStatus, TimerSpec } from '../definition';
 import {
   AbandonDto,
+  AdhesionAcceptDto,
+  AdhesionOpenDto,
+  AmendmentTextDto,
+  CollectiveActDto,
+  ConveneCouncilDto,
+  ExpireDto,
+  RecessoDto,
+  RecessoEffectiveDto,
   CertifyExecutivityDto,
   DeadlineExpireDto,
   DecorrenzaDto,
@@ -15,8 +23,30 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
-import { checkDeliberation, checkExecutivity, checkExtend, checkSend, checkSign } from './convention.rules';
+import {
+  checkAdhesionAccept,
+  checkAdhesionOpen,
+  checkAmendmentAccept,
+  checkCollectiveAct,
+  checkConvene,
+  checkDeliberation,
+  checkExecutivity,
+  checkExtend,
+  checkRecesso,
+  checkSend,
+  checkSign,
+  checkSignAddendum,
+  findEnte,
+  PRE_VOTE,
+} from './convention.rules';
 import type {
+  AdhesionAcceptEvent,
+  AdhesionOpenEvent,
+  AmendmentAcceptEvent,
+  CollectiveActEvent,
+  ConveneEvent,
+  EnteProgress,
+  RecessoEvent,
   CertifyExecutivityEvent,
   ConventionContext,
   ExtendDeadlineEvent,
@@ -28,41 +58,50 @@ import { DEFAULT_POLICY } from './convention.types';
 
 const ctxOf = (s: AnyMachineSnapshot): ConventionContext => s.context as ConventionContext;
 
-/** Top-level state name, with STALLED surfaced from IN_DELIBERATION.STALLED */
+/** Top-level state name, with STALLED surfaced from IN_DELIBERATION.STALLED and APPROVED_PARTIAL when
+ *  some comuni are out (QUORUM) */
 export function conventionStateLabel(s: AnyMachineSnapshot): string {
   const v = s.value as string | Record<string, string>;
+  if (v === 'APPROVED_ALL' && ctxOf(s).entes.some((e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE')) {
+    return 'APPROVED_PARTIAL';
+  }
   if (typeof v === 'string') return v;
   const [top, sub] = Object.entries(v)[0] as [string, string];
   return sub === 'STALLED' ? 'STALLED' : top;
 }
 
 /** Reminders at 09:00 Rome on T-n; the deadline at 23:59:59.999 Rome on T (DOMAIN.md §4, DESIGN "Timers"). */
+function deadlineTimers(ctx: ConventionContext, e: EnteProgress): TimerSpec[] {
+  const d = e.deadline;
+  if (!PRE_VOTE.includes(e.status) || !d || d.overdue) return [];
+  const out: TimerSpec[] = [
+    {
+      key: `deadline:${e.codiceIpa}`,
+      kind: 'deadline',
+      dueAt: d.dueAt,
+      event: { type: 'convention.deadline.expire', payload: { ente: e.codiceIpa, dueAt: d.dueAt } },
+    },
+  ];
+  for (const n of ctx.policy.reminderDaysBefore) {
+    const dueAt = atRomeTime(addCalendarDays(d.date, -n), 9).toISOString();
+    // a reminder whose moment passed before the term was set would only arrive late: skip it
+    if (dueAt <= d.setAt) continue;
+    out.push({
+      key: `reminder:${e.codiceIpa}:${n}`,
+      kind: 'reminder',
+      dueAt,
+      event: { type: 'convention.reminder', payload: { ente: e.codiceIpa, daysBefore: n } },
+    });
+  }
+  return out;
+}
+
 export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
   const ctx = ctxOf(s);
   const label = conventionStateLabel(s);
   const out: TimerSpec[] = [];
   if (label === 'IN_DELIBERATION' || label === 'STALLED') {
-    for (const e of ctx.entes) {
-      const d = e.deadline;
-      if (e.status !== 'INVITED' || !d || d.overdue) continue;
-      out.push({
-        key: `deadline:${e.codiceIpa}`,
-        kind: 'deadline',
-        dueAt: d.dueAt,
-        event: { type: 'convention.deadline.expire', payload: { ente: e.codiceIpa, dueAt: d.dueAt } },
-      });
-      for (const n of ctx.policy.reminderDaysBefore) {
-        const dueAt = atRomeTime(addCalendarDays(d.date, -n), 9).toISOString();
-        // a reminder whose moment passed before the term was set would only arrive late: skip it
-        if (dueAt <= d.setAt) continue;
-        out.push({
-          key: `reminder:${e.codiceIpa}:${n}`,
-          kind: 'reminder',
-          dueAt,
-          event: { type: 'convention.reminder', payload: { ente: e.codiceIpa, daysBefore: n } },
-        });
-      }
-    }
+    for (const e of ctx.entes) out.push(...deadlineTimers(ctx, e));
   }
   if (label === 'SIGNED' && ctx.decorrenzaDate) {
     out.push({
@@ -71,6 +110,29 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
       dueAt: atRomeTime(ctx.decorrenzaDate, 0).toISOString(),
       event: { type: 'convention.decorrenza.reach', payload: { date: ctx.decorrenzaDate } },
     });
+  }
+  if (label === 'IN_FORCE') {
+    for (const e of ctx.entes) {
+      if (e.joining) out.push(...deadlineTimers(ctx, e));
+      if (e.recesso && e.status !== 'RECEDUTO') {
+        out.push({
+          key: `recesso:${e.codiceIpa}`,
+          kind: 'deadline',
+          dueAt: atRomeTime(e.recesso.effectiveDate, 0).toISOString(),
+          event: { type: 'convention.recesso.effective', payload: { ente: e.codiceIpa, date: e.recesso.effectiveDate } },
+        });
+      }
+    }
+    if (ctx.expiresOn) {
+      // the day after the last day of the term, at 00:00 Rome
+      const end = addCalendarDays(ctx.expiresOn, 1);
+      out.push({
+        key: `expiry:${ctx.expiresOn}`,
+        kind: 'deadline',
+        dueAt: atRomeTime(end, 0).toISOString(),
+        event: { type: 'convention.expire', payload: { date: end } },
+      });
+    }
   }
   return out;
 }
@@ -82,6 +144,8 @@ function conventionStatus(s: AnyMachineSnapshot): ProcessStatus {
     case 'FAILED':
       return 'failed';
     case 'ABANDONED':
+    case 'TERMINATED':
+    case 'EXPIRED':
       return 'terminated';
     default:
       return 'active';
@@ -94,10 +158,16 @@ function pendingEntes(s: AnyMachineSnapshot): string[] {
   switch (conventionStateLabel(s)) {
     case 'IN_DELIBERATION':
     case 'STALLED':
+    case 'AMENDMENT_PENDING':
     case 'APPROVED_ALL':
-      return ctx.entes.filter((e) => e.status === 'INVITED' || e.status === 'APPROVED').map((e) => e.codiceIpa);
+    case 'APPROVED_PARTIAL':
+      return ctx.entes
+        .filter((e) => PRE_VOTE.includes(e.status) || e.status === 'APPROVED')
+        .map((e) => e.codiceIpa);
     case 'READY_TO_SIGN':
       return ctx.entes.filter((e) => e.status === 'EXECUTIVE').map((e) => e.codiceIpa);
+    case 'IN_FORCE':
+      return ctx.entes.filter((e) => e.joining).map((e) => e.codiceIpa);
     default:
       return [];
   }
@@ -105,9 +175,10 @@ function pendingEntes(s: AnyMachineSnapshot): string[] {
 
 function nextDeadline(s: AnyMachineSnapshot): string | null {
   const label = conventionStateLabel(s);
-  if (label !== 'IN_DELIBERATION' && label !== 'STALLED') return null;
+  const inForce = label === 'IN_FORCE';
+  if (label !== 'IN_DELIBERATION' && label !== 'STALLED' && !inForce) return null;
   const open = ctxOf(s)
-    .entes.filter((e) => e.status === 'INVITED' && e.deadline)
+    .entes.filter((e) => PRE_VOTE.includes(e.status) && e.deadline && !e.deadline.overdue && (!inForce || e.joining))
     .map((e) => e.deadline!.dueAt)
     .sort();
   return open[0] ?? null;
@@ -128,11 +199,17 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
   input: StartConventionDto,
   startRoles: ['presidente', 'staff'],
   inputEntes: (input) => ({ unione: input.unione, members: input.members }),
+  participants: (s) => ctxOf(s).entes.map((e) => e.codiceIpa),
   machineInput: (input, entes: ReadonlyMap<string, EnteFacts>) => ({
     title: input.title,
     unione: entes.get(input.unione),
     members: input.members.map((m) => entes.get(m)),
-    policy: { ...DEFAULT_POLICY, ...(input.policy ?? {}) },
+    policy: {
+      ...DEFAULT_POLICY,
+      // QUORUM conventions default to "extend once, then NON_ADERENTE"; UNANIMITY ones stall (DOMAIN.md §2.5)
+      nonDeliberating: input.policy?.approval === 'QUORUM' ? 'EXTEND_ONCE_THEN_NON_ADERENTE' : DEFAULT_POLICY.nonDeliberating,
+      ...(input.policy ?? {}),
+    },
   }),
   titleOf: (s) => ctxOf(s).title,
   events: {
@@ -149,12 +226,26 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       payload: SendToCouncilsDto,
       rule: asRule<SendEvent>(checkSend),
     },
+    'convention.council.convene': {
+      description: 'Registra la convocazione del consiglio (preavviso minimo da regolamento)',
+      roles: ['segretario'],
+      scope: 'ente',
+      payload: ConveneCouncilDto,
+      rule: asRule<ConveneEvent>(checkConvene),
+    },
     'convention.deliberation.record': {
-      description: 'Registra l’esito della deliberazione consiliare del proprio ente',
+      description: 'Registra l’esito della deliberazione consiliare del proprio ente, con i pareri (art. 49 TUEL)',
       roles: ['segretario'],
       scope: 'ente',
       payload: RecordDeliberationDto,
-      rule: asRule<RecordDeliberationEvent>(checkDeliberation),
+      rule: (s, ev) => {
+        const ctx = ctxOf(s);
+        const e = findEnte(ctx, String(ev.payload['ente']));
+        if (conventionStateLabel(s) === 'IN_FORCE' && e && !e.joining) {
+          return { rule: 'NOT_JOINING', message: `${e.denominazione} partecipa già: la convenzione è in vigore` };
+        }
+        return checkDeliberation(ctx, ev as unknown as RecordDeliberationEvent);
+      },
     },
     'convention.executivity.certify': {
       description: 'Certifica pubblicazione all’albo ed esecutività della deliberazione (art. 134 TUEL)',
@@ -168,8 +259,74 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['sindaco', 'presidente'],
       scope: 'ente',
       payload: SignConventionDto,
-      rule: asRule<SignEvent>(checkSign),
+      rule: (s, ev) =>
+        conventionStateLabel(s) === 'IN_FORCE'
+          ? checkSignAddendum(ctxOf(s), ev as unknown as SignEvent)
+          : checkSign(ctxOf(s), ev as unknown as SignEvent),
     },
+    'convention.amendment.accept': {
+      description: 'Il gruppo di lavoro accoglie l’emendamento: nuova versione del testo, tutti i consigli la riapprovano',
+      roles: ['gruppo_lavoro', 'presidente', 'staff'],
+      scope: 'unione',
+      payload: AmendmentTextDto,
+      rule: asRule<AmendmentAcceptEvent>(checkAmendmentAccept),
+    },
+    'convention.amendment.refuse': {
+      description: 'Il gruppo di lavoro respinge l’emendamento: il consiglio delibera di nuovo sul testo vigente',
+      roles: ['gruppo_lavoro', 'presidente', 'staff'],
+      scope: 'unione',
+      payload: AbandonDto,
+    },
+    'convention.amendment.open': {
+      description: 'Apre la modifica della convenzione in vigore con un nuovo testo',
+      roles: ['presidente', 'staff', 'gruppo_lavoro'],
+      scope: 'unione',
+      payload: AmendmentTextDto,
+      rule: (s, ev) => checkAmendmentAccept(ctxOf(s), { ...(ev as unknown as AmendmentAcceptEvent), type: 'convention.amendment.accept' }),
+    },
+    'convention.adhesion.open': {
+      description: 'Avvia l’adesione successiva di un comune dell’Unione',
+      roles: ['presidente', 'staff'],
+      scope: 'unione',
+      payload: AdhesionOpenDto,
+      resolveEnte: true,
+      rule: asRule<AdhesionOpenEvent>(checkAdhesionOpen),
+    },
+    'convention.adhesion.accept': {
+      description: 'La Giunta dell’Unione accoglie l’adesione (deliberazione)',
+      roles: ['presidente'],
+      scope: 'unione',
+      payload: AdhesionAcceptDto,
+      rule: asRule<AdhesionAcceptEvent>(checkAdhesionAccept),
+    },
+    'convention.recesso.record': {
+      description: 'Registra la deliberazione di recesso del proprio comune e la data di effetto',
+      roles: ['segretario'],
+      scope: 'ente',
+      payload: RecessoDto,
+      rule: asRule<RecessoEvent>(checkRecesso),
+    },
+    'convention.renewal.record': {
+      description: 'Registra la deliberazione di rinnovo espresso del proprio ente',
+      roles: ['segretario'],
+      scope: 'ente',
+      payload: CollectiveActDto,
+      rule: asRule<CollectiveActEvent>(checkCollectiveAct),
+    },
+    'convention.dissolution.record': {
+      description: 'Registra la deliberazione di scioglimento consensuale del proprio ente',
+      roles: ['segretario'],
+      scope: 'ente',
+      payload: CollectiveActDto,
+      rule: asRule<CollectiveActEvent>(checkCollectiveAct),
+    },
+    'convention.recesso.effective': {
+      description: 'Il recesso produce effetto',
+      roles: [],
+      scope: 'system',
+      payload: RecessoEffectiveDto,
+    },
+    'convention.expire': { description: 'Scadenza del termine di durata', roles: [], scope: 'system', payload: ExpireDto },
     'convention.deadline.extend': {
       description: 'Proroga il termine per deliberare (motivata)',
       roles: ['presidente', 'staff'],
@@ -214,14 +371,31 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       stipulatedAt: ctx.stipulatedAt,
       decorrenzaDate: ctx.decorrenzaDate,
       inForceFrom: ctx.inForceFrom,
+      inForceVersion: ctx.inForceVersion,
+      amending: ctx.amending,
+      expiresOn: ctx.expiresOn,
       closedReason: ctx.closedReason,
+      tasks: ctx.tasks,
+      quorum:
+        ctx.policy.approval === 'QUORUM'
+          ? {
+              minEntes: ctx.policy.quorumMinEntes,
+              minPopulationPct: ctx.policy.quorumMinPopulationPct,
+              approvingComuni: ctx.entes.filter((e) => e.kind === 'COMUNE' && ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(e.status)).length,
+            }
+          : null,
       entes: ctx.entes.map((e) => ({
         ente: e.codiceIpa,
         denominazione: e.denominazione,
         kind: e.kind,
         popolazione: e.popolazione,
         status: e.status,
+        joining: e.joining,
+        convened: e.convened,
         deadline: e.deadline,
+        recesso: e.recesso,
+        acts: e.acts,
+        leftOn: e.leftOn,
         deliberation: e.deliberation,
         sessions: e.sessions,
         executivity: e.executivity,

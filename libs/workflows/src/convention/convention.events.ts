@@ -20,6 +20,10 @@ import {
 } from 'class-validator';
 import {
   APPROVAL_RULES,
+  NON_DELIBERATING_RULES,
+  PARERE_OUTCOMES,
+  PARERE_TYPES,
+  type NonDeliberatingRule,
   DECORRENZA_RULES,
   DELIBERATION_OUTCOMES,
   EXECUTIVITY_READINGS,
@@ -37,6 +41,17 @@ const DATE_MSG = 'must be a date YYYY-MM-DD';
 
 export class ConventionPolicyDto {
   @IsOptional() @IsIn(APPROVAL_RULES) approval?: ApprovalRule;
+  /** QUORUM: minimum number of comuni that must approve */
+  @IsOptional() @IsInt() @Min(1) @Max(100) quorumMinEntes?: number;
+  /** QUORUM: minimum share of the population (0..100) the approving comuni must hold */
+  @IsOptional() @IsInt() @Min(0) @Max(100) quorumMinPopulationPct?: number;
+  @IsOptional() @IsIn(NON_DELIBERATING_RULES) nonDeliberating?: NonDeliberatingRule;
+  @IsOptional() @IsInt() @Min(1) @Max(365) extensionDays?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(60) councilNoticeDays?: number;
+  @IsOptional() @IsBoolean() requirePareri?: boolean;
+  @IsOptional() @IsInt() @Min(1) @Max(30) durationYears?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(730) recessoNoticeDays?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(100) minComuni?: number;
   @IsOptional() @IsInt() @Min(1) @Max(365) councilDeadlineDays?: number;
   @IsOptional() @IsArray() @ArrayMaxSize(10) @ArrayUnique() @IsInt({ each: true }) @Min(1, { each: true }) @Max(180, { each: true })
   reminderDaysBefore?: number[];
@@ -75,13 +90,25 @@ export class VotesDto {
   @IsInt() @Min(1) @Max(1000) assegnati!: number;
 }
 
+export class ParereDto {
+  @IsIn(PARERE_TYPES) type!: (typeof PARERE_TYPES)[number];
+  @IsIn(PARERE_OUTCOMES) outcome!: (typeof PARERE_OUTCOMES)[number];
+  @IsString() @IsNotEmpty() @MaxLength(200) signer!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+}
+
 export class RecordDeliberationDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
   /** the deliberation number as in the register, e.g. "48" or "48/2026" */
   @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
   @IsIn(DELIBERATION_OUTCOMES) outcome!: DeliberationOutcome;
+  /** SHA-256 of the text approved (for APPROVED_WITH_AMENDMENTS: of the amended text) */
   @IsOptional() @Matches(SHA256, { message: 'must be a lowercase hex SHA-256' }) textHash?: string;
+  /** with APPROVED_WITH_AMENDMENTS: what the council changed */
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(20000) amendments?: string;
+  /** art. 49 TUEL pareri inserted in the deliberation */
+  @IsOptional() @IsArray() @ArrayMaxSize(5) @ValidateNested({ each: true }) @Type(() => ParereDto) pareri?: ParereDto[];
   @IsOptional() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
   @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
   @IsOptional() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
@@ -108,6 +135,52 @@ export class ExtendDeadlineDto {
   @IsOptional() @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente?: string;
   @IsInt() @Min(1) @Max(365) days!: number;
   @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+export class ConveneCouncilDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) sessionDate!: string;
+  /** when the convocation was notified to the councillors */
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) noticeDate!: string;
+}
+
+export class AmendmentTextDto {
+  /** the full new text; its SHA-256 identifies the new version */
+  @IsString() @IsNotEmpty() @MaxLength(1_000_000) text!: string;
+}
+
+export class AdhesionOpenDto {
+  /** codice IPA of a comune of the Unione that asks to join the convention in force */
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+}
+
+export class AdhesionAcceptDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  /** the Giunta dell'Unione deliberation accepting the adhesion */
+  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+}
+
+export class RecessoDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) effectiveDate!: string;
+}
+
+export class CollectiveActDto {
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
+  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+}
+
+export class RecessoEffectiveDto {
+  @Matches(CODICE_IPA) ente!: string;
+  @Matches(ISO_DATE) date!: string;
+}
+
+export class ExpireDto {
+  @Matches(ISO_DATE) date!: string;
 }
 
 export class AbandonDto {

@@ -1,6 +1,8 @@
 import { assign, setup } from 'xstate';
 import {
+  addCalendarDays,
   addDaysTerm,
+  compareIsoDate,
   endOfDayRome,
   executivityDate,
   publicationEnd,
@@ -11,34 +13,58 @@ import { sha256Hex } from '@app/common';
 import type { NotifyParams } from '../effects';
 import type { Recipient } from '../definition';
 import {
+  checkAdhesionAccept,
+  checkAdhesionOpen,
+  checkAmendmentAccept,
+  checkCollectiveAct,
+  checkConvene,
   checkDeliberation,
   checkExecutivity,
   checkExtend,
+  checkRecesso,
   checkSend,
   checkSign,
+  checkSignAddendum,
+  isActive,
+  PRE_VOTE,
 } from './convention.rules';
 import type {
   ConventionContext,
   ConventionEvent,
   ConventionInput,
   Deadline,
+  Deliberation,
   EnteProgress,
+  TextVersion,
 } from './convention.types';
 
 /**
- * The convention approval (art. 30 TUEL), version 1: DOMAIN.md §2.3 at the convention level, with the
- * per-ente progress of §2.4 kept in context (one row per ente, the Unione first).
+ * The convention (art. 30 TUEL): DOMAIN.md §2.3 at the convention level, with the per-ente progress of §2.4
+ * kept in context (one row per ente, the Unione first), from the first frozen text to the convention in force,
+ * and its later life: amendment, recesso, late adhesion, express renewal, expiry, scioglimento.
  *
- * Pure: no clock (time arrives as `event.at`), no I/O. Effects are `notify` actions with data params,
- * turned into outbox rows by the engine. Timers are declared by `conventionTimers` (convention.definition.ts)
- * from the state, not by delayed events: XState does not restore delayed events from a snapshot.
+ * Pure: no clock (time arrives as `event.at`), no I/O. Effects are `notify` actions with data params, turned
+ * into outbox rows by the engine. Timers are declared by `conventionTimers` (convention.definition.ts) from the
+ * state, not by delayed events: XState does not restore delayed events from a snapshot.
  */
 type Ctx = ConventionContext;
+type Ev = ConventionEvent;
 
 const deadlineFrom = (fromDate: IsoDate, days: number, at: string, extensions: number): Deadline => {
   const date = addDaysTerm(fromDate, days);
   return { date, dueAt: endOfDayRome(date).toISOString(), setAt: at, extensions, overdue: false };
 };
+
+const today = (at: string): IsoDate => toRomeDate(new Date(at));
+
+/** plain calendar arithmetic for a fixed term: from + N years - 1 day (29 Feb → 28 Feb) */
+export function termEnd(from: IsoDate, years: number): IsoDate {
+  const [y, m, d] = from.split('-').map(Number) as [number, number, number];
+  const target = new Date(Date.UTC(y + years, m - 1, 1));
+  const lastDay = new Date(Date.UTC(y + years, m, 0)).getUTCDate();
+  target.setUTCDate(Math.min(d, lastDay));
+  return addCalendarDays(target.toISOString().slice(0, 10), -1);
+}
 
 const mapEnte = (ctx: Ctx, ente: string, f: (e: EnteProgress) => EnteProgress): EnteProgress[] =>
   ctx.entes.map((e) => (e.codiceIpa === ente ? f(e) : e));
@@ -47,19 +73,94 @@ const unioneOffice = (ctx: Ctx): Recipient[] => [
   { ente: ctx.unione, role: 'presidente' },
   { ente: ctx.unione, role: 'staff' },
 ];
+const segretari = (ctx: Ctx): Recipient[] => ctx.entes.filter(isActive).map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }));
+const councilOf = (ente: string): Recipient[] => [
+  { ente, role: 'consiglio' },
+  { ente, role: 'segretario' },
+];
+const nameOf = (ctx: Ctx, ente: string): string => ctx.entes.find((e) => e.codiceIpa === ente)?.denominazione ?? ente;
 
-const everyParticipant = (ctx: Ctx, pred: (e: EnteProgress) => boolean): boolean =>
-  ctx.entes.length > 0 && ctx.entes.every(pred);
+const isOpen = (e: EnteProgress): boolean => PRE_VOTE.includes(e.status);
+const hasApproved = (e: EnteProgress): boolean => e.status === 'APPROVED' || e.status === 'EXECUTIVE';
+/** the founding members deciding now (joining comuni follow their own path while the convention is in force) */
+const founders = (ctx: Ctx): EnteProgress[] => ctx.entes.filter((e) => !e.joining);
+const comuni = (ctx: Ctx): EnteProgress[] => founders(ctx).filter((e) => e.kind === 'COMUNE');
+const unioneRow = (ctx: Ctx): EnteProgress | undefined => ctx.entes.find((e) => e.codiceIpa === ctx.unione);
 
+/** QUORUM(min_entes, min_population_pct) over the comuni; UNANIMITY = every comune */
+function quorumMet(ctx: Ctx): boolean {
+  const all = comuni(ctx);
+  const yes = all.filter(hasApproved);
+  if (ctx.policy.approval === 'UNANIMITY') return yes.length === all.length;
+  const min = ctx.policy.quorumMinEntes ?? all.length;
+  const pop = (list: EnteProgress[]) => list.reduce((s, e) => s + (e.popolazione ?? 0), 0);
+  const total = pop(all);
+  const share = total === 0 ? 100 : (pop(yes) * 100) / total;
+  return yes.length >= min && share >= ctx.policy.quorumMinPopulationPct;
+}
 
-const NOTIFY_SEGRETARI = (ctx: Ctx): Recipient[] =>
-  ctx.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }));
+/** could the rule still be met if every open council approved? */
+function quorumReachable(ctx: Ctx): boolean {
+  const unione = unioneRow(ctx);
+  if (unione && (unione.status === 'REJECTED' || unione.status === 'NON_ADERENTE')) return false;
+  const all = comuni(ctx);
+  if (ctx.policy.approval === 'UNANIMITY') return all.every((e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS');
+  const min = ctx.policy.quorumMinEntes ?? all.length;
+  const possible = all.filter((e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS');
+  const pop = (list: EnteProgress[]) => list.reduce((s, e) => s + (e.popolazione ?? 0), 0);
+  const total = pop(all);
+  const share = total === 0 ? 100 : (pop(possible) * 100) / total;
+  return possible.length >= min && share >= ctx.policy.quorumMinPopulationPct;
+}
 
+const allDecided = (ctx: Ctx): boolean => founders(ctx).every((e) => !isOpen(e) && e.status !== 'APPROVED_WITH_AMENDMENTS');
+const unioneApproved = (ctx: Ctx): boolean => {
+  const u = unioneRow(ctx);
+  return u !== undefined && hasApproved(u);
+};
+
+/** an approval of an older text goes back to pending; its deliberation stays in the ente's history */
+function resetForNewText(e: EnteProgress, newHash: string, version: number): EnteProgress {
+  if (e.status === 'APPROVED_WITH_AMENDMENTS' && e.deliberation?.textHash === newHash) {
+    // the council approved exactly the text now frozen: its deliberation approves the new version
+    return { ...e, status: 'APPROVED', deliberation: { ...e.deliberation, textVersion: version } };
+  }
+  if (!isActive(e)) return e;
+  const past: Deliberation[] = e.deliberation ? [...e.sessions, e.deliberation] : e.sessions;
+  return { ...e, status: 'INVITED', sessions: past, deliberation: null, executivity: null, signature: null, convened: null, deadline: null };
+}
+
+const newVersion = (ctx: Ctx, text: string, at: string, by: Ctx['textVersions'][number]['frozenBy']): TextVersion => ({
+  version: ctx.textVersions.length + 1,
+  sha256: sha256Hex(text),
+  length: text.length,
+  frozenAt: at,
+  frozenBy: by,
+});
+
+const blankEnte = (f: ConventionInput['unione'], joining: boolean): EnteProgress => ({
+  ...f,
+  status: 'INVITED',
+  joining,
+  deadline: null,
+  convened: null,
+  sessions: [],
+  deliberation: null,
+  executivity: null,
+  signature: null,
+  remindersSent: 0,
+  recesso: null,
+  acts: [],
+  leftOn: null,
+});
+
+const NON_ADERENTE_TASK = (name: string) =>
+  `${name} resta fuori dalla gestione associata: deve nominare un proprio RTD e verificare i dati su IPA (art. 17 CAD)`;
 
 export const conventionMachine = setup({
   types: {
     context: {} as Ctx,
-    events: {} as ConventionEvent,
+    events: {} as Ev,
     input: {} as ConventionInput,
   },
   actions: {
@@ -68,19 +169,21 @@ export const conventionMachine = setup({
     recordDeliberation: assign(({ context, event }) => {
       if (event.type !== 'convention.deliberation.record') return {};
       const p = event.payload;
-      const organ = p.ente === context.unione ? 'CU' : 'CC';
-      const deliberation = {
-        organ,
+      const deliberation: Deliberation = {
+        organ: p.ente === context.unione ? 'CU' : 'CC',
         number: p.number,
         date: p.date,
         outcome: p.outcome,
         textHash: p.textHash ?? null,
+        textVersion: p.outcome === 'APPROVED' ? (context.text?.version ?? null) : null,
+        amendments: p.amendments ?? null,
+        pareri: p.pareri ?? [],
         votes: p.votes ?? null,
         immediatamenteEseguibile: p.immediatamenteEseguibile ?? false,
         ieVotes: p.ieVotes ?? null,
         recordedAt: event.at,
         recordedBy: event.actor,
-      } as const;
+      };
       return {
         entes: mapEnte(context, p.ente, (e): EnteProgress => {
           switch (p.outcome) {
@@ -101,14 +204,27 @@ export const conventionMachine = setup({
                     },
                   }
                 : { ...e, status: 'APPROVED', deliberation };
+            case 'APPROVED_WITH_AMENDMENTS':
+              return { ...e, status: 'APPROVED_WITH_AMENDMENTS', deliberation };
             case 'REJECTED':
-              return { ...e, status: 'REJECTED', deliberation };
+              return { ...e, status: 'REJECTED', deliberation, leftOn: p.date };
             case 'RINVIATA':
             case 'SEDUTA_DESERTA':
               // no decision: the council will be convened again
-              return { ...e, sessions: [...e.sessions, deliberation] };
+              return { ...e, status: 'INVITED', convened: null, sessions: [...e.sessions, deliberation] };
           }
         }),
+      };
+    }),
+    convene: assign(({ context, event }) => {
+      if (event.type !== 'convention.council.convene') return {};
+      const p = event.payload;
+      return {
+        entes: mapEnte(context, p.ente, (e) => ({
+          ...e,
+          status: 'COUNCIL_CONVENED',
+          convened: { sessionDate: p.sessionDate, noticeDate: p.noticeDate },
+        })),
       };
     }),
     certifyExecutivity: assign(({ context, event }) => {
@@ -129,6 +245,22 @@ export const conventionMachine = setup({
         })),
       };
     }),
+    sign: assign(({ context, event }) => {
+      if (event.type !== 'convention.sign') return {};
+      return {
+        entes: mapEnte(context, event.payload.ente, (e) => ({
+          ...e,
+          status: 'SIGNED',
+          joining: false,
+          signature: {
+            signer: event.actor.subject,
+            signerRole: event.actor.role,
+            signedAt: new Date(event.payload.signedAt).toISOString(),
+            signatureType: event.payload.signatureType,
+          },
+        })),
+      };
+    }),
     abandon: assign(({ event }) => ({
       closedReason: event.type === 'convention.abandon' ? event.payload.reason : null,
     })),
@@ -136,57 +268,176 @@ export const conventionMachine = setup({
       if (event.type !== 'convention.reminder') return {};
       return { entes: mapEnte(context, event.payload.ente, (e) => ({ ...e, remindersSent: e.remindersSent + 1 })) };
     }),
-    markOverdue: assign(({ context, event }) => {
+    /** the term passed: STALL marks it overdue; EXTEND_ONCE extends once, then the council is NON_ADERENTE */
+    expire: assign(({ context, event }) => {
       if (event.type !== 'convention.deadline.expire') return {};
-      return {
-        entes: mapEnte(context, event.payload.ente, (e) =>
-          e.deadline ? { ...e, deadline: { ...e.deadline, overdue: true } } : e,
-        ),
-      };
+      const tasks = [...context.tasks];
+      const entes = mapEnte(context, event.payload.ente, (e) => {
+        if (!e.deadline) return e;
+        if (context.policy.nonDeliberating === 'STALL') return { ...e, deadline: { ...e.deadline, overdue: true } };
+        if (e.deadline.extensions === 0) {
+          return { ...e, deadline: deadlineFrom(e.deadline.date, context.policy.extensionDays, event.at, 1) };
+        }
+        if (!e.joining) tasks.push({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: event.at });
+        return { ...e, status: 'NON_ADERENTE', deadline: { ...e.deadline, overdue: true }, leftOn: today(event.at) };
+      });
+      return { entes, tasks };
     }),
     extendDeadline: assign(({ context, event }) => {
       if (event.type !== 'convention.deadline.extend') return {};
       const p = event.payload;
+      const now = today(event.at);
       return {
         entes: context.entes.map((e) =>
-          e.status === 'INVITED' && e.deadline && (p.ente === undefined || p.ente === e.codiceIpa)
-            ? { ...e, deadline: deadlineFrom(e.deadline.date, p.days, event.at, e.deadline.extensions + 1) }
+          isOpen(e) && e.deadline && (p.ente === undefined || p.ente === e.codiceIpa)
+            ? {
+                ...e,
+                // counted from the later of the old term and today: an extension never ends in the past
+                deadline: deadlineFrom(
+                  compareIsoDate(e.deadline.date, now) >= 0 ? e.deadline.date : now,
+                  p.days,
+                  event.at,
+                  e.deadline.extensions + 1,
+                ),
+              }
             : e,
         ),
       };
     }),
+    acceptAmendment: assign(({ context, event }) => {
+      if (event.type !== 'convention.amendment.accept' && event.type !== 'convention.amendment.open') return {};
+      const version = newVersion(context, event.payload.text, event.at, event.actor);
+      return {
+        text: version,
+        textVersions: [...context.textVersions, version],
+        sentAt: null,
+        entes: context.entes.map((e) => resetForNewText(e, version.sha256, version.version)),
+      };
+    }),
+    refuseAmendment: assign(({ context }) => ({
+      entes: context.entes.map((e) =>
+        e.status === 'APPROVED_WITH_AMENDMENTS'
+          ? { ...e, status: 'INVITED' as const, sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions, deliberation: null }
+          : e,
+      ),
+    })),
+    openAmendment: assign({ amending: true }),
+    openAdhesion: assign(({ context, event }) => {
+      if (event.type !== 'convention.adhesion.open' || !event.payload.enteFacts) return {};
+      const facts = event.payload.enteFacts;
+      const row: EnteProgress = {
+        ...blankEnte(facts, true),
+        deadline: deadlineFrom(today(event.at), context.policy.councilDeadlineDays, event.at, 0),
+      };
+      const known = context.entes.some((e) => e.codiceIpa === facts.codiceIpa);
+      return { entes: known ? context.entes.map((e) => (e.codiceIpa === facts.codiceIpa ? row : e)) : [...context.entes, row] };
+    }),
+    admit: assign(({ context, event }) => {
+      if (event.type !== 'convention.adhesion.accept') return {};
+      return { entes: mapEnte(context, event.payload.ente, (e) => ({ ...e, status: 'ADMITTED' })) };
+    }),
+    recordRecesso: assign(({ context, event }) => {
+      if (event.type !== 'convention.recesso.record') return {};
+      const { ente, number, date, effectiveDate } = event.payload;
+      return { entes: mapEnte(context, ente, (e) => ({ ...e, recesso: { number, date, effectiveDate } })) };
+    }),
+    recessoEffective: assign(({ context, event }) => {
+      if (event.type !== 'convention.recesso.effective') return {};
+      const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+      return {
+        entes: mapEnte(context, event.payload.ente, (x) => ({ ...x, status: 'RECEDUTO', leftOn: event.payload.date })),
+        tasks: [
+          ...context.tasks,
+          {
+            ente: event.payload.ente,
+            text: `${e?.denominazione ?? event.payload.ente}: recesso efficace dal ${event.payload.date}; nominare un proprio RTD e aggiornare IPA da quella data`,
+            raisedAt: event.at,
+          },
+        ],
+      };
+    }),
+    recordAct: assign(({ context, event }) => {
+      if (event.type !== 'convention.renewal.record' && event.type !== 'convention.dissolution.record') return {};
+      const act = event.type === 'convention.renewal.record' ? ('RINNOVO' as const) : ('SCIOGLIMENTO' as const);
+      const { ente, number, date } = event.payload;
+      return { entes: mapEnte(context, ente, (e) => ({ ...e, acts: [...e.acts, { act, number, date }] })) };
+    }),
+    renew: assign(({ context }) => ({
+      expiresOn: context.expiresOn ? termEnd(addCalendarDays(context.expiresOn, 1), context.policy.durationYears) : null,
+      entes: context.entes.map((e) => ({ ...e, acts: e.acts.filter((a) => a.act !== 'RINNOVO') })),
+    })),
   },
   guards: {
     sendOk: ({ context, event }) => event.type === 'convention.send' && checkSend(context, event) === null,
-    deliberationOk: ({ context, event }) =>
-      event.type === 'convention.deliberation.record' && checkDeliberation(context, event) === null,
+    deliberationOk: ({ context, event }) => {
+      if (event.type !== 'convention.deliberation.record' || checkDeliberation(context, event) !== null) return false;
+      return !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining;
+    },
+    joiningDeliberationOk: ({ context, event }) =>
+      event.type === 'convention.deliberation.record' &&
+      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
+      checkDeliberation(context, event) === null,
+    conveneOk: ({ context, event }) => event.type === 'convention.council.convene' && checkConvene(context, event) === null,
     executivityOk: ({ context, event }) =>
-      event.type === 'convention.executivity.certify' && checkExecutivity(context, event) === null,
+      event.type === 'convention.executivity.certify' &&
+      checkExecutivity(context, event) === null &&
+      !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining,
+    joiningExecutivityOk: ({ context, event }) =>
+      event.type === 'convention.executivity.certify' &&
+      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
+      checkExecutivity(context, event) === null,
     signOk: ({ context, event }) => event.type === 'convention.sign' && checkSign(context, event) === null,
-    extendOk: ({ context, event }) =>
-      event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
-    anyRejected: ({ context }) => context.entes.some((e) => e.status === 'REJECTED'),
-    allApproved: ({ context }) =>
-      everyParticipant(context, (e) => e.status === 'APPROVED' || e.status === 'EXECUTIVE'),
-    allExecutive: ({ context }) => everyParticipant(context, (e) => e.status === 'EXECUTIVE'),
-    allSigned: ({ context }) => everyParticipant(context, (e) => e.status === 'SIGNED'),
-    overdueUnderUnanimity: ({ context }) =>
-      context.policy.approval === 'UNANIMITY' &&
-      context.entes.some((e) => e.status === 'INVITED' && e.deadline?.overdue === true),
-    noneOverdue: ({ context }) =>
-      !context.entes.some((e) => e.status === 'INVITED' && e.deadline?.overdue === true),
+    addendumOk: ({ context, event }) => event.type === 'convention.sign' && checkSignAddendum(context, event) === null,
+    extendOk: ({ context, event }) => event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
+    amendmentAcceptOk: ({ context, event }) =>
+      event.type === 'convention.amendment.accept' && checkAmendmentAccept(context, event) === null,
+    amendmentOpenOk: ({ context, event }) =>
+      event.type === 'convention.amendment.open' &&
+      checkAmendmentAccept(context, { ...event, type: 'convention.amendment.accept' }) === null,
+    adhesionOpenOk: ({ context, event }) => event.type === 'convention.adhesion.open' && checkAdhesionOpen(context, event) === null,
+    adhesionAcceptOk: ({ context, event }) =>
+      event.type === 'convention.adhesion.accept' && checkAdhesionAccept(context, event) === null,
+    recessoOk: ({ context, event }) => event.type === 'convention.recesso.record' && checkRecesso(context, event) === null,
+    actOk: ({ context, event }) =>
+      (event.type === 'convention.renewal.record' || event.type === 'convention.dissolution.record') &&
+      checkCollectiveAct(context, event) === null,
+    anyAmendment: ({ context }) => context.entes.some((e) => e.status === 'APPROVED_WITH_AMENDMENTS'),
+    cannotSucceed: ({ context }) => !quorumReachable(context),
+    decidedAndMet: ({ context }) => allDecided(context) && unioneApproved(context) && quorumMet(context),
+    decidedNotMet: ({ context }) => allDecided(context) && !(unioneApproved(context) && quorumMet(context)),
+    overdueStall: ({ context }) =>
+      context.policy.nonDeliberating === 'STALL' && founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
+    noneOverdue: ({ context }) => !founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
+    allExecutive: ({ context }) => founders(context).filter(isActive).every((e) => e.status === 'EXECUTIVE'),
+    allSigned: ({ context }) => founders(context).filter(isActive).every((e) => e.status === 'SIGNED'),
     decorrenzaReached: ({ context }) =>
       context.decorrenzaDate !== null &&
       context.stipulatedAt !== null &&
       context.decorrenzaDate <= toRomeDate(new Date(context.stipulatedAt)),
-    /** a timer event is acted on only if its ente still waits for a deliberation under that deadline */
+    decorrenzaDue: ({ context, event }) =>
+      event.type === 'convention.decorrenza.reach' && context.decorrenzaDate !== null && today(event.at) >= context.decorrenzaDate,
+    /** a timer event is acted on only if its ente still waits for a deliberation under that very deadline */
     timerStillDue: ({ context, event }) => {
-      if (event.type === 'convention.deadline.expire' || event.type === 'convention.reminder') {
-        const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
-        return e?.status === 'INVITED' && e.deadline !== null && !e.deadline.overdue;
+      if (event.type !== 'convention.deadline.expire' && event.type !== 'convention.reminder') return false;
+      const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+      if (!e || !isOpen(e) || !e.deadline || e.deadline.overdue) return false;
+      if (event.type === 'convention.deadline.expire') {
+        return event.payload.dueAt === e.deadline.dueAt && Date.parse(event.at) >= Date.parse(e.deadline.dueAt);
       }
-      return false;
+      return true;
     },
+    recessoDue: ({ context, event }) => {
+      if (event.type !== 'convention.recesso.effective') return false;
+      const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+      return !!e?.recesso && e.status !== 'RECEDUTO' && today(event.at) >= e.recesso.effectiveDate;
+    },
+    tooFewLeft: ({ context }) =>
+      context.entes.some((e) => e.status === 'RECEDUTO') &&
+      context.entes.filter((e) => e.kind === 'COMUNE' && isActive(e)).length < context.policy.minComuni,
+    allRenewed: ({ context }) => context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'RINNOVO')),
+    allDissolved: ({ context }) => context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO')),
+    expiryDue: ({ context, event }) =>
+      event.type === 'convention.expire' && context.expiresOn !== null && today(event.at) > context.expiresOn,
   },
 }).createMachine({
   id: 'convention',
@@ -197,22 +448,15 @@ export const conventionMachine = setup({
     text: null,
     textVersions: [],
     sentAt: null,
-    entes: [input.unione, ...input.members].map(
-      (f): EnteProgress => ({
-        ...f,
-        status: 'INVITED',
-        deadline: null,
-        sessions: [],
-        deliberation: null,
-        executivity: null,
-        signature: null,
-        remindersSent: 0,
-      }),
-    ),
+    entes: [input.unione, ...input.members].map((f) => blankEnte(f, false)),
     stipulatedAt: null,
     decorrenzaDate: null,
     inForceFrom: null,
+    inForceVersion: null,
+    amending: false,
+    expiresOn: null,
     closedReason: null,
+    tasks: [],
   }),
   initial: 'DRAFT',
   states: {
@@ -221,13 +465,7 @@ export const conventionMachine = setup({
         'convention.freeze': {
           target: 'FROZEN',
           actions: assign(({ context, event }) => {
-            const version = {
-              version: context.textVersions.length + 1,
-              sha256: sha256Hex(event.payload.text),
-              length: event.payload.text.length,
-              frozenAt: event.at,
-              frozenBy: event.actor,
-            };
+            const version = newVersion(context, event.payload.text, event.at, event.actor);
             return { text: version, textVersions: [...context.textVersions, version] };
           }),
         },
@@ -241,26 +479,22 @@ export const conventionMachine = setup({
           target: 'IN_DELIBERATION',
           actions: [
             assign(({ context, event }) => {
-              const from = toRomeDate(new Date(event.payload.deliveredAt));
-              const deadline = deadlineFrom(from, context.policy.councilDeadlineDays, event.at, 0);
+              const deadline = deadlineFrom(today(event.payload.deliveredAt), context.policy.councilDeadlineDays, event.at, 0);
               return {
                 sentAt: event.payload.deliveredAt,
-                entes: context.entes.map((e) => ({ ...e, deadline })),
+                entes: context.entes.map((e) => (isOpen(e) ? { ...e, deadline } : e)),
               };
             }),
             {
               type: 'notify',
               params: ({ context }): NotifyParams => ({
                 template: 'convention.sent',
-                to: context.entes.flatMap((e) => [
-                  { ente: e.codiceIpa, role: 'consiglio' as const },
-                  { ente: e.codiceIpa, role: 'segretario' as const },
-                ]),
+                to: context.entes.filter(isOpen).flatMap((e) => councilOf(e.codiceIpa)),
                 data: {
                   title: context.title,
                   textVersion: context.text?.version,
                   textHash: context.text?.sha256,
-                  deadline: context.entes[0]?.deadline?.date,
+                  deadline: context.entes.find(isOpen)?.deadline?.date,
                 },
               }),
             },
@@ -272,26 +506,27 @@ export const conventionMachine = setup({
     IN_DELIBERATION: {
       initial: 'OPEN',
       on: {
+        'convention.council.convene': { guard: 'conveneOk', actions: 'convene' },
         'convention.deliberation.record': {
           guard: 'deliberationOk',
           actions: [
             'recordDeliberation',
             {
               type: 'notify',
-              params: ({ context, event }): NotifyParams => ({
-                template: 'convention.deliberation-recorded',
-                to: unioneOffice(context),
-                data:
-                  event.type === 'convention.deliberation.record'
-                    ? {
+              params: ({ context, event }): NotifyParams =>
+                event.type === 'convention.deliberation.record'
+                  ? {
+                      template: 'convention.deliberation-recorded',
+                      to: unioneOffice(context),
+                      data: {
                         title: context.title,
-                        ente: findName(context, event.payload.ente),
+                        ente: nameOf(context, event.payload.ente),
                         outcome: event.payload.outcome,
                         number: event.payload.number,
                         date: event.payload.date,
-                      }
-                    : {},
-              }),
+                      },
+                    }
+                  : { template: 'none', to: [] },
             },
           ],
         },
@@ -307,10 +542,7 @@ export const conventionMachine = setup({
                 const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
                 return {
                   template: 'convention.reminder',
-                  to: [
-                    { ente: event.payload.ente, role: 'consiglio' },
-                    { ente: event.payload.ente, role: 'segretario' },
-                  ],
+                  to: councilOf(event.payload.ente),
                   data: { title: context.title, deadline: e?.deadline?.date, daysBefore: event.payload.daysBefore },
                 };
               },
@@ -320,15 +552,27 @@ export const conventionMachine = setup({
         'convention.deadline.expire': {
           guard: 'timerStillDue',
           actions: [
-            'markOverdue',
+            'expire',
             {
               type: 'notify',
               params: ({ context, event }): NotifyParams => {
                 if (event.type !== 'convention.deadline.expire') return { template: 'none', to: [] };
+                const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+                const template =
+                  e?.status === 'NON_ADERENTE'
+                    ? 'convention.non-aderente'
+                    : e?.deadline?.overdue
+                      ? 'convention.deadline-expired'
+                      : 'convention.deadline-extended';
                 return {
-                  template: 'convention.deadline-expired',
-                  to: [...unioneOffice(context), { ente: event.payload.ente, role: 'segretario' }],
-                  data: { title: context.title, ente: findName(context, event.payload.ente) },
+                  template,
+                  to: [...unioneOffice(context), ...councilOf(event.payload.ente)],
+                  data: {
+                    title: context.title,
+                    ente: nameOf(context, event.payload.ente),
+                    deadline: e?.deadline?.date,
+                    task: e?.status === 'NON_ADERENTE' ? NON_ADERENTE_TASK(e.denominazione) : undefined,
+                  },
                 };
               },
             },
@@ -343,14 +587,11 @@ export const conventionMachine = setup({
               params: ({ context, event }): NotifyParams => {
                 if (event.type !== 'convention.deadline.extend') return { template: 'none', to: [] };
                 const extended = context.entes.filter(
-                  (e) => e.status === 'INVITED' && (event.payload.ente === undefined || e.codiceIpa === event.payload.ente),
+                  (e) => isOpen(e) && (event.payload.ente === undefined || e.codiceIpa === event.payload.ente),
                 );
                 return {
                   template: 'convention.deadline-extended',
-                  to: extended.flatMap((e) => [
-                    { ente: e.codiceIpa, role: 'consiglio' as const },
-                    { ente: e.codiceIpa, role: 'segretario' as const },
-                  ]),
+                  to: extended.flatMap((e) => councilOf(e.codiceIpa)),
                   data: { title: context.title, deadline: extended[0]?.deadline?.date, reason: event.payload.reason },
                 };
               },
@@ -362,20 +603,62 @@ export const conventionMachine = setup({
       states: {
         OPEN: {
           always: [
-            { guard: 'anyRejected', target: '#convention.FAILED' },
-            { guard: 'allApproved', target: '#convention.APPROVED_ALL' },
-            { guard: 'overdueUnderUnanimity', target: 'STALLED' },
+            { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
+            { guard: 'cannotSucceed', target: '#convention.FAILED' },
+            { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
+            { guard: 'decidedNotMet', target: '#convention.FAILED' },
+            { guard: 'overdueStall', target: 'STALLED' },
           ],
         },
         STALLED: {
-          // UNANIMITY and a council past its term: the Unione extends the term, waits for a late
+          // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
           always: [
-            { guard: 'anyRejected', target: '#convention.FAILED' },
-            { guard: 'allApproved', target: '#convention.APPROVED_ALL' },
+            { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
+            { guard: 'cannotSucceed', target: '#convention.FAILED' },
+            { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
+            { guard: 'decidedNotMet', target: '#convention.FAILED' },
             { guard: 'noneOverdue', target: 'OPEN' },
           ],
         },
+      },
+    },
+    AMENDMENT_PENDING: {
+      // a council approved with amendments: the working group accepts (new version, every council
+      // re-approves it) or refuses (that council is asked to deliberate again on the current text)
+      on: {
+        'convention.amendment.accept': {
+          guard: 'amendmentAcceptOk',
+          target: 'FROZEN',
+          actions: [
+            'acceptAmendment',
+            {
+              type: 'notify',
+              params: ({ context }): NotifyParams => ({
+                template: 'convention.amended',
+                to: [...unioneOffice(context), ...segretari(context)],
+                data: { title: context.title, textVersion: context.text?.version, textHash: context.text?.sha256 },
+              }),
+            },
+          ],
+        },
+        'convention.amendment.refuse': {
+          target: 'IN_DELIBERATION',
+          actions: [
+            'refuseAmendment',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams => ({
+                template: 'convention.amendment-refused',
+                to: segretari(context),
+                data: { title: context.title, reason: event.type === 'convention.amendment.refuse' ? event.payload.reason : '' },
+              }),
+            },
+          ],
+        },
+        'convention.deliberation.record': { guard: 'deliberationOk', actions: 'recordDeliberation' },
+        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
       },
     },
     APPROVED_ALL: {
@@ -388,24 +671,7 @@ export const conventionMachine = setup({
     READY_TO_SIGN: {
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
-        'convention.sign': {
-          guard: 'signOk',
-          actions: assign(({ context, event }) => {
-            if (event.type !== 'convention.sign') return {};
-            return {
-              entes: mapEnte(context, event.payload.ente, (e) => ({
-                ...e,
-                status: 'SIGNED',
-                signature: {
-                  signer: event.actor.subject,
-                  signerRole: event.actor.role,
-                  signedAt: event.payload.signedAt,
-                  signatureType: event.payload.signatureType,
-                },
-              })),
-            };
-          }),
-        },
+        'convention.sign': { guard: 'signOk', actions: 'sign' },
         'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
       },
     },
@@ -415,16 +681,15 @@ export const conventionMachine = setup({
         assign(({ context }) => {
           // compare instants, not strings: signatures may carry different UTC offsets
           const last = new Date(
-            Math.max(...context.entes.map((e) => (e.signature ? Date.parse(e.signature.signedAt) : 0))),
+            Math.max(...context.entes.filter(isActive).map((e) => (e.signature ? Date.parse(e.signature.signedAt) : 0))),
           ).toISOString();
           const stipulatedOn = toRomeDate(new Date(last));
           let decorrenzaDate: IsoDate = stipulatedOn;
-          if (context.policy.decorrenza === 'FIRST_DAY_OF_NEXT_MONTH') {
+          if (!context.amending && context.policy.decorrenza === 'FIRST_DAY_OF_NEXT_MONTH') {
             const [y, m] = stipulatedOn.split('-').map(Number) as [number, number];
             decorrenzaDate = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-          } else if (context.policy.decorrenza === 'FIXED_DATE' && context.policy.decorrenzaDate) {
-            decorrenzaDate =
-              context.policy.decorrenzaDate > stipulatedOn ? context.policy.decorrenzaDate : stipulatedOn;
+          } else if (!context.amending && context.policy.decorrenza === 'FIXED_DATE' && context.policy.decorrenzaDate) {
+            decorrenzaDate = context.policy.decorrenzaDate > stipulatedOn ? context.policy.decorrenzaDate : stipulatedOn;
           }
           return { stipulatedAt: last, decorrenzaDate };
         }),
@@ -432,7 +697,7 @@ export const conventionMachine = setup({
           type: 'notify',
           params: ({ context }): NotifyParams => ({
             template: 'convention.signed',
-            to: context.entes.flatMap((e) => [
+            to: context.entes.filter(isActive).flatMap((e) => [
               { ente: e.codiceIpa, role: 'segretario' as const },
               { ente: e.codiceIpa, role: 'sindaco' as const },
             ]),
@@ -442,39 +707,140 @@ export const conventionMachine = setup({
       ],
       always: [{ guard: 'decorrenzaReached', target: 'IN_FORCE' }],
       on: {
-        'convention.decorrenza.reach': { target: 'IN_FORCE' },
+        'convention.decorrenza.reach': { guard: 'decorrenzaDue', target: 'IN_FORCE' },
       },
     },
     IN_FORCE: {
       entry: [
-        assign({ inForceFrom: ({ context }) => context.decorrenzaDate }),
+        assign(({ context }) => ({
+          inForceFrom: context.amending ? context.inForceFrom : context.decorrenzaDate,
+          inForceVersion: context.text?.version ?? null,
+          expiresOn:
+            context.expiresOn ??
+            (context.decorrenzaDate ? termEnd(context.decorrenzaDate, context.policy.durationYears) : null),
+          amending: false,
+        })),
         {
           type: 'notify',
           params: ({ context }): NotifyParams => ({
             template: 'convention.in-force',
-            to: NOTIFY_SEGRETARI(context),
-            data: { title: context.title, from: context.decorrenzaDate },
+            to: segretari(context),
+            data: { title: context.title, from: context.inForceFrom, textVersion: context.inForceVersion, expiresOn: context.expiresOn },
           }),
         },
       ],
-      // amendment, recesso, late adhesion, renewal, expiry: the next definition version adds them
+      always: [
+        { guard: 'tooFewLeft', target: 'TERMINATED', actions: assign({ closedReason: 'Partecipanti sotto il minimo dopo i recessi' }) },
+        { guard: 'allDissolved', target: 'TERMINATED', actions: assign({ closedReason: 'Scioglimento deliberato da tutti gli enti' }) },
+        { guard: 'allRenewed', actions: 'renew' },
+      ],
+      on: {
+        // amendment of the convention in force: the same loop (freeze, deliberations, signatures)
+        'convention.amendment.open': { guard: 'amendmentOpenOk', target: 'FROZEN', actions: ['openAmendment', 'acceptAmendment'] },
+        // late adhesion (adesione successiva) of a comune of the Unione
+        'convention.adhesion.open': {
+          guard: 'adhesionOpenOk',
+          actions: [
+            'openAdhesion',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams =>
+                event.type === 'convention.adhesion.open'
+                  ? {
+                      template: 'convention.adhesion-invited',
+                      to: councilOf(event.payload.ente),
+                      data: { title: context.title, textHash: context.text?.sha256, textVersion: context.text?.version },
+                    }
+                  : { template: 'none', to: [] },
+            },
+          ],
+        },
+        'convention.deliberation.record': { guard: 'joiningDeliberationOk', actions: 'recordDeliberation' },
+        'convention.executivity.certify': { guard: 'joiningExecutivityOk', actions: 'certifyExecutivity' },
+        'convention.adhesion.accept': { guard: 'adhesionAcceptOk', actions: 'admit' },
+        'convention.sign': {
+          guard: 'addendumOk',
+          actions: [
+            'sign',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams => ({
+                template: 'convention.adhesion-completed',
+                to: [...unioneOffice(context), ...segretari(context)],
+                data: { title: context.title, ente: event.type === 'convention.sign' ? nameOf(context, event.payload.ente) : '' },
+              }),
+            },
+          ],
+        },
+        'convention.reminder': { guard: 'timerStillDue', actions: 'countReminder' },
+        'convention.deadline.expire': { guard: 'timerStillDue', actions: 'expire' },
+        'convention.recesso.record': {
+          guard: 'recessoOk',
+          actions: [
+            'recordRecesso',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams => ({
+                template: 'convention.recesso-recorded',
+                to: unioneOffice(context),
+                data:
+                  event.type === 'convention.recesso.record'
+                    ? { title: context.title, ente: nameOf(context, event.payload.ente), effectiveDate: event.payload.effectiveDate }
+                    : {},
+              }),
+            },
+          ],
+        },
+        'convention.recesso.effective': {
+          guard: 'recessoDue',
+          actions: [
+            'recessoEffective',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams => ({
+                template: 'convention.recesso-effective',
+                to: event.type === 'convention.recesso.effective' ? [...unioneOffice(context), ...councilOf(event.payload.ente)] : [],
+                data: { title: context.title, task: context.tasks.at(-1)?.text },
+              }),
+            },
+          ],
+        },
+        'convention.renewal.record': { guard: 'actOk', actions: 'recordAct' },
+        'convention.dissolution.record': { guard: 'actOk', actions: 'recordAct' },
+        'convention.expire': {
+          guard: 'expiryDue',
+          target: 'EXPIRED',
+          actions: assign(({ context }) => ({
+            closedReason: `Scaduta il ${context.expiresOn} senza rinnovo espresso`,
+            tasks: [
+              ...context.tasks,
+              ...context.entes
+                .filter((e) => isActive(e) && e.kind === 'COMUNE')
+                .map((e) => ({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: context.expiresOn ?? '' })),
+            ],
+          })),
+        },
+      },
     },
     FAILED: {
       type: 'final',
       entry: [
         assign({
-          closedReason: ({ context }) =>
-            `Respinta da ${context.entes
-              .filter((e) => e.status === 'REJECTED')
-              .map((e) => e.denominazione)
-              .join(', ')} (unanimità richiesta)`,
+          closedReason: ({ context }) => {
+            const out = context.entes.filter((e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE');
+            const rule =
+              context.policy.approval === 'UNANIMITY'
+                ? 'unanimità richiesta'
+                : `quorum non raggiunto (minimo ${context.policy.quorumMinEntes ?? 'tutti i'} comuni)`;
+            return `Non approvata: ${out.map((e) => `${e.denominazione} (${e.status})`).join(', ') || 'nessuna approvazione sufficiente'} — ${rule}`;
+          },
         }),
         {
           type: 'notify',
           params: ({ context }): NotifyParams => ({
             template: 'convention.failed',
-            to: [...unioneOffice(context), ...NOTIFY_SEGRETARI(context)],
-            data: { title: context.title },
+            to: [...unioneOffice(context), ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }))],
+            data: { title: context.title, reason: context.closedReason },
           }),
         },
       ],
@@ -485,14 +851,32 @@ export const conventionMachine = setup({
         type: 'notify',
         params: ({ context }): NotifyParams => ({
           template: 'convention.abandoned',
-          to: NOTIFY_SEGRETARI(context),
+          to: context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
+          data: { title: context.title, reason: context.closedReason },
+        }),
+      },
+    },
+    EXPIRED: {
+      type: 'final',
+      entry: {
+        type: 'notify',
+        params: ({ context }): NotifyParams => ({
+          template: 'convention.expired',
+          to: [...unioneOffice(context), ...segretari(context)],
+          data: { title: context.title, expiresOn: context.expiresOn },
+        }),
+      },
+    },
+    TERMINATED: {
+      type: 'final',
+      entry: {
+        type: 'notify',
+        params: ({ context }): NotifyParams => ({
+          template: 'convention.terminated',
+          to: [...unioneOffice(context), ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }))],
           data: { title: context.title, reason: context.closedReason },
         }),
       },
     },
   },
 });
-
-function findName(ctx: Ctx, ente: string): string {
-  return ctx.entes.find((e) => e.codiceIpa === ente)?.denominazione ?? ente;
-}

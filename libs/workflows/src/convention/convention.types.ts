@@ -2,8 +2,12 @@ import type { ExecutivityReading, IsoDate } from '@app/calendar';
 import type { ActorRecord } from '@app/common';
 import type { EnteFacts, MachineEvent } from '../definition';
 
-export const APPROVAL_RULES = ['UNANIMITY'] as const;
+export const APPROVAL_RULES = ['UNANIMITY', 'QUORUM'] as const;
 export type ApprovalRule = (typeof APPROVAL_RULES)[number];
+
+/** what happens to a council that lets its term pass (DOMAIN.md §2.5) */
+export const NON_DELIBERATING_RULES = ['STALL', 'EXTEND_ONCE_THEN_NON_ADERENTE'] as const;
+export type NonDeliberatingRule = (typeof NON_DELIBERATING_RULES)[number];
 
 export const DECORRENZA_RULES = ['AT_LAST_SIGNATURE', 'FIRST_DAY_OF_NEXT_MONTH', 'FIXED_DATE'] as const;
 export type DecorrenzaRule = (typeof DECORRENZA_RULES)[number];
@@ -12,6 +16,23 @@ export const EXECUTIVITY_READINGS = ['P_PLUS_10', 'P_PLUS_11', 'AFTER_PUBLICATIO
 
 export interface ConventionPolicy {
   approval: ApprovalRule;
+  /** QUORUM: at least this many comuni must approve (the Unione always must) */
+  quorumMinEntes: number | null;
+  /** QUORUM: and they must hold at least this share of the population, 0..100 */
+  quorumMinPopulationPct: number;
+  nonDeliberating: NonDeliberatingRule;
+  /** the automatic extension granted once under EXTEND_ONCE_THEN_NON_ADERENTE */
+  extensionDays: number;
+  /** convocation notice: the council is convened at least N days before the session (backward term) */
+  councilNoticeDays: number;
+  /** art. 49 TUEL: a deliberation must carry the parere tecnico (and contabile with cost clauses) */
+  requirePareri: boolean;
+  /** fixed term of the convention in years; renewal is express, by deliberations */
+  durationYears: number;
+  /** recesso: the effective date is at least this many days after the recesso deliberation */
+  recessoNoticeDays: number;
+  /** below this many comuni the convention ends (recesso) */
+  minComuni: number;
   /** council deadline, in days from the PEC delivery receipt (RdAC); start day excluded, holiday-shifted */
   councilDeadlineDays: number;
   /** reminders, in days before the deadline (sent at 09:00 Rome time) */
@@ -27,6 +48,15 @@ export interface ConventionPolicy {
 
 export const DEFAULT_POLICY: ConventionPolicy = {
   approval: 'UNANIMITY',
+  quorumMinEntes: null,
+  quorumMinPopulationPct: 0,
+  nonDeliberating: 'STALL',
+  extensionDays: 30,
+  councilNoticeDays: 5,
+  requirePareri: true,
+  durationYears: 5,
+  recessoNoticeDays: 180,
+  minComuni: 2,
   councilDeadlineDays: 60,
   reminderDaysBefore: [15, 7, 1],
   executivityReading: 'P_PLUS_11',
@@ -35,10 +65,21 @@ export const DEFAULT_POLICY: ConventionPolicy = {
   costClauses: false,
 };
 
-export const DELIBERATION_OUTCOMES = ['APPROVED', 'REJECTED', 'RINVIATA', 'SEDUTA_DESERTA'] as const;
+export const DELIBERATION_OUTCOMES = ['APPROVED', 'APPROVED_WITH_AMENDMENTS', 'REJECTED', 'RINVIATA', 'SEDUTA_DESERTA'] as const;
 export type DeliberationOutcome = (typeof DELIBERATION_OUTCOMES)[number];
 
-export const ENTE_STATUSES = ['INVITED', 'APPROVED', 'EXECUTIVE', 'SIGNED', 'REJECTED'] as const;
+export const ENTE_STATUSES = [
+  'INVITED',
+  'COUNCIL_CONVENED',
+  'APPROVED',
+  'APPROVED_WITH_AMENDMENTS',
+  'EXECUTIVE',
+  'ADMITTED',
+  'SIGNED',
+  'REJECTED',
+  'NON_ADERENTE',
+  'RECEDUTO',
+] as const;
 export type EnteStatus = (typeof ENTE_STATUSES)[number];
 
 export interface Votes {
@@ -50,6 +91,15 @@ export interface Votes {
   assegnati: number;
 }
 
+export const PARERE_TYPES = ['TECNICO', 'CONTABILE', 'REVISORE'] as const;
+export const PARERE_OUTCOMES = ['FAVOREVOLE', 'CONTRARIO', 'NON_DOVUTO'] as const;
+export interface Parere {
+  type: (typeof PARERE_TYPES)[number];
+  outcome: (typeof PARERE_OUTCOMES)[number];
+  signer: string;
+  date: IsoDate;
+}
+
 export interface Deliberation {
   /** CC = consiglio comunale, CU = consiglio dell'unione */
   organ: 'CC' | 'CU';
@@ -57,6 +107,10 @@ export interface Deliberation {
   date: IsoDate;
   outcome: DeliberationOutcome;
   textHash: string | null;
+  /** text version the hash matched when recorded (null for an amended text) */
+  textVersion: number | null;
+  amendments: string | null;
+  pareri: Parere[];
   votes: Votes | null;
   immediatamenteEseguibile: boolean;
   ieVotes: Votes | null;
@@ -91,8 +145,27 @@ export interface Deadline {
   overdue: boolean;
 }
 
+export interface CouncilSession {
+  sessionDate: IsoDate;
+  noticeDate: IsoDate;
+}
+
+export interface CollectiveAct {
+  act: 'RINNOVO' | 'SCIOGLIMENTO';
+  number: string;
+  date: IsoDate;
+}
+
 export interface EnteProgress extends EnteFacts {
   status: EnteStatus;
+  /** a comune joining a convention already in force (adesione successiva) */
+  joining: boolean;
+  convened: CouncilSession | null;
+  recesso: { number: string; date: IsoDate; effectiveDate: IsoDate } | null;
+  /** renewal / dissolution deliberations while in force */
+  acts: CollectiveAct[];
+  /** when this ente stopped taking part, and why (NON_ADERENTE, REJECTED under QUORUM, RECEDUTO) */
+  leftOn: IsoDate | null;
   deadline: Deadline | null;
   /** council sessions that did not decide (RINVIATA, SEDUTA_DESERTA), oldest first */
   sessions: Deliberation[];
@@ -122,7 +195,14 @@ export interface ConventionContext {
   stipulatedAt: string | null;
   decorrenzaDate: IsoDate | null;
   inForceFrom: IsoDate | null;
+  /** the text version in force, while an amendment runs through the loop */
+  inForceVersion: number | null;
+  /** the loop runs for an amendment of a convention already in force */
+  amending: boolean;
+  expiresOn: IsoDate | null;
   closedReason: string | null;
+  /** tasks raised for people (e.g. a comune outside the association must appoint its own RTD) */
+  tasks: { ente: string; text: string; raisedAt: string }[];
 }
 
 export interface ConventionInput {
@@ -143,11 +223,26 @@ export type RecordDeliberationEvent = MachineEvent<
     date: IsoDate;
     outcome: DeliberationOutcome;
     textHash?: string;
+    amendments?: string;
+    pareri?: Parere[];
     votes?: Votes;
     immediatamenteEseguibile?: boolean;
     ieVotes?: Votes;
   }
 >;
+export type ConveneEvent = MachineEvent<'convention.council.convene', { ente: string; sessionDate: IsoDate; noticeDate: IsoDate }>;
+export type AmendmentAcceptEvent = MachineEvent<'convention.amendment.accept', { text: string }>;
+export type AmendmentRefuseEvent = MachineEvent<'convention.amendment.refuse', { reason: string }>;
+export type AmendmentOpenEvent = MachineEvent<'convention.amendment.open', { text: string }>;
+export type AdhesionOpenEvent = MachineEvent<'convention.adhesion.open', { ente: string; enteFacts?: EnteFacts }>;
+export type AdhesionAcceptEvent = MachineEvent<'convention.adhesion.accept', { ente: string; number: string; date: IsoDate }>;
+export type RecessoEvent = MachineEvent<'convention.recesso.record', { ente: string; number: string; date: IsoDate; effectiveDate: IsoDate }>;
+export type RecessoEffectiveEvent = MachineEvent<'convention.recesso.effective', { ente: string; date: IsoDate }>;
+export type CollectiveActEvent = MachineEvent<
+  'convention.renewal.record' | 'convention.dissolution.record',
+  { ente: string; number: string; date: IsoDate }
+>;
+export type ExpireEvent = MachineEvent<'convention.expire', { date: IsoDate }>;
 export type CertifyExecutivityEvent = MachineEvent<
   'convention.executivity.certify',
   { ente: string; publicationStart: IsoDate; executiveOn: IsoDate }
@@ -172,4 +267,14 @@ export type ConventionEvent =
   | AbandonEvent
   | ReminderEvent
   | DeadlineExpireEvent
-  | DecorrenzaEvent;
+  | DecorrenzaEvent
+  | ConveneEvent
+  | AmendmentAcceptEvent
+  | AmendmentRefuseEvent
+  | AmendmentOpenEvent
+  | AdhesionOpenEvent
+  | AdhesionAcceptEvent
+  | RecessoEvent
+  | RecessoEffectiveEvent
+  | CollectiveActEvent
+  | ExpireEvent;
