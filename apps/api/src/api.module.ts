@@ -7,6 +7,7 @@ import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
 import { JwtAuthGuard } from './auth/auth.guard';
 import { DefinitionsController } from './definitions/definitions.controller';
+import { EntesController } from './entes/entes.controller';
 import { HealthController } from './health/health.controller';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -22,7 +23,7 @@ export class ApiModule {
         TerminusModule,
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.rateLimitPerMinute }]),
       ],
-      controllers: [ProcessesController, DefinitionsController, NotificationsController, HealthController],
+      controllers: [ProcessesController, DefinitionsController, EntesController, NotificationsController, HealthController],
       providers: [
         {
           provide: JwtVerifier,

@@ -1,0 +1,67 @@
+import { startHarness, type Harness } from '../../../test/support/harness';
+
+/** The ente registry: codes validated, refusals name the field and change nothing. */
+describe('entes (e2e)', () => {
+  let h: Harness;
+  let admin: string;
+  const chianniLike = {
+    kind: 'COMUNE',
+    denominazione: 'Comune di prova',
+    codiceIpa: 'c_z998',
+    codiceIstat: '050998',
+    codiceCatastale: 'Z998',
+    codiceFiscale: '00000000000',
+    pec: 'protocollo@pec.comune-prova.invalid',
+    popolazione: 1000,
+    unione: 'u_valdera',
+  };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    admin = await h.token({ roles: ['admin'], ente: null, unione: null, sub: 'admin' });
+  });
+  afterAll(async () => h.close());
+
+  const count = async () => ((await h.ds.query(`SELECT count(*)::int AS n FROM ente`)) as { n: number }[])[0]!.n;
+
+  it('registers a comune of an unione with valid codes, and lists the unione’s entes', async () => {
+    const res = await h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(chianniLike);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ codiceIpa: 'c_z998', codiceIstat: '050998', unione: 'u_valdera' });
+    const token = await h.token({ roles: ['staff'], ente: 'u_valdera', unione: 'u_valdera' });
+    const list = await h.http().get('/v1/entes').set('Authorization', `Bearer ${token}`);
+    expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).toEqual(expect.arrayContaining(['u_valdera', 'c_g843', 'c_z998']));
+    expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).not.toContain('c_b865'); // Miracoli's
+  });
+
+  it.each([
+    ['codiceIstat', { codiceIstat: '50998' }],
+    ['codiceFiscale', { codiceFiscale: '00000000001' }],
+    ['codiceCatastale', { codiceCatastale: 'z998' }],
+    ['codiceIpa', { codiceIpa: 'C_Z997' }],
+    ['pec', { pec: 'not-an-address' }],
+    ['sneaky', { sneaky: 1 }],
+  ])('refuses a bad %s with 400 naming it, writing nothing', async (field, patch) => {
+    const before = await count();
+    const res = await h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send({ ...chianniLike, codiceIpa: 'c_z997', codiceIstat: '050997', ...patch });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses an unknown unione (422), a comune without ISTAT (422), a non-admin (403) and a taken ISTAT (409)', async () => {
+    const before = await count();
+    const post = (body: object, token = admin) => h.http().post('/v1/entes').set('Authorization', `Bearer ${token}`).send(body);
+    expect((await post({ ...chianniLike, codiceIpa: 'c_z996', codiceIstat: '050996', unione: 'u_nowhere' })).body.code).toBe('ENTE_NOT_FOUND');
+    const { codiceIstat: _omit, ...noIstat } = chianniLike;
+    const r = await post({ ...noIstat, codiceIpa: 'c_z996' });
+    expect(r.status).toBe(422);
+    expect(r.body.details.rule).toBe('ISTAT_REQUIRED');
+    const staff = await h.token({ roles: ['staff'], ente: 'u_valdera', unione: 'u_valdera' });
+    expect((await post({ ...chianniLike, codiceIpa: 'c_z996', codiceIstat: '050996' }, staff)).status).toBe(403);
+    const taken = await post({ ...chianniLike, codiceIpa: 'c_z995', codiceIstat: '050029' }); // Pontedera's ISTAT
+    expect(taken.status).toBe(409);
+    expect(await count()).toBe(before);
+  });
+});
