@@ -45,7 +45,10 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
 
 /** Boots the real API (and optionally the real worker) against real Postgres and Redis. */
 export async function startHarness(opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig } = {}): Promise<Harness> {
-  const config = opts.config ?? testConfig(opts.isolatedDb ? { DATABASE_URL: await isolatedDatabase() } : {});
+  // a database per test file by default: reconcilers scan every armed timer, and deliberation numbers are unique
+  // per ente across processes, so files sharing a database would see each other
+  const isolated = opts.isolatedDb ?? true;
+  const config = opts.config ?? testConfig(isolated ? { DATABASE_URL: await isolatedDatabase() } : {});
   const clock = new OffsetClock(0);
   const app = await createApiApp(config, { clock, logger: process.env['ITER_TEST_LOG'] ? undefined : false });
   await app.init();

@@ -46,7 +46,8 @@ describe('convention approval, Valdera (e2e)', () => {
     const done = await s.get();
     expect(done.body).toMatchObject({ state: 'IN_FORCE', status: 'completed' });
     expect(done.body.data.inForceFrom).toBe('2026-03-25');
-    expect(done.body.timers).toEqual([]);
+    // only the expiry of the 5-year term remains armed (day after 24 Mar 2031, 00:00 Rome)
+    expect(done.body.timers).toEqual([{ key: 'expiry:2031-03-24', kind: 'deadline', dueAt: '2031-03-24T23:00:00.000Z' }]);
     const verify = await h.http().get(`/v1/processes/${s.id}/history/verify`).set('Authorization', `Bearer ${await s.as('auditor')}`);
     expect(verify.body).toMatchObject({ valid: true, events: 1 + 2 + 8 + 5 + 8 });
   });
@@ -100,5 +101,35 @@ describe('convention approval, Valdera (e2e)', () => {
     await expect(s.start()).rejects.toThrow(/422.*NOT_A_MEMBER/);
     const t = new Scenario(h, v.ipa, ['c_z999']);
     await expect(t.start()).rejects.toThrow(/422.*ENTE_NOT_FOUND/);
+  });
+});
+
+describe('deliberation numbers across processes (e2e)', () => {
+  let h: Harness;
+  const v = unione('valdera');
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.close());
+
+  it('refuses a number the comune already used for a council deliberation of the same year in another process', async () => {
+    const first = new Scenario(h, v.ipa, v.comuni.slice(0, 2));
+    await first.start(undefined, 'numbers-1');
+    await first.freeze();
+    await first.sendToCouncils('2026-02-05T10:00:00+01:00');
+    await first.approve(v.comuni[0]!, '48', '2026-02-09');
+    const second = new Scenario(h, v.ipa, v.comuni.slice(0, 2));
+    await second.start(undefined, 'numbers-2');
+    await second.freeze();
+    await second.sendToCouncils('2026-02-05T10:00:00+01:00');
+    const before = await second.eventCount();
+    const reused = await second.send('segretario', v.comuni[0]!, 'convention.deliberation.record', {
+      ente: v.comuni[0], number: '48/2026', date: '2026-02-09', outcome: 'RINVIATA',
+    });
+    expect(reused.status).toBe(422);
+    expect(reused.body.details.rule).toBe('DELIBERATION_NUMBER_USED');
+    expect(await second.eventCount()).toBe(before);
+    // another comune, or the same number in another year, is fine
+    await second.ok('segretario', v.comuni[1]!, 'convention.deliberation.record', { ente: v.comuni[1], number: '48', date: '2026-02-09', outcome: 'RINVIATA' });
   });
 });

@@ -22,6 +22,7 @@ import { EnteRepository } from '@app/persistence';
 import {
   acceptedEventTypes,
   toEffects,
+  type ActRef,
   type DefinitionRegistry,
   type Effect,
   type EnteFacts,
@@ -236,6 +237,8 @@ export class Engine {
       if (next === current) {
         throw new RuleViolationError('GUARD_REFUSED', `L'evento ${req.type} non è applicabile ora`);
       }
+      const act = spec.registersAct?.(current, event);
+      if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
         next, type: req.type, payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
         effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
@@ -438,6 +441,24 @@ export class Engine {
       cancelled,
       outbox: outbox.map((o) => o.id),
     };
+  }
+
+  /** An ente's deliberation number is unique per organ and year across every process (act_registry). */
+  private async registerAct(qr: QueryRunner, instanceId: string, seq: number, act: ActRef): Promise<void> {
+    const number = act.number.split('/')[0]!.replace(/^0+(?=\d)/, '');
+    const year = Number(act.date.slice(0, 4));
+    const rows = (await qr.query(
+      `INSERT INTO act_registry (ente, organ, year, number, instance_id, event_seq, act_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING ente`,
+      [act.ente, act.organ, year, number, instanceId, seq, act.date],
+    )) as unknown[];
+    if (rows.length === 0) {
+      throw new RuleViolationError(
+        'DELIBERATION_NUMBER_USED',
+        `Il numero ${number}/${year} (${act.organ}) è già registrato per ${act.ente}`,
+        [{ field: 'payload.number', errors: ['already used by this ente for this organ and year'] }],
+      );
+    }
   }
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */

@@ -32,6 +32,20 @@ export interface EventSpec {
    * registry, checks it is a member of the tenant unione, and passes its facts as `payload.enteFacts`.
    */
   resolveEnte?: boolean;
+  /**
+   * The event records an act of an ente (a deliberation): the engine writes it to the act register in the same
+   * transaction, and refuses the event (422 DELIBERATION_NUMBER_USED) if that ente already used the number for
+   * that organ and year in any process.
+   */
+  registersAct?: (snapshot: AnyMachineSnapshot, event: MachineEvent) => ActRef | null;
+}
+
+export interface ActRef {
+  ente: string;
+  /** CC consiglio comunale, CU consiglio dell'unione, GU giunta dell'unione */
+  organ: 'CC' | 'CU' | 'GU' | 'GC';
+  number: string;
+  date: string; // YYYY-MM-DD
 }
 
 export interface RuleRefusal {

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { addCalendarDays, atRomeTime } from '@app/calendar';
-import type { EnteFacts, MachineEvent, ProcessDefinition, ProcessStatus, TimerSpec } from '../definition';
+import type { ActRef, EnteFacts, MachineEvent, ProcessDefinition, ProcessStatus, TimerSpec } from '../definition';
 import {
   AbandonDto,
   AdhesionAcceptDto,
@@ -184,6 +184,12 @@ function nextDeadline(s: AnyMachineSnapshot): string | null {
   return open[0] ?? null;
 }
 
+/** a council deliberation: consiglio comunale, or consiglio dell'unione for the Unione itself */
+const councilAct = (s: AnyMachineSnapshot, ev: MachineEvent): ActRef => {
+  const p = ev.payload as { ente: string; number: string; date: string };
+  return { ente: p.ente, organ: p.ente === ctxOf(s).unione ? 'CU' : 'CC', number: p.number, date: p.date };
+};
+
 const asRule =
   <E>(f: (ctx: ConventionContext, ev: E) => ReturnType<typeof checkSend>) =>
   (s: AnyMachineSnapshot, ev: MachineEvent) =>
@@ -238,6 +244,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['segretario'],
       scope: 'ente',
       payload: RecordDeliberationDto,
+      registersAct: councilAct,
       rule: (s, ev) => {
         const ctx = ctxOf(s);
         const e = findEnte(ctx, String(ev.payload['ente']));
@@ -297,6 +304,10 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['presidente'],
       scope: 'unione',
       payload: AdhesionAcceptDto,
+      registersAct: (s, ev) => {
+        const p = ev.payload as { number: string; date: string };
+        return { ente: ctxOf(s).unione, organ: 'GU', number: p.number, date: p.date };
+      },
       rule: asRule<AdhesionAcceptEvent>(checkAdhesionAccept),
     },
     'convention.recesso.record': {
@@ -304,6 +315,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['segretario'],
       scope: 'ente',
       payload: RecessoDto,
+      registersAct: councilAct,
       rule: asRule<RecessoEvent>(checkRecesso),
     },
     'convention.renewal.record': {
@@ -311,6 +323,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['segretario'],
       scope: 'ente',
       payload: CollectiveActDto,
+      registersAct: councilAct,
       rule: asRule<CollectiveActEvent>(checkCollectiveAct),
     },
     'convention.dissolution.record': {
@@ -318,6 +331,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['segretario'],
       scope: 'ente',
       payload: CollectiveActDto,
+      registersAct: councilAct,
       rule: asRule<CollectiveActEvent>(checkCollectiveAct),
     },
     'convention.recesso.effective': {
