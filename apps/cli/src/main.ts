@@ -2,16 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { mintDevToken } from '@app/auth';
 import { ConfigError, loadConfig, ROLES, type Role } from '@app/common';
-import { verifyChain } from '@app/engine';
+import { verifyAllChains } from '@app/engine';
 import { createDataSource, runMigrations, seedUnioni, UNIONI_FIXTURES } from '@app/persistence';
-import { preflight } from '@app/runtime';
+import { ensureDatabase, preflight } from '@app/runtime';
 
 /**
  * Iter admin commands (plain argv, no framework):
  *   migrate                       apply pending migrations
  *   seed [unione-key ...]         load the unions of DOMAIN.md §6 (default: all four)
  *   token --sub S --role R[,R] [--ente IPA] [--unione IPA] [--ttl 8h]   mint a development HS256 token
- *   verify-audit                  verify every hash chain in the database, print a summary
+ *   verify-audit [--json]         verify every hash chain in the database, print a summary (exit 1 if one is broken)
  *   start                         run api + worker (what `npm start` does)
  */
 function flags(argv: string[]): Record<string, string> {
@@ -27,6 +27,7 @@ function flags(argv: string[]): Record<string, string> {
 
 async function withDataSource<T>(fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  await ensureDatabase(config.databaseUrl, (m) => console.log(m));
   const ds = createDataSource({ url: config.databaseUrl, poolSize: 4 });
   await ds.initialize();
   try {
@@ -79,25 +80,20 @@ async function main(): Promise<number> {
           config.jwtSecret,
           { sub: f['sub'], name: f['name'], roles: roles as Role[], ente: f['ente'] ?? null, unione: f['unione'] ?? null },
           f['ttl'] ?? '8h',
+          { issuer: config.jwtIssuer, audience: config.jwtAudience },
         ),
       );
       return 0;
     }
     case 'verify-audit': {
+      const json = flags(rest)['json'] === 'true';
       return withDataSource(async (ds) => {
-        const ids: { id: string }[] = await ds.query(`SELECT id FROM process_instance ORDER BY created_at`);
-        let bad = 0;
-        let events = 0;
-        for (const { id } of ids) {
-          const r = await verifyChain(ds, id);
-          events += r.events;
-          if (!r.valid) {
-            bad++;
-            console.log(`INVALID ${id}: first bad seq ${r.firstBadSeq} (${r.reason})`);
-          }
-        }
-        console.log(`${ids.length} chains, ${events} events verified: ${ids.length - bad} valid, ${bad} invalid`);
-        return bad === 0 ? 0 : 1;
+        const r = await verifyAllChains(ds, (id, v) => {
+          if (!v.valid && !json) console.log(`INVALID ${id}: first bad seq ${v.firstBadSeq} (${v.reason})`);
+        });
+        if (json) console.log(JSON.stringify(r));
+        else console.log(`${r.chains} chains, ${r.events} events verified: ${r.valid} valid, ${r.invalid} invalid`);
+        return r.invalid === 0 ? 0 : 1;
       });
     }
     case 'start': {
@@ -122,7 +118,7 @@ async function main(): Promise<number> {
       });
     }
     default:
-      console.error('comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit | start');
+      console.error('comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit [--json] | start');
       return cmd ? 2 : 0;
   }
 }

@@ -58,7 +58,7 @@ export function redact(url: string): string {
 }
 
 /** Create the database named in DATABASE_URL when the server answers but the database does not exist yet. */
-async function ensureDatabase(databaseUrl: string, log: (msg: string) => void): Promise<void> {
+export async function ensureDatabase(databaseUrl: string, log: (msg: string) => void): Promise<void> {
   const probe = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   try {
     await probe.connect();
