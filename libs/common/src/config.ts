@@ -17,6 +17,8 @@ export interface IterConfig {
   migrationsRun: boolean;
   reconcileIntervalMs: number;
   workerConcurrency: number;
+  workerLockMs: number;
+  workerStalledCheckMs: number;
   corsOrigins: string[];
   bodyLimit: string;
   rateLimitPerMinute: number;
@@ -96,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     migrationsRun: bool('MIGRATIONS_RUN', true),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
+    workerLockMs: int('WORKER_LOCK_MS', 10_000, 1_000, 600_000),
+    workerStalledCheckMs: int('WORKER_STALLED_CHECK_MS', 5_000, 1_000, 600_000),
     corsOrigins: str('CORS_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
     bodyLimit,
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),

@@ -6,7 +6,13 @@ import { Engine } from '@app/engine';
 import { JobName, QueueName, type TimerFiredJob } from '@app/scheduling';
 
 /** Thin: the engine re-reads the timer row and does nothing unless it is still armed and wanted. */
-@Processor(QueueName.Timers, { concurrency: Number(process.env['WORKER_CONCURRENCY'] ?? 8) })
+// read at import time (decorator); loadConfig validates the same variables at start-up. A short lock lets
+// BullMQ hand a killed worker's jobs to another one within seconds (a job run twice is a no-op: the row decides)
+@Processor(QueueName.Timers, {
+  concurrency: Number(process.env['WORKER_CONCURRENCY'] ?? 8),
+  lockDuration: Number(process.env['WORKER_LOCK_MS'] ?? 10_000),
+  stalledInterval: Number(process.env['WORKER_STALLED_CHECK_MS'] ?? 5_000),
+})
 export class TimerProcessor extends WorkerHost {
   private readonly log = new Logger('timers');
 
@@ -28,6 +34,11 @@ export class TimerProcessor extends WorkerHost {
     }
     if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
     return result;
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<TimerFiredJob> | undefined, err: Error): void {
+    this.log.warn(`timer ${job?.data.timerId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`);
   }
 
   /** e.g. a job whose key vanished while it ran (Redis flushed, timer cancelled): Postgres already has the truth */
