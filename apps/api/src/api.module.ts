@@ -21,7 +21,10 @@ export class ApiModule {
       imports: [
         RuntimeModule.forRoot({ config, clock }),
         TerminusModule,
-        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.rateLimitPerMinute }]),
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+          errorMessage: 'Troppe richieste: riprovare tra poco',
+        }),
       ],
       controllers: [ProcessesController, DefinitionsController, EntesController, NotificationsController, HealthController],
       providers: [

@@ -15,6 +15,8 @@ export async function createApiApp(config: IterConfig, opts: { clock?: Clock; lo
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.use(helmet());
   app.disable('x-powered-by');
+  // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For
+  if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
   app.enableShutdownHooks();

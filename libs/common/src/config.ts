@@ -22,6 +22,8 @@ export interface IterConfig {
   corsOrigins: string[];
   bodyLimit: string;
   rateLimitPerMinute: number;
+  /** Express "trust proxy": false, or the number of proxy hops in front of the API */
+  trustProxy: number | false;
   clockOffsetMs: number;
 }
 
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     corsOrigins: str('CORS_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
     bodyLimit,
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+    trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
     clockOffsetMs,
   };
   if (problems.length) throw new ConfigError(problems);

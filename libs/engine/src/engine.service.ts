@@ -230,7 +230,7 @@ export class Engine {
       const current = this.restore(def.machine, row.snapshot);
       const event: MachineEvent = {
         type: req.type, payload, actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
-        at: this.clock.now().toISOString(),
+        at: this.stepTime(row).toISOString(),
       };
       this.assertAccepted(def, current, event);
       const [next, actions] = transition(def.machine, current, event);
@@ -269,8 +269,8 @@ export class Engine {
       }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
-      const now = this.clock.now();
-      if (timer.due_at.getTime() > now.getTime()) return { outcome: { early: timer.due_at } };
+      const now = this.stepTime(row);
+      if (timer.due_at.getTime() > this.clock.now().getTime()) return { outcome: { early: timer.due_at } };
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
@@ -313,6 +313,13 @@ export class Engine {
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     const def = this.registry.get(row.definition_key, row.definition_version);
     return buildView(def, row, this.restore(def.machine, row.snapshot), row.version, actor, row.participants, this.clock.now());
+  }
+
+  /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
+  private stepTime(row: LockedRow): Date {
+    const now = this.clock.now();
+    const last = new Date(row.updated_at);
+    return now.getTime() >= last.getTime() ? now : last;
   }
 
   restore(machine: AnyStateMachine, persisted: unknown): AnyMachineSnapshot {

@@ -1,11 +1,11 @@
 import { createParamDecorator, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { UnauthenticatedError, type Actor } from '@app/common';
 import { JwtVerifier } from '@app/auth';
 
 const PUBLIC = 'iter:public';
-/** Marks a route that answers without a token (only /health). */
+/** Marks a route that answers without a token (only /health; /docs and /docs-json are served outside Nest's router). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
 
 interface WithActor extends Request {
@@ -22,11 +22,21 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<WithActor>();
+    const res = ctx.switchToHttp().getResponse<Response>();
     const header = req.headers.authorization;
-    if (!header) throw new UnauthenticatedError('manca l’intestazione Authorization: Bearer <token>');
-    const [scheme, token] = header.split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token) throw new UnauthenticatedError('usare Authorization: Bearer <token>');
-    req.actor = await this.verifier.verify(token);
+    // RFC 6750 §3: a 401 tells the client which scheme to use, and whether the token it sent was the problem
+    if (!header) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="iter"');
+      throw new UnauthenticatedError('manca l’intestazione Authorization: Bearer <token>');
+    }
+    const token = /^Bearer +([A-Za-z0-9_.~+/=-]+) *$/i.exec(header)?.[1];
+    try {
+      if (!token) throw new UnauthenticatedError('usare Authorization: Bearer <token>');
+      req.actor = await this.verifier.verify(token);
+    } catch (err) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="iter", error="invalid_token"');
+      throw err;
+    }
     return true;
   }
 }

@@ -16,6 +16,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   RULE_VIOLATION: 422,
   ENTE_NOT_FOUND: 422,
+  BEFORE_PROCESS_START: 404,
 };
 
 /** Codes for errors raised by the HTTP layer itself (routing, body parsing, rate limiting). */

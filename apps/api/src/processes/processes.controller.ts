@@ -1,18 +1,24 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Readable } from 'node:stream';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ValidationFailedError, type Actor } from '@app/common';
-import { Engine, ProcessQueryService } from '@app/engine';
+import { Engine, ProcessQueryService, type HistoryFilter, type StateAt, type VerifyResult } from '@app/engine';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
 import {
   CreateProcessDto,
   ErrorResponseDto,
+  HistoryExportQueryDto,
   HistoryQueryDto,
   ListProcessesQueryDto,
   ProcessViewDto,
   SendEventDto,
+  StateAtDto,
+  StateAtQueryDto,
+  VerifyResultDto,
 } from './dto/process.dto';
+import { EXPORT_CONTENT_TYPE, serializeHistory } from './history-export';
 
 const E = (status: number, description: string) => ApiResponse({ status, description, type: ErrorResponseDto });
 
@@ -29,6 +35,14 @@ function parseIdempotencyKey(value: string | undefined): string | undefined {
     throw new ValidationFailedError([{ field: 'Idempotency-Key', errors: ['1-200 characters of A-Z a-z 0-9 . _ : -'] }]);
   }
   return value;
+}
+
+/** The history filters, with from <= to checked (the DTO checks each value alone). */
+function historyFilter(q: HistoryQueryDto): HistoryFilter {
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) {
+    throw new ValidationFailedError([{ field: 'from', errors: ['must not be after to'] }]);
+  }
+  return { actor: q.actor, type: q.type, from: q.from, to: q.to };
 }
 
 @ApiTags('processes')
@@ -94,16 +108,47 @@ export class ProcessesController {
   }
 
   @Get(':id/history')
-  @ApiOkResponse({ description: 'audit events in seq order, with their hashes' })
-  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND')
+  @ApiOkResponse({
+    description: 'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
+      'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset).',
+  })
+  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
   history(@Param('id', UuidPipe) id: string, @Query() q: HistoryQueryDto, @CurrentActor() actor: Actor) {
-    return this.query.history(id, actor, q);
+    return this.query.history(id, actor, historyFilter(q));
+  }
+
+  @Get(':id/history/export')
+  @ApiProduces(EXPORT_CONTENT_TYPE.csv, EXPORT_CONTENT_TYPE.jsonl)
+  @ApiOkResponse({
+    description: 'the history as a download, streamed: CSV (header row, RFC 4180, payload as a JSON string) or JSON Lines ' +
+      '(one history event per line). Same filters as /history.',
+  })
+  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND')
+  async export(
+    @Param('id', UuidPipe) id: string,
+    @Query() q: HistoryExportQueryDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<StreamableFile> {
+    const format = q.format ?? 'csv';
+    const exp = await this.query.exportHistory(id, actor, historyFilter(q));
+    return new StreamableFile(Readable.from(serializeHistory(exp.events, format)), {
+      type: EXPORT_CONTENT_TYPE[format],
+      disposition: `attachment; filename="iter-${exp.instance.id}-history.${format}"`,
+    });
   }
 
   @Get(':id/history/verify')
-  @ApiOkResponse({ description: '{ valid, events, firstBadSeq, reason, lastHash }' })
+  @ApiOkResponse({ type: VerifyResultDto, description: 'recomputes the hash chain and names the first altered or missing seq' })
   @E(400, 'INVALID_ID') @E(404, 'PROCESS_NOT_FOUND')
-  verify(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor) {
+  verify(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<VerifyResult> {
     return this.query.verify(id, actor);
+  }
+
+  @Get(':id/state')
+  @ApiOkResponse({ type: StateAtDto, description: 'the state at a past instant: the snapshot after the last event by then' })
+  @E(400, 'INVALID_ID / VALIDATION_FAILED (at missing or not an instant with an offset)')
+  @E(404, 'PROCESS_NOT_FOUND / BEFORE_PROCESS_START (details.startedAt)')
+  stateAt(@Param('id', UuidPipe) id: string, @Query() q: StateAtQueryDto, @CurrentActor() actor: Actor): Promise<StateAt> {
+    return this.query.stateAt(id, actor, q.at);
   }
 }

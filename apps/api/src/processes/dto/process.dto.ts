@@ -42,11 +42,55 @@ export class ListProcessesQueryDto {
   @ApiPropertyOptional({ default: 0 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) offset?: number;
 }
 
+/**
+ * An instant with an explicit offset (Z or ±hh:mm). A bare date or a local time would be read in the
+ * database's time zone: an auditor in Rome and the server would not mean the same moment.
+ */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT_MSG = 'must be an ISO 8601 instant with an offset, e.g. 2026-03-01T09:00:00Z or 2026-03-01T10:00:00+01:00';
+
 export class HistoryQueryDto {
-  @ApiPropertyOptional({ description: 'actor subject' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) actor?: string;
-  @ApiPropertyOptional({ example: 'convention.sign' }) @IsOptional() @IsString() @MaxLength(100) type?: string;
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
-  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  @ApiPropertyOptional({ description: 'actor subject (exact)' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) actor?: string;
+  @ApiPropertyOptional({ example: 'convention.sign', description: 'event type (exact)' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) type?: string;
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'events that occurred at or after this instant' })
+  @IsOptional() @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z', description: 'events that occurred at or before this instant' })
+  @IsOptional() @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) to?: string;
+}
+
+export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export class HistoryExportQueryDto extends HistoryQueryDto {
+  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'csv', description: 'CSV (RFC 4180, payload as a JSON string) or JSON Lines' })
+  @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
+}
+
+export class StateAtQueryDto {
+  @ApiProperty({ example: '2026-03-01T09:00:00Z', description: 'the instant to look at' })
+  @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) at!: string;
+}
+
+export class StateAtDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: { key: string; version: number };
+  @ApiProperty({ description: 'the instant asked for, in UTC' }) at!: string;
+  @ApiProperty({ description: 'the last event that had happened by then' }) seq!: number;
+  @ApiProperty({ example: 'convention.send' }) eventType!: string;
+  @ApiProperty() occurredAt!: string;
+  @ApiProperty({ description: 'the process version then' }) version!: number;
+  @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
+  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' }) data!: Record<string, unknown>;
+}
+
+export class VerifyResultDto {
+  @ApiProperty() valid!: boolean;
+  @ApiProperty({ description: 'events read' }) events!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'first altered, unlinked or missing seq' }) firstBadSeq!: number | null;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({ description: 'hash of the last event that verified' }) lastHash!: string;
 }
 
 export class ErrorResponseDto {
