@@ -1,8 +1,8 @@
 /**
- * Fixtures for the convention machine (libs/workflows/src/convention): the Unione Valdera scenario of
- * DOMAIN.md §6.1 (7 comuni, ISTAT 2011 population) and builders for the MachineEvents the engine would
- * hand to the machine (`{ type, payload, actor, at }`, `at` as the engine's `toISOString()` instant).
- * Pure data: no Nest, no database, no clock.
+ * Fixtures for the convention machine (libs/workflows/src/convention): the unions of DOMAIN.md §6 (Valdera
+ * with its 7 comuni and Chianni joining later, Valle di Comino, Unione dei Miracoli; ISTAT 2011 population)
+ * and builders for the MachineEvents the engine would hand to the machine (`{ type, payload, actor, at }`,
+ * `at` as the engine's `toISOString()` instant). Pure data: no Nest, no database, no clock.
  */
 // @app/workflows loads the payload DTOs, whose class-transformer decorators need the Reflect polyfill
 import 'reflect-metadata';
@@ -11,14 +11,25 @@ import type { ActorRecord, Role } from '@app/common';
 import {
   DEFAULT_POLICY,
   type AbandonEvent,
+  type AdhesionAcceptEvent,
+  type AdhesionOpenEvent,
+  type AmendmentAcceptEvent,
+  type AmendmentOpenEvent,
+  type AmendmentRefuseEvent,
   type CertifyExecutivityEvent,
+  type CollectiveActEvent,
+  type ConveneEvent,
   type ConventionInput,
   type ConventionPolicy,
   type DeadlineExpireEvent,
   type DecorrenzaEvent,
   type EnteFacts,
+  type ExpireEvent,
   type ExtendDeadlineEvent,
   type FreezeEvent,
+  type Parere,
+  type RecessoEffectiveEvent,
+  type RecessoEvent,
   type RecordDeliberationEvent,
   type ReminderEvent,
   type SendEvent,
@@ -65,6 +76,54 @@ export const VALDERA = 'u_valdera';
 /** every participant, the Unione first (the order of `context.entes`) */
 export const VALDERA_ALL: readonly string[] = [VALDERA, ...VALDERA_COMUNI.map((c) => c.codiceIpa)];
 
+/** Chianni joined the Unione Valdera's convention in 2023 (late adhesion, DOMAIN.md §6.1) */
+export const CHIANNI = 'c_c609';
+export const CHIANNI_FACTS: EnteFacts = comune(CHIANNI, 'Chianni', 1_457);
+
+// ---------------------------------------------------------------- Valle di Comino (DOMAIN.md §6.2)
+
+export const VALLE_DI_COMINO = 'u_valle_comino';
+export const UNIONE_VALLE_DI_COMINO: EnteFacts = {
+  codiceIpa: VALLE_DI_COMINO,
+  denominazione: 'Unione dei Comuni Valle di Comino',
+  kind: 'UNIONE',
+  popolazione: 7_818,
+};
+export const ALVITO = 'c_a244';
+export const GALLINARO = 'c_d881';
+export const SAN_DONATO = 'c_h824';
+export const SETTEFRATI = 'c_i697';
+export const VICALVI = 'c_l836';
+export const VALLE_DI_COMINO_COMUNI: readonly EnteFacts[] = [
+  comune(ALVITO, 'Alvito', 2_852),
+  comune(GALLINARO, 'Gallinaro', 1_246),
+  comune(SAN_DONATO, 'San Donato Val di Comino', 2_122),
+  comune(SETTEFRATI, 'Settefrati', 792),
+  comune(VICALVI, 'Vicalvi', 806),
+];
+
+// ---------------------------------------------------------------- Unione dei Miracoli (DOMAIN.md §6.3)
+
+export const MIRACOLI = 'u_miracoli';
+export const UNIONE_MIRACOLI: EnteFacts = {
+  codiceIpa: MIRACOLI,
+  denominazione: 'Unione dei Miracoli',
+  kind: 'UNIONE',
+  popolazione: 12_985,
+};
+export const CASALBORDINO = 'c_b865';
+export const POLLUTRI = 'c_g799';
+export const SCERNI = 'c_i520';
+export const VILLALFONSINA = 'c_l961';
+export const MIRACOLI_COMUNI: readonly EnteFacts[] = [
+  comune(CASALBORDINO, 'Casalbordino', 6_303),
+  comune(POLLUTRI, 'Pollutri', 2_306),
+  comune(SCERNI, 'Scerni', 3_399),
+  comune(VILLALFONSINA, 'Villalfonsina', 977),
+];
+
+const UNIONI: ReadonlySet<string> = new Set([VALDERA, VALLE_DI_COMINO, MIRACOLI]);
+
 export function conventionInput(
   overrides: Partial<Omit<ConventionInput, 'policy'>> & { policy?: Partial<ConventionPolicy> } = {},
 ): ConventionInput {
@@ -95,6 +154,12 @@ export const SCHEMA_TEXT_V1 = [
   'Art. 5 - Durata: cinque anni, rinnovo espresso. Art. 6 - Recesso. Art. 7 - Scioglimento. Art. 8 - Controversie.',
 ].join('\n');
 
+/** the schema as amended by a council (Art. 4: the cost-sharing key changes) */
+export const SCHEMA_TEXT_V2 = SCHEMA_TEXT_V1.replace(
+  'Art. 4 - Rapporti finanziari e riparto spese.',
+  'Art. 4 - Rapporti finanziari e riparto spese in base alla popolazione al 1° gennaio.',
+);
+
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 // ---------------------------------------------------------------- actors
@@ -106,11 +171,16 @@ export const actor = (role: Role, ente: string | null, subject = `${role}@${ente
 });
 export const PRESIDENTE = actor('presidente', VALDERA, 'presidente.valdera');
 export const STAFF = actor('staff', VALDERA, 'staff.valdera');
+export const GRUPPO_LAVORO = actor('gruppo_lavoro', VALDERA, 'gruppo.valdera');
 export const SYSTEM = actor('system', null, 'system');
 export const segretario = (ente: string): ActorRecord => actor('segretario', ente);
 export const sindaco = (ente: string): ActorRecord => actor('sindaco', ente);
-/** who signs for an ente: the Presidente for the Unione, the sindaco for a comune */
-export const signerOf = (ente: string): ActorRecord => (ente === VALDERA ? PRESIDENTE : sindaco(ente));
+/** the Presidente of a union (Valdera's is PRESIDENTE) */
+export const presidenteOf = (unione: string): ActorRecord =>
+  unione === VALDERA ? PRESIDENTE : actor('presidente', unione);
+/** who signs for an ente: the Presidente for an Unione, the sindaco for a comune */
+export const signerOf = (ente: string): ActorRecord =>
+  UNIONI.has(ente) ? presidenteOf(ente) : sindaco(ente);
 
 // ---------------------------------------------------------------- votes
 
@@ -132,18 +202,35 @@ export const freezeEvent = (at: string, text = SCHEMA_TEXT_V1, by = STAFF): Free
   at,
 });
 
-export const sendEvent = (deliveredAt: string, at: string): SendEvent => ({
+export const sendEvent = (deliveredAt: string, at: string, by = PRESIDENTE): SendEvent => ({
   type: 'convention.send',
   payload: { deliveredAt },
-  actor: PRESIDENTE,
+  actor: by,
   at,
 });
+
+/** an art. 49 TUEL parere, FAVOREVOLE by default */
+export const parere = (
+  type: Parere['type'],
+  date: string,
+  outcome: Parere['outcome'] = 'FAVOREVOLE',
+  signer = type === 'CONTABILE' ? 'Responsabile servizio finanziario' : 'Responsabile servizio ICT',
+): Parere => ({ type, outcome, signer, date });
 
 export const deliberationEvent = (
   payload: RecordDeliberationEvent['payload'],
   at: string,
   by: ActorRecord = segretario(payload.ente),
-): RecordDeliberationEvent => ({ type: 'convention.deliberation.record', payload, actor: by, at });
+): RecordDeliberationEvent => ({
+  type: 'convention.deliberation.record',
+  // art. 49 TUEL: a deciding deliberation carries the parere tecnico (pass `pareri: []` to test its absence)
+  payload:
+    payload.pareri === undefined && ['APPROVED', 'APPROVED_WITH_AMENDMENTS', 'REJECTED'].includes(payload.outcome)
+      ? { ...payload, pareri: [parere('TECNICO', payload.date)] }
+      : payload,
+  actor: by,
+  at,
+});
 
 /** an APPROVED deliberation of `text` (v1 by default), no immediate executivity */
 export const approvedEvent = (
@@ -167,6 +254,36 @@ export const approvedIeEvent = (
   ie: Votes = votes(12, 17),
 ): RecordDeliberationEvent =>
   approvedEvent(ente, number, date, at, { immediatamenteEseguibile: true, ieVotes: ie });
+
+/** APPROVED_WITH_AMENDMENTS: the council approved `text` (SCHEMA_TEXT_V2 by default) instead of the frozen one */
+export const amendedEvent = (
+  ente: string,
+  number: string,
+  date: string,
+  at: string,
+  extra: Partial<RecordDeliberationEvent['payload']> = {},
+  text = SCHEMA_TEXT_V2,
+): RecordDeliberationEvent =>
+  deliberationEvent(
+    {
+      ente,
+      number,
+      date,
+      outcome: 'APPROVED_WITH_AMENDMENTS',
+      textHash: sha256(text),
+      amendments: 'Art. 4: riparto delle spese in base alla popolazione residente al 1° gennaio',
+      votes: votes(10, 11),
+      ...extra,
+    },
+    at,
+  );
+
+export const conveneEvent = (ente: string, sessionDate: string, noticeDate: string, at: string): ConveneEvent => ({
+  type: 'convention.council.convene',
+  payload: { ente, sessionDate, noticeDate },
+  actor: segretario(ente),
+  at,
+});
 
 export const certifyEvent = (ente: string, publicationStart: string, executiveOn: string, at: string): CertifyExecutivityEvent => ({
   type: 'convention.executivity.certify',
@@ -194,10 +311,93 @@ export const extendEvent = (days: number, at: string, ente?: string, reason = 'C
   at,
 });
 
-export const abandonEvent = (reason: string, at: string): AbandonEvent => ({
+export const abandonEvent = (reason: string, at: string, by = PRESIDENTE): AbandonEvent => ({
   type: 'convention.abandon',
   payload: { reason },
-  actor: PRESIDENTE,
+  actor: by,
+  at,
+});
+
+export const amendmentAcceptEvent = (at: string, text = SCHEMA_TEXT_V2, by = GRUPPO_LAVORO): AmendmentAcceptEvent => ({
+  type: 'convention.amendment.accept',
+  payload: { text },
+  actor: by,
+  at,
+});
+
+export const amendmentRefuseEvent = (
+  at: string,
+  reason = 'Il riparto per popolazione non è condiviso dagli altri consigli',
+  by = GRUPPO_LAVORO,
+): AmendmentRefuseEvent => ({
+  type: 'convention.amendment.refuse',
+  payload: { reason },
+  actor: by,
+  at,
+});
+
+/** amendment of a convention already in force (presidente, staff or working group) */
+export const amendmentOpenEvent = (at: string, text = SCHEMA_TEXT_V2, by = STAFF): AmendmentOpenEvent => ({
+  type: 'convention.amendment.open',
+  payload: { text },
+  actor: by,
+  at,
+});
+
+/** late adhesion: the engine resolves `ente` from the registry and passes its facts as `enteFacts` */
+export const adhesionOpenEvent = (
+  facts: EnteFacts | undefined,
+  at: string,
+  ente = facts?.codiceIpa ?? CHIANNI,
+  by = PRESIDENTE,
+): AdhesionOpenEvent => ({
+  type: 'convention.adhesion.open',
+  payload: facts === undefined ? { ente } : { ente, enteFacts: facts },
+  actor: by,
+  at,
+});
+
+/** the Giunta dell'Unione accepts the adhesion (deliberation number and date) */
+export const adhesionAcceptEvent = (ente: string, number: string, date: string, at: string, by = PRESIDENTE): AdhesionAcceptEvent => ({
+  type: 'convention.adhesion.accept',
+  payload: { ente, number, date },
+  actor: by,
+  at,
+});
+
+export const recessoEvent = (ente: string, number: string, date: string, effectiveDate: string, at: string): RecessoEvent => ({
+  type: 'convention.recesso.record',
+  payload: { ente, number, date, effectiveDate },
+  actor: segretario(ente),
+  at,
+});
+
+export const recessoEffectiveEvent = (ente: string, date: string, at: string): RecessoEffectiveEvent => ({
+  type: 'convention.recesso.effective',
+  payload: { ente, date },
+  actor: SYSTEM,
+  at,
+});
+
+export const renewalEvent = (ente: string, number: string, date: string, at: string): CollectiveActEvent => ({
+  type: 'convention.renewal.record',
+  payload: { ente, number, date },
+  actor: segretario(ente),
+  at,
+});
+
+export const dissolutionEvent = (ente: string, number: string, date: string, at: string): CollectiveActEvent => ({
+  type: 'convention.dissolution.record',
+  payload: { ente, number, date },
+  actor: segretario(ente),
+  at,
+});
+
+/** the expiry timer of a convention in force (`date` = the day after the last day of the term) */
+export const expiryEvent = (date: string, at: string): ExpireEvent => ({
+  type: 'convention.expire',
+  payload: { date },
+  actor: SYSTEM,
   at,
 });
 

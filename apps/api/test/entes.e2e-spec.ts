@@ -22,7 +22,7 @@ describe('entes (e2e)', () => {
   });
   afterAll(async () => h.close());
 
-  const count = async () => ((await h.ds.query(`SELECT count(*)::int AS n FROM ente`)) as { n: number }[])[0]!.n;
+  const count = async () => (await h.ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ente`))[0]!.n;
 
   it('registers a comune of an unione with valid codes, and lists the unione’s entes', async () => {
     const res = await h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(chianniLike);

@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { getShortestPaths, getSimplePaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { addDaysTerm, atRomeTime, endOfDayRome, executivityDate, publicationEnd } from '@app/calendar';
+import { addCalendarDays, addDaysTerm, atRomeTime, endOfDayRome, executivityDate, publicationEnd, toRomeDate } from '@app/calendar';
 import {
   BIENTINA,
   BUTI,
@@ -24,17 +24,32 @@ import {
   STAFF,
   VALDERA,
   VALDERA_ALL,
+  CHIANNI,
+  CHIANNI_FACTS,
   abandonEvent,
+  adhesionAcceptEvent,
+  adhesionOpenEvent,
+  amendedEvent,
+  amendmentAcceptEvent,
+  amendmentOpenEvent,
+  amendmentRefuseEvent,
   approvedEvent,
   approvedIeEvent,
   certifyEvent,
+  conveneEvent,
   conventionInput,
   decorrenzaEvent,
   deliberationEvent,
+  dissolutionEvent,
   expireEvent,
+  expiryEvent,
   extendEvent,
   freezeEvent,
+  parere,
+  recessoEffectiveEvent,
+  recessoEvent,
   reminderEvent,
+  renewalEvent,
   segretario,
   sendEvent,
   sha256,
@@ -263,6 +278,9 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
       date: '2026-03-02',
       outcome: 'APPROVED',
       textHash: TEXT_HASH,
+      textVersion: 1, // the version the hash matched when recorded
+      amendments: null,
+      pareri: [parere('TECNICO', '2026-03-02')], // art. 49 TUEL, added by the factory
       votes: votes(12, 17),
       immediatamenteEseguibile: true,
       ieVotes: votes(15, 17, { presenti: 17, astenuti: 2 }),
@@ -363,10 +381,20 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
         kind: 'notify',
         template: 'convention.in-force',
         to: recipients(VALDERA_ALL, 'segretario'),
-        data: { title: done.context.title, from: '2026-04-20' },
+        // five years (DEFAULT_POLICY.durationYears) from the decorrenza, its last day included
+        data: { title: done.context.title, from: '2026-04-20', textVersion: 1, expiresOn: '2031-04-19' },
       },
     ]);
-    expect(conventionTimers(done)).toEqual([]);
+    expect(done.context).toMatchObject({ inForceVersion: 1, expiresOn: '2031-04-19', amending: false });
+    // the only timer of a convention in force: its expiry, at 00:00 Rome on the day after the term
+    expect(conventionTimers(done)).toEqual([
+      {
+        key: 'expiry:2031-04-19',
+        kind: 'deadline',
+        dueAt: '2031-04-19T22:00:00.000Z',
+        event: { type: 'convention.expire', payload: { date: '2031-04-20' } },
+      },
+    ]);
     expect(conventionDefinitionV1.pendingEntes(done)).toEqual([]);
   });
 
@@ -454,6 +482,20 @@ describe('refusals leave the very same snapshot', () => {
     const ev = signEvent(PONTEDERA, '2026-04-14T09:00:00.000Z', '2026-04-14T09:01:00.000Z', { digitalSignature: false });
     expect(checkSign(s.context, ev)).toMatchObject({ rule: 'DIGITAL_SIGNATURE_REQUIRED', field: 'payload.digitalSignature' });
     expectRefused(s, ev);
+  });
+
+  it('a signature dated before the ente’s certified executivity (the day taken in Rome time)', () => {
+    const s = readyToSign(); // Palaia certified executive on 2026-04-07
+    const at = '2026-04-14T09:00:00.000Z';
+    const early = signEvent(PALAIA, '2026-04-06T21:59:59.000Z', at); // 23:59:59 on 04-06 in Rome
+    expect(checkSign(s.context, early)).toMatchObject({ rule: 'SIGNATURE_BEFORE_EXECUTIVITY', field: 'payload.signedAt' });
+    expectRefused(s, early);
+    // 00:00 on 04-07 in Rome is the day of executivity: accepted, and stored normalised with toISOString()
+    const onTime = signEvent(PALAIA, '2026-04-07T00:00:00+02:00', at);
+    expect(ente(step(s, onTime).snapshot, PALAIA).signature?.signedAt).toBe('2026-04-06T22:00:00.000Z');
+    // an IE deliberation is executive on the day of the vote (Pontedera, 2026-03-02)
+    expect(checkSign(s.context, signEvent(PONTEDERA, '2026-03-02T08:00:00.000Z', at))).toBeNull();
+    expect(checkSign(s.context, signEvent(PONTEDERA, '2026-03-01T08:00:00.000Z', at))?.rule).toBe('SIGNATURE_BEFORE_EXECUTIVITY');
   });
 
   it('signing twice for the same ente', () => {
@@ -579,6 +621,9 @@ describe('convention.rules return the right rule codes', () => {
     expect(checkSign(c, signEvent(BUTI, at, at, { digitalSignature: false }))?.rule).toBe('DIGITAL_SIGNATURE_REQUIRED');
     expect(checkSign(c, signEvent(PONTEDERA, at, at))?.rule).toBe('ALREADY_SIGNED');
     expect(checkSign(c, signEvent(BUTI, '2026-04-20T08:00:00.001Z', at))).toMatchObject({ rule: 'SIGNATURE_IN_FUTURE', field: 'payload.signedAt' });
+    // Buti certified executive on 2026-03-23
+    expect(checkSign(c, signEvent(BUTI, '2026-03-22T10:00:00.000Z', at))).toMatchObject({ rule: 'SIGNATURE_BEFORE_EXECUTIVITY', field: 'payload.signedAt' });
+    expect(checkSign(c, signEvent(BUTI, '2026-03-23T10:00:00.000Z', at))).toBeNull();
     expect(checkSign(approvedAll().context, signEvent(BUTI, at, at))?.rule).toBe('DELIBERATION_NOT_EXECUTIVE');
   });
 
@@ -662,7 +707,7 @@ describe('REJECTED under UNANIMITY', () => {
     expect(s.status).toBe('done');
     expect(conventionDefinitionV1.status(s)).toBe('failed');
     expect(ente(s, BUTI)).toMatchObject({ status: 'REJECTED', deliberation: { outcome: 'REJECTED', textHash: null } });
-    expect(s.context.closedReason).toBe('Respinta da Buti (unanimità richiesta)');
+    expect(s.context.closedReason).toBe('Non approvata: Buti (REJECTED) — unanimità richiesta');
     expect(effects).toEqual([
       {
         kind: 'notify',
@@ -674,7 +719,7 @@ describe('REJECTED under UNANIMITY', () => {
         kind: 'notify',
         template: 'convention.failed',
         to: [...UNIONE_OFFICE, ...recipients(VALDERA_ALL, 'segretario')],
-        data: { title: s.context.title },
+        data: { title: s.context.title, reason: 'Non approvata: Buti (REJECTED) — unanimità richiesta' },
       },
     ]);
     expect(conventionTimers(s)).toEqual([]);
@@ -685,7 +730,7 @@ describe('REJECTED under UNANIMITY', () => {
     expect(label(stalled)).toBe('STALLED');
     const s = step(stalled, deliberationEvent({ ente: PALAIA, number: '10', date: '2026-04-08', outcome: 'REJECTED' }, '2026-04-08T18:00:00.000Z')).snapshot;
     expect(label(s)).toBe('FAILED');
-    expect(s.context.closedReason).toBe('Respinta da Palaia (unanimità richiesta)');
+    expect(s.context.closedReason).toBe('Non approvata: Palaia (REJECTED) — unanimità richiesta');
   });
 });
 
@@ -726,8 +771,9 @@ describe('deadline expiry → STALLED → extension', () => {
       {
         kind: 'notify',
         template: 'convention.deadline-expired',
-        to: [...UNIONE_OFFICE, { ente: PALAIA, role: 'segretario' }],
-        data: { title: s.context.title, ente: 'Palaia' },
+        to: [...UNIONE_OFFICE, ...recipients([PALAIA], 'consiglio', 'segretario')],
+        // the term that passed; `task` only for a council that becomes NON_ADERENTE
+        data: { title: s.context.title, ente: 'Palaia', deadline: DEADLINE, task: undefined },
       },
     ]);
     expect(conventionTimers(s)).toEqual([]);
@@ -737,13 +783,15 @@ describe('deadline expiry → STALLED → extension', () => {
     expectRefused(waitingForPalaia(), expireEvent(BUTI, DUE_AT, EXPIRE_AT));
   });
 
-  it('extend → back to IN_DELIBERATION with a new term counted from the old date, timers re-armed', () => {
+  it('extend → back to IN_DELIBERATION; granted after the term, the new term runs from the day it is granted', () => {
     const { snapshot: s, effects } = step(stalled().snapshot, extendEvent(30, EXTEND_AT));
     expect(label(s)).toBe('IN_DELIBERATION');
     expect(s.value).toEqual({ IN_DELIBERATION: 'OPEN' });
-    const newDate = addDaysTerm(DEADLINE, 30);
-    expect(newDate).toBe('2026-05-07');
-    const dueAt = '2026-05-07T21:59:59.999Z';
+    // the later of the old term (04-07) and the day of the extension (04-09): an extension never ends in the past
+    const newDate = addDaysTerm('2026-04-09', 30);
+    expect(newDate).toBe('2026-05-09'); // a Saturday, not a holiday: no shift
+    expect(newDate).not.toBe(addDaysTerm(DEADLINE, 30));
+    const dueAt = '2026-05-09T21:59:59.999Z';
     expect(ente(s, PALAIA).deadline).toEqual({ date: newDate, dueAt, setAt: EXTEND_AT, extensions: 1, overdue: false });
     // entes that deliberated keep their old term untouched
     expect(ente(s, BUTI).deadline).toEqual({ date: DEADLINE, dueAt: DUE_AT, setAt: SEND_AT, extensions: 0, overdue: false });
@@ -757,9 +805,9 @@ describe('deadline expiry → STALLED → extension', () => {
     ]);
     expect(conventionTimers(s)).toEqual([
       { key: `deadline:${PALAIA}`, kind: 'deadline', dueAt, event: { type: 'convention.deadline.expire', payload: { ente: PALAIA, dueAt } } },
-      { key: `reminder:${PALAIA}:15`, kind: 'reminder', dueAt: '2026-04-22T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 15 } } },
-      { key: `reminder:${PALAIA}:7`, kind: 'reminder', dueAt: '2026-04-30T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 7 } } },
-      { key: `reminder:${PALAIA}:1`, kind: 'reminder', dueAt: '2026-05-06T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 1 } } },
+      { key: `reminder:${PALAIA}:15`, kind: 'reminder', dueAt: '2026-04-24T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 15 } } },
+      { key: `reminder:${PALAIA}:7`, kind: 'reminder', dueAt: '2026-05-02T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 7 } } },
+      { key: `reminder:${PALAIA}:1`, kind: 'reminder', dueAt: '2026-05-08T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 1 } } },
     ]);
     expect(conventionDefinitionV1.nextDeadline(s)).toBe(dueAt);
     // the late council may now deliberate: → APPROVED_ALL
@@ -767,31 +815,54 @@ describe('deadline expiry → STALLED → extension', () => {
     expect(label(late)).toBe('APPROVED_ALL');
   });
 
+  it('an extension granted on the very day of the term is counted from the term', () => {
+    const s = step(waitingForPalaia(), extendEvent(30, '2026-04-07T21:00:00.000Z')).snapshot; // 23:00 Rome on 04-07
+    expect(ente(s, PALAIA).deadline).toMatchObject({ date: addDaysTerm(DEADLINE, 30), extensions: 1 });
+    expect(addDaysTerm(DEADLINE, 30)).toBe('2026-05-07');
+  });
+
   it('a short extension arms only the reminders that fall after it was granted (09:00 Rome, T-7 and T-1)', () => {
     const s = step(stalled().snapshot, extendEvent(10, EXTEND_AT, PALAIA)).snapshot;
-    expect(ente(s, PALAIA).deadline?.date).toBe('2026-04-17'); // Friday
-    // T-15 = 2026-04-02 09:00, before the extension was granted: skipped
+    // 04-09 + 10 = Sun 04-19 → Mon 04-20
+    expect(ente(s, PALAIA).deadline?.date).toBe('2026-04-20');
+    // T-15 = 2026-04-05 09:00, before the extension was granted: skipped
     expect(conventionTimers(s).map((t) => [t.key, t.dueAt])).toEqual([
-      [`deadline:${PALAIA}`, '2026-04-17T21:59:59.999Z'],
-      [`reminder:${PALAIA}:7`, atRomeTime('2026-04-10', 9).toISOString()],
-      [`reminder:${PALAIA}:1`, '2026-04-16T07:00:00.000Z'],
+      [`deadline:${PALAIA}`, '2026-04-20T21:59:59.999Z'],
+      [`reminder:${PALAIA}:7`, atRomeTime('2026-04-13', 9).toISOString()],
+      [`reminder:${PALAIA}:1`, '2026-04-19T07:00:00.000Z'],
     ]);
-    expect(atRomeTime('2026-04-10', 9).toISOString()).toBe('2026-04-10T07:00:00.000Z');
+    expect(atRomeTime('2026-04-13', 9).toISOString()).toBe('2026-04-13T07:00:00.000Z');
   });
 
   it('an extension ending on a holiday is shifted too (25 Apr 2026 Sat, Liberazione → Mon 27 Apr)', () => {
-    const s = step(stalled().snapshot, extendEvent(18, EXTEND_AT)).snapshot;
+    const s = step(stalled().snapshot, extendEvent(16, EXTEND_AT)).snapshot;
+    expect(addCalendarDays('2026-04-09', 16)).toBe('2026-04-25');
     expect(ente(s, PALAIA).deadline?.date).toBe('2026-04-27');
-    expect(ente(s, PALAIA).deadline?.date).toBe(addDaysTerm(DEADLINE, 18));
+    expect(ente(s, PALAIA).deadline?.date).toBe(addDaysTerm('2026-04-09', 16));
   });
 
   it('expiring again after the extension stalls again, with extensions counted', () => {
     const ext = step(stalled().snapshot, extendEvent(30, EXTEND_AT)).snapshot;
-    const again = step(ext, expireEvent(PALAIA, '2026-05-07T21:59:59.999Z', '2026-05-07T22:00:00.000Z')).snapshot;
+    const again = step(ext, expireEvent(PALAIA, '2026-05-09T21:59:59.999Z', '2026-05-09T22:00:00.000Z')).snapshot;
     expect(label(again)).toBe('STALLED');
-    const twice = step(again, extendEvent(30, '2026-05-08T08:00:00.000Z')).snapshot;
-    expect(ente(twice, PALAIA).deadline).toMatchObject({ date: addDaysTerm('2026-05-07', 30), extensions: 2, overdue: false });
+    const twice = step(again, extendEvent(30, '2026-05-11T08:00:00.000Z')).snapshot;
+    // counted from 05-11, the day of the second extension (later than the 05-09 term)
+    expect(ente(twice, PALAIA).deadline).toMatchObject({ date: addDaysTerm('2026-05-11', 30), extensions: 2, overdue: false });
+    expect(addDaysTerm('2026-05-11', 30)).toBe('2026-06-10');
     expect(label(twice)).toBe('IN_DELIBERATION');
+  });
+
+  it('a deadline timer is acted on only for the current term and once it is due', () => {
+    const ext = step(stalled().snapshot, extendEvent(30, EXTEND_AT)).snapshot;
+    const newDueAt = '2026-05-09T21:59:59.999Z';
+    // the timer of the old term, fired late (e.g. after an outage): not the current deadline
+    expectRefused(ext, expireEvent(PALAIA, DUE_AT, '2026-05-10T08:00:00.000Z'));
+    // the current dueAt, but fired one millisecond early
+    expectRefused(ext, expireEvent(PALAIA, newDueAt, '2026-05-09T21:59:59.998Z'));
+    // exactly at dueAt it counts
+    expect(label(step(ext, expireEvent(PALAIA, newDueAt, newDueAt)).snapshot)).toBe('STALLED');
+    // before any extension too: an expiry event before the term is ignored
+    expectRefused(waitingForPalaia(), expireEvent(PALAIA, DUE_AT, '2026-04-07T21:00:00.000Z'));
   });
 
   it('a late deliberation while STALLED, without extension, moves on', () => {
@@ -803,7 +874,9 @@ describe('deadline expiry → STALLED → extension', () => {
     const s0 = inDeliberation();
     const s = step(s0, extendEvent(15, '2026-03-30T08:00:00.000Z', CAPANNOLI)).snapshot;
     expect(label(s)).toBe('IN_DELIBERATION');
+    // granted before the term: counted from the old term (04-07), the later of the two
     expect(ente(s, CAPANNOLI).deadline).toMatchObject({ date: addDaysTerm(DEADLINE, 15), extensions: 1 });
+    expect(addDaysTerm(DEADLINE, 15)).toBe('2026-04-22');
     expect(ente(s, BUTI).deadline).toEqual(ente(s0, BUTI).deadline);
     expectRefused(waitingForPalaia(), extendEvent(15, '2026-03-30T08:00:00.000Z', BUTI)); // Buti decided: nothing to extend
   });
@@ -891,10 +964,19 @@ describe('conventionTimers', () => {
     );
   });
 
-  it('none in APPROVED_ALL, READY_TO_SIGN and IN_FORCE', () => {
+  it('none in APPROVED_ALL and READY_TO_SIGN; IN_FORCE arms only the expiry of its term', () => {
     expect(conventionTimers(approvedAll())).toEqual([]);
     expect(conventionTimers(readyToSign())).toEqual([]);
-    expect(conventionTimers(play(readyToSign(), SIGNATURES).snapshot)).toEqual([]);
+    expect(conventionTimers(play(readyToSign(), SIGNATURES).snapshot).map((t) => t.key)).toEqual(['expiry:2031-04-19']);
+  });
+
+  it('the term of durationYears: decorrenza + N years − 1 day, expiring at 00:00 Rome on the day after', () => {
+    const s = play(readyToSign(conventionInput({ policy: { durationYears: 3 } })), SIGNATURES).snapshot;
+    expect(s.context.expiresOn).toBe('2029-04-19');
+    expect(conventionTimers(s)).toEqual([
+      // 2029-04-20 00:00 CEST = 2029-04-19 22:00Z
+      { key: 'expiry:2029-04-19', kind: 'deadline', dueAt: '2029-04-19T22:00:00.000Z', event: { type: 'convention.expire', payload: { date: '2029-04-20' } } },
+    ]);
   });
 
   it('SIGNED with FIRST_DAY_OF_NEXT_MONTH waits for a decorrenza timer; convention.decorrenza.reach → IN_FORCE', () => {
@@ -913,9 +995,17 @@ describe('conventionTimers', () => {
     expect(label(s)).toBe('IN_FORCE');
     expect(s.context.inForceFrom).toBe('2026-05-01');
     expect(effects).toEqual([
-      { kind: 'notify', template: 'convention.in-force', to: recipients(VALDERA_ALL, 'segretario'), data: { title: s.context.title, from: '2026-05-01' } },
+      {
+        kind: 'notify',
+        template: 'convention.in-force',
+        to: recipients(VALDERA_ALL, 'segretario'),
+        data: { title: s.context.title, from: '2026-05-01', textVersion: 1, expiresOn: '2031-04-30' },
+      },
     ]);
-    expect(conventionTimers(s)).toEqual([]);
+    // the decorrenza timer is gone; the expiry one (2031-05-01 00:00 CEST) takes its place
+    expect(conventionTimers(s)).toEqual([
+      { key: 'expiry:2031-04-30', kind: 'deadline', dueAt: '2031-04-30T22:00:00.000Z', event: { type: 'convention.expire', payload: { date: '2031-05-01' } } },
+    ]);
   });
 
   it('FIRST_DAY_OF_NEXT_MONTH rolls over the year; the month of the last signature is taken in Rome time', () => {
@@ -958,68 +1048,149 @@ describe('known machine bugs', () => {
       signEvent(PONTEDERA, '2026-05-31T22:30:00Z', '2026-05-31T22:31:00.000Z'),
     ]).snapshot;
     expect(Date.parse(s.context.stipulatedAt ?? '')).toBe(Date.parse('2026-05-31T22:30:00Z'));
+    // signatures are stored normalised, so the strings compare as the instants do
+    expect(ente(s, VALDERA).signature?.signedAt).toBe('2026-05-31T21:00:00.000Z');
+    expect(s.context.stipulatedAt).toBe('2026-05-31T22:30:00.000Z');
     expect(s.context.decorrenzaDate).toBe('2026-07-01');
   });
 });
 
 // ================================================================ 6. path coverage with @xstate/graph
 
-const ALL_LABELS = ['DRAFT', 'FROZEN', 'IN_DELIBERATION', 'STALLED', 'APPROVED_ALL', 'READY_TO_SIGN', 'SIGNED', 'IN_FORCE', 'FAILED', 'ABANDONED'];
+/**
+ * Every label `conventionStateLabel` can return, computed from the machine: each top-level state, the
+ * non-initial sub-states it surfaces (IN_DELIBERATION.STALLED; OPEN is labelled IN_DELIBERATION) and
+ * APPROVED_PARTIAL, the label of APPROVED_ALL when some comune is out (a context condition, not a node).
+ */
+const ALL_LABELS: readonly string[] = Object.entries(conventionMachine.root.states).flatMap(([key, node]) => [
+  key,
+  ...Object.keys(node.states).filter((sub) => !node.initial.target.some((t) => t.key === sub)),
+  ...(key === 'APPROVED_ALL' ? ['APPROVED_PARTIAL'] : []),
+]);
+/** every event a user or the engine may send (the definition's catalogue) */
+const ALL_EVENT_TYPES: readonly string[] = Object.keys(conventionDefinitionV1.events);
 
 /**
- * Concrete sample events from a context-independent fixture (fixed payloads and `at` per kind of event);
- * which of them are offered depends on the state, so that every offered event is one a user or the engine
- * could send there. Bounds, because the reachable contexts multiply per ente (outcome × IE/certified ×
- * deadline variant) and with the 8 Valdera entes the traversal explodes: 3 entes (Unione + Bientina +
- * Pontedera), one way of deciding per council except Pontedera (approve or reject), and at most one
- * extension round (`extend` is offered only while no INVITED ente was extended yet). That gives ~2,500
- * distinct snapshots, i.e. ~2,500 shortest paths (one per snapshot).
+ * First model, explored from the initial state: the approval. Unione Valdera + Bientina + Pontedera under
+ * QUORUM(1 comune) with the STALL rule for late councils, so that both STALLED and APPROVED_PARTIAL can be
+ * reached, and decorrenza on the first day of the next month, so that SIGNED is a state of its own.
+ *
+ * Bounds (the reachable contexts multiply per ente: outcome × executivity × term variant × text round, and
+ * every context is a distinct snapshot):
+ * - one way forward per council: the Unione approves plainly (then is certified) or rejects (→ FAILED),
+ *   and it alone lets its term pass (→ STALLED); Bientina approves with IE or, only as the very first act
+ *   on text v1, with amendments (→ AMENDMENT_PENDING, then accepted → v2 and a new sending, or refused);
+ *   Pontedera is reminded once, then convened, then approves or rejects;
+ * - one extension per text round (offered while STALLED and no open term was extended yet);
+ * - payloads are fixed per kind of event and text round (numbers from the council's own history, dates
+ *   from the round's sending), so the order of independent events does not multiply the contexts;
+ * - IN_FORCE is a leaf: the later life is the second model's, explored from one IN_FORCE snapshot.
+ * This gives a few hundred snapshots (one shortest path each); `limit` is only a safety net.
  */
-const G_INPUT = smallConventionInput({ decorrenza: 'FIRST_DAY_OF_NEXT_MONTH' });
+const G_INPUT = smallConventionInput({
+  approval: 'QUORUM',
+  quorumMinEntes: 1,
+  nonDeliberating: 'STALL',
+  decorrenza: 'FIRST_DAY_OF_NEXT_MONTH',
+});
+const G_SIGN_AT = '2026-04-20T08:00:00.000Z';
+const G_DECORRENZA = '2026-05-01';
+const G_AMENDMENT_AT = '2026-03-10T09:00:00.000Z';
+
+/** the dates of a text round: convocation 10 days and session 20 days after the PEC delivery */
+function roundDates(c: ConventionContext): { notice: string; session: string; at: string } {
+  const sent = toRomeDate(new Date(c.sentAt ?? FREEZE_AT));
+  const session = addCalendarDays(sent, 20);
+  return { notice: addCalendarDays(sent, 10), session, at: `${addCalendarDays(session, 1)}T09:00:00.000Z` };
+}
+/** a number the council has not used yet */
+const nextNumber = (e: EnteProgress): string => String(e.sessions.length + 1);
+const currentHash = (c: ConventionContext): string => c.text?.sha256 ?? '';
+const isOpenRow = (e: EnteProgress): boolean => e.status === 'INVITED' || e.status === 'COUNCIL_CONVENED';
+
 const G = {
   freeze: freezeEvent(FREEZE_AT),
   send: SEND,
-  approve: (e: string) => approvedEvent(e, '1', '2026-03-02', '2026-03-03T09:00:00.000Z'),
-  approveIe: (e: string) => approvedIeEvent(e, '1', '2026-03-02', '2026-03-03T09:00:00.000Z'),
-  reject: (e: string) => deliberationEvent({ ente: e, number: '1', date: '2026-03-02', outcome: 'REJECTED' }, '2026-03-03T09:00:00.000Z'),
-  certify: (e: string) => certifyEvent(e, '2026-03-04', '2026-03-15', '2026-03-16T09:00:00.000Z'),
-  expire: (e: string) => expireEvent(e, DUE_AT, '2026-04-07T22:00:00.000Z'),
-  extend: extendEvent(30, '2026-04-09T08:00:00.000Z'),
-  sign: (e: string) => signEvent(e, '2026-04-20T08:00:00.000Z', '2026-04-20T08:00:00.000Z'),
-  decorrenza: decorrenzaEvent('2026-05-01', '2026-04-30T22:00:00.000Z'),
+  sendV2: sendEvent('2026-03-12T10:00:00+01:00', '2026-03-12T09:30:00.000Z'),
+  approve: (c: ConventionContext, e: EnteProgress) => {
+    const r = roundDates(c);
+    return approvedEvent(e.codiceIpa, nextNumber(e), r.session, r.at, { textHash: currentHash(c) });
+  },
+  approveIe: (c: ConventionContext, e: EnteProgress) => {
+    const r = roundDates(c);
+    return approvedEvent(e.codiceIpa, nextNumber(e), r.session, r.at, {
+      textHash: currentHash(c),
+      immediatamenteEseguibile: true,
+      ieVotes: votes(12, 17),
+    });
+  },
+  amend: (c: ConventionContext, e: EnteProgress) => {
+    const r = roundDates(c);
+    return amendedEvent(e.codiceIpa, nextNumber(e), r.session, r.at);
+  },
+  reject: (c: ConventionContext, e: EnteProgress) => {
+    const r = roundDates(c);
+    return deliberationEvent({ ente: e.codiceIpa, number: nextNumber(e), date: r.session, outcome: 'REJECTED' }, r.at);
+  },
+  convene: (c: ConventionContext, e: EnteProgress) => {
+    const r = roundDates(c);
+    return conveneEvent(e.codiceIpa, r.session, r.notice, `${r.notice}T09:00:00.000Z`);
+  },
+  remind: (e: EnteProgress) =>
+    reminderEvent(e.codiceIpa, 15, atRomeTime(addCalendarDays(e.deadline?.date ?? DEADLINE, -15), 9).toISOString()),
+  /** the deadline timer exactly as armed: the current dueAt, fired at dueAt */
+  expire: (e: EnteProgress) => expireEvent(e.codiceIpa, e.deadline?.dueAt ?? DUE_AT, e.deadline?.dueAt ?? DUE_AT),
+  extend: (late: EnteProgress) => extendEvent(30, `${addCalendarDays(late.deadline?.date ?? DEADLINE, 2)}T08:00:00.000Z`),
+  certify: (e: EnteProgress) => {
+    const p = addCalendarDays(e.deliberation?.date ?? DEADLINE, 1);
+    const executiveOn = executivityDate(p, 'P_PLUS_11');
+    return certifyEvent(e.codiceIpa, p, executiveOn, `${executiveOn}T09:00:00.000Z`);
+  },
+  sign: (e: EnteProgress) => signEvent(e.codiceIpa, G_SIGN_AT, G_SIGN_AT),
+  decorrenza: decorrenzaEvent(G_DECORRENZA, atRomeTime(G_DECORRENZA, 0).toISOString()),
+  accept: amendmentAcceptEvent(G_AMENDMENT_AT),
+  refuse: amendmentRefuseEvent(G_AMENDMENT_AT),
   abandon: abandonEvent('Archiviata', '2026-04-10T08:00:00.000Z'),
-  /** how each council may decide: the Unione plainly (then certified), Bientina with IE, Pontedera either way */
-  decide: {
-    [VALDERA]: (e: string) => [G.approve(e)],
-    [BIENTINA]: (e: string) => [G.approveIe(e)],
-    [PONTEDERA]: (e: string) => [G.approve(e), G.reject(e)],
-  } as Record<string, (e: string) => ConventionEvent[]>,
 };
 
+/** a council that has done nothing yet in this round */
+const untouched = (e: EnteProgress): boolean =>
+  e.status === 'INVITED' && e.remindersSent === 0 && e.deadline?.overdue === false && e.deadline.extensions === 0;
+
 function graphEvents(s: Snap): ConventionEvent[] {
-  const entes = s.context.entes;
-  const invited = entes.filter((e) => e.status === 'INVITED');
+  const c = s.context;
+  const [valdera, bientina, pontedera] = [ente(s, VALDERA), ente(s, BIENTINA), ente(s, PONTEDERA)];
   switch (label(s)) {
     case 'DRAFT':
       return [G.freeze, G.abandon];
     case 'FROZEN':
-      return [G.send, G.abandon];
+      return [c.textVersions.length === 1 ? G.send : G.sendV2, G.abandon];
     case 'IN_DELIBERATION':
     case 'STALLED': {
       const out: ConventionEvent[] = [];
-      for (const e of invited) {
-        out.push(...G.decide[e.codiceIpa]!(e.codiceIpa));
-        if (!e.deadline?.overdue) out.push(G.expire(e.codiceIpa));
+      if (valdera.status === 'INVITED') {
+        out.push(G.approve(c, valdera), G.reject(c, valdera));
+        if (valdera.deadline?.overdue === false) out.push(G.expire(valdera));
       }
-      for (const e of entes.filter((x) => x.status === 'APPROVED')) out.push(G.certify(e.codiceIpa));
-      if (label(s) === 'STALLED' && invited.every((e) => (e.deadline?.extensions ?? 0) === 0)) out.push(G.extend);
+      if (bientina.status === 'INVITED') {
+        out.push(G.approveIe(c, bientina));
+        const first = c.textVersions.length === 1 && bientina.sessions.length === 0 && untouched(valdera) && untouched(pontedera);
+        if (first) out.push(G.amend(c, bientina));
+      }
+      if (pontedera.status === 'INVITED') out.push(pontedera.remindersSent === 0 ? G.remind(pontedera) : G.convene(c, pontedera));
+      if (pontedera.status === 'COUNCIL_CONVENED') out.push(G.approve(c, pontedera), G.reject(c, pontedera));
+      for (const e of c.entes) if (e.status === 'APPROVED') out.push(G.certify(e));
+      if (label(s) === 'STALLED' && c.entes.filter(isOpenRow).every((e) => e.deadline?.extensions === 0)) out.push(G.extend(valdera));
       out.push(G.abandon);
       return out;
     }
+    case 'AMENDMENT_PENDING':
+      return [G.accept, G.refuse, G.abandon];
     case 'APPROVED_ALL':
-      return [...entes.filter((x) => x.status === 'APPROVED').map((e) => G.certify(e.codiceIpa)), G.abandon];
+    case 'APPROVED_PARTIAL':
+      return [...c.entes.filter((e) => e.status === 'APPROVED').map(G.certify), G.abandon];
     case 'READY_TO_SIGN':
-      return [...entes.filter((x) => x.status === 'EXECUTIVE').map((e) => G.sign(e.codiceIpa)), G.abandon];
+      return [...c.entes.filter((e) => e.status === 'EXECUTIVE').map(G.sign), G.abandon];
     case 'SIGNED':
       return [G.decorrenza];
     default:
@@ -1027,14 +1198,98 @@ function graphEvents(s: Snap): ConventionEvent[] {
   }
 }
 
+/**
+ * Second model, explored from the first model's shortest path to a convention in force with all three
+ * entes signed (text v1, in force from 2026-05-01 to 2031-04-30): the later life.
+ * Bounds: one later-life change at a time (a change under way offers only its next step, in ente order),
+ * each at most once: Chianni's adhesion (IE approval, Giunta acceptance, addendum), the amendment v1 → v2
+ * (the same loop: sending, IE approvals, signatures), Pontedera's recesso, one express renewal; at most
+ * two of them in sequence (so every ordered pair), and then only the ends: unanimous dissolution and expiry.
+ * Each change happens in the year 2027 + the number of changes already done, so time never runs back.
+ */
+const LIFE_EXPIRES_ON = '2031-04-30';
+const activeRows = (c: ConventionContext): EnteProgress[] =>
+  c.entes.filter((e) => !e.joining && !['REJECTED', 'NON_ADERENTE', 'RECEDUTO'].includes(e.status));
+
+function lifeChangesDone(s: Snap): number {
+  const c = s.context;
+  const chianni = c.entes.find((e) => e.codiceIpa === CHIANNI);
+  return [
+    chianni !== undefined && !chianni.joining, // it signed the addendum (an amendment may have reset it since)
+    c.textVersions.length > 1 && label(s) === 'IN_FORCE',
+    ente(s, PONTEDERA).status === 'RECEDUTO',
+    c.expiresOn !== LIFE_EXPIRES_ON,
+  ].filter(Boolean).length;
+}
+
+function lifeEvents(s: Snap): ConventionEvent[] {
+  const c = s.context;
+  const y = 2027 + lifeChangesDone(s);
+  const active = activeRows(c);
+  const ieApproval = (e: EnteProgress, date: string, at: string) =>
+    approvedEvent(e.codiceIpa, nextNumber(e), date, at, { textHash: currentHash(c), immediatamenteEseguibile: true, ieVotes: votes(7, 11) });
+  switch (label(s)) {
+    // the amendment loop of a convention in force
+    case 'FROZEN':
+      return [sendEvent(`${y}-09-03T10:00:00+02:00`, `${y}-09-03T08:30:00.000Z`)];
+    case 'IN_DELIBERATION': {
+      const next = active.find((e) => e.status === 'INVITED');
+      return next ? [ieApproval(next, `${y}-09-20`, `${y}-09-21T09:00:00.000Z`)] : [];
+    }
+    case 'READY_TO_SIGN': {
+      const next = active.find((e) => e.status === 'EXECUTIVE');
+      return next ? [signEvent(next.codiceIpa, `${y}-10-01T08:00:00.000Z`, `${y}-10-01T08:00:00.000Z`)] : [];
+    }
+    case 'IN_FORCE':
+      break;
+    default:
+      return [];
+  }
+  const chianni = c.entes.find((e) => e.codiceIpa === CHIANNI);
+  if (chianni?.joining) {
+    switch (chianni.status) {
+      case 'INVITED':
+        return [ieApproval(chianni, `${y}-03-20`, `${y}-03-21T09:00:00.000Z`)];
+      case 'EXECUTIVE':
+        return [adhesionAcceptEvent(CHIANNI, '30', `${y}-03-25`, `${y}-03-25T10:00:00.000Z`)];
+      case 'ADMITTED':
+        return [signEvent(CHIANNI, `${y}-04-01T08:00:00.000Z`, `${y}-04-01T08:00:00.000Z`)];
+      default:
+        return [];
+    }
+  }
+  const pontedera = ente(s, PONTEDERA);
+  if (pontedera.recesso && pontedera.status !== 'RECEDUTO') {
+    const d = pontedera.recesso.effectiveDate;
+    return [recessoEffectiveEvent(PONTEDERA, d, atRomeTime(d, 0).toISOString())];
+  }
+  const renewal = (e: EnteProgress) => renewalEvent(e.codiceIpa, '50', `${y}-06-30`, `${y}-07-01T09:00:00.000Z`);
+  const dissolution = (e: EnteProgress) => dissolutionEvent(e.codiceIpa, '60', `${y}-07-30`, `${y}-07-31T09:00:00.000Z`);
+  const lacking = (act: 'RINNOVO' | 'SCIOGLIMENTO') => active.filter((e) => !e.acts.some((a) => a.act === act));
+  if (active.some((e) => e.acts.some((a) => a.act === 'RINNOVO'))) return lacking('RINNOVO').slice(0, 1).map(renewal);
+  if (active.some((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO'))) return lacking('SCIOGLIMENTO').slice(0, 1).map(dissolution);
+  const out: ConventionEvent[] = [];
+  if (lifeChangesDone(s) < 2) {
+    if (!chianni) out.push(adhesionOpenEvent(CHIANNI_FACTS, `${y}-03-01T09:00:00.000Z`));
+    if (c.textVersions.length === 1) out.push(amendmentOpenEvent(`${y}-09-01T09:00:00.000Z`));
+    if (!pontedera.recesso) out.push(recessoEvent(PONTEDERA, '40', `${y}-05-02`, `${y + 1}-01-01`, `${y}-05-02T09:00:00.000Z`));
+    if (c.expiresOn === LIFE_EXPIRES_ON) out.push(...active.slice(0, 1).map(renewal));
+  }
+  const dayAfter = addCalendarDays(c.expiresOn ?? LIFE_EXPIRES_ON, 1);
+  out.push(...active.slice(0, 1).map(dissolution), expiryEvent(dayAfter, atRomeTime(dayAfter, 0).toISOString()));
+  return out;
+}
+
 type GraphPath = { state: Snap; steps: Array<{ state: Snap; event: ConventionEvent | { type: 'xstate.init' } }> };
 const sameSnapshot = (a: Snap, b: Snap): boolean =>
   a.status === b.status && JSON.stringify([a.value, a.context]) === JSON.stringify([b.value, b.context]);
+const eventsOf = (p: GraphPath): ConventionEvent[] =>
+  p.steps.slice(1).map((st) => st.event as ConventionEvent);
 
 /**
- * Replays a graph path with `transition()` from a fresh initial snapshot, checking every intermediate
- * snapshot and the end. Returns the end snapshot, or throws with the first divergence (one `expect` per
- * path would cost minutes over thousands of paths).
+ * Replays a path with `transition()` from a fresh initial snapshot, checking every intermediate snapshot
+ * and the end. Returns the end snapshot, or throws with the first divergence (one `expect` per step would
+ * cost too much over hundreds of paths).
  */
 function replay(path: GraphPath): Snap {
   let s = start(G_INPUT);
@@ -1051,67 +1306,167 @@ function replay(path: GraphPath): Snap {
   return s;
 }
 
+const shortestOf = (paths: readonly GraphPath[]): GraphPath | undefined =>
+  paths.reduce<GraphPath | undefined>((best, p) => (best === undefined || p.steps.length < best.steps.length ? p : best), undefined);
+
 describe('path coverage (@xstate/graph)', () => {
-  const paths = getShortestPaths(conventionMachine, {
+  const approval: GraphPath[] = getShortestPaths(conventionMachine, { input: G_INPUT, events: graphEvents, limit: 20_000 });
+  const fullyInForce = shortestOf(
+    approval.filter((p) => label(p.state) === 'IN_FORCE' && p.state.context.entes.every((e) => e.status === 'SIGNED')),
+  );
+  if (!fullyInForce) throw new Error('the approval model never reaches a convention in force with every ente');
+  const later: GraphPath[] = getShortestPaths(conventionMachine, {
     input: G_INPUT,
-    events: graphEvents,
-    limit: 50_000, // safety bound on the traversal; the bounded model above stays well below it
+    fromState: fullyInForce.state,
+    events: lifeEvents,
+    limit: 20_000,
+  });
+  /** the later-life paths, each prefixed with the path to its starting IN_FORCE snapshot: paths from the initial state */
+  const joined: GraphPath[] = later.map((p) => ({ state: p.state, steps: [...fullyInForce.steps, ...p.steps.slice(1)] }));
+  const all: GraphPath[] = [...approval, ...joined];
+
+  it('covers the labels of the machine and the events of the definition', () => {
+    expect([...ALL_LABELS].sort()).toEqual(
+      [
+        'DRAFT', 'FROZEN', 'IN_DELIBERATION', 'STALLED', 'AMENDMENT_PENDING', 'APPROVED_ALL', 'APPROVED_PARTIAL',
+        'READY_TO_SIGN', 'SIGNED', 'IN_FORCE', 'FAILED', 'ABANDONED', 'EXPIRED', 'TERMINATED',
+      ].sort(),
+    );
+    expect(ALL_EVENT_TYPES).toHaveLength(21);
   });
 
-  it('reaches every top-level state label', () => {
-    const reached = new Set(paths.map((p) => label(p.state)));
+  it('reaches every state label', () => {
+    const reached = new Set(all.map((p) => label(p.state)));
     expect([...reached].sort()).toEqual([...ALL_LABELS].sort());
-    // one shortest path per distinct (state, context): thousands, not millions
-    expect(paths.length).toBeGreaterThan(ALL_LABELS.length);
-    expect(paths.length).toBeLessThan(20_000);
+    // one shortest path per distinct (state, context): hundreds, not millions
+    expect(approval.length).toBeLessThan(3_000);
+    expect(later.length).toBeLessThan(1_000);
+  });
+
+  it('takes every event type of the definition', () => {
+    const taken = new Set(all.flatMap((p) => eventsOf(p).map((e) => e.type)));
+    expect([...taken].sort()).toEqual([...ALL_EVENT_TYPES].sort());
+  });
+
+  it('the later-life model combines the changes two by two', () => {
+    const inForce = later.map((p) => p.state).filter((s) => label(s) === 'IN_FORCE');
+    const chianniOf = (s: Snap) => s.context.entes.find((e) => e.codiceIpa === CHIANNI);
+    const some = (f: (s: Snap) => boolean) => inForce.some(f);
+    // adhesion then amendment: Chianni re-approved v2 (its v1 deliberation kept among its sessions)
+    expect(some((s) => s.context.inForceVersion === 2 && chianniOf(s)?.status === 'SIGNED' && chianniOf(s)?.sessions.length === 1)).toBe(true);
+    // amendment then adhesion: Chianni approved v2 straight away
+    expect(some((s) => s.context.inForceVersion === 2 && chianniOf(s)?.status === 'SIGNED' && chianniOf(s)?.sessions.length === 0)).toBe(true);
+    // adhesion then recesso: the convention goes on with Bientina and Chianni
+    expect(some((s) => ente(s, PONTEDERA).status === 'RECEDUTO' && chianniOf(s)?.status === 'SIGNED')).toBe(true);
+    // renewal with the amended text, and renewal including the joined comune
+    expect(some((s) => s.context.expiresOn === '2036-04-30' && s.context.inForceVersion === 2)).toBe(true);
+    expect(some((s) => s.context.expiresOn === '2036-04-30' && chianniOf(s)?.status === 'SIGNED')).toBe(true);
+    // never more than two changes
+    expect(inForce.every((s) => lifeChangesDone(s) <= 2)).toBe(true);
   });
 
   it('the shortest route to each label is the expected one', () => {
-    const shortest = (l: string) => Math.min(...paths.filter((p) => label(p.state) === l).map((p) => p.steps.length - 1));
-    expect(ALL_LABELS.map((l) => [l, shortest(l)])).toEqual([
-      ['DRAFT', 0],
-      ['FROZEN', 1],
-      ['IN_DELIBERATION', 2],
-      ['STALLED', 3], // freeze, send, one expiry
-      ['APPROVED_ALL', 5], // freeze, send, 3 approvals (2 without IE)
-      ['READY_TO_SIGN', 7], // + 2 certifications
-      ['SIGNED', 10], // + 3 signatures
-      ['IN_FORCE', 11], // + decorrenza
-      ['FAILED', 3], // freeze, send, one rejection
-      ['ABANDONED', 1],
-    ]);
+    const shortest = (l: string) => Math.min(...all.filter((p) => label(p.state) === l).map((p) => p.steps.length - 1));
+    expect(Object.fromEntries(ALL_LABELS.map((l) => [l, shortest(l)]))).toEqual({
+      DRAFT: 0,
+      FROZEN: 1,
+      IN_DELIBERATION: 2,
+      STALLED: 3, // freeze, send, the Unione's term passes
+      AMENDMENT_PENDING: 3, // freeze, send, Bientina approves with amendments
+      APPROVED_ALL: 7, // freeze, send, Bientina IE, Unione, Pontedera reminded, convened, approves
+      APPROVED_PARTIAL: 7, // ... Pontedera rejects
+      READY_TO_SIGN: 8, // the partial route: only the Unione's certification is missing
+      SIGNED: 10, // + 2 signatures
+      IN_FORCE: 11, // + decorrenza
+      FAILED: 3, // freeze, send, the Unione rejects
+      ABANDONED: 1,
+      EXPIRED: 14, // from the convention in force with all three entes (13 steps) + expiry
+      TERMINATED: 15, // ... + Pontedera's recesso and its effect: 1 comune left, below the minimum of 2
+    });
+    // freeze, send, Bientina IE, Unione approves and is certified, Pontedera reminded, convened, approves
+    // and is certified, 3 signatures, decorrenza
+    expect(fullyInForce.steps.length - 1).toBe(13);
   });
 
-  it('every path replays with transition() to the state the graph says', () => {
-    const ends = new Map<string, number>();
-    for (const p of paths) {
-      const s = replay(p);
-      ends.set(label(s), (ends.get(label(s)) ?? 0) + 1);
+  it('every edge of every path is a real transition(), and the shortest path to each label replays from scratch', () => {
+    // shortest paths form a tree (the path to X is the path to X's predecessor + one edge), so checking
+    // each path's last edge with transition() checks every edge of every path; replaying each path from
+    // scratch would repeat the same edges thousands of times
+    for (const p of [...approval, ...later]) {
+      if (p.steps.length < 2) continue;
+      const from = p.steps[p.steps.length - 2]!.state;
+      const event = p.steps[p.steps.length - 1]!.event as ConventionEvent;
+      const [next] = transition(conventionMachine, from, event);
+      if (next === from) throw new Error(`${event.type} refused in ${label(from)}`);
+      if (!sameSnapshot(next, p.state)) throw new Error(`${event.type} from ${label(from)} diverges: ${label(next)} vs ${label(p.state)}`);
     }
-    expect([...ends.keys()].sort()).toEqual([...ALL_LABELS].sort());
+    for (const l of ALL_LABELS) {
+      const p = shortestOf(all.filter((x) => label(x.state) === l));
+      expect(p && label(replay(p))).toBe(l);
+    }
   });
 
   it('invariants hold on every reachable state', () => {
-    for (const p of paths) {
+    const FINAL = ['FAILED', 'ABANDONED', 'EXPIRED', 'TERMINATED'];
+    const BEFORE_SIGNING = ['DRAFT', 'FROZEN', 'IN_DELIBERATION', 'STALLED', 'AMENDMENT_PENDING', 'APPROVED_ALL', 'APPROVED_PARTIAL', 'FAILED'];
+    const STATUS: Record<string, string> = { IN_FORCE: 'completed', FAILED: 'failed', ABANDONED: 'terminated', EXPIRED: 'terminated', TERMINATED: 'terminated' };
+    for (const p of all) {
       const s = p.state;
       const c = s.context;
       const l = label(s);
-      // no ente is ever SIGNED before READY_TO_SIGN, nor REJECTED outside FAILED
-      if (!['READY_TO_SIGN', 'SIGNED', 'IN_FORCE', 'ABANDONED'].includes(l)) expect(c.entes.some((e) => e.status === 'SIGNED')).toBe(false);
-      expect(c.entes.some((e) => e.status === 'REJECTED')).toBe(l === 'FAILED');
-      // STALLED ⇔ some INVITED ente is overdue (UNANIMITY), outside final states
+      const active = activeRows(c);
+      // final ⇔ done, with a reason; the definition's status agrees
+      expect(s.status === 'done').toBe(FINAL.includes(l));
+      expect(c.closedReason !== null).toBe(FINAL.includes(l));
+      expect(conventionDefinitionV1.status(s)).toBe(STATUS[l] ?? 'active');
+      // nobody signs before READY_TO_SIGN
+      if (BEFORE_SIGNING.includes(l)) expect(c.entes.some((e) => e.status === 'SIGNED')).toBe(false);
+      // in this model the convention fails only when the Unione rejects, and then always
+      expect(l === 'FAILED').toBe(ente(s, VALDERA).status === 'REJECTED');
+      // APPROVED_PARTIAL is APPROVED_ALL with a comune out
+      if (s.value === 'APPROVED_ALL') expect(l).toBe(ente(s, PONTEDERA).status === 'REJECTED' ? 'APPROVED_PARTIAL' : 'APPROVED_ALL');
+      // STALLED ⇔ an open founding council is past its term (rule STALL)
       if (l === 'STALLED' || l === 'IN_DELIBERATION') {
-        expect(l === 'STALLED').toBe(c.entes.some((e) => e.status === 'INVITED' && e.deadline?.overdue === true));
+        expect(l === 'STALLED').toBe(c.entes.some((e) => !e.joining && isOpenRow(e) && e.deadline?.overdue === true));
       }
-      if (l === 'IN_FORCE' || l === 'SIGNED') {
-        expect(c.entes.every((e) => e.status === 'SIGNED' && e.signature?.signatureType === 'FIRMA_DIGITALE')).toBe(true);
-        expect(c.decorrenzaDate).toBe('2026-05-01');
+      // the identical text: every standing approval is of the current version, with its hash
+      for (const e of active.filter((x) => ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(x.status))) {
+        expect([e.codiceIpa, e.deliberation?.textVersion, e.deliberation?.textHash]).toEqual([e.codiceIpa, c.text?.version, c.text?.sha256]);
       }
-      // every approved text is the frozen one
-      for (const e of c.entes) if (e.deliberation?.outcome === 'APPROVED') expect(e.deliberation.textHash).toBe(c.text?.sha256);
+      if (l === 'SIGNED' || l === 'IN_FORCE') {
+        expect(active.every((e) => e.status === 'SIGNED' && e.signature?.signatureType === 'FIRMA_DIGITALE')).toBe(true);
+      }
+      if (l === 'SIGNED') expect(c.decorrenzaDate).toBe(G_DECORRENZA);
+      if (l === 'IN_FORCE') {
+        // an amendment changes the version in force, never the date the convention took effect
+        expect(c).toMatchObject({ inForceFrom: G_DECORRENZA, inForceVersion: c.text?.version, amending: false });
+      }
+      expect(c.amending).toBe(c.inForceFrom !== null && !['IN_FORCE', 'EXPIRED', 'TERMINATED'].includes(l));
       // timers only where the definition wants them
-      const timers = conventionTimers(s);
-      if (!['IN_DELIBERATION', 'STALLED', 'SIGNED'].includes(l)) expect(timers).toEqual([]);
+      const keys = conventionTimers(s).map((t) => t.key);
+      if (l === 'IN_DELIBERATION' || l === 'STALLED') {
+        const armed = c.entes.filter((e) => isOpenRow(e) && e.deadline?.overdue === false).map((e) => `deadline:${e.codiceIpa}`);
+        expect(keys.filter((k) => k.startsWith('deadline:'))).toEqual(armed);
+      } else if (l === 'SIGNED') {
+        expect(keys).toEqual(['decorrenza']);
+      } else if (l === 'IN_FORCE') {
+        const pontedera = ente(s, PONTEDERA);
+        const chianni = c.entes.find((e) => e.codiceIpa === CHIANNI);
+        expect(keys.filter((k) => k.startsWith('expiry:'))).toEqual([`expiry:${c.expiresOn}`]);
+        expect(keys.includes(`recesso:${PONTEDERA}`)).toBe(pontedera.recesso !== null && pontedera.status !== 'RECEDUTO');
+        expect(keys.includes(`deadline:${CHIANNI}`)).toBe(chianni?.joining === true && isOpenRow(chianni));
+      } else {
+        expect(keys).toEqual([]);
+      }
+      if (l === 'EXPIRED') {
+        // every comune still in the association must see to its own RTD again
+        const comuniIn = active.filter((e) => e.kind === 'COMUNE').map((e) => e.codiceIpa);
+        expect(c.tasks.slice(-comuniIn.length).map((t) => t.ente)).toEqual(comuniIn);
+      }
+      if (l === 'TERMINATED') {
+        const dissolved = active.every((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO'));
+        expect(c.closedReason).toBe(dissolved ? 'Scioglimento deliberato da tutti gli enti' : 'Partecipanti sotto il minimo dopo i recessi');
+      }
     }
   });
 
@@ -1120,7 +1475,7 @@ describe('path coverage (@xstate/graph)', () => {
     // 3! × 3! interleavings; the full event set above has far too many simple paths to enumerate
     const straight = (s: Snap): ConventionEvent[] =>
       label(s) === 'IN_DELIBERATION'
-        ? s.context.entes.filter((e) => e.status === 'INVITED').map((e) => G.approveIe(e.codiceIpa))
+        ? s.context.entes.filter((e) => e.status === 'INVITED').map((e) => G.approveIe(s.context, e))
         : graphEvents(s).filter((e) => e.type !== 'convention.abandon');
     const simple = getSimplePaths(conventionMachine, {
       input: G_INPUT,
