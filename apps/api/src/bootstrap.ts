@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import helmet from 'helmet';
 import type { Clock, IterConfig } from '@app/common';
 import { ApiModule } from './api.module';
@@ -29,6 +31,16 @@ export async function createApiApp(config: IterConfig, opts: { clock?: Clock; lo
     .setVersion('1')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => withEventSchemas(SwaggerModule.createDocument(app, doc)), { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/**
+ * The event payload and start input DTOs live in libs/workflows (no Nest there): their JSON schemas are generated
+ * from the class-validator metadata and added to the OpenAPI components, so every payload is documented.
+ */
+function withEventSchemas(document: OpenAPIObject): OpenAPIObject {
+  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, SchemaObject>;
+  document.components = { ...document.components, schemas: { ...schemas, ...document.components?.schemas } };
+  return document;
 }

@@ -255,3 +255,27 @@ describe('processes API (e2e)', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('OpenAPI document (e2e)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.close());
+
+  it('documents every route, the error body and every event payload schema the definitions name', async () => {
+    const doc = await h.http().get('/docs-json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/processes', '/v1/processes/{id}/events', '/v1/definitions', '/health']));
+    const token = await h.token({ roles: ['staff'], ente: 'u_valdera', unione: 'u_valdera' });
+    const defs = await h.http().get('/v1/definitions').set('Authorization', `Bearer ${token}`);
+    const refs: string[] = defs.body.flatMap((d: { input: { schema: string }; events: { payload: { schema: string } | null }[] }) => [
+      d.input.schema,
+      ...d.events.flatMap((e) => (e.payload ? [e.payload.schema] : [])),
+    ]);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) expect(doc.body.components.schemas[ref.split('/').at(-1)!]).toBeDefined();
+    expect(doc.body.components.schemas.RecordDeliberationDto.properties.outcome.enum).toContain('APPROVED_WITH_AMENDMENTS');
+    expect(doc.body.components.schemas.ErrorResponseDto.properties.code).toBeDefined();
+  });
+});

@@ -8,12 +8,14 @@ const describe = (d: ProcessDefinition) => ({
   title: d.title,
   description: d.description,
   startRoles: d.startRoles,
+  input: { name: d.input.name, schema: `#/components/schemas/${d.input.name}` },
   events: Object.entries(d.events).map(([type, e]) => ({
     type,
     description: e.description,
     scope: e.scope,
     roles: e.roles,
-    payload: e.payload?.name ?? null,
+    /** the payload DTO; its JSON schema is in the OpenAPI document under components.schemas */
+    payload: e.payload ? { name: e.payload.name, schema: `#/components/schemas/${e.payload.name}` } : null,
   })),
 });
 
