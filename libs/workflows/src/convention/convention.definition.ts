@@ -96,6 +96,8 @@ function deadlineTimers(ctx: ConventionContext, e: EnteProgress): TimerSpec[] {
   return out;
 }
 
+const FINAL = ['FAILED', 'ABANDONED', 'EXPIRED', 'TERMINATED'];
+
 export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
   const ctx = ctxOf(s);
   const label = conventionStateLabel(s);
@@ -112,8 +114,11 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
     });
   }
   if (label === 'IN_FORCE') {
+    for (const e of ctx.entes) if (e.joining) out.push(...deadlineTimers(ctx, e));
+  }
+  // a convention in force keeps its recesso and expiry timers while an amendment of it runs
+  if (ctx.inForceFrom !== null && !FINAL.includes(label)) {
     for (const e of ctx.entes) {
-      if (e.joining) out.push(...deadlineTimers(ctx, e));
       if (e.recesso && e.status !== 'RECEDUTO') {
         out.push({
           key: `recesso:${e.codiceIpa}`,
@@ -167,7 +172,9 @@ function pendingEntes(s: AnyMachineSnapshot): string[] {
     case 'READY_TO_SIGN':
       return ctx.entes.filter((e) => e.status === 'EXECUTIVE').map((e) => e.codiceIpa);
     case 'IN_FORCE':
-      return ctx.entes.filter((e) => e.joining).map((e) => e.codiceIpa);
+      return ctx.entes
+        .filter((e) => e.joining && (PRE_VOTE.includes(e.status) || ['APPROVED', 'EXECUTIVE', 'ADMITTED'].includes(e.status)))
+        .map((e) => e.codiceIpa);
     default:
       return [];
   }
@@ -387,6 +394,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       inForceFrom: ctx.inForceFrom,
       inForceVersion: ctx.inForceVersion,
       amending: ctx.amending,
+      textInForce: ctx.beforeAmendment?.text ?? (ctx.inForceVersion !== null ? ctx.text : null),
       expiresOn: ctx.expiresOn,
       closedReason: ctx.closedReason,
       tasks: ctx.tasks,

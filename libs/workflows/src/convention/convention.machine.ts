@@ -60,10 +60,10 @@ const today = (at: string): IsoDate => toRomeDate(new Date(at));
 /** plain calendar arithmetic for a fixed term: from + N years - 1 day (29 Feb → 28 Feb) */
 export function termEnd(from: IsoDate, years: number): IsoDate {
   const [y, m, d] = from.split('-').map(Number) as [number, number, number];
-  const target = new Date(Date.UTC(y + years, m - 1, 1));
   const lastDay = new Date(Date.UTC(y + years, m, 0)).getUTCDate();
-  target.setUTCDate(Math.min(d, lastDay));
-  return addCalendarDays(target.toISOString().slice(0, 10), -1);
+  // a missing anniversary (29 Feb) ends the term on the last day of the month (art. 2963 c.4 c.c.)
+  if (d > lastDay) return new Date(Date.UTC(y + years, m - 1, lastDay)).toISOString().slice(0, 10);
+  return addCalendarDays(new Date(Date.UTC(y + years, m - 1, d)).toISOString().slice(0, 10), -1);
 }
 
 const mapEnte = (ctx: Ctx, ente: string, f: (e: EnteProgress) => EnteProgress): EnteProgress[] =>
@@ -84,7 +84,13 @@ const isOpen = (e: EnteProgress): boolean => PRE_VOTE.includes(e.status);
 const hasApproved = (e: EnteProgress): boolean => e.status === 'APPROVED' || e.status === 'EXECUTIVE';
 /** the founding members deciding now (joining comuni follow their own path while the convention is in force) */
 const founders = (ctx: Ctx): EnteProgress[] => ctx.entes.filter((e) => !e.joining);
-const comuni = (ctx: Ctx): EnteProgress[] => founders(ctx).filter((e) => e.kind === 'COMUNE');
+/** the comuni taking part in this round: not receded, and (amending) not already out when the amendment opened */
+const comuni = (ctx: Ctx): EnteProgress[] => {
+  const outBefore = new Set(
+    ctx.amending && ctx.beforeAmendment ? ctx.beforeAmendment.entes.filter((e) => !isActive(e)).map((e) => e.codiceIpa) : [],
+  );
+  return founders(ctx).filter((e) => e.kind === 'COMUNE' && e.status !== 'RECEDUTO' && !outBefore.has(e.codiceIpa));
+};
 const unioneRow = (ctx: Ctx): EnteProgress | undefined => ctx.entes.find((e) => e.codiceIpa === ctx.unione);
 
 /** QUORUM(min_entes, min_population_pct) over the comuni; UNANIMITY = every comune */
@@ -154,8 +160,42 @@ const blankEnte = (f: ConventionInput['unione'], joining: boolean): EnteProgress
   leftOn: null,
 });
 
+function reminderNotice(context: Ctx, event: Ev): NotifyParams {
+  if (event.type !== 'convention.reminder') return { template: 'none', to: [] };
+  const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+  return {
+    template: 'convention.reminder',
+    to: councilOf(event.payload.ente),
+    data: { title: context.title, deadline: e?.deadline?.date, daysBefore: event.payload.daysBefore },
+  };
+}
+
+/** after `expire` ran: extended once, overdue, or NON_ADERENTE */
+function expiryNotice(context: Ctx, event: Ev): NotifyParams {
+  if (event.type !== 'convention.deadline.expire') return { template: 'none', to: [] };
+  const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
+  const template =
+    e?.status === 'NON_ADERENTE' ? 'convention.non-aderente' : e?.deadline?.overdue ? 'convention.deadline-expired' : 'convention.deadline-extended';
+  return {
+    template,
+    to: [...unioneOffice(context), ...councilOf(event.payload.ente)],
+    data: {
+      title: context.title,
+      ente: nameOf(context, event.payload.ente),
+      deadline: e?.deadline?.date,
+      task: e?.status === 'NON_ADERENTE' ? NON_ADERENTE_TASK(e.denominazione) : undefined,
+    },
+  };
+}
+
 const NON_ADERENTE_TASK = (name: string) =>
   `${name} resta fuori dalla gestione associata: deve nominare un proprio RTD e verificare i dati su IPA (art. 17 CAD)`;
+
+/** abandoning an amendment of a convention in force leaves the convention in force as it was */
+const ABANDON = [
+  { guard: 'amending', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
+  { target: '#convention.ABANDONED', actions: 'abandon' },
+] as const;
 
 export const conventionMachine = setup({
   types: {
@@ -321,7 +361,11 @@ export const conventionMachine = setup({
           : e,
       ),
     })),
-    openAmendment: assign({ amending: true }),
+    openAmendment: assign(({ context }) => ({ amending: true, beforeAmendment: { text: context.text, entes: context.entes } })),
+    /** an amendment of a convention in force failed or was abandoned: the convention stays in force as it was */
+    restoreBeforeAmendment: assign(({ context }) =>
+      context.beforeAmendment ? { text: context.beforeAmendment.text, entes: context.beforeAmendment.entes, beforeAmendment: null } : {},
+    ),
     openAdhesion: assign(({ context, event }) => {
       if (event.type !== 'convention.adhesion.open' || !event.payload.enteFacts) return {};
       const facts = event.payload.enteFacts;
@@ -401,6 +445,9 @@ export const conventionMachine = setup({
     actOk: ({ context, event }) =>
       (event.type === 'convention.renewal.record' || event.type === 'convention.dissolution.record') &&
       checkCollectiveAct(context, event) === null,
+    amending: ({ context }) => context.amending,
+    amendmentFails: ({ context }) =>
+      context.amending && (!quorumReachable(context) || (allDecided(context) && !(unioneApproved(context) && quorumMet(context)))),
     anyAmendment: ({ context }) => context.entes.some((e) => e.status === 'APPROVED_WITH_AMENDMENTS'),
     cannotSucceed: ({ context }) => !quorumReachable(context),
     decidedAndMet: ({ context }) => allDecided(context) && unioneApproved(context) && quorumMet(context),
@@ -454,14 +501,46 @@ export const conventionMachine = setup({
     inForceFrom: null,
     inForceVersion: null,
     amending: false,
+    beforeAmendment: null,
     expiresOn: null,
     closedReason: null,
     tasks: [],
   }),
   initial: 'DRAFT',
+  // the later life of a convention in force goes on during an amendment loop too
+  on: {
+    'convention.recesso.effective': {
+          guard: 'recessoDue',
+          actions: [
+            'recessoEffective',
+            {
+              type: 'notify',
+              params: ({ context, event }): NotifyParams => ({
+                template: 'convention.recesso-effective',
+                to: event.type === 'convention.recesso.effective' ? [...unioneOffice(context), ...councilOf(event.payload.ente)] : [],
+                data: { title: context.title, task: context.tasks.at(-1)?.text },
+              }),
+            },
+          ],
+        },
+        'convention.expire': {
+          guard: 'expiryDue',
+          target: '.EXPIRED',
+          actions: assign(({ context, event }) => ({
+            closedReason: `Scaduta il ${context.expiresOn} senza rinnovo espresso`,
+            tasks: [
+              ...context.tasks,
+              ...context.entes
+                .filter((e) => isActive(e) && e.kind === 'COMUNE')
+                .map((e) => ({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: event.at })),
+            ],
+          })),
+        },
+  },
   states: {
     DRAFT: {
       on: {
+        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
         'convention.freeze': {
           target: 'FROZEN',
           actions: assign(({ context, event }) => {
@@ -469,7 +548,6 @@ export const conventionMachine = setup({
             return { text: version, textVersions: [...context.textVersions, version] };
           }),
         },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
       },
     },
     FROZEN: {
@@ -500,7 +578,7 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
+        'convention.abandon': ABANDON,
       },
     },
     IN_DELIBERATION: {
@@ -533,50 +611,11 @@ export const conventionMachine = setup({
         'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
         'convention.reminder': {
           guard: 'timerStillDue',
-          actions: [
-            'countReminder',
-            {
-              type: 'notify',
-              params: ({ context, event }): NotifyParams => {
-                if (event.type !== 'convention.reminder') return { template: 'none', to: [] };
-                const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
-                return {
-                  template: 'convention.reminder',
-                  to: councilOf(event.payload.ente),
-                  data: { title: context.title, deadline: e?.deadline?.date, daysBefore: event.payload.daysBefore },
-                };
-              },
-            },
-          ],
+          actions: ['countReminder', { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) }],
         },
         'convention.deadline.expire': {
           guard: 'timerStillDue',
-          actions: [
-            'expire',
-            {
-              type: 'notify',
-              params: ({ context, event }): NotifyParams => {
-                if (event.type !== 'convention.deadline.expire') return { template: 'none', to: [] };
-                const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
-                const template =
-                  e?.status === 'NON_ADERENTE'
-                    ? 'convention.non-aderente'
-                    : e?.deadline?.overdue
-                      ? 'convention.deadline-expired'
-                      : 'convention.deadline-extended';
-                return {
-                  template,
-                  to: [...unioneOffice(context), ...councilOf(event.payload.ente)],
-                  data: {
-                    title: context.title,
-                    ente: nameOf(context, event.payload.ente),
-                    deadline: e?.deadline?.date,
-                    task: e?.status === 'NON_ADERENTE' ? NON_ADERENTE_TASK(e.denominazione) : undefined,
-                  },
-                };
-              },
-            },
-          ],
+          actions: ['expire', { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) }],
         },
         'convention.deadline.extend': {
           guard: 'extendOk',
@@ -598,12 +637,13 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
+        'convention.abandon': ABANDON,
       },
       states: {
         OPEN: {
           always: [
             { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
+            { guard: 'amendmentFails', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
             { guard: 'cannotSucceed', target: '#convention.FAILED' },
             { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
             { guard: 'decidedNotMet', target: '#convention.FAILED' },
@@ -615,6 +655,7 @@ export const conventionMachine = setup({
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
           always: [
             { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
+            { guard: 'amendmentFails', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
             { guard: 'cannotSucceed', target: '#convention.FAILED' },
             { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
             { guard: 'decidedNotMet', target: '#convention.FAILED' },
@@ -658,21 +699,21 @@ export const conventionMachine = setup({
         },
         'convention.deliberation.record': { guard: 'deliberationOk', actions: 'recordDeliberation' },
         'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
+        'convention.abandon': ABANDON,
       },
     },
     APPROVED_ALL: {
       always: [{ guard: 'allExecutive', target: 'READY_TO_SIGN' }],
       on: {
         'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
+        'convention.abandon': ABANDON,
       },
     },
     READY_TO_SIGN: {
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
         'convention.sign': { guard: 'signOk', actions: 'sign' },
-        'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
+        'convention.abandon': ABANDON,
       },
     },
     SIGNED: {
@@ -719,6 +760,7 @@ export const conventionMachine = setup({
             context.expiresOn ??
             (context.decorrenzaDate ? termEnd(context.decorrenzaDate, context.policy.durationYears) : null),
           amending: false,
+          beforeAmendment: null,
         })),
         {
           type: 'notify',
@@ -772,8 +814,14 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.reminder': { guard: 'timerStillDue', actions: 'countReminder' },
-        'convention.deadline.expire': { guard: 'timerStillDue', actions: 'expire' },
+        'convention.reminder': {
+          guard: 'timerStillDue',
+          actions: ['countReminder', { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) }],
+        },
+        'convention.deadline.expire': {
+          guard: 'timerStillDue',
+          actions: ['expire', { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) }],
+        },
         'convention.recesso.record': {
           guard: 'recessoOk',
           actions: [
@@ -791,35 +839,8 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.recesso.effective': {
-          guard: 'recessoDue',
-          actions: [
-            'recessoEffective',
-            {
-              type: 'notify',
-              params: ({ context, event }): NotifyParams => ({
-                template: 'convention.recesso-effective',
-                to: event.type === 'convention.recesso.effective' ? [...unioneOffice(context), ...councilOf(event.payload.ente)] : [],
-                data: { title: context.title, task: context.tasks.at(-1)?.text },
-              }),
-            },
-          ],
-        },
         'convention.renewal.record': { guard: 'actOk', actions: 'recordAct' },
         'convention.dissolution.record': { guard: 'actOk', actions: 'recordAct' },
-        'convention.expire': {
-          guard: 'expiryDue',
-          target: 'EXPIRED',
-          actions: assign(({ context }) => ({
-            closedReason: `Scaduta il ${context.expiresOn} senza rinnovo espresso`,
-            tasks: [
-              ...context.tasks,
-              ...context.entes
-                .filter((e) => isActive(e) && e.kind === 'COMUNE')
-                .map((e) => ({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: context.expiresOn ?? '' })),
-            ],
-          })),
-        },
       },
     },
     FAILED: {

@@ -197,6 +197,9 @@ export function checkSignAddendum(ctx: ConventionContext, ev: SignEvent): RuleRe
   if (Date.parse(ev.payload.signedAt) > Date.parse(ev.at)) {
     return refuse('SIGNATURE_IN_FUTURE', 'La data di sottoscrizione non può essere futura', 'payload.signedAt');
   }
+  if (e.executivity && compareIsoDate(toRomeDate(new Date(ev.payload.signedAt)), e.executivity.certifiedOn) < 0) {
+    return refuse('SIGNATURE_BEFORE_EXECUTIVITY', 'La sottoscrizione non può precedere l’esecutività della deliberazione', 'payload.signedAt');
+  }
   return null;
 }
 

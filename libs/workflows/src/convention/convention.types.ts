@@ -199,6 +199,8 @@ export interface ConventionContext {
   inForceVersion: number | null;
   /** the loop runs for an amendment of a convention already in force */
   amending: boolean;
+  /** the text and rows in force when the amendment was opened: restored if the amendment fails */
+  beforeAmendment: { text: TextVersion | null; entes: EnteProgress[] } | null;
   expiresOn: IsoDate | null;
   closedReason: string | null;
   /** tasks raised for people (e.g. a comune outside the association must appoint its own RTD) */
