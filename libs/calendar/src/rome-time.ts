@@ -6,7 +6,24 @@ import { type IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
  * whatever the DST changes of that day). A term "expires" at the end of its last day.
  */
 export function endOfDayRome(date: IsoDate): Date {
-  return toRomeDay(date).endOf('day').toJSDate();
+  return new Date(cached(endOfDayCache, date, () => toRomeDay(date).endOf('day').toJSDate().getTime()));
+}
+
+/*
+ * Pure functions of their arguments, called for every ente on every transition (timers, rules): memoised,
+ * since Luxon's zone arithmetic costs tens of microseconds a call. Bounded: a full cache is simply cleared.
+ */
+const CACHE_LIMIT = 20_000;
+const endOfDayCache = new Map<string, number>();
+const atTimeCache = new Map<string, number>();
+const romeDateCache = new Map<number, IsoDate>();
+function cached<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = compute();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
 }
 
 /**
@@ -16,6 +33,10 @@ export function endOfDayRome(date: IsoDate): Date {
  * to its second occurrence (+01:00).
  */
 export function atRomeTime(date: IsoDate, hour: number, minute = 0): Date {
+  return new Date(cached(atTimeCache, `${date}|${hour}|${minute}`, () => computeAtRomeTime(date, hour, minute)));
+}
+
+function computeAtRomeTime(date: IsoDate, hour: number, minute: number): number {
   const day = toRomeDay(date);
   if (typeof hour !== 'number' || !Number.isInteger(hour) || hour < 0 || hour > 23) {
     throw new RangeError(`hour must be an integer between 0 and 23, got ${String(hour)}`);
@@ -26,7 +47,7 @@ export function atRomeTime(date: IsoDate, hour: number, minute = 0): Date {
   return DateTime.fromObject(
     { year: day.year, month: day.month, day: day.day, hour, minute },
     { zone: ROME },
-  ).toJSDate();
+  ).toMillis();
 }
 
 /** The Rome calendar date of an instant (e.g. a PEC delivery receipt timestamp). */
@@ -34,5 +55,5 @@ export function toRomeDate(instant: Date): IsoDate {
   if (!(instant instanceof Date) || Number.isNaN(instant.getTime())) {
     throw new RangeError(`instant must be a valid Date, got ${String(instant)}`);
   }
-  return fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME }));
+  return cached(romeDateCache, instant.getTime(), () => fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME })));
 }

@@ -81,6 +81,8 @@ interface LockedRow {
 }
 
 interface AfterCommit {
+  /** the timers the new state wants (computed once, reused by the view) */
+  wanted: TimerSpec[];
   timers: TimerJob[];
   cancelled: string[];
   outbox: string[];
@@ -172,7 +174,7 @@ export class Engine {
         next: snapshot, type: 'process.started', payload: input as Record<string, unknown>, actor: actorRecord, at,
         stateBefore: null, effects: toEffects(actions),
       });
-      return { done, view: buildView(def, row, snapshot, 1, actor, participants, this.clock.now(), at) };
+      return { done, view: buildView(def, row, snapshot, 1, actor, participants, this.clock.now(), at, done.wanted) };
     });
     await this.afterCommit(after.done);
     return after.view;
@@ -244,7 +246,7 @@ export class Engine {
         effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
       });
       // the answer is this transition's result, not whatever a later read would see
-      const view = buildView(def, row, next, row.version + 1, actor, def.participants(next), this.clock.now(), event.at);
+      const view = buildView(def, row, next, row.version + 1, actor, def.participants(next), this.clock.now(), event.at, after.wanted);
       return { after, replay: view };
     });
     if (result.after) await this.afterCommit(result.after);
@@ -378,7 +380,8 @@ export class Engine {
     });
 
     // timers: diff what the new state wants with what is armed
-    const wanted = new Map<string, TimerSpec>(def.timers(step.next).map((t) => [t.key, t]));
+    const wantedList = def.timers(step.next);
+    const wanted = new Map<string, TimerSpec>(wantedList.map((t) => [t.key, t]));
     const armed: Record<string, ArmedTimer> = {};
     const cancelled: string[] = [];
     const newTimers: (TimerSpec & { id: string })[] = [];
@@ -444,6 +447,7 @@ export class Engine {
       );
     }
     return {
+      wanted: wantedList,
       timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
       cancelled,
       outbox: outbox.map((o) => o.id),

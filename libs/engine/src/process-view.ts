@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Actor } from '@app/common';
-import { acceptedEventTypes, type ProcessDefinition } from '@app/workflows';
+import { acceptedEventTypes, type ProcessDefinition, type TimerSpec } from '@app/workflows';
 import { authorizeEvent } from './authorization';
 
 export interface AllowedEvent {
@@ -73,6 +73,7 @@ export function buildView(
   participants: readonly string[],
   now: Date,
   updatedAt?: string,
+  timers?: readonly TimerSpec[],
 ): ProcessView {
   const nextDeadline = def.nextDeadline(snapshot);
   return {
@@ -89,8 +90,7 @@ export function buildView(
     overdue: nextDeadline !== null && nextDeadline < now.toISOString(),
     data: def.view(snapshot),
     allowedEvents: allowedEventsFor(def, snapshot, actor, row.tenant, participants),
-    timers: def
-      .timers(snapshot)
+    timers: (timers ?? def.timers(snapshot))
       .map((t) => ({ key: t.key, kind: t.kind, dueAt: t.dueAt }))
       .sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     createdAt: iso(row.created_at),
