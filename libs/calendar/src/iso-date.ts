@@ -25,7 +25,7 @@ function parseFields(s: unknown): { year: number; month: number; day: number } |
   const month = Number(m[2]);
   const day = Number(m[3]);
   if (year < MIN_YEAR || year > MAX_YEAR) return null;
-  if (!DateTime.fromObject({ year, month, day }, { zone: ROME }).isValid) return null;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   return { year, month, day };
 }
 
@@ -61,17 +61,30 @@ export function assertCount(n: number, argName: string): void {
 
 /** Plain calendar arithmetic (days may be negative); no holiday shift of any kind. */
 export function addCalendarDays(date: IsoDate, days: number): IsoDate {
-  const d = toRomeDay(date);
+  const f = parseFields(date);
+  if (!f) throw new RangeError(`date must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(date)}`);
   if (typeof days !== 'number' || !Number.isSafeInteger(days)) {
     throw new RangeError(`days must be an integer, got ${String(days)}`);
   }
-  return fromRomeDay(d.plus({ days }));
+  // plain proleptic-Gregorian day arithmetic (a calendar date has no time zone); hot path of every timer
+  const d = new Date(0);
+  d.setUTCFullYear(f.year, f.month - 1, f.day + days);
+  const year = d.getUTCFullYear();
+  if (year < MIN_YEAR || year > MAX_YEAR) {
+    throw new RangeError(`date arithmetic left the supported range ${MIN_YEAR}..${MAX_YEAR}`);
+  }
+  return `${String(year).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 /** Comparator for IsoDates: negative if a < b, 0 if equal, positive if a > b (usable with Array#sort). */
 export function compareIsoDate(a: IsoDate, b: IsoDate): number {
-  toRomeDay(a, 'a');
-  toRomeDay(b, 'b');
+  if (!parseFields(a)) throw new RangeError(`a must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(a)}`);
+  if (!parseFields(b)) throw new RangeError(`b must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(b)}`);
   // Fixed-width YYYY-MM-DD strings sort chronologically.
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // class-transformer's @Type needs it: keep the definitions loadable on their own
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
