@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+
+/** The commit measured: `git rev-parse --short HEAD`, and whether the working tree differs from it. */
+export function gitCommit(): { commit: string; dirty: boolean } {
+  const run = (args: string[]): string | null => {
+    try {
+      return execFileSync('git', args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const commit = run(['rev-parse', '--short', 'HEAD']) ?? 'unknown';
+  const status = run(['status', '--porcelain', '--untracked-files=no']);
+  return { commit, dirty: status !== null && status.length > 0 };
+}
+
+/** postgres://…/<name> with the same server and credentials */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function adminQuery<T = unknown>(adminUrl: string, sql: string): Promise<T[]> {
+  const c = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+export interface PgInfo {
+  version: string;
+  synchronousCommit: string;
+  sharedBuffers: string;
+  maxConnections: string;
+}
+
+export async function postgresInfo(adminUrl: string): Promise<PgInfo> {
+  const rows = await adminQuery<{ v: string; sc: string; sb: string; mc: string }>(
+    adminUrl,
+    `SELECT current_setting('server_version') v, current_setting('synchronous_commit') sc,
+            current_setting('shared_buffers') sb, current_setting('max_connections') mc`,
+  );
+  const r = rows[0]!;
+  return { version: r.v, synchronousCommit: r.sc, sharedBuffers: r.sb, maxConnections: r.mc };
+}
+
+/** Delete every key of this run's prefix (SCAN + UNLINK, never FLUSHALL: other runs may share the server). */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 3 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+export async function redisCommand<T>(
+  redisUrl: string,
+  fn: (r: IORedis) => Promise<T>,
+): Promise<T> {
+  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 3 });
+  try {
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface RedisInfo {
+  version: string;
+  hz: number;
+  usedMemory: number;
+}
+
+export async function redisInfo(redisUrl: string): Promise<RedisInfo> {
+  return redisCommand(redisUrl, async (r) => {
+    const hz = (await r.config('GET', 'hz')) as string[];
+    const info = await r.info('server');
+    const mem = await r.info('memory');
+    return {
+      version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+      hz: Number(hz[1] ?? 'NaN'),
+      usedMemory: Number(/used_memory:(\d+)/.exec(mem)?.[1] ?? 'NaN'),
+    };
+  });
+}
+
+export async function setRedisHz(redisUrl: string, hz: number): Promise<void> {
+  await redisCommand(redisUrl, (r) => r.config('SET', 'hz', String(hz)));
+}
+
+export function machineInfo(): {
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  node: string;
+  platform: string;
+  loadavg: number[];
+} {
+  const c = cpus();
+  return {
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memoryMb: Math.round(totalmem() / 2 ** 20),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** Resident set size of another process from /proc (Linux); null elsewhere */
+export function rssOfPid(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
