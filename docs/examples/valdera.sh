@@ -24,7 +24,7 @@ HASH=$(printf '%s' "$TEXT" | sha256sum | cut -d' ' -f1)
 sleep 1 # the PEC is delivered after the text was frozen (the API refuses the opposite)
 ev "$PRES" "{\"type\":\"convention.send\",\"payload\":{\"deliveredAt\":\"$(date -u +%FT%TZ)\"}}"
 TODAY=$(date +%F)
-N=40
+N=$((RANDOM % 90000 + 10000)) # deliberation numbers are unique per comune and year: a fresh block per run
 for E in "${COMUNI[@]}" u_valdera; do
   SEG=$(tok "segretario.$E" segretario "$E")
   N=$((N+1))
