@@ -191,6 +191,15 @@ function expiryNotice(context: Ctx, event: Ev): NotifyParams {
 const NON_ADERENTE_TASK = (name: string) =>
   `${name} resta fuori dalla gestione associata: deve nominare un proprio RTD e verificare i dati su IPA (art. 17 CAD)`;
 
+/** how a deliberation round ends, checked after every step of it (OPEN and STALLED alike) */
+const ROUND_OUTCOMES = [
+  { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
+  { guard: 'amendmentFails', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
+  { guard: 'cannotSucceed', target: '#convention.FAILED' },
+  { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
+  { guard: 'decidedNotMet', target: '#convention.FAILED' },
+] as const;
+
 /** abandoning an amendment of a convention in force leaves the convention in force as it was */
 const ABANDON = [
   { guard: 'amending', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
@@ -642,11 +651,7 @@ export const conventionMachine = setup({
       states: {
         OPEN: {
           always: [
-            { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
-            { guard: 'amendmentFails', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
-            { guard: 'cannotSucceed', target: '#convention.FAILED' },
-            { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
-            { guard: 'decidedNotMet', target: '#convention.FAILED' },
+            ...ROUND_OUTCOMES,
             { guard: 'overdueStall', target: 'STALLED' },
           ],
         },
@@ -654,11 +659,7 @@ export const conventionMachine = setup({
           // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
           always: [
-            { guard: 'anyAmendment', target: '#convention.AMENDMENT_PENDING' },
-            { guard: 'amendmentFails', target: '#convention.IN_FORCE', actions: 'restoreBeforeAmendment' },
-            { guard: 'cannotSucceed', target: '#convention.FAILED' },
-            { guard: 'decidedAndMet', target: '#convention.APPROVED_ALL' },
-            { guard: 'decidedNotMet', target: '#convention.FAILED' },
+            ...ROUND_OUTCOMES,
             { guard: 'noneOverdue', target: 'OPEN' },
           ],
         },
