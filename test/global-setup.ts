@@ -4,13 +4,19 @@ import Module from 'node:module';
 import { join } from 'node:path';
 
 // globalSetup runs outside jest's module registry, so moduleNameMapper does not apply: map @app/* here
-const resolver = Module as unknown as { _resolveFilename: (req: string, ...rest: unknown[]) => string };
+const resolver = Module as unknown as {
+  _resolveFilename: (req: string, ...rest: unknown[]) => string;
+};
 const original = resolver._resolveFilename;
 resolver._resolveFilename = (req: string, ...rest: unknown[]) =>
-  original(/^@app\/[a-z]+$/.test(req) ? join(__dirname, '..', 'libs', req.slice(5), 'src') : req, ...rest);
+  original(
+    /^@app\/[a-z]+$/.test(req) ? join(__dirname, '..', 'libs', req.slice(5), 'src') : req,
+    ...rest,
+  );
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
-const { createDataSource, runMigrations, seedUnioni } = require('../libs/persistence/src') as typeof import('../libs/persistence/src');
+const { createDataSource, runMigrations, seedUnioni } =
+  require('../libs/persistence/src') as typeof import('../libs/persistence/src');
 
 /**
  * One fresh PostgreSQL database per test run (created here, dropped in global-teardown) with the
@@ -18,14 +24,17 @@ const { createDataSource, runMigrations, seedUnioni } = require('../libs/persist
  * (a developer and CI on one machine) never collide. Postgres/Redis are the real local servers.
  */
 export default async function globalSetup(): Promise<void> {
-  const admin = process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin =
+    process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const dbName = `iter_test_${suffix}`;
   const client = new Client({ connectionString: admin });
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`Tests need PostgreSQL at ${admin} (${(err as Error).message}). Start it or set TEST_DATABASE_ADMIN_URL.`);
+    throw new Error(
+      `Tests need PostgreSQL at ${admin} (${(err as Error).message}). Start it or set TEST_DATABASE_ADMIN_URL.`,
+    );
   }
   await client.query(`CREATE DATABASE ${dbName}`);
   await client.end();

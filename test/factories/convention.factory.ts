@@ -129,7 +129,8 @@ export function conventionInput(
 ): ConventionInput {
   const { policy, ...rest } = overrides;
   return {
-    title: 'Convenzione per la gestione associata della transizione digitale e del RTD (art. 17 CAD)',
+    title:
+      'Convenzione per la gestione associata della transizione digitale e del RTD (art. 17 CAD)',
     unione: UNIONE_VALDERA,
     members: [...VALDERA_COMUNI],
     ...rest,
@@ -160,11 +161,16 @@ export const SCHEMA_TEXT_V2 = SCHEMA_TEXT_V1.replace(
   'Art. 4 - Rapporti finanziari e riparto spese in base alla popolazione al 1° gennaio.',
 );
 
-export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+export const sha256 = (text: string): string =>
+  createHash('sha256').update(text, 'utf8').digest('hex');
 
 // ---------------------------------------------------------------- actors
 
-export const actor = (role: Role, ente: string | null, subject = `${role}@${ente ?? 'iter'}`): ActorRecord => ({
+export const actor = (
+  role: Role,
+  ente: string | null,
+  subject = `${role}@${ente ?? 'iter'}`,
+): ActorRecord => ({
   subject,
   role,
   ente,
@@ -184,7 +190,11 @@ export const signerOf = (ente: string): ActorRecord =>
 
 // ---------------------------------------------------------------- votes
 
-export const votes = (favorevoli: number, assegnati: number, extra: Partial<Votes> = {}): Votes => ({
+export const votes = (
+  favorevoli: number,
+  assegnati: number,
+  extra: Partial<Votes> = {},
+): Votes => ({
   favorevoli,
   contrari: 0,
   astenuti: 0,
@@ -225,7 +235,8 @@ export const deliberationEvent = (
   type: 'convention.deliberation.record',
   // art. 49 TUEL: a deciding deliberation carries the parere tecnico (pass `pareri: []` to test its absence)
   payload:
-    payload.pareri === undefined && ['APPROVED', 'APPROVED_WITH_AMENDMENTS', 'REJECTED'].includes(payload.outcome)
+    payload.pareri === undefined &&
+    ['APPROVED', 'APPROVED_WITH_AMENDMENTS', 'REJECTED'].includes(payload.outcome)
       ? { ...payload, pareri: [parere('TECNICO', payload.date)] }
       : payload,
   actor: by,
@@ -241,7 +252,15 @@ export const approvedEvent = (
   extra: Partial<RecordDeliberationEvent['payload']> = {},
 ): RecordDeliberationEvent =>
   deliberationEvent(
-    { ente, number, date, outcome: 'APPROVED', textHash: sha256(SCHEMA_TEXT_V1), votes: votes(12, 17), ...extra },
+    {
+      ente,
+      number,
+      date,
+      outcome: 'APPROVED',
+      textHash: sha256(SCHEMA_TEXT_V1),
+      votes: votes(12, 17),
+      ...extra,
+    },
     at,
   );
 
@@ -278,14 +297,24 @@ export const amendedEvent = (
     at,
   );
 
-export const conveneEvent = (ente: string, sessionDate: string, noticeDate: string, at: string): ConveneEvent => ({
+export const conveneEvent = (
+  ente: string,
+  sessionDate: string,
+  noticeDate: string,
+  at: string,
+): ConveneEvent => ({
   type: 'convention.council.convene',
   payload: { ente, sessionDate, noticeDate },
   actor: segretario(ente),
   at,
 });
 
-export const certifyEvent = (ente: string, publicationStart: string, executiveOn: string, at: string): CertifyExecutivityEvent => ({
+export const certifyEvent = (
+  ente: string,
+  publicationStart: string,
+  executiveOn: string,
+  at: string,
+): CertifyExecutivityEvent => ({
   type: 'convention.executivity.certify',
   payload: { ente, publicationStart, executiveOn },
   actor: segretario(ente),
@@ -304,7 +333,12 @@ export const signEvent = (
   at,
 });
 
-export const extendEvent = (days: number, at: string, ente?: string, reason = 'Consiglio convocato oltre il termine'): ExtendDeadlineEvent => ({
+export const extendEvent = (
+  days: number,
+  at: string,
+  ente?: string,
+  reason = 'Consiglio convocato oltre il termine',
+): ExtendDeadlineEvent => ({
   type: 'convention.deadline.extend',
   payload: ente === undefined ? { days, reason } : { ente, days, reason },
   actor: PRESIDENTE,
@@ -318,7 +352,11 @@ export const abandonEvent = (reason: string, at: string, by = PRESIDENTE): Aband
   at,
 });
 
-export const amendmentAcceptEvent = (at: string, text = SCHEMA_TEXT_V2, by = GRUPPO_LAVORO): AmendmentAcceptEvent => ({
+export const amendmentAcceptEvent = (
+  at: string,
+  text = SCHEMA_TEXT_V2,
+  by = GRUPPO_LAVORO,
+): AmendmentAcceptEvent => ({
   type: 'convention.amendment.accept',
   payload: { text },
   actor: by,
@@ -337,7 +375,11 @@ export const amendmentRefuseEvent = (
 });
 
 /** amendment of a convention already in force (presidente, staff or working group) */
-export const amendmentOpenEvent = (at: string, text = SCHEMA_TEXT_V2, by = STAFF): AmendmentOpenEvent => ({
+export const amendmentOpenEvent = (
+  at: string,
+  text = SCHEMA_TEXT_V2,
+  by = STAFF,
+): AmendmentOpenEvent => ({
   type: 'convention.amendment.open',
   payload: { text },
   actor: by,
@@ -358,35 +400,61 @@ export const adhesionOpenEvent = (
 });
 
 /** the Giunta dell'Unione accepts the adhesion (deliberation number and date) */
-export const adhesionAcceptEvent = (ente: string, number: string, date: string, at: string, by = PRESIDENTE): AdhesionAcceptEvent => ({
+export const adhesionAcceptEvent = (
+  ente: string,
+  number: string,
+  date: string,
+  at: string,
+  by = PRESIDENTE,
+): AdhesionAcceptEvent => ({
   type: 'convention.adhesion.accept',
   payload: { ente, number, date },
   actor: by,
   at,
 });
 
-export const recessoEvent = (ente: string, number: string, date: string, effectiveDate: string, at: string): RecessoEvent => ({
+export const recessoEvent = (
+  ente: string,
+  number: string,
+  date: string,
+  effectiveDate: string,
+  at: string,
+): RecessoEvent => ({
   type: 'convention.recesso.record',
   payload: { ente, number, date, effectiveDate },
   actor: segretario(ente),
   at,
 });
 
-export const recessoEffectiveEvent = (ente: string, date: string, at: string): RecessoEffectiveEvent => ({
+export const recessoEffectiveEvent = (
+  ente: string,
+  date: string,
+  at: string,
+): RecessoEffectiveEvent => ({
   type: 'convention.recesso.effective',
   payload: { ente, date },
   actor: SYSTEM,
   at,
 });
 
-export const renewalEvent = (ente: string, number: string, date: string, at: string): CollectiveActEvent => ({
+export const renewalEvent = (
+  ente: string,
+  number: string,
+  date: string,
+  at: string,
+): CollectiveActEvent => ({
   type: 'convention.renewal.record',
   payload: { ente, number, date },
   actor: segretario(ente),
   at,
 });
 
-export const dissolutionEvent = (ente: string, number: string, date: string, at: string): CollectiveActEvent => ({
+export const dissolutionEvent = (
+  ente: string,
+  number: string,
+  date: string,
+  at: string,
+): CollectiveActEvent => ({
   type: 'convention.dissolution.record',
   payload: { ente, number, date },
   actor: segretario(ente),

@@ -22,7 +22,12 @@ export interface Harness {
   engine: Engine;
   timersQueue: Queue;
   http: () => ReturnType<typeof request>;
-  token: (p: { roles: Role[]; ente?: string | null; unione?: string | null; sub?: string }) => Promise<string>;
+  token: (p: {
+    roles: Role[];
+    ente?: string | null;
+    unione?: string | null;
+    sub?: string;
+  }) => Promise<string>;
   reconcile: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -30,7 +35,8 @@ export interface Harness {
 /** Test configuration: this run's database, a Redis prefix of this test file's own. */
 export function testConfig(extra: Record<string, string> = {}): IterConfig {
   const db = process.env['ITER_TEST_DATABASE_URL'];
-  if (!db) throw new Error('ITER_TEST_DATABASE_URL unset: run the tests through jest (globalSetup)');
+  if (!db)
+    throw new Error('ITER_TEST_DATABASE_URL unset: run the tests through jest (globalSetup)');
   return loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db,
@@ -44,16 +50,25 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
 }
 
 /** Boots the real API (and optionally the real worker) against real Postgres and Redis. */
-export async function startHarness(opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig } = {},
+): Promise<Harness> {
   // a database per test file by default: reconcilers scan every armed timer, and deliberation numbers are unique
   // per ente across processes, so files sharing a database would see each other
   const isolated = opts.isolatedDb ?? true;
-  const config = opts.config ?? testConfig(isolated ? { DATABASE_URL: await isolatedDatabase() } : {});
+  const config =
+    opts.config ?? testConfig(isolated ? { DATABASE_URL: await isolatedDatabase() } : {});
   const clock = new OffsetClock(0);
-  const app = await createApiApp(config, { clock, logger: process.env['ITER_TEST_LOG'] ? undefined : false });
+  const app = await createApiApp(config, {
+    clock,
+    logger: process.env['ITER_TEST_LOG'] ? undefined : false,
+  });
   await app.init();
   const worker = opts.worker
-    ? await NestFactory.createApplicationContext(WorkerModule.forRoot(config, clock, { reconcile: false }), { logger: false })
+    ? await NestFactory.createApplicationContext(
+        WorkerModule.forRoot(config, clock, { reconcile: false }),
+        { logger: false },
+      )
     : null;
   const ds = app.get(DataSource);
   const reconciler = app.get(Reconciler);
@@ -99,7 +114,11 @@ export async function isolatedDatabase(): Promise<string> {
 }
 
 /** Poll until fn returns a truthy value (real workers take real time); fails after timeoutMs. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000, stepMs = 50): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15000,
+  stepMs = 50,
+): Promise<T> {
   const t0 = Date.now();
   let last: unknown;
   while (Date.now() - t0 < timeoutMs) {
@@ -111,5 +130,7 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined | fal
     }
     await new Promise((r) => setTimeout(r, stepMs));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
+  throw new Error(
+    `condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
 }

@@ -10,11 +10,17 @@ export const CONVENTION_TEXT =
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /** art. 49 TUEL: the parere di regolarità tecnica every deliberation on the convention carries */
-export const pareri = (date: string) => [{ type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Responsabile servizio ICT', date }];
+export const pareri = (date: string) => [
+  { type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Responsabile servizio ICT', date },
+];
 
 export function unione(key: 'valdera' | 'valle-di-comino' | 'miracoli' | 'bassa-reggiana') {
   const u = UNIONI_FIXTURES.find((x) => x.key === key)!;
-  return { ipa: u.codiceIpa, comuni: u.comuni.filter((c) => !c.joinedLater).map((c) => c.codiceIpa), fixture: u };
+  return {
+    ipa: u.codiceIpa,
+    comuni: u.comuni.filter((c) => !c.joinedLater).map((c) => c.codiceIpa),
+    fixture: u,
+  };
 }
 
 /** A scenario over HTTP with tokens for every role of one unione. */
@@ -29,9 +35,22 @@ export class Scenario {
     readonly members: string[],
   ) {}
 
-  async as(role: Role, ente: string | null = this.unioneIpa, unioneIpa: string | null = this.unioneIpa): Promise<string> {
+  async as(
+    role: Role,
+    ente: string | null = this.unioneIpa,
+    unioneIpa: string | null = this.unioneIpa,
+  ): Promise<string> {
     const k = `${role}/${ente}/${unioneIpa}`;
-    if (!this.tokens.has(k)) this.tokens.set(k, await this.h.token({ roles: [role], ente, unione: unioneIpa, sub: `${role}.${ente ?? 'x'}` }));
+    if (!this.tokens.has(k))
+      this.tokens.set(
+        k,
+        await this.h.token({
+          roles: [role],
+          ente,
+          unione: unioneIpa,
+          sub: `${role}.${ente ?? 'x'}`,
+        }),
+      );
     return this.tokens.get(k)!;
   }
 
@@ -45,15 +64,27 @@ export class Scenario {
       .send({
         definition: 'convenzione',
         ...(businessKey ? { businessKey } : {}),
-        input: { title: 'Convenzione ICT', unione: this.unioneIpa, members: this.members, ...(policy ? { policy } : {}) },
+        input: {
+          title: 'Convenzione ICT',
+          unione: this.unioneIpa,
+          members: this.members,
+          ...(policy ? { policy } : {}),
+        },
       });
-    if (res.status !== 201) throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 201)
+      throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`);
     this.id = res.body.id;
     this.version = res.body.version;
     return res;
   }
 
-  async send(role: Role, ente: string | null, type: string, payload?: Record<string, unknown>, headers: Record<string, string> = {}) {
+  async send(
+    role: Role,
+    ente: string | null,
+    type: string,
+    payload?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
     const req = this.h
       .http()
       .post(`/v1/processes/${this.id}/events`)
@@ -66,16 +97,23 @@ export class Scenario {
 
   async ok(role: Role, ente: string | null, type: string, payload?: Record<string, unknown>) {
     const res = await this.send(role, ente, type, payload);
-    if (res.status !== 200) throw new Error(`${type} by ${role}@${ente}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`${type} by ${role}@${ente}: ${res.status} ${JSON.stringify(res.body)}`);
     return res;
   }
 
   async get(role: Role = 'presidente', ente: string | null = this.unioneIpa) {
-    return this.h.http().get(`/v1/processes/${this.id}`).set('Authorization', `Bearer ${await this.as(role, ente)}`);
+    return this.h
+      .http()
+      .get(`/v1/processes/${this.id}`)
+      .set('Authorization', `Bearer ${await this.as(role, ente)}`);
   }
 
   async history() {
-    return this.h.http().get(`/v1/processes/${this.id}/history`).set('Authorization', `Bearer ${await this.as('presidente')}`);
+    return this.h
+      .http()
+      .get(`/v1/processes/${this.id}/history`)
+      .set('Authorization', `Bearer ${await this.as('presidente')}`);
   }
 
   /** story time: the text is frozen on Mon 2 Feb 2026 */
@@ -99,22 +137,37 @@ export class Scenario {
       textHash: sha256(opts.text ?? CONVENTION_TEXT),
       pareri: pareri(date),
       ...(opts.ie
-        ? { immediatamenteEseguibile: true, ieVotes: { favorevoli: 10, contrari: 2, astenuti: 0, presenti: 12, assegnati: 13 } }
+        ? {
+            immediatamenteEseguibile: true,
+            ieVotes: { favorevoli: 10, contrari: 2, astenuti: 0, presenti: 12, assegnati: 13 },
+          }
         : {}),
     });
   }
 
   certify(ente: string, publicationStart: string, executiveOn: string) {
-    return this.ok('segretario', ente, 'convention.executivity.certify', { ente, publicationStart, executiveOn });
+    return this.ok('segretario', ente, 'convention.executivity.certify', {
+      ente,
+      publicationStart,
+      executiveOn,
+    });
   }
 
   sign(ente: string, signedAt: string) {
     const role: Role = ente === this.unioneIpa ? 'presidente' : 'sindaco';
-    return this.ok(role, ente, 'convention.sign', { ente, signedAt, signatureType: 'FIRMA_DIGITALE', digitalSignature: true });
+    return this.ok(role, ente, 'convention.sign', {
+      ente,
+      signedAt,
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
+    });
   }
 
   async eventCount(): Promise<number> {
-    const rows: { n: number }[] = await this.h.ds.query(`SELECT count(*)::int AS n FROM process_event WHERE instance_id = $1`, [this.id]);
+    const rows: { n: number }[] = await this.h.ds.query(
+      `SELECT count(*)::int AS n FROM process_event WHERE instance_id = $1`,
+      [this.id],
+    );
     return rows[0]!.n;
   }
 }

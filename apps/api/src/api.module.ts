@@ -26,12 +26,23 @@ export class ApiModule {
           errorMessage: 'Troppe richieste: riprovare tra poco',
         }),
       ],
-      controllers: [ProcessesController, DefinitionsController, EntesController, NotificationsController, HealthController],
+      controllers: [
+        ProcessesController,
+        DefinitionsController,
+        EntesController,
+        NotificationsController,
+        HealthController,
+      ],
       providers: [
         {
           provide: JwtVerifier,
           useFactory: () =>
-            new JwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+            new JwtVerifier({
+              secret: config.jwtSecret,
+              jwksUrl: config.jwtJwksUrl,
+              issuer: config.jwtIssuer,
+              audience: config.jwtAudience,
+            }),
         },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: ThrottlerGuard },

@@ -9,17 +9,24 @@ import { ApiModule } from './api.module';
 import { iterValidationPipe } from './http/validation';
 
 /** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
-export async function createApiApp(config: IterConfig, opts: { clock?: Clock; logger?: false } = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, opts.clock), {
-    bodyParser: false,
-    logger: opts.logger === false ? false : ['log', 'warn', 'error'],
-  });
+export async function createApiApp(
+  config: IterConfig,
+  opts: { clock?: Clock; logger?: false } = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    ApiModule.forRoot(config, opts.clock),
+    {
+      bodyParser: false,
+      logger: opts.logger === false ? false : ['log', 'warn', 'error'],
+    },
+  );
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.use(helmet());
   app.disable('x-powered-by');
   // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
-  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
+  if (config.corsOrigins.length)
+    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
@@ -31,7 +38,9 @@ export async function createApiApp(config: IterConfig, opts: { clock?: Clock; lo
     .setVersion('1')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => withEventSchemas(SwaggerModule.createDocument(app, doc)), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => withEventSchemas(SwaggerModule.createDocument(app, doc)), {
+    jsonDocumentUrl: 'docs-json',
+  });
   return app;
 }
 
@@ -40,7 +49,12 @@ export async function createApiApp(config: IterConfig, opts: { clock?: Clock; lo
  * from the class-validator metadata and added to the OpenAPI components, so every payload is documented.
  */
 function withEventSchemas(document: OpenAPIObject): OpenAPIObject {
-  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, SchemaObject>;
-  document.components = { ...document.components, schemas: { ...schemas, ...document.components?.schemas } };
+  const schemas = validationMetadatasToSchemas({
+    refPointerPrefix: '#/components/schemas/',
+  }) as Record<string, SchemaObject>;
+  document.components = {
+    ...document.components,
+    schemas: { ...schemas, ...document.components?.schemas },
+  };
   return document;
 }

@@ -37,12 +37,53 @@ const REASON = 'Ritirata: "nuovo testo", da riproporre\nseconda riga; terza, con
 let deliberationNo = 100;
 /** Deliberation numbers are unique per ente and year across processes: each story gets its own. */
 const makeStory = (): Step[] => [
-  { time: '2026-02-02T09:00:00.000Z', role: 'staff', ente: v.ipa, type: 'convention.freeze', payload: { text: 'Testo della convenzione, v1' } },
-  { time: '2026-02-10T09:00:00.000Z', role: 'presidente', ente: v.ipa, type: 'convention.send', payload: { deliveredAt: '2026-02-05T09:00:00Z' } },
-  { time: '2026-02-20T09:00:00.000Z', role: 'segretario', ente: X, type: 'convention.deliberation.record', payload: { ente: X, number: String(deliberationNo++), date: '2026-02-19', outcome: 'RINVIATA' } },
-  { time: '2026-02-25T09:00:00.000Z', role: 'segretario', ente: Y, type: 'convention.deliberation.record', payload: { ente: Y, number: String(deliberationNo++), date: '2026-02-24', outcome: 'SEDUTA_DESERTA' } },
-  { time: '2026-03-01T09:00:00.000Z', role: 'staff', ente: v.ipa, type: 'convention.deadline.extend', payload: { days: 10, reason: 'Proroga per le sedute rinviate' } },
-  { time: '2026-03-05T09:00:00.000Z', role: 'presidente', ente: v.ipa, type: 'convention.abandon', payload: { reason: REASON } },
+  {
+    time: '2026-02-02T09:00:00.000Z',
+    role: 'staff',
+    ente: v.ipa,
+    type: 'convention.freeze',
+    payload: { text: 'Testo della convenzione, v1' },
+  },
+  {
+    time: '2026-02-10T09:00:00.000Z',
+    role: 'presidente',
+    ente: v.ipa,
+    type: 'convention.send',
+    payload: { deliveredAt: '2026-02-05T09:00:00Z' },
+  },
+  {
+    time: '2026-02-20T09:00:00.000Z',
+    role: 'segretario',
+    ente: X,
+    type: 'convention.deliberation.record',
+    payload: { ente: X, number: String(deliberationNo++), date: '2026-02-19', outcome: 'RINVIATA' },
+  },
+  {
+    time: '2026-02-25T09:00:00.000Z',
+    role: 'segretario',
+    ente: Y,
+    type: 'convention.deliberation.record',
+    payload: {
+      ente: Y,
+      number: String(deliberationNo++),
+      date: '2026-02-24',
+      outcome: 'SEDUTA_DESERTA',
+    },
+  },
+  {
+    time: '2026-03-01T09:00:00.000Z',
+    role: 'staff',
+    ente: v.ipa,
+    type: 'convention.deadline.extend',
+    payload: { days: 10, reason: 'Proroga per le sedute rinviate' },
+  },
+  {
+    time: '2026-03-05T09:00:00.000Z',
+    role: 'presidente',
+    ente: v.ipa,
+    type: 'convention.abandon',
+    payload: { reason: REASON },
+  },
 ];
 const START_TIME = '2026-02-01T09:00:00.000Z';
 
@@ -51,11 +92,24 @@ describe('audit (e2e)', () => {
   const tokens = new Map<string, string>();
   const tokenOf = async (roles: Role[], ente: string | null, unioneIpa: string | null) => {
     const k = `${roles.join('+')}/${ente}/${unioneIpa}`;
-    if (!tokens.has(k)) tokens.set(k, await h.token({ roles, ente, unione: unioneIpa, sub: `${roles.join('+')}.${ente ?? 'platform'}` }));
+    if (!tokens.has(k))
+      tokens.set(
+        k,
+        await h.token({
+          roles,
+          ente,
+          unione: unioneIpa,
+          sub: `${roles.join('+')}.${ente ?? 'platform'}`,
+        }),
+      );
     return tokens.get(k)!;
   };
   const auditor = () => tokenOf(['auditor'], v.ipa, v.ipa);
-  const get = async (path: string, token?: string) => h.http().get(path).set('Authorization', `Bearer ${token ?? (await auditor())}`);
+  const get = async (path: string, token?: string) =>
+    h
+      .http()
+      .get(path)
+      .set('Authorization', `Bearer ${token ?? (await auditor())}`);
 
   /** Run the story over HTTP; after each step record what GET /v1/processes/:id answered, and when. */
   async function runStory(steps: Step[] = makeStory()) {
@@ -91,7 +145,8 @@ describe('audit (e2e)', () => {
   /** occurred_at of each seq of the story (the engine clock runs on after each clock.set, by a few ms) */
   const occurred: string[] = [];
   const realStart = Date.now();
-  const near = (iso: string, at: string) => Date.parse(iso) >= Date.parse(at) && Date.parse(iso) < Date.parse(at) + 5_000;
+  const near = (iso: string, at: string) =>
+    Date.parse(iso) >= Date.parse(at) && Date.parse(iso) < Date.parse(at) + 5_000;
 
   beforeAll(async () => {
     h = await startHarness({ isolatedDb: true });
@@ -129,7 +184,11 @@ describe('audit (e2e)', () => {
         prevHash: events[i]!.hash,
       });
       expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
-      expect({ seq: e.seq, occurredAt: e.occurredAt, near: near(e.occurredAt, step.time) }).toMatchObject({ near: true });
+      expect({
+        seq: e.seq,
+        occurredAt: e.occurredAt,
+        near: near(e.occurredAt, step.time),
+      }).toMatchObject({ near: true });
     });
     expect(near(events[0]!.occurredAt, START_TIME)).toBe(true);
     // recorded_at is the database's own clock (real time), independent of the engine clock
@@ -137,7 +196,15 @@ describe('audit (e2e)', () => {
       expect(Date.parse(e.recordedAt)).toBeGreaterThanOrEqual(realStart - 5_000);
       expect(Date.parse(e.recordedAt)).toBeLessThanOrEqual(Date.now() + 5_000);
     }
-    expect(events.map((e) => e.stateAfter)).toEqual(['DRAFT', 'FROZEN', 'IN_DELIBERATION', 'IN_DELIBERATION', 'IN_DELIBERATION', 'IN_DELIBERATION', 'ABANDONED']);
+    expect(events.map((e) => e.stateAfter)).toEqual([
+      'DRAFT',
+      'FROZEN',
+      'IN_DELIBERATION',
+      'IN_DELIBERATION',
+      'IN_DELIBERATION',
+      'IN_DELIBERATION',
+      'ABANDONED',
+    ]);
   });
 
   describe('history filters', () => {
@@ -166,13 +233,19 @@ describe('audit (e2e)', () => {
       expect(await seqs(`from=${occurred[3]}&to=${occurred[5]}`)).toEqual([3, 4, 5]);
       expect(await seqs(`from=${occurred[4]}&to=${occurred[4]}`)).toEqual([4]);
       // the same instant written in Rome time (+01:00 in February)
-      const rome = new Date(Date.parse(occurred[4]!) + 3_600_000).toISOString().replace('Z', '+01:00');
-      expect(await seqs(`from=${encodeURIComponent(rome)}&to=${encodeURIComponent(rome)}`)).toEqual([4]);
+      const rome = new Date(Date.parse(occurred[4]!) + 3_600_000)
+        .toISOString()
+        .replace('Z', '+01:00');
+      expect(await seqs(`from=${encodeURIComponent(rome)}&to=${encodeURIComponent(rome)}`)).toEqual(
+        [4],
+      );
     });
 
     it('combined', async () => {
       expect(await seqs(`actor=presidente.${v.ipa}&from=2026-02-05T00:00:00Z`)).toEqual([3, 7]);
-      expect(await seqs(`actor=presidente.${v.ipa}&type=convention.abandon&to=2026-03-01T00:00:00Z`)).toEqual([]);
+      expect(
+        await seqs(`actor=presidente.${v.ipa}&type=convention.abandon&to=2026-03-01T00:00:00Z`),
+      ).toEqual([]);
     });
 
     it.each([
@@ -196,7 +269,13 @@ describe('audit (e2e)', () => {
       for (const { at, view } of story.seen) {
         const res = await get(`/v1/processes/${story.s.id}/state?at=${encodeURIComponent(at)}`);
         expect(res.status).toBe(200);
-        expect(res.body).toMatchObject({ id: story.s.id, definition: view.definition, at, version: view.version, seq: view.version });
+        expect(res.body).toMatchObject({
+          id: story.s.id,
+          definition: view.definition,
+          at,
+          version: view.version,
+          seq: view.version,
+        });
         expect({ state: res.body.state, status: res.body.status, data: res.body.data }).toEqual({
           state: view.state,
           status: view.status,
@@ -204,18 +283,29 @@ describe('audit (e2e)', () => {
         });
       }
       // the states really differ over time, so the comparison above means something
-      expect(new Set(story.seen.map((x) => JSON.stringify(x.view.data))).size).toBe(story.seen.length);
+      expect(new Set(story.seen.map((x) => JSON.stringify(x.view.data))).size).toBe(
+        story.seen.length,
+      );
     });
 
     it('holds the state between two events, and includes an event at its exact instant', async () => {
       const between = await get(`/v1/processes/${story.s.id}/state?at=2026-02-24T23:59:59.999Z`);
-      expect(between.body).toMatchObject({ seq: 4, version: 4, eventType: 'convention.deliberation.record', occurredAt: occurred[4] });
+      expect(between.body).toMatchObject({
+        seq: 4,
+        version: 4,
+        eventType: 'convention.deliberation.record',
+        occurredAt: occurred[4],
+      });
       expect(between.body.data).toEqual(story.seen[3]!.view.data);
       const exact = await get(`/v1/processes/${story.s.id}/state?at=${occurred[5]}`);
       expect(exact.body).toMatchObject({ seq: 5, version: 5 });
-      const justBefore = await get(`/v1/processes/${story.s.id}/state?at=${new Date(Date.parse(occurred[5]!) - 1).toISOString()}`);
+      const justBefore = await get(
+        `/v1/processes/${story.s.id}/state?at=${new Date(Date.parse(occurred[5]!) - 1).toISOString()}`,
+      );
       expect(justBefore.body).toMatchObject({ seq: 4, version: 4 });
-      const rome = await get(`/v1/processes/${story.s.id}/state?at=${encodeURIComponent('2026-02-25T23:00:00+01:00')}`);
+      const rome = await get(
+        `/v1/processes/${story.s.id}/state?at=${encodeURIComponent('2026-02-25T23:00:00+01:00')}`,
+      );
       expect(rome.body).toMatchObject({ at: '2026-02-25T22:00:00.000Z', seq: 5 });
       const later = await get(`/v1/processes/${story.s.id}/state?at=2030-01-01T00:00:00Z`);
       expect(later.body).toMatchObject({ seq: 7, state: 'ABANDONED', status: 'terminated' });
@@ -225,18 +315,24 @@ describe('audit (e2e)', () => {
       const at = new Date(Date.parse(occurred[1]!) - 1).toISOString();
       const res = await get(`/v1/processes/${story.s.id}/state?at=${at}`);
       expect(res.status).toBe(404);
-      expect(res.body).toMatchObject({ code: 'BEFORE_PROCESS_START', details: { startedAt: occurred[1], at } });
+      expect(res.body).toMatchObject({
+        code: 'BEFORE_PROCESS_START',
+        details: { startedAt: occurred[1], at },
+      });
     });
 
-    it.each([['', 'at'], ['at=2026-02-10', 'at'], ['at=2026-02-10T10:00:00', 'at'], ['at=ieri', 'at'], ['at=2026-02-10T10:00:00Z&x=1', 'x']])(
-      'refuses ?%s with 400',
-      async (query, field) => {
-        const res = await get(`/v1/processes/${story.s.id}/state?${query}`);
-        expect(res.status).toBe(400);
-        expect(res.body.code).toBe('VALIDATION_FAILED');
-        expect(res.body.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-      },
-    );
+    it.each([
+      ['', 'at'],
+      ['at=2026-02-10', 'at'],
+      ['at=2026-02-10T10:00:00', 'at'],
+      ['at=ieri', 'at'],
+      ['at=2026-02-10T10:00:00Z&x=1', 'x'],
+    ])('refuses ?%s with 400', async (query, field) => {
+      const res = await get(`/v1/processes/${story.s.id}/state?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+    });
 
     it('never shows an event through an earlier one that happened after `at`, should the clock go back', async () => {
       const s = new Scenario(h, v.ipa, [X]);
@@ -276,21 +372,45 @@ describe('audit (e2e)', () => {
       const res = await download('format=csv');
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
-      expect(res.headers['content-disposition']).toBe(`attachment; filename="iter-${story.s.id}-history.csv"`);
+      expect(res.headers['content-disposition']).toBe(
+        `attachment; filename="iter-${story.s.id}-history.csv"`,
+      );
       const text = res.body as string;
       expect(text.endsWith('\r\n')).toBe(true);
       const rows = parseCsv(text);
       expect(rows[0]).toEqual([
-        'seq', 'occurredAt', 'recordedAt', 'type', 'actorSubject', 'actorRole', 'actorEnte', 'stateBefore', 'stateAfter',
-        'versionAfter', 'payload', 'prevHash', 'hash',
+        'seq',
+        'occurredAt',
+        'recordedAt',
+        'type',
+        'actorSubject',
+        'actorRole',
+        'actorEnte',
+        'stateBefore',
+        'stateAfter',
+        'versionAfter',
+        'payload',
+        'prevHash',
+        'hash',
       ]);
       const body = rows.slice(1);
       expect(body).toHaveLength(history.length);
       body.forEach((r, i) => {
         const e = history[i]!;
         expect(r).toEqual([
-          String(e.seq), e.occurredAt, e.recordedAt, e.type, e.actor.subject, e.actor.role, e.actor.ente ?? '',
-          e.stateBefore ?? '', e.stateAfter, String(e.versionAfter), expect.any(String), e.prevHash, e.hash,
+          String(e.seq),
+          e.occurredAt,
+          e.recordedAt,
+          e.type,
+          e.actor.subject,
+          e.actor.role,
+          e.actor.ente ?? '',
+          e.stateBefore ?? '',
+          e.stateAfter,
+          String(e.versionAfter),
+          expect.any(String),
+          e.prevHash,
+          e.hash,
         ]);
         expect(JSON.parse(r[10]!)).toEqual(e.payload);
       });
@@ -315,7 +435,9 @@ describe('audit (e2e)', () => {
       const res = await download('format=jsonl');
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/jsonl/);
-      expect(res.headers['content-disposition']).toBe(`attachment; filename="iter-${story.s.id}-history.jsonl"`);
+      expect(res.headers['content-disposition']).toBe(
+        `attachment; filename="iter-${story.s.id}-history.jsonl"`,
+      );
       const lines = (res.body as string).split('\n');
       expect(lines.pop()).toBe(''); // every line ends with \n
       expect(lines.map((l) => JSON.parse(l))).toEqual(history);
@@ -323,9 +445,18 @@ describe('audit (e2e)', () => {
 
     it('applies the history filters', async () => {
       const res = await download('format=jsonl&type=convention.deliberation.record');
-      expect((res.body as string).trim().split('\n').map((l) => JSON.parse(l).seq)).toEqual([4, 5]);
+      expect(
+        (res.body as string)
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).seq),
+      ).toEqual([4, 5]);
       const csv = await download(`format=csv&actor=staff.${v.ipa}`);
-      expect(parseCsv(csv.body).slice(1).map((r) => r[0])).toEqual(['2', '6']);
+      expect(
+        parseCsv(csv.body)
+          .slice(1)
+          .map((r) => r[0]),
+      ).toEqual(['2', '6']);
     });
 
     it('defaults to CSV and refuses an unknown format with 400', async () => {
@@ -360,16 +491,25 @@ describe('audit (e2e)', () => {
     it('names the seq whose payload was altered', async () => {
       const s = await fresh();
       expect(await verify(s.id)).toMatchObject({ valid: true, events: 5, firstBadSeq: null });
-      await tamper(`UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"99"') WHERE instance_id = $1 AND seq = 4`, [s.id]);
+      await tamper(
+        `UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"99"') WHERE instance_id = $1 AND seq = 4`,
+        [s.id],
+      );
       await expectBad(s.id, 4, { events: 5, reason: expect.stringMatching(/hash does not match/) });
     });
 
     it('names the seq whose actor or time was altered', async () => {
       const s = await fresh();
-      await tamper(`UPDATE process_event SET actor_subject = 'someone.else' WHERE instance_id = $1 AND seq = 2`, [s.id]);
+      await tamper(
+        `UPDATE process_event SET actor_subject = 'someone.else' WHERE instance_id = $1 AND seq = 2`,
+        [s.id],
+      );
       await expectBad(s.id, 2);
       const t = await fresh();
-      await tamper(`UPDATE process_event SET occurred_at = occurred_at - interval '1 day' WHERE instance_id = $1 AND seq = 3`, [t.id]);
+      await tamper(
+        `UPDATE process_event SET occurred_at = occurred_at - interval '1 day' WHERE instance_id = $1 AND seq = 3`,
+        [t.id],
+      );
       await expectBad(t.id, 3);
     });
 
@@ -382,39 +522,64 @@ describe('audit (e2e)', () => {
     it('names events deleted from the end of the chain, which the links alone cannot show', async () => {
       const s = await fresh();
       await tamper(`DELETE FROM process_event WHERE instance_id = $1 AND seq >= 4`, [s.id]);
-      await expectBad(s.id, 4, { events: 3, reason: expect.stringMatching(/seq 4\.\.5 missing at the end/) });
+      await expectBad(s.id, 4, {
+        events: 3,
+        reason: expect.stringMatching(/seq 4\.\.5 missing at the end/),
+      });
     });
 
     it('names the next seq when the altered event was also re-hashed (its successor no longer links)', async () => {
       const s = await fresh();
       // a careful forger alters seq 2 AND recomputes its hash: seq 2 then verifies, seq 3's link gives it away
-      const [r] = await h.ds.query<Record<string, any>[]>(`SELECT * FROM process_event WHERE instance_id = $1 AND seq = 2`, [s.id]);
+      const [r] = await h.ds.query<Record<string, any>[]>(
+        `SELECT * FROM process_event WHERE instance_id = $1 AND seq = 2`,
+        [s.id],
+      );
       const payload = { text: 'un altro testo' };
       const forged = eventHash(r!.prev_hash, {
-        instanceId: s.id, seq: 2, type: r!.type, payload, actor: { subject: r!.actor_subject, role: r!.actor_role, ente: r!.actor_ente },
-        occurredAt: (r!.occurred_at as Date).toISOString(), stateBefore: r!.state_before, stateAfter: r!.state_after,
-        versionAfter: r!.version_after, snapshotAfter: r!.snapshot_after,
+        instanceId: s.id,
+        seq: 2,
+        type: r!.type,
+        payload,
+        actor: { subject: r!.actor_subject, role: r!.actor_role, ente: r!.actor_ente },
+        occurredAt: (r!.occurred_at as Date).toISOString(),
+        stateBefore: r!.state_before,
+        stateAfter: r!.state_after,
+        versionAfter: r!.version_after,
+        snapshotAfter: r!.snapshot_after,
       });
-      await tamper(`UPDATE process_event SET payload = $2, hash = $3 WHERE instance_id = $1 AND seq = 2`, [s.id, payload, forged]);
+      await tamper(
+        `UPDATE process_event SET payload = $2, hash = $3 WHERE instance_id = $1 AND seq = 2`,
+        [s.id, payload, forged],
+      );
       await expectBad(s.id, 3, { reason: expect.stringMatching(/prev_hash/) });
     });
 
     it('reports an instance head (last_hash) that does not match the last event', async () => {
       const s = await fresh();
-      await h.ds.query(`UPDATE process_instance SET last_hash = repeat('0', 64) WHERE id = $1`, [s.id]);
+      await h.ds.query(`UPDATE process_instance SET last_hash = repeat('0', 64) WHERE id = $1`, [
+        s.id,
+      ]);
       await expectBad(s.id, 6, { events: 5, reason: expect.stringMatching(/instance head/) });
     });
 
     it('reports a current state that differs from the last audited snapshot', async () => {
       const s = await fresh();
       // process_instance is mutable by design (no trigger): an edit of the live row must still show
-      await h.ds.query(`UPDATE process_instance SET snapshot = jsonb_set(snapshot, '{context,title}', '"Altro titolo"') WHERE id = $1`, [s.id]);
+      await h.ds.query(
+        `UPDATE process_instance SET snapshot = jsonb_set(snapshot, '{context,title}', '"Altro titolo"') WHERE id = $1`,
+        [s.id],
+      );
       await expectBad(s.id, 5, { reason: expect.stringMatching(/snapshot/) });
     });
 
     it('re-enables the trigger afterwards', async () => {
-      await expect(h.ds.query(`UPDATE process_event SET type = 'x' WHERE instance_id = $1`, [story.s.id])).rejects.toThrow(/append-only/);
-      await expect(h.ds.query(`DELETE FROM process_event WHERE instance_id = $1`, [story.s.id])).rejects.toThrow(/append-only/);
+      await expect(
+        h.ds.query(`UPDATE process_event SET type = 'x' WHERE instance_id = $1`, [story.s.id]),
+      ).rejects.toThrow(/append-only/);
+      await expect(
+        h.ds.query(`DELETE FROM process_event WHERE instance_id = $1`, [story.s.id]),
+      ).rejects.toThrow(/append-only/);
     });
 
     it('verifyAllChains (the CLI’s verify-audit) checks every chain in the database and lists the broken ones exactly', async () => {
@@ -441,8 +606,11 @@ describe('audit (e2e)', () => {
       expect(code).toBe(1);
       expect(text.code).toBe(1);
       expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual(expected);
-      expect(text.stdout).toContain(`${expected.chains} chains, ${expected.events} events verified: ${expected.valid} valid, 8 invalid`);
-      for (const [id, seq] of tampered) expect(text.stdout).toContain(`INVALID ${id}: first bad seq ${seq} (`);
+      expect(text.stdout).toContain(
+        `${expected.chains} chains, ${expected.events} events verified: ${expected.valid} valid, 8 invalid`,
+      );
+      for (const [id, seq] of tampered)
+        expect(text.stdout).toContain(`INVALID ${id}: first bad seq ${seq} (`);
     });
   });
 
@@ -461,26 +629,41 @@ describe('audit (e2e)', () => {
       ['a segretario of a member comune', ['segretario'], X, v.ipa],
       ['a platform auditor (no unione)', ['auditor'], null, null],
       ['a platform admin (no unione)', ['admin'], null, null],
-    ] as [string, Role[], string | null, string | null][])('%s reads every audit route', async (_, roles, ente, u) => {
-      const token = await tokenOf(roles, ente, u);
-      for (const path of READS(story.s.id)) expect({ path, status: (await get(path, token)).status }).toEqual({ path, status: 200 });
-    });
+    ] as [string, Role[], string | null, string | null][])(
+      '%s reads every audit route',
+      async (_, roles, ente, u) => {
+        const token = await tokenOf(roles, ente, u);
+        for (const path of READS(story.s.id))
+          expect({ path, status: (await get(path, token)).status }).toEqual({ path, status: 200 });
+      },
+    );
 
     it.each([
       ['an auditor of another Unione', ['auditor'], mir.ipa, mir.ipa],
       ['an admin of another Unione', ['admin'], mir.ipa, mir.ipa],
       ['a presidente of another Unione', ['presidente'], mir.ipa, mir.ipa],
       ['a platform user who is not auditor or admin', ['segretario', 'presidente'], v.ipa, null],
-    ] as [string, Role[], string | null, string | null][])('%s gets 404, exactly as for a process that does not exist', async (_, roles, ente, u) => {
-      const token = await tokenOf(roles, ente, u);
-      const missing = '7c0f3a52-4a0e-4f7e-9d51-000000000000';
-      for (const [path, ghost] of READS(story.s.id).map((p, i) => [p, READS(missing)[i]!] as const)) {
-        const res = await get(path, token);
-        const none = await get(ghost, token);
-        expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 404, code: 'PROCESS_NOT_FOUND' });
-        expect(res.body.message.replace(story.s.id, '<id>')).toBe(none.body.message.replace(missing, '<id>'));
-      }
-    });
+    ] as [string, Role[], string | null, string | null][])(
+      '%s gets 404, exactly as for a process that does not exist',
+      async (_, roles, ente, u) => {
+        const token = await tokenOf(roles, ente, u);
+        const missing = '7c0f3a52-4a0e-4f7e-9d51-000000000000';
+        for (const [path, ghost] of READS(story.s.id).map(
+          (p, i) => [p, READS(missing)[i]!] as const,
+        )) {
+          const res = await get(path, token);
+          const none = await get(ghost, token);
+          expect({ path, status: res.status, code: res.body.code }).toEqual({
+            path,
+            status: 404,
+            code: 'PROCESS_NOT_FOUND',
+          });
+          expect(res.body.message.replace(story.s.id, '<id>')).toBe(
+            none.body.message.replace(missing, '<id>'),
+          );
+        }
+      },
+    );
 
     it('lists only the caller’s Unione; a platform auditor lists every Unione', async () => {
       const other = new Scenario(h, mir.ipa, mir.comuni.slice(0, 1));
@@ -503,7 +686,10 @@ describe('audit (e2e)', () => {
     it('a platform auditor or admin reads but cannot act (403)', async () => {
       const s = (await runStory(makeStory().slice(0, 1))).s;
       for (const roles of [['auditor'], ['admin']] as Role[][]) {
-        const res = await h.http().post(`/v1/processes/${s.id}/events`).set('Authorization', `Bearer ${await tokenOf(roles, null, null)}`)
+        const res = await h
+          .http()
+          .post(`/v1/processes/${s.id}/events`)
+          .set('Authorization', `Bearer ${await tokenOf(roles, null, null)}`)
           .send({ type: 'convention.abandon', payload: { reason: 'x' } });
         expect(res.status).toBe(403);
       }
@@ -528,7 +714,8 @@ function parseCsv(text: string): string[][] {
       } else if (c === '"') {
         quoted = false;
         i++;
-        if (i < text.length && text[i] !== ',' && text[i] !== '\r') throw new Error(`garbage after a closing quote at ${i}`);
+        if (i < text.length && text[i] !== ',' && text[i] !== '\r')
+          throw new Error(`garbage after a closing quote at ${i}`);
       } else {
         field += c;
         i++;
@@ -558,18 +745,32 @@ function parseCsv(text: string): string[][] {
   if (field !== '' || row.length) throw new Error('last record not terminated by CRLF');
   const width = rows[0]?.length;
   rows.forEach((r, n) => {
-    if (r.length !== width) throw new Error(`record ${n} has ${r.length} fields, the header ${width}`);
+    if (r.length !== width)
+      throw new Error(`record ${n} has ${r.length} fields, the header ${width}`);
   });
   return rows;
 }
 
 /** Run apps/cli from its TypeScript source (ts-node, transpile only), as `npm run iter --` would run it built. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', TS_NODE_TRANSPILE_ONLY: 'true', ...env } },
+      [
+        '-r',
+        'ts-node/register',
+        '-r',
+        'tsconfig-paths/register',
+        join(ROOT, 'apps/cli/src/main.ts'),
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'test', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+      },
     );
     let stdout = '';
     let stderr = '';

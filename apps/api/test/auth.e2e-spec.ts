@@ -29,7 +29,11 @@ interface SignOpts {
 
 /** A token signed with `key`; every claim can be left out or altered to build the bad ones. */
 async function sign(key: KeyLike | Uint8Array, o: SignOpts = {}): Promise<string> {
-  const jwt = new SignJWT(o.claims ?? CLAIMS).setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'JWT', ...(o.kid ? { kid: o.kid } : {}) });
+  const jwt = new SignJWT(o.claims ?? CLAIMS).setProtectedHeader({
+    alg: o.alg ?? 'HS256',
+    typ: 'JWT',
+    ...(o.kid ? { kid: o.kid } : {}),
+  });
   jwt.setIssuedAt();
   if (o.sub !== null) jwt.setSubject(o.sub ?? 'pres.valdera');
   if (o.exp !== null) jwt.setExpirationTime(o.exp ?? now() + 300);
@@ -39,8 +43,9 @@ async function sign(key: KeyLike | Uint8Array, o: SignOpts = {}): Promise<string
 }
 
 /** `alg: none`: a header, a payload, an empty signature. */
-const unsecured = (payload: Record<string, unknown> = { sub: 'pres.valdera', exp: now() + 300, ...CLAIMS }) =>
-  `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}.`;
+const unsecured = (
+  payload: Record<string, unknown> = { sub: 'pres.valdera', exp: now() + 300, ...CLAIMS },
+) => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}.`;
 
 async function expect401(h: Harness, token: string | null, path = '/v1/processes') {
   const req = h.http().get(path);
@@ -61,10 +66,16 @@ describe('authentication with the HS256 development secret (e2e)', () => {
   afterAll(async () => h.close());
 
   it('accepts a valid token', async () => {
-    const res = await h.http().get('/v1/processes').set('Authorization', `Bearer ${await sign(enc(DEV_JWT_SECRET))}`);
+    const res = await h
+      .http()
+      .get('/v1/processes')
+      .set('Authorization', `Bearer ${await sign(enc(DEV_JWT_SECRET))}`);
     expect(res.status).toBe(200);
     // the scheme is case-insensitive (RFC 7235)
-    const lower = await h.http().get('/v1/processes').set('Authorization', `bearer ${await sign(enc(DEV_JWT_SECRET))}`);
+    const lower = await h
+      .http()
+      .get('/v1/processes')
+      .set('Authorization', `bearer ${await sign(enc(DEV_JWT_SECRET))}`);
     expect(lower.status).toBe(200);
   });
 
@@ -81,7 +92,10 @@ describe('authentication with the HS256 development secret (e2e)', () => {
   it.each([
     ['not a JWT at all', 'abc'],
     ['three garbage segments', 'not.a.token'],
-    ['a header that is not JSON', `${Buffer.from('{{').toString('base64url')}.${b64url({ sub: 'x' })}.c2ln`],
+    [
+      'a header that is not JSON',
+      `${Buffer.from('{{').toString('base64url')}.${b64url({ sub: 'x' })}.c2ln`,
+    ],
     ['two segments', `${b64url({ alg: 'HS256' })}.${b64url({ sub: 'x' })}`],
   ])('refuses a malformed token: %s', async (_, token) => {
     const res = await expect401(h, token);
@@ -102,7 +116,9 @@ describe('authentication with the HS256 development secret (e2e)', () => {
   });
 
   it('refuses a token whose payload was altered after signing', async () => {
-    const good = await sign(enc(DEV_JWT_SECRET), { claims: { roles: ['segretario'], ente: v.comuni[0], unione: v.ipa } });
+    const good = await sign(enc(DEV_JWT_SECRET), {
+      claims: { roles: ['segretario'], ente: v.comuni[0], unione: v.ipa },
+    });
     const [head, , sig] = good.split('.') as [string, string, string];
     const forged = `${head}.${b64url({ sub: 'pres.valdera', exp: now() + 300, ...CLAIMS })}.${sig}`;
     await expect401(h, forged);
@@ -123,7 +139,10 @@ describe('authentication with the HS256 development secret (e2e)', () => {
     ['an empty roles list', { roles: [], ente: v.ipa, unione: v.ipa }],
     ['only unknown roles', { roles: ['root', 'superuser'], ente: v.ipa, unione: v.ipa }],
     ['roles as a string, not a list', { roles: 'presidente', ente: v.ipa, unione: v.ipa }],
-    ['the system role: never grantable by a token', { roles: ['system'], ente: null, unione: null }],
+    [
+      'the system role: never grantable by a token',
+      { roles: ['system'], ente: null, unione: null },
+    ],
   ])('refuses a token with %s', async (_, claims) => {
     const res = await expect401(h, await sign(enc(DEV_JWT_SECRET), { claims }));
     expect(res.body.message).toMatch(/ruolo/);
@@ -146,7 +165,10 @@ describe('authentication with the HS256 development secret (e2e)', () => {
     const res = await h
       .http()
       .get('/v1/processes')
-      .set('Authorization', `Bearer ${await sign(enc(DEV_JWT_SECRET), { iss: 'https://elsewhere', aud: 'other' })}`);
+      .set(
+        'Authorization',
+        `Bearer ${await sign(enc(DEV_JWT_SECRET), { iss: 'https://elsewhere', aud: 'other' })}`,
+      );
     expect(res.status).toBe(200);
   });
 
@@ -158,8 +180,14 @@ describe('authentication with the HS256 development secret (e2e)', () => {
     expect(routes.length).toBeGreaterThanOrEqual(12);
     const open: string[] = [];
     for (const { method, path } of routes) {
-      const url = path.replace(/:id/g, ANY_ID).replace(/:key/g, 'convenzione').replace(/:[a-zA-Z]+/g, 'x');
-      const res = await h.http()[method](url).send(method === 'post' ? { type: 'convention.freeze' } : undefined);
+      const url = path
+        .replace(/:id/g, ANY_ID)
+        .replace(/:key/g, 'convenzione')
+        .replace(/:[a-zA-Z]+/g, 'x');
+      const res = await h
+        .http()
+        [method](url)
+        .send(method === 'post' ? { type: 'convention.freeze' } : undefined);
       if (res.status !== 401) open.push(`${method.toUpperCase()} ${path} → ${res.status}`);
       else expect(res.body.code).toBe('UNAUTHENTICATED');
     }
@@ -174,7 +202,11 @@ describe('authentication with the HS256 development secret (e2e)', () => {
     expect(json.status).toBe(200);
     expect(json.body.openapi).toMatch(/^3\./);
     expect(Object.keys(json.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/processes/{id}/state', '/v1/processes/{id}/history/export', '/v1/processes/{id}/history/verify']),
+      expect.arrayContaining([
+        '/v1/processes/{id}/state',
+        '/v1/processes/{id}/history/export',
+        '/v1/processes/{id}/history/verify',
+      ]),
     );
   });
 });
@@ -189,7 +221,10 @@ describe('issuer and audience, when configured (e2e)', () => {
   afterAll(async () => h.close());
 
   it('accepts the right iss and aud', async () => {
-    const res = await h.http().get('/v1/processes').set('Authorization', `Bearer ${await sign(enc(DEV_JWT_SECRET), { iss: ISS, aud: AUD })}`);
+    const res = await h
+      .http()
+      .get('/v1/processes')
+      .set('Authorization', `Bearer ${await sign(enc(DEV_JWT_SECRET), { iss: ISS, aud: AUD })}`);
     expect(res.status).toBe(200);
   });
 
@@ -220,7 +255,10 @@ describe('authentication against a JWKS (RS256/ES256, an OIDC provider) (e2e)', 
     ec = await generateKeyPair('ES256');
     stranger = await generateKeyPair('RS256');
     rsaJwk = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' };
-    const keys = [rsaJwk, { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' }];
+    const keys = [
+      rsaJwk,
+      { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+    ];
     server = createServer((req, res) => {
       if (req.url !== '/.well-known/jwks.json') {
         res.writeHead(404).end();
@@ -232,7 +270,11 @@ describe('authentication against a JWKS (RS256/ES256, an OIDC provider) (e2e)', 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     h = await startHarness({
-      config: testConfig({ JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_ISSUER: ISS, JWT_AUDIENCE: AUD }),
+      config: testConfig({
+        JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+        JWT_ISSUER: ISS,
+        JWT_AUDIENCE: AUD,
+      }),
     });
     expect(h.config.jwtSecret).toBeNull(); // with a JWKS there is no shared secret at all
   });
@@ -241,45 +283,89 @@ describe('authentication against a JWKS (RS256/ES256, an OIDC provider) (e2e)', 
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const get = async (token: string) => h.http().get('/v1/processes').set('Authorization', `Bearer ${token}`);
+  const get = async (token: string) =>
+    h.http().get('/v1/processes').set('Authorization', `Bearer ${token}`);
 
   it('accepts RS256 and ES256 tokens signed by the provider’s keys, fetching its JWKS', async () => {
-    expect((await get(await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD }))).status).toBe(200);
-    expect((await get(await sign(ec.privateKey, { alg: 'ES256', kid: 'ec-1', iss: ISS, aud: AUD }))).status).toBe(200);
+    expect(
+      (await get(await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await get(await sign(ec.privateKey, { alg: 'ES256', kid: 'ec-1', iss: ISS, aud: AUD })))
+        .status,
+    ).toBe(200);
     expect(jwksHits).toBeGreaterThanOrEqual(1);
   });
 
   it('reads roles and scope from the provider’s token', async () => {
     const token = await sign(rsa.privateKey, {
-      alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD,
+      alg: 'RS256',
+      kid: 'rsa-1',
+      iss: ISS,
+      aud: AUD,
       claims: { roles: ['auditor'], ente: v.ipa, unione: v.ipa, name: 'Anna Revisori' },
     });
-    const res = await h.http().post('/v1/processes').set('Authorization', `Bearer ${token}`).send({
-      definition: 'convenzione', input: { title: 'x', unione: v.ipa, members: v.comuni.slice(0, 1) },
-    });
+    const res = await h
+      .http()
+      .post('/v1/processes')
+      .set('Authorization', `Bearer ${token}`)
+      .send({
+        definition: 'convenzione',
+        input: { title: 'x', unione: v.ipa, members: v.comuni.slice(0, 1) },
+      });
     expect(res.status).toBe(403); // authenticated as an auditor, who may not start a process
     expect(res.body.code).toBe('FORBIDDEN');
   });
 
   it('refuses a token signed by a key that is not in the JWKS, even with a known kid', async () => {
-    await expect401(h, await sign(stranger.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD }));
-    await expect401(h, await sign(stranger.privateKey, { alg: 'RS256', kid: 'unknown-kid', iss: ISS, aud: AUD }));
+    await expect401(
+      h,
+      await sign(stranger.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD }),
+    );
+    await expect401(
+      h,
+      await sign(stranger.privateKey, { alg: 'RS256', kid: 'unknown-kid', iss: ISS, aud: AUD }),
+    );
   });
 
   it('refuses an expired provider token', async () => {
-    const res = await expect401(h, await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD, exp: now() - 5 }));
+    const res = await expect401(
+      h,
+      await sign(rsa.privateKey, {
+        alg: 'RS256',
+        kid: 'rsa-1',
+        iss: ISS,
+        aud: AUD,
+        exp: now() - 5,
+      }),
+    );
     expect(res.body.message).toMatch(/scaduto/);
   });
 
   it('refuses the wrong issuer or audience', async () => {
-    await expect401(h, await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: 'https://other-idp.test', aud: AUD }));
-    await expect401(h, await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: 'other-api' }));
+    await expect401(
+      h,
+      await sign(rsa.privateKey, {
+        alg: 'RS256',
+        kid: 'rsa-1',
+        iss: 'https://other-idp.test',
+        aud: AUD,
+      }),
+    );
+    await expect401(
+      h,
+      await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: 'other-api' }),
+    );
   });
 
   it('refuses HS256 tokens: the development secret is not a key here, nor is the provider’s public key', async () => {
     await expect401(h, await sign(enc(DEV_JWT_SECRET), { iss: ISS, aud: AUD }));
     // algorithm confusion: an HMAC keyed with the public key's bytes
-    await expect401(h, await sign(enc(JSON.stringify(rsaJwk)), { alg: 'HS256', kid: 'rsa-1', iss: ISS, aud: AUD }));
+    await expect401(
+      h,
+      await sign(enc(JSON.stringify(rsaJwk)), { alg: 'HS256', kid: 'rsa-1', iss: ISS, aud: AUD }),
+    );
   });
 
   it('refuses alg: none', async () => {
@@ -287,7 +373,16 @@ describe('authentication against a JWKS (RS256/ES256, an OIDC provider) (e2e)', 
   });
 
   it('refuses a provider token without roles', async () => {
-    const res = await expect401(h, await sign(rsa.privateKey, { alg: 'RS256', kid: 'rsa-1', iss: ISS, aud: AUD, claims: { ente: v.ipa } }));
+    const res = await expect401(
+      h,
+      await sign(rsa.privateKey, {
+        alg: 'RS256',
+        kid: 'rsa-1',
+        iss: ISS,
+        aud: AUD,
+        claims: { ente: v.ipa },
+      }),
+    );
     expect(res.body.message).toMatch(/ruolo/);
   });
 });
@@ -300,7 +395,9 @@ describe('authentication when the JWKS cannot be fetched (e2e)', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
-    h = await startHarness({ config: testConfig({ JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` }) });
+    h = await startHarness({
+      config: testConfig({ JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` }),
+    });
   });
   afterAll(async () => h.close());
 
@@ -315,7 +412,9 @@ describe('hardening: headers, body limit, CORS (e2e)', () => {
   let h: Harness;
   const ALLOWED = 'https://iter.unione-valdera.example';
   beforeAll(async () => {
-    h = await startHarness({ config: testConfig({ BODY_LIMIT: '1kb', CORS_ORIGINS: `${ALLOWED},https://other.example` }) });
+    h = await startHarness({
+      config: testConfig({ BODY_LIMIT: '1kb', CORS_ORIGINS: `${ALLOWED},https://other.example` }),
+    });
   });
   afterAll(async () => h.close());
 
@@ -332,16 +431,29 @@ describe('hardening: headers, body limit, CORS (e2e)', () => {
 
   it('refuses a body over BODY_LIMIT with 413 PAYLOAD_TOO_LARGE, as JSON, before looking at the token', async () => {
     const token = await h.token({ roles: ['presidente'], ente: v.ipa, unione: v.ipa });
-    const big = { definition: 'convenzione', input: { title: 'x'.repeat(2048), unione: v.ipa, members: v.comuni } };
-    const res = await h.http().post('/v1/processes').set('Authorization', `Bearer ${token}`).send(big);
+    const big = {
+      definition: 'convenzione',
+      input: { title: 'x'.repeat(2048), unione: v.ipa, members: v.comuni },
+    };
+    const res = await h
+      .http()
+      .post('/v1/processes')
+      .set('Authorization', `Bearer ${token}`)
+      .send(big);
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
     const anonymous = await h.http().post('/v1/processes').send(big);
     expect(anonymous.status).toBe(413);
     // just under the limit goes through to validation and the engine
-    const small = await h.http().post('/v1/processes').set('Authorization', `Bearer ${token}`)
-      .send({ definition: 'convenzione', input: { title: 'x'.repeat(500), unione: v.ipa, members: ['NOT VALID'] } });
+    const small = await h
+      .http()
+      .post('/v1/processes')
+      .set('Authorization', `Bearer ${token}`)
+      .send({
+        definition: 'convenzione',
+        input: { title: 'x'.repeat(500), unione: v.ipa, members: ['NOT VALID'] },
+      });
     expect(small.status).toBe(400);
     expect(small.body.code).toBe('VALIDATION_FAILED');
   });
@@ -352,12 +464,19 @@ describe('hardening: headers, body limit, CORS (e2e)', () => {
     expect(allowed.headers['access-control-expose-headers']).toMatch(/ETag/);
     const other = await h.http().get('/health').set('Origin', 'https://evil.example');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await h.http().options('/v1/processes').set('Origin', ALLOWED)
-      .set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'authorization,content-type,if-match');
+    const preflight = await h
+      .http()
+      .options('/v1/processes')
+      .set('Origin', ALLOWED)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type,if-match');
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(preflight.headers['access-control-allow-methods']).toMatch(/POST/);
-    const evilPreflight = await h.http().options('/v1/processes').set('Origin', 'https://evil.example')
+    const evilPreflight = await h
+      .http()
+      .options('/v1/processes')
+      .set('Origin', 'https://evil.example')
       .set('Access-Control-Request-Method', 'POST');
     expect(evilPreflight.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -387,7 +506,10 @@ describe('hardening: rate limit (e2e)', () => {
   it('answers 429 RATE_LIMITED as JSON with Retry-After once a client goes over RATE_LIMIT_PER_MINUTE', async () => {
     const token = await h.token({ roles: ['presidente'], ente: v.ipa, unione: v.ipa });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await h.http().get('/v1/processes').set('Authorization', `Bearer ${token}`)).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (await h.http().get('/v1/processes').set('Authorization', `Bearer ${token}`)).status,
+      );
     expect(statuses).toEqual([200, 200, 200]);
     const res = await h.http().get('/v1/processes').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(429);
@@ -411,7 +533,8 @@ function registeredRoutes(h: Harness): { method: Method; path: string }[] {
   for (const layer of express.router.stack) {
     if (!layer.route) continue;
     for (const [m, on] of Object.entries(layer.route.methods)) {
-      if (on && ['get', 'post', 'put', 'patch', 'delete'].includes(m)) out.push({ method: m as Method, path: layer.route.path });
+      if (on && ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+        out.push({ method: m as Method, path: layer.route.path });
     }
   }
   return out;

@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { ROLES, type Actor, type Role } from '@app/common';
-import { acceptedEventTypes, defaultRegistry, type EventSpec, type ProcessDefinition } from '@app/workflows';
+import {
+  acceptedEventTypes,
+  defaultRegistry,
+  type EventSpec,
+  type ProcessDefinition,
+} from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { sha256, unione } from '../../../test/support/scenario';
 
@@ -33,8 +38,18 @@ const CELL_TIME = new Date('2026-05-04T09:00:00Z');
 
 // ------------------------------------------------------------------ per-definition fixtures
 
-type StageName = 'draft' | 'frozen' | 'sent' | 'approvedX' | 'amending' | 'ready' | 'inForce' | 'joining';
-const STAGES: StageName[] = ['draft', 'frozen', 'sent', 'approvedX', 'amending', 'ready', 'inForce', 'joining'];
+type StageName =
+  'draft' | 'frozen' | 'sent' | 'approvedX' | 'amending' | 'ready' | 'inForce' | 'joining';
+const STAGES: StageName[] = [
+  'draft',
+  'frozen',
+  'sent',
+  'approvedX',
+  'amending',
+  'ready',
+  'inForce',
+  'joining',
+];
 
 interface DefinitionFixture {
   /** the stage (state) in which each public event is accepted */
@@ -46,7 +61,14 @@ interface DefinitionFixture {
 /** an ente's deliberation numbers are unique per organ and year across every process: never reuse one */
 let lastNumber = 0;
 const nextNumber = () => String(++lastNumber);
-const PARERI = [{ type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Il responsabile del servizio', date: '2026-02-20' }];
+const PARERI = [
+  {
+    type: 'TECNICO',
+    outcome: 'FAVOREVOLE',
+    signer: 'Il responsabile del servizio',
+    date: '2026-02-20',
+  },
+];
 
 const FIXTURES: Record<string, DefinitionFixture> = {
   convenzione: {
@@ -79,7 +101,14 @@ const FIXTURES: Record<string, DefinitionFixture> = {
         case 'convention.council.convene':
           return { ente, sessionDate: '2026-03-20', noticeDate: '2026-03-10' };
         case 'convention.deliberation.record':
-          return { ente, number: nextNumber(), date: '2026-03-02', outcome: 'APPROVED', textHash: sha256(TEXT), pareri: PARERI };
+          return {
+            ente,
+            number: nextNumber(),
+            date: '2026-03-02',
+            outcome: 'APPROVED',
+            textHash: sha256(TEXT),
+            pareri: PARERI,
+          };
         case 'convention.deadline.extend':
           return { days: 10, reason: 'Proroga motivata' };
         case 'convention.executivity.certify':
@@ -90,7 +119,12 @@ const FIXTURES: Record<string, DefinitionFixture> = {
         case 'convention.amendment.refuse':
           return { reason: 'Emendamento non accolto' };
         case 'convention.sign':
-          return { ente, signedAt: '2026-03-25T08:00:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true };
+          return {
+            ente,
+            signedAt: '2026-03-25T08:00:00Z',
+            signatureType: 'FIRMA_DIGITALE',
+            digitalSignature: true,
+          };
         case 'convention.adhesion.open':
           return { ente: Z };
         case 'convention.adhesion.accept':
@@ -107,7 +141,9 @@ const FIXTURES: Record<string, DefinitionFixture> = {
         case 'convention.decorrenza.reach':
           return { date: '2026-04-01' };
         default:
-          throw new Error(`no payload fixture for ${type}: add it to authorization-matrix.e2e-spec.ts`);
+          throw new Error(
+            `no payload fixture for ${type}: add it to authorization-matrix.e2e-spec.ts`,
+          );
       }
     },
   },
@@ -129,30 +165,62 @@ async function buildConvention(h: Harness, stage: StageName): Promise<string> {
     try {
       await h.engine.dispatch(id, { type, payload }, actor);
     } catch (err) {
-      throw new Error(`building stage ${stage}: ${type} by ${actor.subject} refused: ${(err as Error).message} ${JSON.stringify((err as { details?: unknown }).details ?? {})}`);
+      throw new Error(
+        `building stage ${stage}: ${type} by ${actor.subject} refused: ${(err as Error).message} ${JSON.stringify((err as { details?: unknown }).details ?? {})}`,
+      );
     }
   };
-  const deliberate = (at: string, ente: string, date: string, extra: Record<string, unknown> = {}) =>
+  const deliberate = (
+    at: string,
+    ente: string,
+    date: string,
+    extra: Record<string, unknown> = {},
+  ) =>
     step(at, actorOf('segretario', ente), 'convention.deliberation.record', {
-      ente, number: nextNumber(), date, outcome: 'APPROVED', textHash: sha256(TEXT), pareri: PARERI, ...extra,
+      ente,
+      number: nextNumber(),
+      date,
+      outcome: 'APPROVED',
+      textHash: sha256(TEXT),
+      pareri: PARERI,
+      ...extra,
     });
   const certify = (at: string, ente: string, publicationStart: string, executiveOn: string) =>
-    step(at, actorOf('segretario', ente), 'convention.executivity.certify', { ente, publicationStart, executiveOn });
-  const sign = (ente: string) =>
-    step('2026-03-25T09:00:00Z', actorOf(ente === U ? 'presidente' : 'sindaco', ente), 'convention.sign', {
-      ente, signedAt: '2026-03-25T08:00:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true,
+    step(at, actorOf('segretario', ente), 'convention.executivity.certify', {
+      ente,
+      publicationStart,
+      executiveOn,
     });
+  const sign = (ente: string) =>
+    step(
+      '2026-03-25T09:00:00Z',
+      actorOf(ente === U ? 'presidente' : 'sindaco', ente),
+      'convention.sign',
+      {
+        ente,
+        signedAt: '2026-03-25T08:00:00Z',
+        signatureType: 'FIRMA_DIGITALE',
+        digitalSignature: true,
+      },
+    );
   try {
     h.clock.set(new Date('2026-02-01T09:00:00Z'));
-    ({ id } = await h.engine.start({ definition: 'convenzione', input: { title: 'Matrice', unione: U, members: MEMBERS } }, pres));
+    ({ id } = await h.engine.start(
+      { definition: 'convenzione', input: { title: 'Matrice', unione: U, members: MEMBERS } },
+      pres,
+    ));
     if (stage === 'draft') return id;
     await step('2026-02-02T09:00:00Z', pres, 'convention.freeze', { text: TEXT });
     if (stage === 'frozen') return id;
-    await step('2026-02-10T09:00:00Z', pres, 'convention.send', { deliveredAt: '2026-02-05T09:00:00Z' });
+    await step('2026-02-10T09:00:00Z', pres, 'convention.send', {
+      deliveredAt: '2026-02-05T09:00:00Z',
+    });
     if (stage === 'sent') return id;
     if (stage === 'amending') {
       await deliberate('2026-03-10T09:00:00Z', X, '2026-03-02', {
-        outcome: 'APPROVED_WITH_AMENDMENTS', amendments: 'Art. 4: riparto per abitanti', textHash: sha256(`${TEXT}, emendata`),
+        outcome: 'APPROVED_WITH_AMENDMENTS',
+        amendments: 'Art. 4: riparto per abitanti',
+        textHash: sha256(`${TEXT}, emendata`),
       });
       return id;
     }
@@ -160,7 +228,8 @@ async function buildConvention(h: Harness, stage: StageName): Promise<string> {
     if (stage === 'approvedX') return id;
     await deliberate('2026-03-10T09:00:00Z', Y, '2026-03-02');
     await deliberate('2026-03-10T09:00:00Z', U, '2026-03-02');
-    for (const e of PARTICIPANTS) await certify('2026-03-25T09:00:00Z', e, '2026-03-09', '2026-03-20');
+    for (const e of PARTICIPANTS)
+      await certify('2026-03-25T09:00:00Z', e, '2026-03-09', '2026-03-20');
     if (stage === 'ready') return id;
     for (const e of PARTICIPANTS) await sign(e);
     if (stage === 'inForce') return id;
@@ -174,7 +243,9 @@ async function buildConvention(h: Harness, stage: StageName): Promise<string> {
   }
 }
 
-const BUILDERS: Record<string, (h: Harness, stage: StageName) => Promise<string>> = { convenzione: buildConvention };
+const BUILDERS: Record<string, (h: Harness, stage: StageName) => Promise<string>> = {
+  convenzione: buildConvention,
+};
 
 // ------------------------------------------------------------------ the matrix, from the metadata
 
@@ -219,7 +290,16 @@ function cellsOf(def: ProcessDefinition): Cell[] {
             : relation === 'other ente, same unione'
               ? actorOf(role, otherOf(role))
               : actorOf(role, COMUNE_ROLES.includes(role) ? m.comuni[0]! : m.ipa, m.ipa);
-        cells.push({ definition: def, type, spec, role, relation, actor, target, expected: expectedOf(spec, role, actor, target) });
+        cells.push({
+          definition: def,
+          type,
+          spec,
+          role,
+          relation,
+          actor,
+          target,
+          expected: expectedOf(spec, role, actor, target),
+        });
       }
     }
   }
@@ -239,11 +319,21 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
 
   const tokenOf = async (a: Actor) => {
     const k = `${a.roles.join('+')}/${a.ente}/${a.unione}`;
-    if (!tokens.has(k)) tokens.set(k, await h.token({ roles: a.roles, ente: a.ente, unione: a.unione, sub: a.subject }));
+    if (!tokens.has(k))
+      tokens.set(
+        k,
+        await h.token({ roles: a.roles, ente: a.ente, unione: a.unione, sub: a.subject }),
+      );
     return tokens.get(k)!;
   };
   const stateOf = async (id: string) => {
-    const rows: { version: number; last_seq: number; last_hash: string; events: number; state_value: string }[] = await h.ds.query(
+    const rows: {
+      version: number;
+      last_seq: number;
+      last_hash: string;
+      events: number;
+      state_value: string;
+    }[] = await h.ds.query(
       `SELECT version, last_seq, last_hash, state_value, (SELECT count(*)::int FROM process_event WHERE instance_id = $1) AS events
        FROM process_instance WHERE id = $1`,
       [id],
@@ -251,7 +341,11 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
     return rows[0]!;
   };
   const send = async (id: string, actor: Actor, type: string, payload: Record<string, unknown>) =>
-    h.http().post(`/v1/processes/${id}/events`).set('Authorization', `Bearer ${await tokenOf(actor)}`).send({ type, payload });
+    h
+      .http()
+      .post(`/v1/processes/${id}/events`)
+      .set('Authorization', `Bearer ${await tokenOf(actor)}`)
+      .send({ type, payload });
   const fixtureOf = (def: ProcessDefinition) => {
     const f = FIXTURES[def.key];
     if (!f || !BUILDERS[def.key]) throw new Error(`no matrix fixture for definition ${def.key}`);
@@ -270,9 +364,13 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
 
   it('covers every public event of every definition, every token role and the three relations', () => {
     for (const def of DEFINITIONS) {
-      const publicEvents = Object.entries(def.events).filter(([, s]) => s.scope !== 'system').map(([t]) => t);
+      const publicEvents = Object.entries(def.events)
+        .filter(([, s]) => s.scope !== 'system')
+        .map(([t]) => t);
       expect(Object.keys(fixtureOf(def).stageOf).sort()).toEqual([...publicEvents].sort());
-      expect(ALL_CELLS.filter((c) => c.definition === def)).toHaveLength(publicEvents.length * TOKEN_ROLES.length * RELATIONS.length);
+      expect(ALL_CELLS.filter((c) => c.definition === def)).toHaveLength(
+        publicEvents.length * TOKEN_ROLES.length * RELATIONS.length,
+      );
     }
     // the matrix is not degenerate: every event has at least one allowed cell and refused ones of both kinds
     for (const type of new Set(ALL_CELLS.map((c) => c.type))) {
@@ -286,54 +384,74 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
   it('builds each stage in a state that accepts the events tested in it', async () => {
     for (const def of DEFINITIONS) {
       for (const [type, stage] of Object.entries(fixtureOf(def).stageOf)) {
-        const row: { snapshot: unknown }[] = await h.ds.query(`SELECT snapshot FROM process_instance WHERE id = $1`, [
-          shared.get(`${def.key}/${stage}`),
-        ]);
+        const row: { snapshot: unknown }[] = await h.ds.query(
+          `SELECT snapshot FROM process_instance WHERE id = $1`,
+          [shared.get(`${def.key}/${stage}`)],
+        );
         const snapshot = h.engine.restore(def.machine, row[0]!.snapshot);
-        expect({ type, stage, accepted: acceptedEventTypes(snapshot).has(type) }).toEqual({ type, stage, accepted: true });
+        expect({ type, stage, accepted: acceptedEventTypes(snapshot).has(type) }).toEqual({
+          type,
+          stage,
+          accepted: true,
+        });
       }
     }
   });
 
-  describe.each(DEFINITIONS.flatMap((d) => Object.keys(d.events).filter((t) => d.events[t]!.scope !== 'system').map((t) => [d.key, t] as const)))(
-    '%s › %s',
-    (defKey, type) => {
-      const cells = ALL_CELLS.filter((c) => c.definition.key === defKey && c.type === type);
-      it.each(cells.map((c) => [c.role, c.relation, c.expected === 'allowed' ? 'passes authorization' : String(c.expected), c] as const))(
-        '%s, %s → %s',
-        async (_role, _relation, _label, cell) => {
-          const f = fixtureOf(cell.definition);
-          const stage = f.stageOf[cell.type]!;
-          const payload = f.payload(cell.type, cell.target);
-          const id = cell.expected === 'allowed' ? await f.build(h, stage) : shared.get(`${defKey}/${stage}`)!;
-          const before = await stateOf(id);
-          const res = await send(id, cell.actor, cell.type, payload);
-          const after = await stateOf(id);
-          const name = `${cell.type} by ${cell.role}@${cell.actor.ente} (${cell.relation})`;
-          if (cell.expected === 'allowed') {
-            allowedAnswers.push({ cell: name, status: res.status, code: res.body?.code });
-            expect({ name, passedAuthorization: [200, 409, 422].includes(res.status), body: res.status === 200 ? 'ok' : res.body }).toMatchObject({
-              name,
-              passedAuthorization: true,
-            });
-            if (res.status === 200) {
-              expect(after.version).toBe(before.version + 1);
-              expect(after.events).toBe(before.events + 1);
-            } else {
-              expect(after).toEqual(before);
-            }
-          } else {
-            expect({ name, status: res.status, code: res.body.code }).toEqual({
-              name,
-              status: cell.expected,
-              code: cell.expected === 404 ? 'PROCESS_NOT_FOUND' : 'FORBIDDEN',
-            });
-            expect(after).toEqual(before); // nothing changed: version, events, chain head, state
-          }
-        },
-      );
-    },
-  );
+  describe.each(
+    DEFINITIONS.flatMap((d) =>
+      Object.keys(d.events)
+        .filter((t) => d.events[t]!.scope !== 'system')
+        .map((t) => [d.key, t] as const),
+    ),
+  )('%s › %s', (defKey, type) => {
+    const cells = ALL_CELLS.filter((c) => c.definition.key === defKey && c.type === type);
+    it.each(
+      cells.map(
+        (c) =>
+          [
+            c.role,
+            c.relation,
+            c.expected === 'allowed' ? 'passes authorization' : String(c.expected),
+            c,
+          ] as const,
+      ),
+    )('%s, %s → %s', async (_role, _relation, _label, cell) => {
+      const f = fixtureOf(cell.definition);
+      const stage = f.stageOf[cell.type]!;
+      const payload = f.payload(cell.type, cell.target);
+      const id =
+        cell.expected === 'allowed' ? await f.build(h, stage) : shared.get(`${defKey}/${stage}`)!;
+      const before = await stateOf(id);
+      const res = await send(id, cell.actor, cell.type, payload);
+      const after = await stateOf(id);
+      const name = `${cell.type} by ${cell.role}@${cell.actor.ente} (${cell.relation})`;
+      if (cell.expected === 'allowed') {
+        allowedAnswers.push({ cell: name, status: res.status, code: res.body?.code });
+        expect({
+          name,
+          passedAuthorization: [200, 409, 422].includes(res.status),
+          body: res.status === 200 ? 'ok' : res.body,
+        }).toMatchObject({
+          name,
+          passedAuthorization: true,
+        });
+        if (res.status === 200) {
+          expect(after.version).toBe(before.version + 1);
+          expect(after.events).toBe(before.events + 1);
+        } else {
+          expect(after).toEqual(before);
+        }
+      } else {
+        expect({ name, status: res.status, code: res.body.code }).toEqual({
+          name,
+          status: cell.expected,
+          code: cell.expected === 404 ? 'PROCESS_NOT_FOUND' : 'FORBIDDEN',
+        });
+        expect(after).toEqual(before); // nothing changed: version, events, chain head, state
+      }
+    });
+  });
 
   it('fixture check: every allowed cell was really applied (200), not only let through', () => {
     expect(allowedAnswers.length).toBe(ALL_CELLS.filter((c) => c.expected === 'allowed').length);
@@ -345,10 +463,15 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
       const f = fixtureOf(def);
       for (const stage of STAGES) {
         const id = shared.get(`${def.key}/${stage}`)!;
-        const types = Object.entries(f.stageOf).filter(([, s]) => s === stage).map(([t]) => t);
+        const types = Object.entries(f.stageOf)
+          .filter(([, s]) => s === stage)
+          .map(([t]) => t);
         for (const role of TOKEN_ROLES) {
           for (const actor of [actorOf(role, homeOf(role)), actorOf(role, otherOf(role))]) {
-            const res = await h.http().get(`/v1/processes/${id}`).set('Authorization', `Bearer ${await tokenOf(actor)}`);
+            const res = await h
+              .http()
+              .get(`/v1/processes/${id}`)
+              .set('Authorization', `Bearer ${await tokenOf(actor)}`);
             expect(res.status).toBe(200);
             const shown = (res.body.allowedEvents as { type: string; entes?: string[] }[])
               .filter((e) => types.includes(e.type))
@@ -358,9 +481,16 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
             const expected = types
               .map((type) => ({ type, spec: def.events[type]! }))
               .filter(({ spec }) => expectedOf(spec, role, actor, actor.ente!) === 'allowed')
-              .map(({ type, spec }) => ({ type, entes: spec.scope === 'ente' ? [actor.ente!] : null }))
+              .map(({ type, spec }) => ({
+                type,
+                entes: spec.scope === 'ente' ? [actor.ente!] : null,
+              }))
               .sort((a, b) => a.type.localeCompare(b.type));
-            expect({ stage, actor: actor.subject, shown }).toEqual({ stage, actor: actor.subject, shown: expected });
+            expect({ stage, actor: actor.subject, shown }).toEqual({
+              stage,
+              actor: actor.subject,
+              shown: expected,
+            });
           }
         }
       }
@@ -383,7 +513,12 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
             /* no fixture for this timer event */
           }
           const res = await send(id, actorOf(role, homeOf(role)), type, payload);
-          expect({ type, role, status: res.status, code: res.body.code }).toEqual({ type, role, status: 403, code: 'FORBIDDEN' });
+          expect({ type, role, status: res.status, code: res.body.code }).toEqual({
+            type,
+            role,
+            status: 403,
+            code: 'FORBIDDEN',
+          });
         }
       }
       expect(await stateOf(id)).toEqual(before);
@@ -399,7 +534,12 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
         const before = await stateOf(id);
         for (const role of spec.roles) {
           const res = await send(id, actorOf(role, Z), type, f.payload(type, Z));
-          expect({ type, role, status: res.status, code: res.body.code }).toEqual({ type, role, status: 403, code: 'FORBIDDEN' });
+          expect({ type, role, status: res.status, code: res.body.code }).toEqual({
+            type,
+            role,
+            status: 403,
+            code: 'FORBIDDEN',
+          });
         }
         expect(await stateOf(id)).toEqual(before);
       }
@@ -415,9 +555,19 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
         const before = await stateOf(id);
         for (const role of spec.roles) {
           // an admin may read every tenant; adding an acting role and the right ente must not let it act
-          const platform: Actor = { subject: `platform.${role}`, roles: ['admin', role], ente: spec.scope === 'unione' ? U : homeOf(role), unione: null };
+          const platform: Actor = {
+            subject: `platform.${role}`,
+            roles: ['admin', role],
+            ente: spec.scope === 'unione' ? U : homeOf(role),
+            unione: null,
+          };
           const res = await send(id, platform, type, f.payload(type, platform.ente!));
-          expect({ type, role, status: res.status, code: res.body.code }).toEqual({ type, role, status: 403, code: 'FORBIDDEN' });
+          expect({ type, role, status: res.status, code: res.body.code }).toEqual({
+            type,
+            role,
+            status: 403,
+            code: 'FORBIDDEN',
+          });
           // without a reader role it does not even see the process
           const stranger: Actor = { ...platform, subject: `nobody.${role}`, roles: [role] };
           const hidden = await send(id, stranger, type, f.payload(type, stranger.ente!));

@@ -24,14 +24,21 @@ describe('convention lifecycle (e2e)', () => {
 
   async function toInForce(s: Scenario, entes: string[], ieAll = true) {
     h.clock.set(new Date('2026-03-10T09:00:00Z'));
-    for (const [i, e] of entes.entries()) await s.approve(e, String(40 + i), '2026-03-02', { ie: ieAll });
+    for (const [i, e] of entes.entries())
+      await s.approve(e, String(40 + i), '2026-03-02', { ie: ieAll });
     h.clock.set(new Date('2026-03-12T09:00:00Z'));
     for (const e of entes) await s.sign(e, '2026-03-12T08:00:00Z');
   }
 
   it('Valle di Comino: Settefrati amends v1, v2 is frozen, earlier approvals go back to pending', async () => {
     const vc = unione('valle-di-comino');
-    const [alvito, gallinaro, sanDonato, settefrati, vicalvi] = vc.comuni as [string, string, string, string, string];
+    const [alvito, gallinaro, sanDonato, settefrati, vicalvi] = vc.comuni as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const s = new Scenario(h, vc.ipa, vc.comuni);
     await s.start();
     await s.freeze();
@@ -44,26 +51,48 @@ describe('convention lifecycle (e2e)', () => {
     await s.approve(sanDonato, '12', '2026-02-22');
     const textV2 = `${CONVENTION_TEXT}\nArt. 7 Referente comunale per la transizione digitale.`;
     const amended = await s.ok('segretario', settefrati, 'convention.deliberation.record', {
-      ente: settefrati, number: '13', date: '2026-02-26', outcome: 'APPROVED_WITH_AMENDMENTS',
-      amendments: 'Aggiunto art. 7 sul referente comunale', textHash: sha256(textV2), pareri: pareri('2026-02-20'),
+      ente: settefrati,
+      number: '13',
+      date: '2026-02-26',
+      outcome: 'APPROVED_WITH_AMENDMENTS',
+      amendments: 'Aggiunto art. 7 sul referente comunale',
+      textHash: sha256(textV2),
+      pareri: pareri('2026-02-20'),
     });
     expect(amended.body.state).toBe('AMENDMENT_PENDING');
     expect(amended.body.timers).toEqual([]); // terms are suspended while the amendment is examined
 
-    const accepted = await s.ok('gruppo_lavoro', vc.ipa, 'convention.amendment.accept', { text: textV2 });
+    const accepted = await s.ok('gruppo_lavoro', vc.ipa, 'convention.amendment.accept', {
+      text: textV2,
+    });
     expect(accepted.body.state).toBe('FROZEN');
     expect(accepted.body.data.text).toMatchObject({ version: 2, sha256: sha256(textV2) });
-    const rows = Object.fromEntries(accepted.body.data.entes.map((e: { ente: string; status: string }) => [e.ente, e.status]));
-    expect(rows).toMatchObject({ [alvito]: 'INVITED', [gallinaro]: 'INVITED', [sanDonato]: 'INVITED', [settefrati]: 'APPROVED', [vicalvi]: 'INVITED' });
+    const rows = Object.fromEntries(
+      accepted.body.data.entes.map((e: { ente: string; status: string }) => [e.ente, e.status]),
+    );
+    expect(rows).toMatchObject({
+      [alvito]: 'INVITED',
+      [gallinaro]: 'INVITED',
+      [sanDonato]: 'INVITED',
+      [settefrati]: 'APPROVED',
+      [vicalvi]: 'INVITED',
+    });
     // the v1 approvals stay in the history of each ente
     const alvitoRow = accepted.body.data.entes.find((e: { ente: string }) => e.ente === alvito);
     expect(alvitoRow.sessions.map((d: { number: string }) => d.number)).toEqual(['10']);
 
     // approving v1 again is refused: the text approved must be the current version
     h.clock.set(new Date('2026-03-05T09:00:00Z'));
-    await s.ok('presidente', vc.ipa, 'convention.send', { deliveredAt: '2026-03-04T10:00:00+01:00' });
+    await s.ok('presidente', vc.ipa, 'convention.send', {
+      deliveredAt: '2026-03-04T10:00:00+01:00',
+    });
     const stale = await s.send('segretario', alvito, 'convention.deliberation.record', {
-      ente: alvito, number: '20', date: '2026-03-05', outcome: 'APPROVED', textHash: sha256(CONVENTION_TEXT), pareri: pareri('2026-03-01'),
+      ente: alvito,
+      number: '20',
+      date: '2026-03-05',
+      outcome: 'APPROVED',
+      textHash: sha256(CONVENTION_TEXT),
+      pareri: pareri('2026-03-01'),
     });
     expect(stale.status).toBe(422);
     expect(stale.body.details.rule).toBe('TEXT_HASH_MISMATCH');
@@ -79,14 +108,17 @@ describe('convention lifecycle (e2e)', () => {
 
   it('Unione dei Miracoli under QUORUM(3): Villalfonsina never deliberates, is extended once, then NON_ADERENTE', async () => {
     const m = unione('miracoli');
-    const villalfonsina = m.fixture.comuni.find((c) => c.denominazione === 'Villalfonsina')!.codiceIpa;
+    const villalfonsina = m.fixture.comuni.find(
+      (c) => c.denominazione === 'Villalfonsina',
+    )!.codiceIpa;
     const others = m.comuni.filter((c) => c !== villalfonsina);
     const s = new Scenario(h, m.ipa, m.comuni);
     await s.start({ approval: 'QUORUM', quorumMinEntes: 3 });
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
     h.clock.set(new Date('2026-03-10T09:00:00Z'));
-    for (const [i, e] of [...others, m.ipa].entries()) await s.approve(e, String(50 + i), '2026-03-02', { ie: true });
+    for (const [i, e] of [...others, m.ipa].entries())
+      await s.approve(e, String(50 + i), '2026-03-02', { ie: true });
     expect((await s.get()).body.state).toBe('IN_DELIBERATION');
 
     h.clock.set(new Date('2026-04-08T08:00:00Z')); // past Tue 7 Apr 23:59:59 Rome
@@ -103,19 +135,32 @@ describe('convention lifecycle (e2e)', () => {
     const out = partial.body.data.entes.find((e: { ente: string }) => e.ente === villalfonsina);
     expect(out.status).toBe('NON_ADERENTE');
     expect(partial.body.data.tasks).toEqual([
-      expect.objectContaining({ ente: villalfonsina, text: expect.stringContaining('deve nominare un proprio RTD') }),
+      expect.objectContaining({
+        ente: villalfonsina,
+        text: expect.stringContaining('deve nominare un proprio RTD'),
+      }),
     ]);
     // Villalfonsina has nothing to sign; the 3 comuni and the Unione do
     const late = await s.send('sindaco', villalfonsina, 'convention.sign', {
-      ente: villalfonsina, signedAt: '2026-05-08T07:00:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true,
+      ente: villalfonsina,
+      signedAt: '2026-05-08T07:00:00Z',
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
     });
     expect(late.status).toBe(422);
     for (const e of [...others, m.ipa]) await s.sign(e, '2026-05-08T07:00:00Z');
     const inForce = await s.get();
     expect(inForce.body.state).toBe('IN_FORCE');
-    expect(inForce.body.data.entes.filter((e: { status: string }) => e.status === 'SIGNED')).toHaveLength(4);
-    const inbox = await h.http().get('/v1/notifications').set('Authorization', `Bearer ${await s.as('segretario', villalfonsina)}`);
-    expect(inbox.body.map((n: { template: string }) => n.template)).toContain('convention.non-aderente');
+    expect(
+      inForce.body.data.entes.filter((e: { status: string }) => e.status === 'SIGNED'),
+    ).toHaveLength(4);
+    const inbox = await h
+      .http()
+      .get('/v1/notifications')
+      .set('Authorization', `Bearer ${await s.as('segretario', villalfonsina)}`);
+    expect(inbox.body.map((n: { template: string }) => n.template)).toContain(
+      'convention.non-aderente',
+    );
   });
 
   it('fails under QUORUM when too many councils reject', async () => {
@@ -125,7 +170,13 @@ describe('convention lifecycle (e2e)', () => {
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
     for (const [i, e] of m.comuni.slice(0, 2).entries()) {
-      await s.ok('segretario', e, 'convention.deliberation.record', { ente: e, number: String(i + 1), date: '2026-02-09', outcome: 'REJECTED', pareri: pareri('2026-02-06') });
+      await s.ok('segretario', e, 'convention.deliberation.record', {
+        ente: e,
+        number: String(i + 1),
+        date: '2026-02-09',
+        outcome: 'REJECTED',
+        pareri: pareri('2026-02-06'),
+      });
     }
     const failed = await s.get();
     expect(failed.body).toMatchObject({ state: 'FAILED', status: 'failed' });
@@ -147,41 +198,90 @@ describe('convention lifecycle (e2e)', () => {
 
     // Chianni's segretario cannot act before the adhesion is opened
     const early = await s.send('segretario', chianni, 'convention.deliberation.record', {
-      ente: chianni, number: '1', date: '2026-03-12', outcome: 'APPROVED', textHash: sha256(CONVENTION_TEXT), pareri: pareri('2026-03-10'),
+      ente: chianni,
+      number: '1',
+      date: '2026-03-12',
+      outcome: 'APPROVED',
+      textHash: sha256(CONVENTION_TEXT),
+      pareri: pareri('2026-03-10'),
     });
     expect(early.status).toBe(403);
     h.clock.set(new Date('2027-03-01T09:00:00Z'));
     const opened = await s.ok('presidente', v.ipa, 'convention.adhesion.open', { ente: chianni });
-    expect(opened.body.data.entes.at(-1)).toMatchObject({ ente: chianni, denominazione: 'Chianni', joining: true, status: 'INVITED' });
-    expect(opened.body.timers.some((t: { key: string }) => t.key === `deadline:${chianni}`)).toBe(true);
-    const foreign = await s.send('presidente', v.ipa, 'convention.adhesion.open', { ente: 'c_b865' });
+    expect(opened.body.data.entes.at(-1)).toMatchObject({
+      ente: chianni,
+      denominazione: 'Chianni',
+      joining: true,
+      status: 'INVITED',
+    });
+    expect(opened.body.timers.some((t: { key: string }) => t.key === `deadline:${chianni}`)).toBe(
+      true,
+    );
+    const foreign = await s.send('presidente', v.ipa, 'convention.adhesion.open', {
+      ente: 'c_b865',
+    });
     expect(foreign.status).toBe(422);
     expect(foreign.body.details.rule).toBe('NOT_A_MEMBER');
     // a founding comune cannot record another approval while the convention is in force
     const founder = await s.send('segretario', buti, 'convention.deliberation.record', {
-      ente: buti, number: '99', date: '2027-03-01', outcome: 'APPROVED', textHash: sha256(CONVENTION_TEXT), pareri: pareri('2027-02-20'),
+      ente: buti,
+      number: '99',
+      date: '2027-03-01',
+      outcome: 'APPROVED',
+      textHash: sha256(CONVENTION_TEXT),
+      pareri: pareri('2027-02-20'),
     });
     expect(founder.status).toBe(422);
     expect(founder.body.details.rule).toBe('NOT_JOINING');
 
     await s.approve(chianni, '5', '2027-03-01', { ie: true });
-    const notYet = await s.send('sindaco', chianni, 'convention.sign', { ente: chianni, signedAt: '2027-03-01T08:00:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true });
+    const notYet = await s.send('sindaco', chianni, 'convention.sign', {
+      ente: chianni,
+      signedAt: '2027-03-01T08:00:00Z',
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
+    });
     expect(notYet.status).toBe(422);
     expect(notYet.body.details.rule).toBe('ADHESION_NOT_ACCEPTED');
-    await s.ok('presidente', v.ipa, 'convention.adhesion.accept', { ente: chianni, number: '12', date: '2027-03-01' });
-    const joined = await s.ok('sindaco', chianni, 'convention.sign', { ente: chianni, signedAt: '2027-03-01T08:30:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true });
-    expect(joined.body.data.entes.find((e: { ente: string }) => e.ente === chianni)).toMatchObject({ status: 'SIGNED', joining: false });
+    await s.ok('presidente', v.ipa, 'convention.adhesion.accept', {
+      ente: chianni,
+      number: '12',
+      date: '2027-03-01',
+    });
+    const joined = await s.ok('sindaco', chianni, 'convention.sign', {
+      ente: chianni,
+      signedAt: '2027-03-01T08:30:00Z',
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
+    });
+    expect(joined.body.data.entes.find((e: { ente: string }) => e.ente === chianni)).toMatchObject({
+      status: 'SIGNED',
+      joining: false,
+    });
 
     // recesso: notice of at least 180 days
-    const short = await s.send('segretario', buti, 'convention.recesso.record', { ente: buti, number: '30', date: '2027-03-01', effectiveDate: '2027-06-01' });
+    const short = await s.send('segretario', buti, 'convention.recesso.record', {
+      ente: buti,
+      number: '30',
+      date: '2027-03-01',
+      effectiveDate: '2027-06-01',
+    });
     expect(short.status).toBe(422);
     expect(short.body.details.rule).toBe('RECESSO_NOTICE_TOO_SHORT');
-    await s.ok('segretario', buti, 'convention.recesso.record', { ente: buti, number: '30', date: '2027-03-01', effectiveDate: '2028-01-01' });
+    await s.ok('segretario', buti, 'convention.recesso.record', {
+      ente: buti,
+      number: '30',
+      date: '2027-03-01',
+      effectiveDate: '2028-01-01',
+    });
     h.clock.set(new Date('2028-01-01T08:00:00Z'));
     expect(await fireDue(s)).toEqual([`recesso:${buti}`]);
     const after = await s.get();
     expect(after.body.state).toBe('IN_FORCE');
-    expect(after.body.data.entes.find((e: { ente: string }) => e.ente === buti)).toMatchObject({ status: 'RECEDUTO', leftOn: '2028-01-01' });
+    expect(after.body.data.entes.find((e: { ente: string }) => e.ente === buti)).toMatchObject({
+      status: 'RECEDUTO',
+      leftOn: '2028-01-01',
+    });
     expect(after.body.data.tasks.at(-1).text).toContain('nominare un proprio RTD');
   });
 
@@ -195,7 +295,11 @@ describe('convention lifecycle (e2e)', () => {
     expect((await s.get()).body.data.expiresOn).toBe('2027-03-11');
     h.clock.set(new Date('2027-02-01T09:00:00Z'));
     for (const [i, e] of [...vc.comuni, vc.ipa].entries()) {
-      await s.ok('segretario', e, 'convention.renewal.record', { ente: e, number: String(70 + i), date: '2027-01-30' });
+      await s.ok('segretario', e, 'convention.renewal.record', {
+        ente: e,
+        number: String(70 + i),
+        date: '2027-01-30',
+      });
     }
     const renewed = await s.get();
     expect(renewed.body.data.expiresOn).toBe('2028-03-11');

@@ -26,7 +26,12 @@ describe('convention approval, Valdera (e2e)', () => {
     expect(unioneDelib.body.state).toBe('APPROVED_ALL');
 
     // signing before every deliberation is executive is refused
-    const early = await s.send('sindaco', a, 'convention.sign', { ente: a, signedAt: '2026-03-10T08:00:00Z', signatureType: 'FIRMA_DIGITALE', digitalSignature: true });
+    const early = await s.send('sindaco', a, 'convention.sign', {
+      ente: a,
+      signedAt: '2026-03-10T08:00:00Z',
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
+    });
     expect(early.status).toBe(409);
     expect(early.body.code).toBe('TRANSITION_NOT_ALLOWED');
 
@@ -35,10 +40,19 @@ describe('convention approval, Valdera (e2e)', () => {
     const ready = await s.get();
     expect(ready.body.state).toBe('READY_TO_SIGN');
     const pontedera = ready.body.data.entes.find((e: { ente: string }) => e.ente === 'c_g843');
-    expect(pontedera.executivity).toMatchObject({ computedOn: '2026-03-20', certifiedOn: '2026-03-20', publicationEnd: '2026-03-23' });
+    expect(pontedera.executivity).toMatchObject({
+      computedOn: '2026-03-20',
+      certifiedOn: '2026-03-20',
+      publicationEnd: '2026-03-23',
+    });
 
     // a signature without firma digitale is void (art. 15 c.2-bis L. 241/1990)
-    const void_ = await s.send('sindaco', a, 'convention.sign', { ente: a, signedAt: '2026-03-25T08:00:00Z', signatureType: 'FEA', digitalSignature: false });
+    const void_ = await s.send('sindaco', a, 'convention.sign', {
+      ente: a,
+      signedAt: '2026-03-25T08:00:00Z',
+      signatureType: 'FEA',
+      digitalSignature: false,
+    });
     expect(void_.status).toBe(422);
     expect(void_.body.details.rule).toBe('DIGITAL_SIGNATURE_REQUIRED');
 
@@ -47,8 +61,13 @@ describe('convention approval, Valdera (e2e)', () => {
     expect(done.body).toMatchObject({ state: 'IN_FORCE', status: 'completed' });
     expect(done.body.data.inForceFrom).toBe('2026-03-25');
     // only the expiry of the 5-year term remains armed (day after 24 Mar 2031, 00:00 Rome)
-    expect(done.body.timers).toEqual([{ key: 'expiry:2031-03-24', kind: 'deadline', dueAt: '2031-03-24T23:00:00.000Z' }]);
-    const verify = await h.http().get(`/v1/processes/${s.id}/history/verify`).set('Authorization', `Bearer ${await s.as('auditor')}`);
+    expect(done.body.timers).toEqual([
+      { key: 'expiry:2031-03-24', kind: 'deadline', dueAt: '2031-03-24T23:00:00.000Z' },
+    ]);
+    const verify = await h
+      .http()
+      .get(`/v1/processes/${s.id}/history/verify`)
+      .set('Authorization', `Bearer ${await s.as('auditor')}`);
     expect(verify.body).toMatchObject({ valid: true, events: 1 + 2 + 8 + 5 + 8 });
   });
 
@@ -60,24 +79,47 @@ describe('convention approval, Valdera (e2e)', () => {
     const ente = v.comuni[0]!;
     const before = await s.eventCount();
     const future = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '7', date: '2026-02-11', outcome: 'APPROVED', textHash: sha256('CONVENZIONE'),
+      ente,
+      number: '7',
+      date: '2026-02-11',
+      outcome: 'APPROVED',
+      textHash: sha256('CONVENZIONE'),
     });
     expect(future.status).toBe(422);
     expect(future.body.details.rule).toBe('DELIBERATION_DATE_IN_FUTURE');
-    await s.ok('segretario', ente, 'convention.deliberation.record', { ente, number: '7', date: '2026-02-09', outcome: 'SEDUTA_DESERTA' });
+    await s.ok('segretario', ente, 'convention.deliberation.record', {
+      ente,
+      number: '7',
+      date: '2026-02-09',
+      outcome: 'SEDUTA_DESERTA',
+    });
     const reused = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '7', date: '2026-02-10', outcome: 'RINVIATA',
+      ente,
+      number: '7',
+      date: '2026-02-10',
+      outcome: 'RINVIATA',
     });
     expect(reused.status).toBe(422);
     expect(reused.body.details.rule).toBe('DELIBERATION_NUMBER_USED');
     const wrongText = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: sha256('un altro testo'), pareri: pareri('2026-02-01'),
+      ente,
+      number: '8',
+      date: '2026-02-10',
+      outcome: 'APPROVED',
+      textHash: sha256('un altro testo'),
+      pareri: pareri('2026-02-01'),
     });
     expect(wrongText.status).toBe(422);
     expect(wrongText.body.details.rule).toBe('TEXT_HASH_MISMATCH');
     const ieMinority = await s.send('segretario', ente, 'convention.deliberation.record', {
-      ente, number: '8', date: '2026-02-10', outcome: 'APPROVED', textHash: (await s.get()).body.data.text.sha256, pareri: pareri('2026-02-01'),
-      immediatamenteEseguibile: true, ieVotes: { favorevoli: 6, contrari: 0, astenuti: 0, presenti: 6, assegnati: 13 },
+      ente,
+      number: '8',
+      date: '2026-02-10',
+      outcome: 'APPROVED',
+      textHash: (await s.get()).body.data.text.sha256,
+      pareri: pareri('2026-02-01'),
+      immediatamenteEseguibile: true,
+      ieVotes: { favorevoli: 6, contrari: 0, astenuti: 0, presenti: 6, assegnati: 13 },
     });
     expect(ieMinority.status).toBe(422);
     expect(ieMinority.body.details.rule).toBe('IE_MAJORITY_NOT_REACHED');
@@ -90,7 +132,11 @@ describe('convention approval, Valdera (e2e)', () => {
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
     const res = await s.ok('segretario', v.comuni[1]!, 'convention.deliberation.record', {
-      ente: v.comuni[1], number: '3', date: '2026-02-09', outcome: 'REJECTED', pareri: pareri('2026-02-01'),
+      ente: v.comuni[1],
+      number: '3',
+      date: '2026-02-09',
+      outcome: 'REJECTED',
+      pareri: pareri('2026-02-01'),
     });
     expect(res.body).toMatchObject({ state: 'FAILED', status: 'failed' });
     expect(res.body.allowedEvents).toEqual([]);
@@ -124,12 +170,20 @@ describe('deliberation numbers across processes (e2e)', () => {
     await second.sendToCouncils('2026-02-05T10:00:00+01:00');
     const before = await second.eventCount();
     const reused = await second.send('segretario', v.comuni[0]!, 'convention.deliberation.record', {
-      ente: v.comuni[0], number: '48/2026', date: '2026-02-09', outcome: 'RINVIATA',
+      ente: v.comuni[0],
+      number: '48/2026',
+      date: '2026-02-09',
+      outcome: 'RINVIATA',
     });
     expect(reused.status).toBe(422);
     expect(reused.body.details.rule).toBe('DELIBERATION_NUMBER_USED');
     expect(await second.eventCount()).toBe(before);
     // another comune, or the same number in another year, is fine
-    await second.ok('segretario', v.comuni[1]!, 'convention.deliberation.record', { ente: v.comuni[1], number: '48', date: '2026-02-09', outcome: 'RINVIATA' });
+    await second.ok('segretario', v.comuni[1]!, 'convention.deliberation.record', {
+      ente: v.comuni[1],
+      number: '48',
+      date: '2026-02-09',
+      outcome: 'RINVIATA',
+    });
   });
 });

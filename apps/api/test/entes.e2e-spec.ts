@@ -22,15 +22,26 @@ describe('entes (e2e)', () => {
   });
   afterAll(async () => h.close());
 
-  const count = async () => (await h.ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ente`))[0]!.n;
+  const count = async () =>
+    (await h.ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ente`))[0]!.n;
 
   it('registers a comune of an unione with valid codes, and lists the unione’s entes', async () => {
-    const res = await h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(chianniLike);
+    const res = await h
+      .http()
+      .post('/v1/entes')
+      .set('Authorization', `Bearer ${admin}`)
+      .send(chianniLike);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ codiceIpa: 'c_z998', codiceIstat: '050998', unione: 'u_valdera' });
+    expect(res.body).toMatchObject({
+      codiceIpa: 'c_z998',
+      codiceIstat: '050998',
+      unione: 'u_valdera',
+    });
     const token = await h.token({ roles: ['staff'], ente: 'u_valdera', unione: 'u_valdera' });
     const list = await h.http().get('/v1/entes').set('Authorization', `Bearer ${token}`);
-    expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).toEqual(expect.arrayContaining(['u_valdera', 'c_g843', 'c_z998']));
+    expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).toEqual(
+      expect.arrayContaining(['u_valdera', 'c_g843', 'c_z998']),
+    );
     expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).not.toContain('c_b865'); // Miracoli's
   });
 
@@ -43,7 +54,11 @@ describe('entes (e2e)', () => {
     ['sneaky', { sneaky: 1 }],
   ])('refuses a bad %s with 400 naming it, writing nothing', async (field, patch) => {
     const before = await count();
-    const res = await h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send({ ...chianniLike, codiceIpa: 'c_z997', codiceIstat: '050997', ...patch });
+    const res = await h
+      .http()
+      .post('/v1/entes')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ ...chianniLike, codiceIpa: 'c_z997', codiceIstat: '050997', ...patch });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.details.fields.map((f: { field: string }) => f.field)).toContain(field);
@@ -52,14 +67,26 @@ describe('entes (e2e)', () => {
 
   it('refuses an unknown unione (422), a comune without ISTAT (422), a non-admin (403) and a taken ISTAT (409)', async () => {
     const before = await count();
-    const post = (body: object, token = admin) => h.http().post('/v1/entes').set('Authorization', `Bearer ${token}`).send(body);
-    expect((await post({ ...chianniLike, codiceIpa: 'c_z996', codiceIstat: '050996', unione: 'u_nowhere' })).body.code).toBe('ENTE_NOT_FOUND');
+    const post = (body: object, token = admin) =>
+      h.http().post('/v1/entes').set('Authorization', `Bearer ${token}`).send(body);
+    expect(
+      (
+        await post({
+          ...chianniLike,
+          codiceIpa: 'c_z996',
+          codiceIstat: '050996',
+          unione: 'u_nowhere',
+        })
+      ).body.code,
+    ).toBe('ENTE_NOT_FOUND');
     const { codiceIstat: _omit, ...noIstat } = chianniLike;
     const r = await post({ ...noIstat, codiceIpa: 'c_z996' });
     expect(r.status).toBe(422);
     expect(r.body.details.rule).toBe('ISTAT_REQUIRED');
     const staff = await h.token({ roles: ['staff'], ente: 'u_valdera', unione: 'u_valdera' });
-    expect((await post({ ...chianniLike, codiceIpa: 'c_z996', codiceIstat: '050996' }, staff)).status).toBe(403);
+    expect(
+      (await post({ ...chianniLike, codiceIpa: 'c_z996', codiceIstat: '050996' }, staff)).status,
+    ).toBe(403);
     const taken = await post({ ...chianniLike, codiceIpa: 'c_z995', codiceIstat: '050029' }); // Pontedera's ISTAT
     expect(taken.status).toBe(409);
     expect(await count()).toBe(before);

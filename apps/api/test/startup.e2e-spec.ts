@@ -7,8 +7,19 @@ describe('start-up (real process)', () => {
   const run = (env: Record<string, string>) =>
     spawnSync(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
-      { cwd: root, env: { ...process.env, TS_NODE_PROJECT: 'tsconfig.json', NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 60_000 },
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'apps/api/src/main.ts',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, TS_NODE_PROJECT: 'tsconfig.json', NO_COLOR: '1', ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
     );
 
   it('stops on an invalid variable, naming it', () => {
@@ -18,7 +29,10 @@ describe('start-up (real process)', () => {
   });
 
   it('says which server is unreachable and what to do', () => {
-    const r = run({ REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: process.env['ITER_TEST_DATABASE_URL']! });
+    const r = run({
+      REDIS_URL: 'redis://127.0.0.1:1',
+      DATABASE_URL: process.env['ITER_TEST_DATABASE_URL']!,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Redis non raggiungibile');
     expect(r.stderr).toContain('REDIS_URL');

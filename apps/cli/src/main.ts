@@ -25,7 +25,9 @@ function flags(argv: string[]): Record<string, string> {
   return out;
 }
 
-async function withDataSource<T>(fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>): Promise<T> {
+async function withDataSource<T>(
+  fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   await ensureDatabase(config.databaseUrl, (m) => console.log(m));
   const ds = createDataSource({ url: config.databaseUrl, poolSize: 4 });
@@ -49,7 +51,9 @@ async function main(): Promise<number> {
       const keys = rest.filter((r) => !r.startsWith('--'));
       const unknown = keys.filter((k) => !UNIONI_FIXTURES.some((u) => u.key === k));
       if (unknown.length) {
-        console.error(`unione sconosciuta: ${unknown.join(', ')}; disponibili: ${UNIONI_FIXTURES.map((u) => u.key).join(', ')}`);
+        console.error(
+          `unione sconosciuta: ${unknown.join(', ')}; disponibili: ${UNIONI_FIXTURES.map((u) => u.key).join(', ')}`,
+        );
         return 2;
       }
       const r = await withDataSource(async (ds) => {
@@ -58,7 +62,9 @@ async function main(): Promise<number> {
       });
       console.log(`seeded ${r.unioni} unioni, ${r.comuni} comuni`);
       for (const u of UNIONI_FIXTURES.filter((x) => keys.length === 0 || keys.includes(x.key))) {
-        console.log(`  ${u.codiceIpa}  ${u.denominazione}: ${u.comuni.map((c) => `${c.codiceIpa} ${c.denominazione}`).join(', ')}`);
+        console.log(
+          `  ${u.codiceIpa}  ${u.denominazione}: ${u.comuni.map((c) => `${c.codiceIpa} ${c.denominazione}`).join(', ')}`,
+        );
       }
       return 0;
     }
@@ -66,19 +72,29 @@ async function main(): Promise<number> {
       const f = flags(rest);
       const config = loadConfig();
       if (!config.jwtSecret) {
-        console.error('JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso');
+        console.error(
+          'JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso',
+        );
         return 2;
       }
       const roles = (f['role'] ?? '').split(',').filter(Boolean);
       const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r) || r === 'system');
       if (!f['sub'] || roles.length === 0 || bad.length) {
-        console.error(`uso: token --sub <subject> --role <${ROLES.filter((r) => r !== 'system').join('|')}>[,...] [--ente <ipa>] [--unione <ipa>] [--ttl 8h]`);
+        console.error(
+          `uso: token --sub <subject> --role <${ROLES.filter((r) => r !== 'system').join('|')}>[,...] [--ente <ipa>] [--unione <ipa>] [--ttl 8h]`,
+        );
         return 2;
       }
       console.log(
         await mintDevToken(
           config.jwtSecret,
-          { sub: f['sub'], name: f['name'], roles: roles as Role[], ente: f['ente'] ?? null, unione: f['unione'] ?? null },
+          {
+            sub: f['sub'],
+            name: f['name'],
+            roles: roles as Role[],
+            ente: f['ente'] ?? null,
+            unione: f['unione'] ?? null,
+          },
           f['ttl'] ?? '8h',
           { issuer: config.jwtIssuer, audience: config.jwtAudience },
         ),
@@ -89,10 +105,14 @@ async function main(): Promise<number> {
       const json = flags(rest)['json'] === 'true';
       return withDataSource(async (ds) => {
         const r = await verifyAllChains(ds, (id, v) => {
-          if (!v.valid && !json) console.log(`INVALID ${id}: first bad seq ${v.firstBadSeq} (${v.reason})`);
+          if (!v.valid && !json)
+            console.log(`INVALID ${id}: first bad seq ${v.firstBadSeq} (${v.reason})`);
         });
         if (json) console.log(JSON.stringify(r));
-        else console.log(`${r.chains} chains, ${r.events} events verified: ${r.valid} valid, ${r.invalid} invalid`);
+        else
+          console.log(
+            `${r.chains} chains, ${r.events} events verified: ${r.valid} valid, ${r.invalid} invalid`,
+          );
         return r.invalid === 0 ? 0 : 1;
       });
     }
@@ -103,9 +123,13 @@ async function main(): Promise<number> {
       const dist = join(__dirname, '..', '..');
       const children: ChildProcess[] = [
         spawn(process.execPath, [join(dist, 'api', 'src', 'main.js')], { stdio: 'inherit', env }),
-        spawn(process.execPath, [join(dist, 'worker', 'src', 'main.js')], { stdio: 'inherit', env }),
+        spawn(process.execPath, [join(dist, 'worker', 'src', 'main.js')], {
+          stdio: 'inherit',
+          env,
+        }),
       ];
-      const stop = (signal: NodeJS.Signals) => children.forEach((c) => c.exitCode === null && c.kill(signal));
+      const stop = (signal: NodeJS.Signals) =>
+        children.forEach((c) => c.exitCode === null && c.kill(signal));
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       return new Promise<number>((resolve) => {
@@ -118,7 +142,9 @@ async function main(): Promise<number> {
       });
     }
     default:
-      console.error('comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit [--json] | start');
+      console.error(
+        'comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit [--json] | start',
+      );
       return cmd ? 2 : 0;
   }
 }

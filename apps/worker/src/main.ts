@@ -8,9 +8,13 @@ async function main(): Promise<void> {
   const log = new Logger('worker');
   const config = loadConfig();
   await preflight(config, (m) => log.log(m));
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['log', 'warn', 'error'] });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: ['log', 'warn', 'error'],
+  });
   app.enableShutdownHooks();
-  log.log(`Iter worker started (queues prefix "${config.redisPrefix}", reconcile every ${config.reconcileIntervalMs} ms)`);
+  log.log(
+    `Iter worker started (queues prefix "${config.redisPrefix}", reconcile every ${config.reconcileIntervalMs} ms)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { IterConfig } from '@app/common';
 import { ITER_CONFIG } from '@app/runtime';
 import { Reconciler } from '@app/scheduling';
@@ -26,7 +32,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       .run()
       .then((r) => {
         if (r.armedTimers || r.pendingNotifications) {
-          this.log.log(`armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`);
+          this.log.log(
+            `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
+          );
         }
       })
       .catch((err: unknown) => this.log.error(`reconciliation failed: ${(err as Error).message}`))

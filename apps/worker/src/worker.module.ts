@@ -7,11 +7,19 @@ import { ReconcilerService } from './reconciler.service';
 
 @Module({})
 export class WorkerModule {
-  static forRoot(config: IterConfig, clock?: Clock, opts: { reconcile?: boolean } = {}): DynamicModule {
+  static forRoot(
+    config: IterConfig,
+    clock?: Clock,
+    opts: { reconcile?: boolean } = {},
+  ): DynamicModule {
     return {
       module: WorkerModule,
       imports: [RuntimeModule.forRoot({ config, clock })],
-      providers: [TimerProcessor, NotificationProcessor, ...(opts.reconcile === false ? [] : [ReconcilerService])],
+      providers: [
+        TimerProcessor,
+        NotificationProcessor,
+        ...(opts.reconcile === false ? [] : [ReconcilerService]),
+      ],
     };
   }
 }

@@ -9,7 +9,12 @@ import { CONVENTION_TEXT, unione } from '../../../test/support/scenario';
 describe('timers (real worker, Redis, Postgres)', () => {
   let h: Harness;
   const v = unione('valdera');
-  const presidente: Actor = { subject: 'presidente', roles: ['presidente'], ente: v.ipa, unione: v.ipa };
+  const presidente: Actor = {
+    subject: 'presidente',
+    roles: ['presidente'],
+    ente: v.ipa,
+    unione: v.ipa,
+  };
 
   beforeAll(async () => {
     h = await startHarness({ worker: true, isolatedDb: true });
@@ -18,10 +23,21 @@ describe('timers (real worker, Redis, Postgres)', () => {
 
   async function openConvention(engine: Engine, members = v.comuni): Promise<string> {
     h.clock.set(new Date('2026-02-02T09:00:00Z'));
-    const started = await engine.start({ definition: 'convenzione', input: { title: 'Timers', unione: v.ipa, members } }, presidente);
-    await engine.dispatch(started.id, { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } }, presidente);
+    const started = await engine.start(
+      { definition: 'convenzione', input: { title: 'Timers', unione: v.ipa, members } },
+      presidente,
+    );
+    await engine.dispatch(
+      started.id,
+      { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } },
+      presidente,
+    );
     h.clock.set(new Date('2026-02-05T12:00:00Z'));
-    await engine.dispatch(started.id, { type: 'convention.send', payload: { deliveredAt: '2026-02-05T10:00:00+01:00' } }, presidente);
+    await engine.dispatch(
+      started.id,
+      { type: 'convention.send', payload: { deliveredAt: '2026-02-05T10:00:00+01:00' } },
+      presidente,
+    );
     return started.id;
   }
 
@@ -55,7 +71,10 @@ describe('timers (real worker, Redis, Postgres)', () => {
     const first = timers.find((t) => t.key.startsWith('reminder:'))!;
     h.clock.set(new Date(first.due_at.getTime() + 1000));
     await h.reconcile();
-    const fired = await eventually(async () => (await events(id, 'convention.reminder')).length >= 3 && events(id, 'convention.reminder'));
+    const fired = await eventually(
+      async () =>
+        (await events(id, 'convention.reminder')).length >= 3 && events(id, 'convention.reminder'),
+    );
     expect(fired.every((e) => e.actor_role === 'system' && e.timer_id !== null)).toBe(true);
     const rows = await armed(id);
     expect(rows.filter((r) => r.status === 'fired')).toHaveLength(3);
@@ -77,10 +96,25 @@ describe('timers (real worker, Redis, Postgres)', () => {
     const id = await openConvention(h.engine, v.comuni.slice(0, 1));
     const ente = v.comuni[0]!;
     const segretario: Actor = { subject: 'seg', roles: ['segretario'], ente, unione: v.ipa };
-    await h.engine.dispatch(id, {
-      type: 'convention.deliberation.record',
-      payload: { ente, number: '5', date: '2026-02-05', outcome: 'APPROVED', pareri: [{ type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Resp. ICT', date: '2026-02-04' }], textHash: (await h.engine.viewOf(id, presidente)).data['text'] && (((await h.engine.viewOf(id, presidente)).data['text']) as { sha256: string }).sha256 },
-    }, segretario);
+    await h.engine.dispatch(
+      id,
+      {
+        type: 'convention.deliberation.record',
+        payload: {
+          ente,
+          number: '5',
+          date: '2026-02-05',
+          outcome: 'APPROVED',
+          pareri: [
+            { type: 'TECNICO', outcome: 'FAVOREVOLE', signer: 'Resp. ICT', date: '2026-02-04' },
+          ],
+          textHash:
+            (await h.engine.viewOf(id, presidente)).data['text'] &&
+            ((await h.engine.viewOf(id, presidente)).data['text'] as { sha256: string }).sha256,
+        },
+      },
+      segretario,
+    );
     const rows = await armed(id);
     const cancelled = rows.filter((r) => r.key.endsWith(ente) || r.key.includes(`:${ente}:`));
     expect(cancelled.length).toBe(4);
@@ -94,23 +128,39 @@ describe('timers (real worker, Redis, Postgres)', () => {
   it('after Redis loses everything, 1,000+ armed timers each fire at most once and none is left armed', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 32; i++) ids.push(await openConvention(h.engine)); // 8 entes × 4 timers × 32 = 1,024
-    const all: { id: string }[] = await h.ds.query(`SELECT id FROM timer WHERE instance_id = ANY($1) AND status = 'armed'`, [ids]);
+    const all: { id: string }[] = await h.ds.query(
+      `SELECT id FROM timer WHERE instance_id = ANY($1) AND status = 'armed'`,
+      [ids],
+    );
     expect(all.length).toBe(1024);
     // Redis loses every key of this run (a FLUSHALL limited to our prefix, so parallel runs survive)
     const redis = new IORedis(h.config.redisUrl);
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${h.config.redisPrefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${h.config.redisPrefix}:*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       if (keys.length) await redis.del(...keys);
     } while (cursor !== '0');
     redis.disconnect();
     h.clock.set(new Date('2026-04-09T08:00:00Z')); // every reminder and deadline is now due
     await h.reconcile();
-    await eventually(async () => {
-      const left: { n: number }[] = await h.ds.query(`SELECT count(*)::int AS n FROM timer WHERE instance_id = ANY($1) AND status = 'armed'`, [ids]);
-      return left[0]!.n === 0;
-    }, 60000, 200);
+    await eventually(
+      async () => {
+        const left: { n: number }[] = await h.ds.query(
+          `SELECT count(*)::int AS n FROM timer WHERE instance_id = ANY($1) AND status = 'armed'`,
+          [ids],
+        );
+        return left[0]!.n === 0;
+      },
+      60000,
+      200,
+    );
     const perTimer: { timer_id: string; n: number }[] = await h.ds.query(
       `SELECT timer_id, count(*)::int AS n FROM process_event WHERE instance_id = ANY($1) AND timer_id IS NOT NULL GROUP BY timer_id`,
       [ids],
@@ -126,7 +176,14 @@ describe('timers (real worker, Redis, Postgres)', () => {
   it('refuses a timer event sent over HTTP or by a person', async () => {
     const id = await openConvention(h.engine, v.comuni.slice(0, 1));
     await expect(
-      h.engine.dispatch(id, { type: 'convention.deadline.expire', payload: { ente: v.comuni[0], dueAt: '2026-04-07T21:59:59.999Z' } }, presidente),
+      h.engine.dispatch(
+        id,
+        {
+          type: 'convention.deadline.expire',
+          payload: { ente: v.comuni[0], dueAt: '2026-04-07T21:59:59.999Z' },
+        },
+        presidente,
+      ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(SYSTEM_ACTOR.roles).toEqual(['system']);
   });

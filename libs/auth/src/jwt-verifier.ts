@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ROLES, UnauthenticatedError, type Actor, type Role } from '@app/common';
 
 export interface JwtSettings {
@@ -46,14 +52,25 @@ export class JwtVerifier {
     let payload: IterClaims;
     try {
       if (this.jwks) {
-        ({ payload } = await jwtVerify<IterClaims>(token, this.jwks, { ...opts, algorithms: JWKS_ALGORITHMS }));
+        ({ payload } = await jwtVerify<IterClaims>(token, this.jwks, {
+          ...opts,
+          algorithms: JWKS_ALGORITHMS,
+        }));
       } else if (this.secret) {
-        ({ payload } = await jwtVerify<IterClaims>(token, this.secret, { ...opts, algorithms: SECRET_ALGORITHMS }));
+        ({ payload } = await jwtVerify<IterClaims>(token, this.secret, {
+          ...opts,
+          algorithms: SECRET_ALGORITHMS,
+        }));
       } else {
         throw new Error('no key configured');
       }
     } catch (err) {
-      throw new UnauthenticatedError(reasonOf((err as { code?: string; claim?: string }).code, (err as { claim?: string }).claim));
+      throw new UnauthenticatedError(
+        reasonOf(
+          (err as { code?: string; claim?: string }).code,
+          (err as { claim?: string }).claim,
+        ),
+      );
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
       throw new UnauthenticatedError('il claim sub deve essere una stringa non vuota');
@@ -61,7 +78,8 @@ export class JwtVerifier {
     const roles = [
       ...new Set(
         (Array.isArray(payload.roles) ? payload.roles : []).filter(
-          (r): r is Role => typeof r === 'string' && (ROLES as readonly string[]).includes(r) && r !== 'system',
+          (r): r is Role =>
+            typeof r === 'string' && (ROLES as readonly string[]).includes(r) && r !== 'system',
         ),
       ),
     ];
@@ -102,11 +120,22 @@ function reasonOf(code: string | undefined, claim: string | undefined): string {
 /** Mint an HS256 development token (apps/cli `token`, tests). Set issuer/audience when the API checks them. */
 export async function mintDevToken(
   secret: string,
-  claims: { sub: string; name?: string; roles: Role[]; ente?: string | null; unione?: string | null },
+  claims: {
+    sub: string;
+    name?: string;
+    roles: Role[];
+    ente?: string | null;
+    unione?: string | null;
+  },
   ttl = '8h',
   opts: { issuer?: string | null; audience?: string | null } = {},
 ): Promise<string> {
-  let jwt = new SignJWT({ name: claims.name, roles: claims.roles, ente: claims.ente ?? null, unione: claims.unione ?? null })
+  let jwt = new SignJWT({
+    name: claims.name,
+    roles: claims.roles,
+    ente: claims.ente ?? null,
+    unione: claims.unione ?? null,
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt()

@@ -62,7 +62,10 @@ export function assertCount(n: number, argName: string): void {
 /** Plain calendar arithmetic (days may be negative); no holiday shift of any kind. */
 export function addCalendarDays(date: IsoDate, days: number): IsoDate {
   const f = parseFields(date);
-  if (!f) throw new RangeError(`date must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  if (!f)
+    throw new RangeError(
+      `date must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(date)}`,
+    );
   if (typeof days !== 'number' || !Number.isSafeInteger(days)) {
     throw new RangeError(`days must be an integer, got ${String(days)}`);
   }
@@ -83,8 +86,14 @@ function daysInMonth(year: number, month: number): number {
 
 /** Comparator for IsoDates: negative if a < b, 0 if equal, positive if a > b (usable with Array#sort). */
 export function compareIsoDate(a: IsoDate, b: IsoDate): number {
-  if (!parseFields(a)) throw new RangeError(`a must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(a)}`);
-  if (!parseFields(b)) throw new RangeError(`b must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(b)}`);
+  if (!parseFields(a))
+    throw new RangeError(
+      `a must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(a)}`,
+    );
+  if (!parseFields(b))
+    throw new RangeError(
+      `b must be a valid calendar date in the form YYYY-MM-DD, got ${JSON.stringify(b)}`,
+    );
   // Fixed-width YYYY-MM-DD strings sort chronologically.
   return a < b ? -1 : a > b ? 1 : 0;
 }

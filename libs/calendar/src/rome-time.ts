@@ -6,7 +6,9 @@ import { type IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
  * whatever the DST changes of that day). A term "expires" at the end of its last day.
  */
 export function endOfDayRome(date: IsoDate): Date {
-  return new Date(cached(endOfDayCache, date, () => toRomeDay(date).endOf('day').toJSDate().getTime()));
+  return new Date(
+    cached(endOfDayCache, date, () => toRomeDay(date).endOf('day').toJSDate().getTime()),
+  );
 }
 
 /*
@@ -33,7 +35,9 @@ function cached<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
  * to its second occurrence (+01:00).
  */
 export function atRomeTime(date: IsoDate, hour: number, minute = 0): Date {
-  return new Date(cached(atTimeCache, `${date}|${hour}|${minute}`, () => computeAtRomeTime(date, hour, minute)));
+  return new Date(
+    cached(atTimeCache, `${date}|${hour}|${minute}`, () => computeAtRomeTime(date, hour, minute)),
+  );
 }
 
 function computeAtRomeTime(date: IsoDate, hour: number, minute: number): number {
@@ -55,5 +59,7 @@ export function toRomeDate(instant: Date): IsoDate {
   if (!(instant instanceof Date) || Number.isNaN(instant.getTime())) {
     throw new RangeError(`instant must be a valid Date, got ${String(instant)}`);
   }
-  return cached(romeDateCache, instant.getTime(), () => fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME })));
+  return cached(romeDateCache, instant.getTime(), () =>
+    fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME })),
+  );
 }

@@ -23,7 +23,13 @@ export interface Actor {
   unione: string | null;
 }
 
-export const SYSTEM_ACTOR: Actor = { subject: 'system', name: 'Iter', roles: ['system'], ente: null, unione: null };
+export const SYSTEM_ACTOR: Actor = {
+  subject: 'system',
+  name: 'Iter',
+  roles: ['system'],
+  ente: null,
+  unione: null,
+};
 
 /** The audit record of an actor: one role and one ente, the ones the action was authorized under. */
 export interface ActorRecord {

@@ -10,7 +10,8 @@ export function canonicalJson(value: unknown): string {
 
 function normalize(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new TypeError('non-finite number');
     return value;
   }
   if (value instanceof Date) return value.toISOString();

@@ -25,7 +25,10 @@ describe('loadConfig', () => {
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL'],
     [{ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }, 'development secret'],
-    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ITER_CLOCK_OFFSET_MS: '1000' }, 'ITER_CLOCK_OFFSET_MS'],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ITER_CLOCK_OFFSET_MS: '1000' },
+      'ITER_CLOCK_OFFSET_MS',
+    ],
   ])('refuses %j naming the variable', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -64,7 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     const v = str(name, def);
     try {
       const u = new URL(v);
-      if (!protocols.includes(u.protocol)) problems.push(`${name}: protocol must be one of ${protocols.join(', ')}`);
+      if (!protocols.includes(u.protocol))
+        problems.push(`${name}: protocol must be one of ${protocols.join(', ')}`);
     } catch {
       problems.push(`${name}: not a valid URL`);
     }
@@ -73,21 +74,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   const nodeEnv = str('NODE_ENV', 'development');
   const jwtJwksUrl = env['JWT_JWKS_URL'] ? url('JWT_JWKS_URL', '', ['https:', 'http:']) : null;
   let jwtSecret: string | null = env['JWT_SECRET'] || null;
-  if (jwtSecret !== null && jwtSecret.length < 32) problems.push('JWT_SECRET: must be at least 32 characters');
+  if (jwtSecret !== null && jwtSecret.length < 32)
+    problems.push('JWT_SECRET: must be at least 32 characters');
   if (!jwtSecret && !jwtJwksUrl) {
-    if (nodeEnv === 'production') problems.push('JWT_SECRET or JWT_JWKS_URL is required in production');
+    if (nodeEnv === 'production')
+      problems.push('JWT_SECRET or JWT_JWKS_URL is required in production');
     else jwtSecret = DEV_JWT_SECRET;
   }
-  if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET) problems.push('JWT_SECRET: the development secret is refused in production');
-  const clockOffsetMs = int('ITER_CLOCK_OFFSET_MS', 0, -10 * 365 * 86_400_000, 10 * 365 * 86_400_000);
-  if (clockOffsetMs !== 0 && nodeEnv === 'production') problems.push('ITER_CLOCK_OFFSET_MS: must be 0 in production');
+  if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET)
+    problems.push('JWT_SECRET: the development secret is refused in production');
+  const clockOffsetMs = int(
+    'ITER_CLOCK_OFFSET_MS',
+    0,
+    -10 * 365 * 86_400_000,
+    10 * 365 * 86_400_000,
+  );
+  if (clockOffsetMs !== 0 && nodeEnv === 'production')
+    problems.push('ITER_CLOCK_OFFSET_MS: must be 0 in production');
   const bodyLimit = str('BODY_LIMIT', '2mb');
-  if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) problems.push(`BODY_LIMIT="${bodyLimit}": use e.g. 512kb or 2mb`);
+  if (!/^\d+(b|kb|mb)$/i.test(bodyLimit))
+    problems.push(`BODY_LIMIT="${bodyLimit}": use e.g. 512kb or 2mb`);
   const redisPrefix = str('REDIS_PREFIX', 'iter');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix)) problems.push('REDIS_PREFIX: letters, digits, _ and - only');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix))
+    problems.push('REDIS_PREFIX: letters, digits, _ and - only');
   const cfg: IterConfig = {
     nodeEnv,
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/iter', ['postgres:', 'postgresql:']),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/iter', [
+      'postgres:',
+      'postgresql:',
+    ]),
     databasePoolSize: int('DATABASE_POOL_SIZE', 8, 1, 200),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix,
@@ -102,7 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
     workerLockMs: int('WORKER_LOCK_MS', 10_000, 1_000, 600_000),
     workerStalledCheckMs: int('WORKER_STALLED_CHECK_MS', 5_000, 1_000, 600_000),
-    corsOrigins: str('CORS_ORIGINS', '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: str('CORS_ORIGINS', '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     bodyLimit,
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
     trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,

@@ -13,9 +13,12 @@ describe('ente-codes', () => {
     it.each(['050029', '060004', '035024', '000000'])('accepts %s', (s) => {
       expect(isCodiceIstatComune(s)).toBe(true);
     });
-    it.each(['50029', '0500290', '05002A', ' 050029', '050029 ', '', '05-029', '０５００２９'])('refuses %p', (s) => {
-      expect(isCodiceIstatComune(s)).toBe(false);
-    });
+    it.each(['50029', '0500290', '05002A', ' 050029', '050029 ', '', '05-029', '０５００２９'])(
+      'refuses %p',
+      (s) => {
+        expect(isCodiceIstatComune(s)).toBe(false);
+      },
+    );
   });
 
   describe('isCodiceCatastale', () => {
@@ -45,12 +48,16 @@ describe('ente-codes', () => {
   });
 
   describe('isCodiceFiscaleEnte', () => {
-    it.each(['00000000000', '01234567897', '12345678903', '99999999990', '80000000002', '00000000018'])(
-      'accepts %s',
-      (s) => {
-        expect(isCodiceFiscaleEnte(s)).toBe(true);
-      },
-    );
+    it.each([
+      '00000000000',
+      '01234567897',
+      '12345678903',
+      '99999999990',
+      '80000000002',
+      '00000000018',
+    ])('accepts %s', (s) => {
+      expect(isCodiceFiscaleEnte(s)).toBe(true);
+    });
     it.each([
       '01234567890', // wrong check digit (should be 7)
       '12345678904', // wrong check digit (should be 3)
@@ -76,12 +83,18 @@ describe('ente-codes', () => {
   });
 
   describe('isCodiceIpa', () => {
-    it.each(['c_g843', 'c_h501', 'uvaldera', 'u_valdera', 'ab', 'a'.repeat(20), 'ente_2024'])('accepts %s', (s) => {
-      expect(isCodiceIpa(s)).toBe(true);
-    });
-    it.each(['C_G843', 'c-g843', 'c g843', 'a', 'a'.repeat(21), '', 'c_g843.', 'città'])('refuses %p', (s) => {
-      expect(isCodiceIpa(s)).toBe(false);
-    });
+    it.each(['c_g843', 'c_h501', 'uvaldera', 'u_valdera', 'ab', 'a'.repeat(20), 'ente_2024'])(
+      'accepts %s',
+      (s) => {
+        expect(isCodiceIpa(s)).toBe(true);
+      },
+    );
+    it.each(['C_G843', 'c-g843', 'c g843', 'a', 'a'.repeat(21), '', 'c_g843.', 'città'])(
+      'refuses %p',
+      (s) => {
+        expect(isCodiceIpa(s)).toBe(false);
+      },
+    );
   });
 
   describe('derivedCodiceIpaComune', () => {

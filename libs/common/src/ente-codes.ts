@@ -30,7 +30,8 @@ export function isCodiceCatastale(s: string): boolean {
  * @throws RangeError when `first10` is not exactly 10 digits.
  */
 export function codiceFiscaleCheckDigit(first10: string): number {
-  if (!/^\d{10}$/.test(first10)) throw new RangeError('codiceFiscaleCheckDigit expects exactly 10 digits');
+  if (!/^\d{10}$/.test(first10))
+    throw new RangeError('codiceFiscaleCheckDigit expects exactly 10 digits');
   let sum = 0;
   for (let i = 0; i < 10; i++) {
     const d = first10.charCodeAt(i) - 48;

@@ -19,18 +19,23 @@ export function authorizeEvent(
   payloadEnte: string | undefined,
 ): string | null {
   if (spec.scope === 'system') {
-    return actor.roles.includes('system') ? null : "Evento riservato al sistema (scadenze e promemoria)";
+    return actor.roles.includes('system')
+      ? null
+      : 'Evento riservato al sistema (scadenze e promemoria)';
   }
   const role = spec.roles.find((r) => actor.roles.includes(r));
   if (!role) return `Ruolo non abilitato: servono ${spec.roles.join(' o ')}`;
-  if (actor.unione !== tenant) return `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`;
+  if (actor.unione !== tenant)
+    return `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`;
   if (spec.scope === 'unione') {
     return actor.ente === tenant ? null : `Solo l'Unione (${tenant}) può compiere questo atto`;
   }
   // scope 'ente': one acts only for one's own ente, and that ente must take part in the process
   if (payloadEnte === undefined) return null; // checked again once the payload is validated
-  if (actor.ente !== payloadEnte) return `Si può agire solo per il proprio ente (${actor.ente ?? 'nessuno'}), non per ${payloadEnte}`;
-  if (!participants.includes(payloadEnte)) return `L'ente ${payloadEnte} non partecipa a questo procedimento`;
+  if (actor.ente !== payloadEnte)
+    return `Si può agire solo per il proprio ente (${actor.ente ?? 'nessuno'}), non per ${payloadEnte}`;
+  if (!participants.includes(payloadEnte))
+    return `L'ente ${payloadEnte} non partecipa a questo procedimento`;
   return null;
 }
 
@@ -42,5 +47,10 @@ export function roleFor(spec: EventSpec, actor: Actor): Role {
 /** Who may read a tenant's processes: its own people, and platform admins/auditors without a unione. */
 export function canRead(actor: Actor, tenant: string): boolean {
   if (actor.unione === tenant) return true;
-  return actor.unione === null && (actor.roles.includes('admin') || actor.roles.includes('auditor') || actor.roles.includes('system'));
+  return (
+    actor.unione === null &&
+    (actor.roles.includes('admin') ||
+      actor.roles.includes('auditor') ||
+      actor.roles.includes('system'))
+  );
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import {
+  initialTransition,
+  transition,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+} from 'xstate';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
   AlreadyExistsError,
@@ -121,8 +126,14 @@ export class Engine {
     await validatePayload(def.input, req.input, 'input');
     const input = req.input as object;
     const named = def.inputEntes(input);
-    if (!def.startRoles.some((r) => actor.roles.includes(r)) || actor.ente !== named.unione || actor.unione !== named.unione) {
-      throw new ForbiddenError(`Solo ${def.startRoles.join(' o ')} dell'Unione ${named.unione} può avviare questo procedimento`);
+    if (
+      !def.startRoles.some((r) => actor.roles.includes(r)) ||
+      actor.ente !== named.unione ||
+      actor.unione !== named.unione
+    ) {
+      throw new ForbiddenError(
+        `Solo ${def.startRoles.join(' o ')} dell'Unione ${named.unione} può avviare questo procedimento`,
+      );
     }
     const codes = [named.unione, ...named.members];
     const found = await this.entes.findByCodes(codes);
@@ -130,16 +141,33 @@ export class Engine {
     if (missing.length) throw new EnteNotFoundError(missing);
     const unione = found.get(named.unione)!;
     if (unione.kind !== 'UNIONE') {
-      throw new RuleViolationError('NOT_AN_UNIONE', `${unione.denominazione} non è un'unione`, [{ field: 'input.unione', errors: ['must be an unione'] }]);
+      throw new RuleViolationError('NOT_AN_UNIONE', `${unione.denominazione} non è un'unione`, [
+        { field: 'input.unione', errors: ['must be an unione'] },
+      ]);
     }
     const strangers = named.members.filter((m) => found.get(m)!.unione !== named.unione);
     if (strangers.length) {
-      throw new RuleViolationError('NOT_A_MEMBER', `Non sono comuni dell'Unione ${named.unione}: ${strangers.join(', ')}`, [
-        { field: 'input.members', errors: strangers.map((s) => `${s} is not a member of ${named.unione}`) },
-      ]);
+      throw new RuleViolationError(
+        'NOT_A_MEMBER',
+        `Non sono comuni dell'Unione ${named.unione}: ${strangers.join(', ')}`,
+        [
+          {
+            field: 'input.members',
+            errors: strangers.map((s) => `${s} is not a member of ${named.unione}`),
+          },
+        ],
+      );
     }
     const facts = new Map<string, EnteFacts>(
-      [...found.values()].map((e) => [e.codiceIpa, { codiceIpa: e.codiceIpa, denominazione: e.denominazione, kind: e.kind, popolazione: e.popolazione }]),
+      [...found.values()].map((e) => [
+        e.codiceIpa,
+        {
+          codiceIpa: e.codiceIpa,
+          denominazione: e.denominazione,
+          kind: e.kind,
+          popolazione: e.popolazione,
+        },
+      ]),
     );
     const machineInput = def.machineInput(input, facts);
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
@@ -147,7 +175,11 @@ export class Engine {
     const at = this.clock.now().toISOString();
     const businessKey = req.businessKey ?? id;
     const participants = codes;
-    const actorRecord: ActorRecord = { subject: actor.subject, role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor), ente: actor.ente };
+    const actorRecord: ActorRecord = {
+      subject: actor.subject,
+      role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor),
+      ente: actor.ente,
+    };
 
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
@@ -156,25 +188,71 @@ export class Engine {
         `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
         [named.unione, def.key, businessKey],
       )) as unknown[];
-      if (exists.length) throw new AlreadyExistsError(`Esiste già un procedimento ${def.key} con chiave ${businessKey}`, { businessKey });
+      if (exists.length)
+        throw new AlreadyExistsError(
+          `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
+          { businessKey },
+        );
       await qr.query(
         `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,
            state_value, snapshot, version, participants, pending_entes, next_deadline, armed_timers, last_seq, last_hash,
            created_by, created_at, updated_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,'{}',0,$11,$12,$13,$13)`,
-        [id, def.key, def.version, named.unione, businessKey, def.titleOf(snapshot), def.status(snapshot), stateAfter,
-          persisted, participants, GENESIS_HASH, actor.subject, at],
+        [
+          id,
+          def.key,
+          def.version,
+          named.unione,
+          businessKey,
+          def.titleOf(snapshot),
+          def.status(snapshot),
+          stateAfter,
+          persisted,
+          participants,
+          GENESIS_HASH,
+          actor.subject,
+          at,
+        ],
       );
       const row: LockedRow = {
-        id, definition_key: def.key, definition_version: def.version, tenant: named.unione, business_key: businessKey,
-        state_value: stateAfter, snapshot: persisted, version: 0, participants, armed_timers: {}, last_seq: 0,
-        last_hash: GENESIS_HASH, created_at: new Date(at), updated_at: new Date(at),
+        id,
+        definition_key: def.key,
+        definition_version: def.version,
+        tenant: named.unione,
+        business_key: businessKey,
+        state_value: stateAfter,
+        snapshot: persisted,
+        version: 0,
+        participants,
+        armed_timers: {},
+        last_seq: 0,
+        last_hash: GENESIS_HASH,
+        created_at: new Date(at),
+        updated_at: new Date(at),
       };
       const done = await this.persistStep(qr, def, row, {
-        next: snapshot, type: 'process.started', payload: input as Record<string, unknown>, actor: actorRecord, at,
-        stateBefore: null, effects: toEffects(actions),
+        next: snapshot,
+        type: 'process.started',
+        payload: input as Record<string, unknown>,
+        actor: actorRecord,
+        at,
+        stateBefore: null,
+        effects: toEffects(actions),
       });
-      return { done, view: buildView(def, row, snapshot, 1, actor, participants, this.clock.now(), at, done.wanted) };
+      return {
+        done,
+        view: buildView(
+          def,
+          row,
+          snapshot,
+          1,
+          actor,
+          participants,
+          this.clock.now(),
+          at,
+          done.wanted,
+        ),
+      };
     });
     await this.afterCommit(after.done);
     return after.view;
@@ -182,8 +260,15 @@ export class Engine {
 
   // ---------------------------------------------------------------- dispatch
 
-  async dispatch(instanceId: string, req: EventRequest, actor: Actor, opts: DispatchOptions = {}): Promise<ProcessView> {
-    const requestHash = sha256Hex(canonicalJson({ type: req.type, payload: req.payload ?? {}, subject: actor.subject }));
+  async dispatch(
+    instanceId: string,
+    req: EventRequest,
+    actor: Actor,
+    opts: DispatchOptions = {},
+  ): Promise<ProcessView> {
+    const requestHash = sha256Hex(
+      canonicalJson({ type: req.type, payload: req.payload ?? {}, subject: actor.subject }),
+    );
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, actor);
       const def = this.registry.get(row.definition_key, row.definition_version);
@@ -193,12 +278,30 @@ export class Engine {
           `SELECT request_hash, version_after, snapshot_after, occurred_at FROM process_event
            WHERE instance_id = $1 AND idempotency_key = $2`,
           [instanceId, opts.idempotencyKey],
-        )) as { request_hash: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[];
+        )) as {
+          request_hash: string;
+          version_after: number;
+          snapshot_after: unknown;
+          occurred_at: Date;
+        }[];
         const first = prior[0];
         if (first) {
-          if (first.request_hash !== requestHash) throw new IdempotencyKeyReusedError(opts.idempotencyKey);
+          if (first.request_hash !== requestHash)
+            throw new IdempotencyKeyReusedError(opts.idempotencyKey);
           const snap = this.restore(def.machine, first.snapshot_after);
-          return { after: undefined, replay: buildView(def, row, snap, first.version_after, actor, row.participants, this.clock.now(), new Date(first.occurred_at).toISOString()) };
+          return {
+            after: undefined,
+            replay: buildView(
+              def,
+              row,
+              snap,
+              first.version_after,
+              actor,
+              row.participants,
+              this.clock.now(),
+              new Date(first.occurred_at).toISOString(),
+            ),
+          };
         }
       }
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
@@ -207,7 +310,14 @@ export class Engine {
       const spec = def.events[req.type];
       if (!spec) {
         throw new ValidationFailedError([
-          { field: 'type', errors: [`unknown event type; one of: ${Object.keys(def.events).filter((t) => def.events[t]!.scope !== 'system').join(', ')}`] },
+          {
+            field: 'type',
+            errors: [
+              `unknown event type; one of: ${Object.keys(def.events)
+                .filter((t) => def.events[t]!.scope !== 'system')
+                .join(', ')}`,
+            ],
+          },
         ]);
       }
       if (spec.scope === 'system' && !actor.roles.includes('system')) {
@@ -222,16 +332,33 @@ export class Engine {
         const code = String(payload['ente']);
         const found = (await this.entes.findByCodes([code])).get(code);
         if (found && found.unione === row.tenant) {
-          payload = { ...payload, enteFacts: { codiceIpa: found.codiceIpa, denominazione: found.denominazione, kind: found.kind, popolazione: found.popolazione } };
+          payload = {
+            ...payload,
+            enteFacts: {
+              codiceIpa: found.codiceIpa,
+              denominazione: found.denominazione,
+              kind: found.kind,
+              popolazione: found.popolazione,
+            },
+          };
         }
       }
       if (spec.scope === 'ente') {
-        const enteRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, String(payload['ente']));
-        if (enteRefusal) throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
+        const enteRefusal = authorizeEvent(
+          spec,
+          actor,
+          row.tenant,
+          row.participants,
+          String(payload['ente']),
+        );
+        if (enteRefusal)
+          throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
       }
       const current = this.restore(def.machine, row.snapshot);
       const event: MachineEvent = {
-        type: req.type, payload, actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
+        type: req.type,
+        payload,
+        actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
         at: this.stepTime(row).toISOString(),
       };
       this.assertAccepted(def, current, event);
@@ -242,11 +369,28 @@ export class Engine {
       const act = spec.registersAct?.(current, event);
       if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
-        next, type: req.type, payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
-        effects: toEffects(actions), idempotencyKey: opts.idempotencyKey, requestHash,
+        next,
+        type: req.type,
+        payload,
+        actor: event.actor,
+        at: event.at,
+        stateBefore: row.state_value,
+        effects: toEffects(actions),
+        idempotencyKey: opts.idempotencyKey,
+        requestHash,
       });
       // the answer is this transition's result, not whatever a later read would see
-      const view = buildView(def, row, next, row.version + 1, actor, def.participants(next), this.clock.now(), event.at, after.wanted);
+      const view = buildView(
+        def,
+        row,
+        next,
+        row.version + 1,
+        actor,
+        def.participants(next),
+        this.clock.now(),
+        event.at,
+        after.wanted,
+      );
       return { after, replay: view };
     });
     if (result.after) await this.afterCommit(result.after);
@@ -261,41 +405,78 @@ export class Engine {
    * system actor, audited like any other step, and the row becomes `fired` in the same transaction.
    */
   async fireTimer(timerId: string): Promise<FireResult> {
-    const found: { instance_id: string }[] = await this.ds.query(`SELECT instance_id FROM timer WHERE id = $1`, [timerId]);
+    const found: { instance_id: string }[] = await this.ds.query(
+      `SELECT instance_id FROM timer WHERE id = $1`,
+      [timerId],
+    );
     const instanceId = found[0]?.instance_id;
     if (!instanceId) return 'missing';
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
-      const timers = (await qr.query(`SELECT id, key, due_at, status, event FROM timer WHERE id = $1`, [timerId])) as {
-        id: string; key: string; due_at: Date; status: string; event: { type: string; payload: Record<string, unknown> };
+      const timers = (await qr.query(
+        `SELECT id, key, due_at, status, event FROM timer WHERE id = $1`,
+        [timerId],
+      )) as {
+        id: string;
+        key: string;
+        due_at: Date;
+        status: string;
+        event: { type: string; payload: Record<string, unknown> };
       }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
       const now = this.stepTime(row);
-      if (timer.due_at.getTime() > this.clock.now().getTime()) return { outcome: { early: timer.due_at } };
+      if (timer.due_at.getTime() > this.clock.now().getTime())
+        return { outcome: { early: timer.due_at } };
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
-        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [timerId, now.toISOString()]);
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
+          timerId,
+          now.toISOString(),
+        ]);
         const armed = { ...row.armed_timers };
         delete armed[timer.key];
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [instanceId, armed]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          armed,
+        ]);
         return { outcome: 'stale' as const };
       }
-      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [timerId, now.toISOString()]);
-      row.armed_timers = { ...row.armed_timers, [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' } };
-      const event: MachineEvent = { type: timer.event.type, payload: timer.event.payload, actor: { subject: 'system', role: 'system', ente: null }, at: now.toISOString() };
+      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+        timerId,
+        now.toISOString(),
+      ]);
+      row.armed_timers = {
+        ...row.armed_timers,
+        [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+      };
+      const event: MachineEvent = {
+        type: timer.event.type,
+        payload: timer.event.payload,
+        actor: { subject: 'system', role: 'system', ente: null },
+        at: now.toISOString(),
+      };
       const accepted = acceptedEventTypes(current).has(event.type);
       const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
       if (next === current) {
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [instanceId, row.armed_timers]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          row.armed_timers,
+        ]);
         return { outcome: 'ignored' as const };
       }
       const after = await this.persistStep(qr, def, row, {
-        next, type: event.type, payload: event.payload, actor: event.actor, at: event.at, stateBefore: row.state_value,
-        effects: toEffects(actions), timerId,
+        next,
+        type: event.type,
+        payload: event.payload,
+        actor: event.actor,
+        at: event.at,
+        stateBefore: row.state_value,
+        effects: toEffects(actions),
+        timerId,
       });
       return { outcome: 'fired' as const, after };
     });
@@ -314,7 +495,15 @@ export class Engine {
     const row = rows[0];
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     const def = this.registry.get(row.definition_key, row.definition_version);
-    return buildView(def, row, this.restore(def.machine, row.snapshot), row.version, actor, row.participants, this.clock.now());
+    return buildView(
+      def,
+      row,
+      this.restore(def.machine, row.snapshot),
+      row.version,
+      actor,
+      row.participants,
+      this.clock.now(),
+    );
   }
 
   /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
@@ -336,10 +525,16 @@ export class Engine {
     return row;
   }
 
-  private assertAccepted(def: ProcessDefinition, current: AnyMachineSnapshot, event: MachineEvent): void {
+  private assertAccepted(
+    def: ProcessDefinition,
+    current: AnyMachineSnapshot,
+    event: MachineEvent,
+  ): void {
     const accepted = acceptedEventTypes(current);
     if (!accepted.has(event.type)) {
-      const allowed = Object.keys(def.events).filter((t) => def.events[t]!.scope !== 'system' && accepted.has(t));
+      const allowed = Object.keys(def.events).filter(
+        (t) => def.events[t]!.scope !== 'system' && accepted.has(t),
+      );
       throw new TransitionNotAllowedError(def.stateLabel(current), event.type, allowed);
     }
     const refusal = def.events[event.type]?.rule?.(current, event);
@@ -375,8 +570,16 @@ export class Engine {
     const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
     const stateAfter = def.stateLabel(step.next);
     const hash = eventHash(row.last_hash, {
-      instanceId: row.id, seq, type: step.type, payload: step.payload, actor: step.actor, occurredAt: step.at,
-      stateBefore: step.stateBefore, stateAfter, versionAfter: version, snapshotAfter,
+      instanceId: row.id,
+      seq,
+      type: step.type,
+      payload: step.payload,
+      actor: step.actor,
+      occurredAt: step.at,
+      stateBefore: step.stateBefore,
+      stateAfter,
+      versionAfter: version,
+      snapshotAfter,
     });
 
     // timers: diff what the new state wants with what is armed
@@ -388,7 +591,8 @@ export class Engine {
     for (const [key, t] of Object.entries(row.armed_timers)) {
       const w = wanted.get(key);
       const same = w !== undefined && Date.parse(w.dueAt) === Date.parse(t.dueAt);
-      if (same) armed[key] = t; // still wanted (armed, or already fired for this very due date)
+      if (same)
+        armed[key] = t; // still wanted (armed, or already fired for this very due date)
       else if (t.status === 'armed') cancelled.push(t.id);
     }
     for (const [key, w] of wanted) {
@@ -403,26 +607,70 @@ export class Engine {
          pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12,
          participants = $13
        WHERE id = $1`,
-      [row.id, snapshotAfter, version, stateAfter, def.status(step.next), def.titleOf(step.next), def.pendingEntes(step.next),
-        def.nextDeadline(step.next), armed, seq, hash, step.at, def.participants(step.next)],
+      [
+        row.id,
+        snapshotAfter,
+        version,
+        stateAfter,
+        def.status(step.next),
+        def.titleOf(step.next),
+        def.pendingEntes(step.next),
+        def.nextDeadline(step.next),
+        armed,
+        seq,
+        hash,
+        step.at,
+        def.participants(step.next),
+      ],
     );
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
          state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
-      [row.id, seq, step.type, step.payload, step.actor.subject, step.actor.role, step.actor.ente, step.at, step.stateBefore,
-        stateAfter, version, snapshotAfter, step.idempotencyKey ?? null, step.requestHash ?? null, step.timerId ?? null,
-        row.last_hash, hash],
+      [
+        row.id,
+        seq,
+        step.type,
+        step.payload,
+        step.actor.subject,
+        step.actor.role,
+        step.actor.ente,
+        step.at,
+        step.stateBefore,
+        stateAfter,
+        version,
+        snapshotAfter,
+        step.idempotencyKey ?? null,
+        step.requestHash ?? null,
+        step.timerId ?? null,
+        row.last_hash,
+        hash,
+      ],
     );
     if (cancelled.length) {
-      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'armed'`, [cancelled, step.at]);
+      await qr.query(
+        `UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'armed'`,
+        [cancelled, step.at],
+      );
     }
     if (newTimers.length) {
       await qr.query(
         `INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version)
          SELECT t.id, $1, t.key, t.kind, t.due_at, t.event, 'armed', $2
          FROM jsonb_to_recordset($3::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)`,
-        [row.id, version, JSON.stringify(newTimers.map((t) => ({ id: t.id, key: t.key, kind: t.kind, due_at: t.dueAt, event: t.event })))],
+        [
+          row.id,
+          version,
+          JSON.stringify(
+            newTimers.map((t) => ({
+              id: t.id,
+              key: t.key,
+              kind: t.kind,
+              due_at: t.dueAt,
+              event: t.event,
+            })),
+          ),
+        ],
       );
     }
     const outbox = step.effects.flatMap((e) =>
@@ -455,7 +703,12 @@ export class Engine {
   }
 
   /** An ente's deliberation number is unique per organ and year across every process (act_registry). */
-  private async registerAct(qr: QueryRunner, instanceId: string, seq: number, act: ActRef): Promise<void> {
+  private async registerAct(
+    qr: QueryRunner,
+    instanceId: string,
+    seq: number,
+    act: ActRef,
+  ): Promise<void> {
     const number = act.number.split('/')[0]!.replace(/^0+(?=\d)/, '');
     const year = Number(act.date.slice(0, 4));
     const rows = (await qr.query(
@@ -467,7 +720,12 @@ export class Engine {
       throw new RuleViolationError(
         'DELIBERATION_NUMBER_USED',
         `Il numero ${number}/${year} (${act.organ}) è già registrato per ${act.ente}`,
-        [{ field: 'payload.number', errors: ['already used by this ente for this organ and year'] }],
+        [
+          {
+            field: 'payload.number',
+            errors: ['already used by this ente for this organ and year'],
+          },
+        ],
       );
     }
   }
@@ -479,7 +737,10 @@ export class Engine {
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);
       if (a.cancelled.length) await this.scheduler.removeTimers(a.cancelled);
     } catch (err) {
-      this.logger.warn('enqueue after commit failed; the reconciler will enqueue the missing jobs', err);
+      this.logger.warn(
+        'enqueue after commit failed; the reconciler will enqueue the missing jobs',
+        err,
+      );
     }
   }
 

@@ -1,5 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { BeforeProcessStartError, canonicalJson, ProcessNotFoundError, type Actor, type Clock } from '@app/common';
+import {
+  BeforeProcessStartError,
+  canonicalJson,
+  ProcessNotFoundError,
+  type Actor,
+  type Clock,
+} from '@app/common';
 import type { DefinitionRegistry } from '@app/workflows';
 import { eventHash, GENESIS_HASH } from './audit-hash';
 import { canRead } from './authorization';
@@ -104,7 +110,10 @@ export class ProcessQueryService {
     private readonly opts: { exportPageSize?: number } = {},
   ) {}
 
-  async list(filter: ListFilter, actor: Actor): Promise<{ items: ProcessSummary[]; total: number }> {
+  async list(
+    filter: ListFilter,
+    actor: Actor,
+  ): Promise<{ items: ProcessSummary[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, v: unknown) => {
@@ -118,13 +127,28 @@ export class ProcessQueryService {
     if (filter.status) add('status = ?', filter.status);
     if (filter.ente) add('? = ANY(pending_entes)', filter.ente);
     if (filter.overdue !== undefined) {
-      add(filter.overdue ? 'next_deadline < ?' : '(next_deadline IS NULL OR next_deadline >= ?)', this.clock.now().toISOString());
+      add(
+        filter.overdue ? 'next_deadline < ?' : '(next_deadline IS NULL OR next_deadline >= ?)',
+        this.clock.now().toISOString(),
+      );
     }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const countRows: { n: string }[] = await this.ds.query(`SELECT count(*) AS n FROM process_instance ${w}`, params);
+    const countRows: { n: string }[] = await this.ds.query(
+      `SELECT count(*) AS n FROM process_instance ${w}`,
+      params,
+    );
     const rows: {
-      id: string; definition_key: string; definition_version: number; business_key: string; title: string; status: string;
-      state_value: string; version: number; pending_entes: string[]; next_deadline: Date | null; updated_at: Date;
+      id: string;
+      definition_key: string;
+      definition_version: number;
+      business_key: string;
+      title: string;
+      status: string;
+      state_value: string;
+      version: number;
+      pending_entes: string[];
+      next_deadline: Date | null;
+      updated_at: Date;
     }[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, business_key, title, status, state_value, version, pending_entes,
               next_deadline, updated_at
@@ -162,10 +186,17 @@ export class ProcessQueryService {
     return row;
   }
 
-  async history(instanceId: string, actor: Actor, filter: HistoryFilter = {}): Promise<HistoryEvent[]> {
+  async history(
+    instanceId: string,
+    actor: Actor,
+    filter: HistoryFilter = {},
+  ): Promise<HistoryEvent[]> {
     await this.assertReadable(instanceId, actor);
     const { where, params } = historyWhere(instanceId, filter);
-    const rows: EventRow[] = await this.ds.query(`SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} ORDER BY seq`, params);
+    const rows: EventRow[] = await this.ds.query(
+      `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} ORDER BY seq`,
+      params,
+    );
     return rows.map(toHistoryEvent);
   }
 
@@ -173,7 +204,11 @@ export class ProcessQueryService {
    * The history for export (CSV, JSON Lines). Readability is checked now, so a refusal is a normal 404;
    * the events are then read in pages (500 by default) by seq (the log is append-only, so paging is stable).
    */
-  async exportHistory(instanceId: string, actor: Actor, filter: HistoryFilter = {}): Promise<HistoryExport> {
+  async exportHistory(
+    instanceId: string,
+    actor: Actor,
+    filter: HistoryFilter = {},
+  ): Promise<HistoryExport> {
     const head = await this.assertReadable(instanceId, actor);
     const ds = this.ds;
     const page = this.opts.exportPageSize ?? EXPORT_PAGE;
@@ -211,14 +246,19 @@ export class ProcessQueryService {
   async stateAt(instanceId: string, actor: Actor, at: string): Promise<StateAt> {
     const head = await this.assertReadable(instanceId, actor);
     const atIso = new Date(at).toISOString();
-    const rows: { seq: number; type: string; version_after: number; snapshot_after: unknown; occurred_at: Date }[] =
-      await this.ds.query(
-        `SELECT seq, type, version_after, snapshot_after, occurred_at FROM process_event
+    const rows: {
+      seq: number;
+      type: string;
+      version_after: number;
+      snapshot_after: unknown;
+      occurred_at: Date;
+    }[] = await this.ds.query(
+      `SELECT seq, type, version_after, snapshot_after, occurred_at FROM process_event
          WHERE instance_id = $1 AND occurred_at <= $2
            AND seq < COALESCE((SELECT min(seq) FROM process_event WHERE instance_id = $1 AND occurred_at > $2), 2147483647)
          ORDER BY seq DESC LIMIT 1`,
-        [instanceId, atIso],
-      );
+      [instanceId, atIso],
+    );
     const ev = rows[0];
     if (!ev) {
       const first: { occurred_at: Date }[] = await this.ds.query(
@@ -228,7 +268,9 @@ export class ProcessQueryService {
       throw new BeforeProcessStartError(atIso, first[0]?.occurred_at.toISOString() ?? 'unknown');
     }
     const def = this.registry.get(head.definition_key, head.definition_version);
-    const snapshot = def.machine.resolveState(ev.snapshot_after as Parameters<typeof def.machine.resolveState>[0]);
+    const snapshot = def.machine.resolveState(
+      ev.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+    );
     return {
       id: instanceId,
       definition: { key: head.definition_key, version: head.definition_version },
@@ -257,7 +299,10 @@ interface InstanceHead {
   business_key: string;
 }
 
-function historyWhere(instanceId: string, filter: HistoryFilter): { where: string; params: unknown[] } {
+function historyWhere(
+  instanceId: string,
+  filter: HistoryFilter,
+): { where: string; params: unknown[] } {
   const params: unknown[] = [instanceId];
   const where = ['instance_id = $1'];
   const add = (sql: string, v: unknown) => {
@@ -319,9 +364,17 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
   let head: { last_seq: number; last_hash: string; version: number; snapshot: unknown } | undefined;
   try {
     await qr.startTransaction('REPEATABLE READ');
-    head = ((await qr.query(`SELECT last_seq, last_hash, version, snapshot FROM process_instance WHERE id = $1`, [instanceId])) as {
-      last_seq: number; last_hash: string; version: number; snapshot: unknown;
-    }[])[0];
+    head = (
+      (await qr.query(
+        `SELECT last_seq, last_hash, version, snapshot FROM process_instance WHERE id = $1`,
+        [instanceId],
+      )) as {
+        last_seq: number;
+        last_hash: string;
+        version: number;
+        snapshot: unknown;
+      }[]
+    )[0];
     rows = (await qr.query(
       `SELECT ${EVENT_COLUMNS}, snapshot_after FROM process_event WHERE instance_id = $1 ORDER BY seq`,
       [instanceId],
@@ -335,10 +388,17 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
   }
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
-  const fail = (firstBadSeq: number, reason: string): VerifyResult => ({ valid: false, events: rows.length, firstBadSeq, reason, lastHash: prev });
+  const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
+    valid: false,
+    events: rows.length,
+    firstBadSeq,
+    reason,
+    lastHash: prev,
+  });
   for (const r of rows) {
     if (r.seq !== expectedSeq) {
-      const missing = r.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${r.seq - 1}`;
+      const missing =
+        r.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${r.seq - 1}`;
       return fail(expectedSeq, `${missing} missing (the next stored event is seq ${r.seq})`);
     }
     if (r.prev_hash !== prev) return fail(r.seq, 'prev_hash does not link to the previous event');
@@ -361,14 +421,30 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
   if (head) {
     const last = rows[rows.length - 1];
     if (head.last_seq > rows.length) {
-      const missing = head.last_seq === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${head.last_seq}`;
-      return fail(expectedSeq, `${missing} missing at the end of the chain (the instance head is seq ${head.last_seq})`);
+      const missing =
+        head.last_seq === expectedSeq
+          ? `seq ${expectedSeq}`
+          : `seq ${expectedSeq}..${head.last_seq}`;
+      return fail(
+        expectedSeq,
+        `${missing} missing at the end of the chain (the instance head is seq ${head.last_seq})`,
+      );
     }
     if (head.last_seq < rows.length || head.last_hash !== prev) {
-      return fail(head.last_seq + 1, 'the instance head (last_seq, last_hash) does not match the last event');
+      return fail(
+        head.last_seq + 1,
+        'the instance head (last_seq, last_hash) does not match the last event',
+      );
     }
-    if (last && (head.version !== last.version_after || canonicalJson(head.snapshot) !== canonicalJson(last.snapshot_after))) {
-      return fail(last.seq, 'the current state of the instance differs from the snapshot after its last event');
+    if (
+      last &&
+      (head.version !== last.version_after ||
+        canonicalJson(head.snapshot) !== canonicalJson(last.snapshot_after))
+    ) {
+      return fail(
+        last.seq,
+        'the current state of the instance differs from the snapshot after its last event',
+      );
     }
   }
   return { valid: true, events: rows.length, firstBadSeq: null, reason: null, lastHash: prev };
@@ -379,8 +455,16 @@ export async function verifyAllChains(
   ds: DataSource,
   onChain?: (instanceId: string, result: VerifyResult) => void,
 ): Promise<VerifyAllResult> {
-  const ids: { id: string }[] = await ds.query(`SELECT id FROM process_instance ORDER BY created_at, id`);
-  const out: VerifyAllResult = { chains: ids.length, events: 0, valid: 0, invalid: 0, failures: [] };
+  const ids: { id: string }[] = await ds.query(
+    `SELECT id FROM process_instance ORDER BY created_at, id`,
+  );
+  const out: VerifyAllResult = {
+    chains: ids.length,
+    events: 0,
+    valid: 0,
+    invalid: 0,
+    failures: [],
+  };
   for (const { id } of ids) {
     const r = await verifyChain(ds, id);
     onChain?.(id, r);

@@ -49,13 +49,21 @@ export interface InstanceRowLike {
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
 /** Events the caller may send now: the state accepts them and the caller's role and ente allow it. */
-export function allowedEventsFor(def: ProcessDefinition, snapshot: AnyMachineSnapshot, actor: Actor, tenant: string, participants: readonly string[]): AllowedEvent[] {
+export function allowedEventsFor(
+  def: ProcessDefinition,
+  snapshot: AnyMachineSnapshot,
+  actor: Actor,
+  tenant: string,
+  participants: readonly string[],
+): AllowedEvent[] {
   const accepted = acceptedEventTypes(snapshot);
   const out: AllowedEvent[] = [];
   for (const [type, spec] of Object.entries(def.events)) {
     if (spec.scope === 'system' || !accepted.has(type)) continue;
     if (spec.scope === 'ente') {
-      const entes = participants.filter((ente) => authorizeEvent(spec, actor, tenant, participants, ente) === null);
+      const entes = participants.filter(
+        (ente) => authorizeEvent(spec, actor, tenant, participants, ente) === null,
+      );
       if (entes.length > 0) out.push({ type, description: spec.description, entes });
     } else if (authorizeEvent(spec, actor, tenant, participants, undefined) === null) {
       out.push({ type, description: spec.description });

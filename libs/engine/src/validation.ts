@@ -24,20 +24,35 @@ function flatten(errors: ValidationError[], prefix: string): FieldError[] {
  * Validate a plain object against a class-validator DTO: unknown fields are refused, not ignored.
  * Throws ValidationFailedError naming every offending field under `prefix`.
  */
-export async function validatePayload(cls: PayloadClass | undefined, value: unknown, prefix: string): Promise<void> {
-  if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+export async function validatePayload(
+  cls: PayloadClass | undefined,
+  value: unknown,
+  prefix: string,
+): Promise<void> {
+  if (
+    value !== undefined &&
+    value !== null &&
+    (typeof value !== 'object' || Array.isArray(value))
+  ) {
     throw new ValidationFailedError([{ field: prefix, errors: [`${prefix} must be an object`] }]);
   }
   const plain = (value ?? {}) as Record<string, unknown>;
   if (!cls) {
     if (Object.keys(plain).length > 0) {
       throw new ValidationFailedError(
-        Object.keys(plain).map((k) => ({ field: `${prefix}.${k}`, errors: [`unknown field: ${prefix}.${k}`] })),
+        Object.keys(plain).map((k) => ({
+          field: `${prefix}.${k}`,
+          errors: [`unknown field: ${prefix}.${k}`],
+        })),
       );
     }
     return;
   }
   const instance = plainToInstance(cls, plain);
-  const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const errors = await validate(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+  });
   if (errors.length > 0) throw new ValidationFailedError(flatten(errors, prefix));
 }

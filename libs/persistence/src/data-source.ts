@@ -7,7 +7,13 @@ import { TimerEntity } from './entities/timer.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
 
-export const ENTITIES = [EnteEntity, ProcessInstanceEntity, ProcessEventEntity, TimerEntity, OutboxEntity];
+export const ENTITIES = [
+  EnteEntity,
+  ProcessInstanceEntity,
+  ProcessEventEntity,
+  TimerEntity,
+  OutboxEntity,
+];
 export const MIGRATIONS = [InitialSchema1764000000000, ActRegistry1764100000000];
 
 export interface DatabaseConfig {

@@ -26,7 +26,9 @@ export class EnteRepository {
 
   async findByCodes(codes: readonly string[]): Promise<Map<string, EnteRecord>> {
     if (codes.length === 0) return new Map();
-    const rows: EnteRecord[] = await this.ds.query(`${SELECT} WHERE e.codice_ipa = ANY($1)`, [codes]);
+    const rows: EnteRecord[] = await this.ds.query(`${SELECT} WHERE e.codice_ipa = ANY($1)`, [
+      codes,
+    ]);
     return new Map(rows.map((r) => [r.codiceIpa, r]));
   }
 
@@ -41,11 +43,19 @@ export class EnteRepository {
       params.push(filter.kind);
       where.push(`e.kind = $${params.length}`);
     }
-    return this.ds.query(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.kind DESC, e.denominazione`, params);
+    return this.ds.query(
+      `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.kind DESC, e.denominazione`,
+      params,
+    );
   }
 
   /** Insert or update by codice IPA; returns the id. Used by the seed command. */
-  async upsert(e: Omit<EnteRecord, 'id' | 'unione'> & { unioneId: string | null; popolazioneRef?: string | null }): Promise<string> {
+  async upsert(
+    e: Omit<EnteRecord, 'id' | 'unione'> & {
+      unioneId: string | null;
+      popolazioneRef?: string | null;
+    },
+  ): Promise<string> {
     const rows: { id: string }[] = await this.ds.query(
       `INSERT INTO ente (kind, denominazione, codice_ipa, codice_istat, codice_catastale, codice_fiscale, pec, regione,
                          provincia, popolazione, popolazione_ref, unione_id)
@@ -57,8 +67,18 @@ export class EnteRepository {
          popolazione_ref = EXCLUDED.popolazione_ref, unione_id = EXCLUDED.unione_id, updated_at = now()
        RETURNING id`,
       [
-        e.kind, e.denominazione, e.codiceIpa, e.codiceIstat, e.codiceCatastale, e.codiceFiscale, e.pec, e.regione,
-        e.provincia, e.popolazione, e.popolazioneRef ?? null, e.unioneId,
+        e.kind,
+        e.denominazione,
+        e.codiceIpa,
+        e.codiceIstat,
+        e.codiceCatastale,
+        e.codiceFiscale,
+        e.pec,
+        e.regione,
+        e.provincia,
+        e.popolazione,
+        e.popolazioneRef ?? null,
+        e.unioneId,
       ],
     );
     return rows[0]!.id;

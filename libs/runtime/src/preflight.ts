@@ -22,7 +22,12 @@ export async function preflight(config: IterConfig, log: (msg: string) => void):
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = new IORedis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  const redis = new IORedis(config.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -58,7 +63,10 @@ export function redact(url: string): string {
 }
 
 /** Create the database named in DATABASE_URL when the server answers but the database does not exist yet. */
-export async function ensureDatabase(databaseUrl: string, log: (msg: string) => void): Promise<void> {
+export async function ensureDatabase(
+  databaseUrl: string,
+  log: (msg: string) => void,
+): Promise<void> {
   const probe = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   try {
     await probe.connect();

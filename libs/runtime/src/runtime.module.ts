@@ -30,8 +30,13 @@ export class RuntimeModule {
     return {
       module: RuntimeModule,
       imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize }) }),
-        BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.redisPrefix }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize }),
+        }),
+        BullModule.forRoot({
+          connection: redisConnection(config.redisUrl),
+          prefix: config.redisPrefix,
+        }),
         BullModule.registerQueue({ name: QueueName.Timers }, { name: QueueName.Notifications }),
       ],
       providers: [
@@ -46,21 +51,40 @@ export class RuntimeModule {
         {
           provide: Engine,
           inject: [DataSource, DefinitionRegistry, BullJobScheduler, CLOCK],
-          useFactory: (ds: DataSource, reg: DefinitionRegistry, sched: BullJobScheduler, c: Clock) =>
-            new Engine(ds, reg, sched, c, { warn: (m, meta) => logger.warn(`${m}: ${String(meta)}`) }),
+          useFactory: (
+            ds: DataSource,
+            reg: DefinitionRegistry,
+            sched: BullJobScheduler,
+            c: Clock,
+          ) =>
+            new Engine(ds, reg, sched, c, {
+              warn: (m, meta) => logger.warn(`${m}: ${String(meta)}`),
+            }),
         },
         {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
-          useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) => new ProcessQueryService(ds, reg, c),
+          useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
+            new ProcessQueryService(ds, reg, c),
         },
         {
           provide: Reconciler,
           inject: [DataSource, BullJobScheduler, getQueueToken(QueueName.Timers), CLOCK],
-          useFactory: (ds: DataSource, s: BullJobScheduler, q: Queue, c: Clock) => new Reconciler(ds, s, q, c),
+          useFactory: (ds: DataSource, s: BullJobScheduler, q: Queue, c: Clock) =>
+            new Reconciler(ds, s, q, c),
         },
       ],
-      exports: [ITER_CONFIG, CLOCK, DefinitionRegistry, BullJobScheduler, Engine, ProcessQueryService, Reconciler, BullModule, TypeOrmModule],
+      exports: [
+        ITER_CONFIG,
+        CLOCK,
+        DefinitionRegistry,
+        BullJobScheduler,
+        Engine,
+        ProcessQueryService,
+        Reconciler,
+        BullModule,
+        TypeOrmModule,
+      ],
     };
   }
 }

@@ -20,7 +20,8 @@ export function toEffects(actions: readonly ActionLike[]): Effect[] {
   for (const a of actions) {
     if (a.type === 'notify' && a.params && typeof a.params === 'object') {
       const p = a.params as { template: string; to: Recipient[]; data?: Record<string, unknown> };
-      if (p.to.length > 0) out.push({ kind: 'notify', template: p.template, to: p.to, data: p.data ?? {} });
+      if (p.to.length > 0)
+        out.push({ kind: 'notify', template: p.template, to: p.to, data: p.data ?? {} });
     }
   }
   return out;

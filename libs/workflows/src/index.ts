@@ -5,4 +5,8 @@ export * from './machine-support';
 export * from './convention/convention.types';
 export * from './convention/convention.events';
 export { conventionMachine } from './convention/convention.machine';
-export { conventionDefinitionV1, conventionTimers, conventionStateLabel } from './convention/convention.definition';
+export {
+  conventionDefinitionV1,
+  conventionTimers,
+  conventionStateLabel,
+} from './convention/convention.definition';

@@ -15,7 +15,9 @@ const describe = (d: ProcessDefinition) => ({
     scope: e.scope,
     roles: e.roles,
     /** the payload DTO; its JSON schema is in the OpenAPI document under components.schemas */
-    payload: e.payload ? { name: e.payload.name, schema: `#/components/schemas/${e.payload.name}` } : null,
+    payload: e.payload
+      ? { name: e.payload.name, schema: `#/components/schemas/${e.payload.name}` }
+      : null,
   })),
 });
 
@@ -26,7 +28,9 @@ export class DefinitionsController {
   constructor(private readonly registry: DefinitionRegistry) {}
 
   @Get()
-  @ApiOkResponse({ description: 'every deployed definition version, with who may send which event' })
+  @ApiOkResponse({
+    description: 'every deployed definition version, with who may send which event',
+  })
   list() {
     return this.registry.all().map(describe);
   }

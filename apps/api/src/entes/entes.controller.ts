@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   IsEmail,
   IsIn,
@@ -38,26 +45,51 @@ const IsCodiceFiscaleEnte = (opts?: ValidationOptions): PropertyDecorator =>
   );
 
 export class CreateEnteDto {
-  @ApiProperty({ enum: ['COMUNE', 'UNIONE'] }) @IsIn(['COMUNE', 'UNIONE']) kind!: 'COMUNE' | 'UNIONE';
-  @ApiProperty({ example: 'Chianni' }) @IsString() @IsNotEmpty() @MaxLength(200) denominazione!: string;
+  @ApiProperty({ enum: ['COMUNE', 'UNIONE'] }) @IsIn(['COMUNE', 'UNIONE']) kind!:
+    'COMUNE' | 'UNIONE';
+  @ApiProperty({ example: 'Chianni' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  denominazione!: string;
   @ApiProperty({ example: 'c_c609' })
-  @Matches(/^[a-z0-9_]{2,20}$/, { message: 'codiceIpa must be lowercase letters, digits or _ (2-20)' })
+  @Matches(/^[a-z0-9_]{2,20}$/, {
+    message: 'codiceIpa must be lowercase letters, digits or _ (2-20)',
+  })
   codiceIpa!: string;
-  @ApiPropertyOptional({ example: '050012', description: 'comuni only: 6 digits, kept as a string' })
-  @IsOptional() @Matches(/^[0-9]{6}$/, { message: 'codiceIstat must be exactly 6 digits' }) codiceIstat?: string;
+  @ApiPropertyOptional({
+    example: '050012',
+    description: 'comuni only: 6 digits, kept as a string',
+  })
+  @IsOptional()
+  @Matches(/^[0-9]{6}$/, { message: 'codiceIstat must be exactly 6 digits' })
+  codiceIstat?: string;
   @ApiPropertyOptional({ example: 'C609' })
-  @IsOptional() @Matches(/^[A-Z][0-9]{3}$/, { message: 'codiceCatastale must be a capital letter and 3 digits' }) codiceCatastale?: string;
-  @ApiPropertyOptional({ example: '00000000000' }) @IsOptional() @IsCodiceFiscaleEnte() codiceFiscale?: string;
-  @ApiPropertyOptional({ example: 'protocollo@pec.comune-chianni.invalid' }) @IsOptional() @IsEmail() pec?: string;
+  @IsOptional()
+  @Matches(/^[A-Z][0-9]{3}$/, { message: 'codiceCatastale must be a capital letter and 3 digits' })
+  codiceCatastale?: string;
+  @ApiPropertyOptional({ example: '00000000000' })
+  @IsOptional()
+  @IsCodiceFiscaleEnte()
+  codiceFiscale?: string;
+  @ApiPropertyOptional({ example: 'protocollo@pec.comune-chianni.invalid' })
+  @IsOptional()
+  @IsEmail()
+  pec?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) regione?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) provincia?: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) popolazione?: number;
   @ApiPropertyOptional({ description: 'codice IPA of the unione a comune belongs to' })
-  @IsOptional() @Matches(/^[a-z0-9_]{2,20}$/, { message: 'unione must be a codice IPA' }) unione?: string;
+  @IsOptional()
+  @Matches(/^[a-z0-9_]{2,20}$/, { message: 'unione must be a codice IPA' })
+  unione?: string;
 }
 
 export class ListEntiQueryDto {
-  @ApiPropertyOptional({ example: 'u_valdera' }) @IsOptional() @Matches(/^[a-z0-9_]{2,20}$/) unione?: string;
+  @ApiPropertyOptional({ example: 'u_valdera' })
+  @IsOptional()
+  @Matches(/^[a-z0-9_]{2,20}$/)
+  unione?: string;
 }
 
 /** The ente registry (comuni and unioni). Admins register entes; everybody authenticated can read them. */
@@ -81,18 +113,34 @@ export class EntesController {
   @Post()
   @HttpCode(201)
   @ApiResponse({ status: 201, description: 'created or updated (by codice IPA)' })
-  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: a code is malformed (the field is named)' })
+  @ApiResponse({
+    status: 400,
+    description: 'VALIDATION_FAILED: a code is malformed (the field is named)',
+  })
   @ApiResponse({ status: 403, description: 'FORBIDDEN: admins only' })
-  @ApiResponse({ status: 422, description: 'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione' })
+  @ApiResponse({
+    status: 422,
+    description: 'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione',
+  })
   async create(@Body() dto: CreateEnteDto, @CurrentActor() actor: Actor): Promise<EnteRecord> {
-    if (!actor.roles.includes('admin')) throw new ForbiddenError('Solo un amministratore può registrare enti');
+    if (!actor.roles.includes('admin'))
+      throw new ForbiddenError('Solo un amministratore può registrare enti');
     if (dto.kind === 'COMUNE' && !dto.codiceIstat) {
-      throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [{ field: 'codiceIstat', errors: ['required for a comune'] }]);
+      throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [
+        { field: 'codiceIstat', errors: ['required for a comune'] },
+      ]);
     }
     if (dto.kind === 'UNIONE' && (dto.codiceIstat || dto.unione)) {
-      throw new RuleViolationError('NOT_FOR_UNIONE', 'Un’unione non ha codice ISTAT né unione di appartenenza', [
-        { field: dto.codiceIstat ? 'codiceIstat' : 'unione', errors: ['not allowed for an unione'] },
-      ]);
+      throw new RuleViolationError(
+        'NOT_FOR_UNIONE',
+        'Un’unione non ha codice ISTAT né unione di appartenenza',
+        [
+          {
+            field: dto.codiceIstat ? 'codiceIstat' : 'unione',
+            errors: ['not allowed for an unione'],
+          },
+        ],
+      );
     }
     let unioneId: string | null = null;
     if (dto.unione) {
@@ -104,7 +152,9 @@ export class EntesController {
       await this.upsert(dto, unioneId);
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
-        throw new AlreadyExistsError(`Codice già registrato per un altro ente`, { fields: [{ field: 'codiceIstat', errors: ['already used by another ente'] }] });
+        throw new AlreadyExistsError(`Codice già registrato per un altro ente`, {
+          fields: [{ field: 'codiceIstat', errors: ['already used by another ente'] }],
+        });
       }
       throw err;
     }

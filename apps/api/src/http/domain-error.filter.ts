@@ -1,4 +1,11 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, type ErrorCode } from '@app/common';
 
@@ -44,7 +51,8 @@ export class DomainErrorFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, body] = toHttp(err);
-    if (status >= 500) this.logger.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    if (status >= 500)
+      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     res.status(status).json(body);
   }
 }
@@ -60,14 +68,20 @@ export function toHttp(err: unknown): [number, ErrorBody] {
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const r: unknown = err.getResponse();
-    const raw = typeof r === 'string' ? r : (r as { message?: string | string[] }).message ?? err.message;
+    const raw =
+      typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? err.message);
     const message = Array.isArray(raw) ? raw.join('; ') : raw;
     // body-parser's JSON syntax error reaches Nest as a 400 HttpException
-    const code = status === 400 && /JSON/i.test(message) ? 'MALFORMED_JSON' : (HTTP_CODES[status] ?? 'HTTP_ERROR');
+    const code =
+      status === 400 && /JSON/i.test(message)
+        ? 'MALFORMED_JSON'
+        : (HTTP_CODES[status] ?? 'HTTP_ERROR');
     return [status, { code, message }];
   }
   const e = err as { type?: string } | null;
-  if (e && e.type === 'entity.too.large') return [413, { code: 'PAYLOAD_TOO_LARGE', message: 'Richiesta troppo grande' }];
-  if (e && e.type === 'entity.parse.failed') return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
+  if (e && e.type === 'entity.too.large')
+    return [413, { code: 'PAYLOAD_TOO_LARGE', message: 'Richiesta troppo grande' }];
+  if (e && e.type === 'entity.parse.failed')
+    return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
   return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'INTERNAL_ERROR', message: 'Errore interno' }];
 }

@@ -5,7 +5,14 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     const own: FieldError[] = e.constraints
-      ? [{ field, errors: Object.entries(e.constraints).map(([k, m]) => (k === 'whitelistValidation' ? `unknown field: ${field}` : m)) }]
+      ? [
+          {
+            field,
+            errors: Object.entries(e.constraints).map(([k, m]) =>
+              k === 'whitelistValidation' ? `unknown field: ${field}` : m,
+            ),
+          },
+        ]
       : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });

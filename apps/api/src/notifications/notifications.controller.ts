@@ -8,7 +8,12 @@ import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
 
 export class InboxQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean()
   unread?: boolean;
 }
 

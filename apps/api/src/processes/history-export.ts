@@ -53,7 +53,10 @@ export const EXPORT_CONTENT_TYPE: Record<ExportFormat, string> = {
 };
 
 /** The export as text chunks: CSV with its header row, or one JSON object per line. */
-export async function* serializeHistory(events: AsyncIterable<HistoryEvent>, format: ExportFormat): AsyncGenerator<string> {
+export async function* serializeHistory(
+  events: AsyncIterable<HistoryEvent>,
+  format: ExportFormat,
+): AsyncGenerator<string> {
   if (format === 'csv') yield csvRow(CSV_COLUMNS);
   for await (const e of events) yield format === 'csv' ? csvLine(e) : `${JSON.stringify(e)}\n`;
 }

@@ -1,9 +1,33 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ValidationFailedError, type Actor } from '@app/common';
-import { Engine, ProcessQueryService, type HistoryFilter, type StateAt, type VerifyResult } from '@app/engine';
+import {
+  Engine,
+  ProcessQueryService,
+  type HistoryFilter,
+  type StateAt,
+  type VerifyResult,
+} from '@app/engine';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
 import {
@@ -20,19 +44,25 @@ import {
 } from './dto/process.dto';
 import { EXPORT_CONTENT_TYPE, serializeHistory } from './history-export';
 
-const E = (status: number, description: string) => ApiResponse({ status, description, type: ErrorResponseDto });
+const E = (status: number, description: string) =>
+  ApiResponse({ status, description, type: ErrorResponseDto });
 
 function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
-  if (!m) throw new ValidationFailedError([{ field: 'If-Match', errors: ['must be the process version, e.g. "3"'] }]);
+  if (!m)
+    throw new ValidationFailedError([
+      { field: 'If-Match', errors: ['must be the process version, e.g. "3"'] },
+    ]);
   return Number(m[1]);
 }
 
 function parseIdempotencyKey(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[A-Za-z0-9._:-]{1,200}$/.test(value)) {
-    throw new ValidationFailedError([{ field: 'Idempotency-Key', errors: ['1-200 characters of A-Z a-z 0-9 . _ : -'] }]);
+    throw new ValidationFailedError([
+      { field: 'Idempotency-Key', errors: ['1-200 characters of A-Z a-z 0-9 . _ : -'] },
+    ]);
   }
   return value;
 }
@@ -57,11 +87,25 @@ export class ProcessesController {
 
   @Post()
   @HttpCode(201)
-  @ApiResponse({ status: 201, type: ProcessViewDto, description: 'started; ETag carries the version' })
-  @E(400, 'VALIDATION_FAILED: invalid or unknown fields') @E(403, 'FORBIDDEN') @E(404, 'DEFINITION_NOT_FOUND')
-  @E(409, 'ALREADY_EXISTS: business key in use') @E(422, 'ENTE_NOT_FOUND / RULE_VIOLATION (not a member)')
-  async create(@Body() dto: CreateProcessDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response): Promise<ProcessViewDto> {
-    const view = await this.engine.start({ definition: dto.definition, businessKey: dto.businessKey, input: dto.input }, actor);
+  @ApiResponse({
+    status: 201,
+    type: ProcessViewDto,
+    description: 'started; ETag carries the version',
+  })
+  @E(400, 'VALIDATION_FAILED: invalid or unknown fields')
+  @E(403, 'FORBIDDEN')
+  @E(404, 'DEFINITION_NOT_FOUND')
+  @E(409, 'ALREADY_EXISTS: business key in use')
+  @E(422, 'ENTE_NOT_FOUND / RULE_VIOLATION (not a member)')
+  async create(
+    @Body() dto: CreateProcessDto,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProcessViewDto> {
+    const view = await this.engine.start(
+      { definition: dto.definition, businessKey: dto.businessKey, input: dto.input },
+      actor,
+    );
     res.setHeader('ETag', `"${view.version}"`);
     res.setHeader('Location', `/v1/processes/${view.id}`);
     return view;
@@ -76,8 +120,13 @@ export class ProcessesController {
 
   @Get(':id')
   @ApiOkResponse({ type: ProcessViewDto })
-  @E(400, 'INVALID_ID') @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
-  async get(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response): Promise<ProcessViewDto> {
+  @E(400, 'INVALID_ID')
+  @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  async get(
+    @Param('id', UuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProcessViewDto> {
     const view = await this.engine.viewOf(id, actor);
     res.setHeader('ETag', `"${view.version}"`);
     return view;
@@ -85,10 +134,20 @@ export class ProcessesController {
 
   @Post(':id/events')
   @HttpCode(200)
-  @ApiHeader({ name: 'If-Match', required: false, description: 'expected version, e.g. "3": refused with 409 VERSION_CONFLICT if stale' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key replays the first answer and changes nothing' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'expected version, e.g. "3": refused with 409 VERSION_CONFLICT if stale',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'the same key replays the first answer and changes nothing',
+  })
   @ApiOkResponse({ type: ProcessViewDto })
-  @E(400, 'VALIDATION_FAILED / INVALID_ID') @E(403, 'FORBIDDEN: role or ente not allowed') @E(404, 'PROCESS_NOT_FOUND')
+  @E(400, 'VALIDATION_FAILED / INVALID_ID')
+  @E(403, 'FORBIDDEN: role or ente not allowed')
+  @E(404, 'PROCESS_NOT_FOUND')
   @E(409, 'TRANSITION_NOT_ALLOWED (details.allowedEvents) / VERSION_CONFLICT')
   @E(422, 'RULE_VIOLATION (details.rule) / IDEMPOTENCY_KEY_REUSED')
   async send(
@@ -109,21 +168,29 @@ export class ProcessesController {
 
   @Get(':id/history')
   @ApiOkResponse({
-    description: 'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
+    description:
+      'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
       'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset).',
   })
-  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
-  history(@Param('id', UuidPipe) id: string, @Query() q: HistoryQueryDto, @CurrentActor() actor: Actor) {
+  @E(400, 'INVALID_ID / VALIDATION_FAILED')
+  @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  history(
+    @Param('id', UuidPipe) id: string,
+    @Query() q: HistoryQueryDto,
+    @CurrentActor() actor: Actor,
+  ) {
     return this.query.history(id, actor, historyFilter(q));
   }
 
   @Get(':id/history/export')
   @ApiProduces(EXPORT_CONTENT_TYPE.csv, EXPORT_CONTENT_TYPE.jsonl)
   @ApiOkResponse({
-    description: 'the history as a download, streamed: CSV (header row, RFC 4180, payload as a JSON string) or JSON Lines ' +
+    description:
+      'the history as a download, streamed: CSV (header row, RFC 4180, payload as a JSON string) or JSON Lines ' +
       '(one history event per line). Same filters as /history.',
   })
-  @E(400, 'INVALID_ID / VALIDATION_FAILED') @E(404, 'PROCESS_NOT_FOUND')
+  @E(400, 'INVALID_ID / VALIDATION_FAILED')
+  @E(404, 'PROCESS_NOT_FOUND')
   async export(
     @Param('id', UuidPipe) id: string,
     @Query() q: HistoryExportQueryDto,
@@ -138,17 +205,28 @@ export class ProcessesController {
   }
 
   @Get(':id/history/verify')
-  @ApiOkResponse({ type: VerifyResultDto, description: 'recomputes the hash chain and names the first altered or missing seq' })
-  @E(400, 'INVALID_ID') @E(404, 'PROCESS_NOT_FOUND')
+  @ApiOkResponse({
+    type: VerifyResultDto,
+    description: 'recomputes the hash chain and names the first altered or missing seq',
+  })
+  @E(400, 'INVALID_ID')
+  @E(404, 'PROCESS_NOT_FOUND')
   verify(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<VerifyResult> {
     return this.query.verify(id, actor);
   }
 
   @Get(':id/state')
-  @ApiOkResponse({ type: StateAtDto, description: 'the state at a past instant: the snapshot after the last event by then' })
+  @ApiOkResponse({
+    type: StateAtDto,
+    description: 'the state at a past instant: the snapshot after the last event by then',
+  })
   @E(400, 'INVALID_ID / VALIDATION_FAILED (at missing or not an instant with an offset)')
   @E(404, 'PROCESS_NOT_FOUND / BEFORE_PROCESS_START (details.startedAt)')
-  stateAt(@Param('id', UuidPipe) id: string, @Query() q: StateAtQueryDto, @CurrentActor() actor: Actor): Promise<StateAt> {
+  stateAt(
+    @Param('id', UuidPipe) id: string,
+    @Query() q: StateAtQueryDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<StateAt> {
     return this.query.stateAt(id, actor, q.at);
   }
 }

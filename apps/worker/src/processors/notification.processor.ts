@@ -16,7 +16,8 @@ export class NotificationProcessor extends WorkerHost {
   }
 
   async process(job: Job<DeliverNotificationJob>): Promise<string> {
-    if (job.name !== JobName.DeliverNotification) throw new UnrecoverableError(`unknown job ${job.name}`);
+    if (job.name !== JobName.DeliverNotification)
+      throw new UnrecoverableError(`unknown job ${job.name}`);
     const rows: { channel: string }[] = await this.ds.query(
       `UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts + 1
        WHERE id = $1 AND status = 'pending' RETURNING channel`,

@@ -38,7 +38,9 @@ export class TimerProcessor extends WorkerHost {
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<TimerFiredJob> | undefined, err: Error): void {
-    this.log.warn(`timer ${job?.data.timerId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`);
+    this.log.warn(
+      `timer ${job?.data.timerId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`,
+    );
   }
 
   /** e.g. a job whose key vanished while it ran (Redis flushed, timer cancelled): Postgres already has the truth */

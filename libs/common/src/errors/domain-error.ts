@@ -39,7 +39,10 @@ export abstract class DomainError<C extends ErrorCode = ErrorCode> extends Error
 
 export class ValidationFailedError extends DomainError<'VALIDATION_FAILED'> {
   readonly code = 'VALIDATION_FAILED';
-  constructor(readonly fields: FieldError[], message?: string) {
+  constructor(
+    readonly fields: FieldError[],
+    message?: string,
+  ) {
     super(message ?? `Richiesta non valida: ${fields.map((f) => f.field).join(', ')}`, { fields });
   }
 }
@@ -47,7 +50,9 @@ export class ValidationFailedError extends DomainError<'VALIDATION_FAILED'> {
 export class InvalidIdError extends DomainError<'INVALID_ID'> {
   readonly code = 'INVALID_ID';
   constructor(readonly value: string) {
-    super(`Identificativo non valido: "${value}" non è un UUID`, { fields: [{ field: 'id', errors: ['must be a UUID'] }] });
+    super(`Identificativo non valido: "${value}" non è un UUID`, {
+      fields: [{ field: 'id', errors: ['must be a UUID'] }],
+    });
   }
 }
 
@@ -74,25 +79,42 @@ export class ProcessNotFoundError extends DomainError<'PROCESS_NOT_FOUND'> {
 
 export class DefinitionNotFoundError extends DomainError<'DEFINITION_NOT_FOUND'> {
   readonly code = 'DEFINITION_NOT_FOUND';
-  constructor(readonly key: string, readonly version?: number) {
+  constructor(
+    readonly key: string,
+    readonly version?: number,
+  ) {
     super(`Definizione ${key}${version === undefined ? '' : ` v${version}`} non trovata`);
   }
 }
 
 export class TransitionNotAllowedError extends DomainError<'TRANSITION_NOT_ALLOWED'> {
   readonly code = 'TRANSITION_NOT_ALLOWED';
-  constructor(readonly state: string, readonly eventType: string, readonly allowedEvents: string[]) {
-    super(`L'evento ${eventType} non è ammesso nello stato ${state}`, { state, event: eventType, allowedEvents });
+  constructor(
+    readonly state: string,
+    readonly eventType: string,
+    readonly allowedEvents: string[],
+  ) {
+    super(`L'evento ${eventType} non è ammesso nello stato ${state}`, {
+      state,
+      event: eventType,
+      allowedEvents,
+    });
   }
 }
 
 export class VersionConflictError extends DomainError<'VERSION_CONFLICT'> {
   readonly code = 'VERSION_CONFLICT';
-  constructor(readonly expected: number, readonly actual: number) {
-    super(`Versione non aggiornata: attesa ${expected}, attuale ${actual}. Rileggere il procedimento e riprovare.`, {
-      expectedVersion: expected,
-      currentVersion: actual,
-    });
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(
+      `Versione non aggiornata: attesa ${expected}, attuale ${actual}. Rileggere il procedimento e riprovare.`,
+      {
+        expectedVersion: expected,
+        currentVersion: actual,
+      },
+    );
   }
 }
 
@@ -106,7 +128,11 @@ export class IdempotencyKeyReusedError extends DomainError<'IDEMPOTENCY_KEY_REUS
 /** A domain rule refused the step (422). `rule` is a stable SCREAMING_SNAKE identifier of the rule. */
 export class RuleViolationError extends DomainError<'RULE_VIOLATION'> {
   readonly code = 'RULE_VIOLATION';
-  constructor(readonly rule: string, message: string, readonly fields?: FieldError[]) {
+  constructor(
+    readonly rule: string,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
     super(message, fields ? { rule, fields } : { rule });
   }
 }
@@ -128,7 +154,10 @@ export class AlreadyExistsError extends DomainError<'ALREADY_EXISTS'> {
 /** GET /v1/processes/:id/state?at= with an instant before the process's first event: it had no state yet. */
 export class BeforeProcessStartError extends DomainError<'BEFORE_PROCESS_START'> {
   readonly code = 'BEFORE_PROCESS_START';
-  constructor(readonly at: string, readonly startedAt: string) {
+  constructor(
+    readonly at: string,
+    readonly startedAt: string,
+  ) {
     super(`Il procedimento non esisteva ancora il ${at}: è stato avviato il ${startedAt}`, {
       at,
       startedAt,

@@ -1,4 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 @Entity({ name: 'ente' })
 export class EnteEntity {
@@ -6,9 +12,12 @@ export class EnteEntity {
   @Column({ type: 'text' }) kind!: 'COMUNE' | 'UNIONE';
   @Column({ type: 'text' }) denominazione!: string;
   @Column({ name: 'codice_ipa', type: 'text', unique: true }) codiceIpa!: string;
-  @Column({ name: 'codice_istat', type: 'char', length: 6, nullable: true }) codiceIstat!: string | null;
-  @Column({ name: 'codice_catastale', type: 'char', length: 4, nullable: true }) codiceCatastale!: string | null;
-  @Column({ name: 'codice_fiscale', type: 'char', length: 11, nullable: true }) codiceFiscale!: string | null;
+  @Column({ name: 'codice_istat', type: 'char', length: 6, nullable: true }) codiceIstat!:
+    string | null;
+  @Column({ name: 'codice_catastale', type: 'char', length: 4, nullable: true }) codiceCatastale!:
+    string | null;
+  @Column({ name: 'codice_fiscale', type: 'char', length: 11, nullable: true }) codiceFiscale!:
+    string | null;
   @Column({ type: 'text', nullable: true }) pec!: string | null;
   @Column({ type: 'text', nullable: true }) regione!: string | null;
   @Column({ type: 'text', nullable: true }) provincia!: string | null;

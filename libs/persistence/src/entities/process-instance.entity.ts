@@ -24,7 +24,8 @@ export class ProcessInstanceEntity {
   @Column({ type: 'integer' }) version!: number;
   @Column({ type: 'text', array: true }) participants!: string[];
   @Column({ name: 'pending_entes', type: 'text', array: true }) pendingEntes!: string[];
-  @Column({ name: 'next_deadline', type: 'timestamptz', nullable: true }) nextDeadline!: Date | null;
+  @Column({ name: 'next_deadline', type: 'timestamptz', nullable: true })
+  nextDeadline!: Date | null;
   /** key -> armed timer row, mirrored here so a transition need not read the timer table */
   @Column({ name: 'armed_timers', type: 'jsonb' }) armedTimers!: Record<string, ArmedTimerRef>;
   @Column({ name: 'last_seq', type: 'integer' }) lastSeq!: number;

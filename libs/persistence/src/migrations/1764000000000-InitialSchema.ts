@@ -29,7 +29,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         updated_at       timestamptz NOT NULL DEFAULT now(),
         CHECK (kind = 'COMUNE' OR (codice_istat IS NULL AND unione_id IS NULL))
       )`);
-    await q.query(`CREATE UNIQUE INDEX ente_codice_istat_uq ON ente (codice_istat) WHERE codice_istat IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX ente_codice_istat_uq ON ente (codice_istat) WHERE codice_istat IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX ente_unione_idx ON ente (unione_id)`);
 
     await q.query(`
@@ -55,10 +57,18 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         updated_at         timestamptz NOT NULL DEFAULT now(),
         UNIQUE (tenant, definition_key, business_key)
       )`);
-    await q.query(`CREATE INDEX process_instance_tenant_idx ON process_instance (tenant, definition_key, state_value)`);
-    await q.query(`CREATE INDEX process_instance_pending_idx ON process_instance USING gin (pending_entes)`);
-    await q.query(`CREATE INDEX process_instance_participants_idx ON process_instance USING gin (participants)`);
-    await q.query(`CREATE INDEX process_instance_deadline_idx ON process_instance (next_deadline) WHERE next_deadline IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX process_instance_tenant_idx ON process_instance (tenant, definition_key, state_value)`,
+    );
+    await q.query(
+      `CREATE INDEX process_instance_pending_idx ON process_instance USING gin (pending_entes)`,
+    );
+    await q.query(
+      `CREATE INDEX process_instance_participants_idx ON process_instance USING gin (participants)`,
+    );
+    await q.query(
+      `CREATE INDEX process_instance_deadline_idx ON process_instance (next_deadline) WHERE next_deadline IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE process_event (
@@ -82,9 +92,15 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         hash            text NOT NULL,
         PRIMARY KEY (instance_id, seq)
       )`);
-    await q.query(`CREATE UNIQUE INDEX process_event_idem_uq ON process_event (instance_id, idempotency_key) WHERE idempotency_key IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX process_event_timer_uq ON process_event (timer_id) WHERE timer_id IS NOT NULL`);
-    await q.query(`CREATE INDEX process_event_occurred_idx ON process_event (instance_id, occurred_at)`);
+    await q.query(
+      `CREATE UNIQUE INDEX process_event_idem_uq ON process_event (instance_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX process_event_timer_uq ON process_event (timer_id) WHERE timer_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX process_event_occurred_idx ON process_event (instance_id, occurred_at)`,
+    );
     await q.query(`
       CREATE FUNCTION process_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -109,7 +125,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         cancelled_at  timestamptz,
         created_at    timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE UNIQUE INDEX timer_armed_key_uq ON timer (instance_id, key) WHERE status = 'armed'`);
+    await q.query(
+      `CREATE UNIQUE INDEX timer_armed_key_uq ON timer (instance_id, key) WHERE status = 'armed'`,
+    );
     await q.query(`CREATE INDEX timer_armed_due_idx ON timer (due_at) WHERE status = 'armed'`);
 
     await q.query(`
@@ -131,8 +149,12 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         delivered_at    timestamptz,
         read_at         timestamptz
       )`);
-    await q.query(`CREATE INDEX outbox_pending_idx ON outbox (created_at) WHERE status = 'pending'`);
-    await q.query(`CREATE INDEX outbox_recipient_idx ON outbox (recipient_ente, recipient_role, created_at)`);
+    await q.query(
+      `CREATE INDEX outbox_pending_idx ON outbox (created_at) WHERE status = 'pending'`,
+    );
+    await q.query(
+      `CREATE INDEX outbox_recipient_idx ON outbox (recipient_ente, recipient_role, created_at)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

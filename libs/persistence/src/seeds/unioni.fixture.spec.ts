@@ -40,21 +40,30 @@ describe('UNIONI_FIXTURES (DOMAIN.md §6.1–6.4)', () => {
   });
 
   it('has at most one seat per union (Pontedera, Guastalla)', () => {
-    for (const u of UNIONI_FIXTURES) expect(u.comuni.filter((c) => c.seat).length).toBeLessThanOrEqual(1);
+    for (const u of UNIONI_FIXTURES)
+      expect(u.comuni.filter((c) => c.seat).length).toBeLessThanOrEqual(1);
     expect(unione('valdera').comuni.find((c) => c.seat)?.denominazione).toBe('Pontedera');
     expect(unione('bassa-reggiana').comuni.find((c) => c.seat)?.denominazione).toBe('Guastalla');
   });
 
   it('has the 2011 population sums of the document', () => {
     expect(POPULATION_REFERENCE).toMatch(/2011/);
-    expect(sum(unione('valdera').comuni.filter((c) => !c.joinedLater).map((c) => c.popolazione))).toBe(76435);
+    expect(
+      sum(
+        unione('valdera')
+          .comuni.filter((c) => !c.joinedLater)
+          .map((c) => c.popolazione),
+      ),
+    ).toBe(76435);
     expect(sum(unione('valle-di-comino').comuni.map((c) => c.popolazione))).toBe(7818);
     expect(sum(unione('bassa-reggiana').comuni.map((c) => c.popolazione))).toBe(71120);
     // §6.2: all 5 comuni are under 3,000; §6.3: only Casalbordino is above 5,000
     expect(unione('valle-di-comino').comuni.every((c) => c.popolazione < 3000)).toBe(true);
-    expect(unione('miracoli').comuni.filter((c) => c.popolazione > 5000).map((c) => c.denominazione)).toEqual([
-      'Casalbordino',
-    ]);
+    expect(
+      unione('miracoli')
+        .comuni.filter((c) => c.popolazione > 5000)
+        .map((c) => c.denominazione),
+    ).toEqual(['Casalbordino']);
   });
 
   it('has populations that are positive integers', () => {
@@ -85,11 +94,14 @@ describe('UNIONI_FIXTURES (DOMAIN.md §6.1–6.4)', () => {
     });
   });
 
-  it.each(UNIONI_FIXTURES.map((u) => [u.key, u] as const))('union %s has a valid IPA code and PEC', (_key, u) => {
-    expect(isCodiceIpa(u.codiceIpa)).toBe(true);
-    expect(u.codiceIpa.startsWith('c_')).toBe(false); // c_ is the comuni convention
-    expect(isPec(u.pec)).toBe(true);
-  });
+  it.each(UNIONI_FIXTURES.map((u) => [u.key, u] as const))(
+    'union %s has a valid IPA code and PEC',
+    (_key, u) => {
+      expect(isCodiceIpa(u.codiceIpa)).toBe(true);
+      expect(u.codiceIpa.startsWith('c_')).toBe(false); // c_ is the comuni convention
+      expect(isPec(u.pec)).toBe(true);
+    },
+  );
 
   it('uses only .invalid PEC domains', () => {
     const pecs = [...UNIONI_FIXTURES.map((u) => u.pec), ...allComuni.map((c) => c.pec)];
@@ -102,7 +114,11 @@ describe('UNIONI_FIXTURES (DOMAIN.md §6.1–6.4)', () => {
     expect(dupes(allComuni.map((c) => c.codiceIstat))).toEqual([]);
     expect(dupes(allComuni.map((c) => c.codiceCatastale))).toEqual([]);
     expect(dupes(allComuni.map((c) => c.denominazione))).toEqual([]);
-    expect(dupes([...UNIONI_FIXTURES.map((u) => u.codiceIpa), ...allComuni.map((c) => c.codiceIpa)])).toEqual([]);
-    expect(dupes([...UNIONI_FIXTURES.map((u) => u.pec), ...allComuni.map((c) => c.pec)])).toEqual([]);
+    expect(
+      dupes([...UNIONI_FIXTURES.map((u) => u.codiceIpa), ...allComuni.map((c) => c.codiceIpa)]),
+    ).toEqual([]);
+    expect(dupes([...UNIONI_FIXTURES.map((u) => u.pec), ...allComuni.map((c) => c.pec)])).toEqual(
+      [],
+    );
   });
 });

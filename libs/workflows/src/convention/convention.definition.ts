@@ -1,6 +1,13 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { addCalendarDays, atRomeTime } from '@app/calendar';
-import type { ActRef, EnteFacts, MachineEvent, ProcessDefinition, ProcessStatus, TimerSpec } from '../definition';
+import type {
+  ActRef,
+  EnteFacts,
+  MachineEvent,
+  ProcessDefinition,
+  ProcessStatus,
+  TimerSpec,
+} from '../definition';
 import {
   AbandonDto,
   AdhesionAcceptDto,
@@ -62,7 +69,10 @@ const ctxOf = (s: AnyMachineSnapshot): ConventionContext => s.context as Convent
  *  some comuni are out (QUORUM) */
 export function conventionStateLabel(s: AnyMachineSnapshot): string {
   const v = s.value as string | Record<string, string>;
-  if (v === 'APPROVED_ALL' && ctxOf(s).entes.some((e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE')) {
+  if (
+    v === 'APPROVED_ALL' &&
+    ctxOf(s).entes.some((e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE')
+  ) {
     return 'APPROVED_PARTIAL';
   }
   if (typeof v === 'string') return v;
@@ -124,7 +134,10 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
           key: `recesso:${e.codiceIpa}`,
           kind: 'deadline',
           dueAt: atRomeTime(e.recesso.effectiveDate, 0).toISOString(),
-          event: { type: 'convention.recesso.effective', payload: { ente: e.codiceIpa, date: e.recesso.effectiveDate } },
+          event: {
+            type: 'convention.recesso.effective',
+            payload: { ente: e.codiceIpa, date: e.recesso.effectiveDate },
+          },
         });
       }
     }
@@ -173,7 +186,12 @@ function pendingEntes(s: AnyMachineSnapshot): string[] {
       return ctx.entes.filter((e) => e.status === 'EXECUTIVE').map((e) => e.codiceIpa);
     case 'IN_FORCE':
       return ctx.entes
-        .filter((e) => e.joining && (PRE_VOTE.includes(e.status) || ['APPROVED', 'EXECUTIVE', 'ADMITTED'].includes(e.status)))
+        .filter(
+          (e) =>
+            e.joining &&
+            (PRE_VOTE.includes(e.status) ||
+              ['APPROVED', 'EXECUTIVE', 'ADMITTED'].includes(e.status)),
+        )
         .map((e) => e.codiceIpa);
     default:
       return [];
@@ -185,7 +203,10 @@ function nextDeadline(s: AnyMachineSnapshot): string | null {
   const inForce = label === 'IN_FORCE';
   if (label !== 'IN_DELIBERATION' && label !== 'STALLED' && !inForce) return null;
   const open = ctxOf(s)
-    .entes.filter((e) => PRE_VOTE.includes(e.status) && e.deadline && !e.deadline.overdue && (!inForce || e.joining))
+    .entes.filter(
+      (e) =>
+        PRE_VOTE.includes(e.status) && e.deadline && !e.deadline.overdue && (!inForce || e.joining),
+    )
     .map((e) => e.deadline!.dueAt)
     .sort();
   return open[0] ?? null;
@@ -194,7 +215,12 @@ function nextDeadline(s: AnyMachineSnapshot): string | null {
 /** a council deliberation: consiglio comunale, or consiglio dell'unione for the Unione itself */
 const councilAct = (s: AnyMachineSnapshot, ev: MachineEvent): ActRef => {
   const p = ev.payload as { ente: string; number: string; date: string };
-  return { ente: p.ente, organ: p.ente === ctxOf(s).unione ? 'CU' : 'CC', number: p.number, date: p.date };
+  return {
+    ente: p.ente,
+    organ: p.ente === ctxOf(s).unione ? 'CU' : 'CC',
+    number: p.number,
+    date: p.date,
+  };
 };
 
 const asRule =
@@ -220,7 +246,10 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     policy: {
       ...DEFAULT_POLICY,
       // QUORUM conventions default to "extend once, then NON_ADERENTE"; UNANIMITY ones stall (DOMAIN.md §2.5)
-      nonDeliberating: input.policy?.approval === 'QUORUM' ? 'EXTEND_ONCE_THEN_NON_ADERENTE' : DEFAULT_POLICY.nonDeliberating,
+      nonDeliberating:
+        input.policy?.approval === 'QUORUM'
+          ? 'EXTEND_ONCE_THEN_NON_ADERENTE'
+          : DEFAULT_POLICY.nonDeliberating,
       ...(input.policy ?? {}),
     },
   }),
@@ -233,7 +262,8 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       payload: FreezeTextDto,
     },
     'convention.send': {
-      description: 'Registra l’invio PEC dello schema ai consigli (data della ricevuta di consegna)',
+      description:
+        'Registra l’invio PEC dello schema ai consigli (data della ricevuta di consegna)',
       roles: ['presidente'],
       scope: 'unione',
       payload: SendToCouncilsDto,
@@ -247,7 +277,8 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       rule: asRule<ConveneEvent>(checkConvene),
     },
     'convention.deliberation.record': {
-      description: 'Registra l’esito della deliberazione consiliare del proprio ente, con i pareri (art. 49 TUEL)',
+      description:
+        'Registra l’esito della deliberazione consiliare del proprio ente, con i pareri (art. 49 TUEL)',
       roles: ['segretario'],
       scope: 'ente',
       payload: RecordDeliberationDto,
@@ -256,13 +287,17 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
         const ctx = ctxOf(s);
         const e = findEnte(ctx, String(ev.payload['ente']));
         if (conventionStateLabel(s) === 'IN_FORCE' && e && !e.joining) {
-          return { rule: 'NOT_JOINING', message: `${e.denominazione} partecipa già: la convenzione è in vigore` };
+          return {
+            rule: 'NOT_JOINING',
+            message: `${e.denominazione} partecipa già: la convenzione è in vigore`,
+          };
         }
         return checkDeliberation(ctx, ev as unknown as RecordDeliberationEvent);
       },
     },
     'convention.executivity.certify': {
-      description: 'Certifica pubblicazione all’albo ed esecutività della deliberazione (art. 134 TUEL)',
+      description:
+        'Certifica pubblicazione all’albo ed esecutività della deliberazione (art. 134 TUEL)',
       roles: ['segretario'],
       scope: 'ente',
       payload: CertifyExecutivityDto,
@@ -279,14 +314,16 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
           : checkSign(ctxOf(s), ev as unknown as SignEvent),
     },
     'convention.amendment.accept': {
-      description: 'Il gruppo di lavoro accoglie l’emendamento: nuova versione del testo, tutti i consigli la riapprovano',
+      description:
+        'Il gruppo di lavoro accoglie l’emendamento: nuova versione del testo, tutti i consigli la riapprovano',
       roles: ['gruppo_lavoro', 'presidente', 'staff'],
       scope: 'unione',
       payload: AmendmentTextDto,
       rule: asRule<AmendmentAcceptEvent>(checkAmendmentAccept),
     },
     'convention.amendment.refuse': {
-      description: 'Il gruppo di lavoro respinge l’emendamento: il consiglio delibera di nuovo sul testo vigente',
+      description:
+        'Il gruppo di lavoro respinge l’emendamento: il consiglio delibera di nuovo sul testo vigente',
       roles: ['gruppo_lavoro', 'presidente', 'staff'],
       scope: 'unione',
       payload: AbandonDto,
@@ -296,7 +333,11 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['presidente', 'staff', 'gruppo_lavoro'],
       scope: 'unione',
       payload: AmendmentTextDto,
-      rule: (s, ev) => checkAmendmentAccept(ctxOf(s), { ...(ev as unknown as AmendmentAcceptEvent), type: 'convention.amendment.accept' }),
+      rule: (s, ev) =>
+        checkAmendmentAccept(ctxOf(s), {
+          ...(ev as unknown as AmendmentAcceptEvent),
+          type: 'convention.amendment.accept',
+        }),
     },
     'convention.adhesion.open': {
       description: 'Avvia l’adesione successiva di un comune dell’Unione',
@@ -347,7 +388,12 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'system',
       payload: RecessoEffectiveDto,
     },
-    'convention.expire': { description: 'Scadenza del termine di durata', roles: [], scope: 'system', payload: ExpireDto },
+    'convention.expire': {
+      description: 'Scadenza del termine di durata',
+      roles: [],
+      scope: 'system',
+      payload: ExpireDto,
+    },
     'convention.deadline.extend': {
       description: 'Proroga il termine per deliberare (motivata)',
       roles: ['presidente', 'staff'],
@@ -361,7 +407,12 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'unione',
       payload: AbandonDto,
     },
-    'convention.reminder': { description: 'Sollecito prima del termine', roles: [], scope: 'system', payload: ReminderDto },
+    'convention.reminder': {
+      description: 'Sollecito prima del termine',
+      roles: [],
+      scope: 'system',
+      payload: ReminderDto,
+    },
     'convention.deadline.expire': {
       description: 'Scadenza del termine per deliberare',
       roles: [],
@@ -403,7 +454,10 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
           ? {
               minEntes: ctx.policy.quorumMinEntes,
               minPopulationPct: ctx.policy.quorumMinPopulationPct,
-              approvingComuni: ctx.entes.filter((e) => e.kind === 'COMUNE' && ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(e.status)).length,
+              approvingComuni: ctx.entes.filter(
+                (e) =>
+                  e.kind === 'COMUNE' && ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(e.status),
+              ).length,
             }
           : null,
       entes: ctx.entes.map((e) => ({

@@ -54,20 +54,33 @@ export class ConventionPolicyDto {
   @IsOptional() @IsInt() @Min(0) @Max(730) recessoNoticeDays?: number;
   @IsOptional() @IsInt() @Min(1) @Max(100) minComuni?: number;
   @IsOptional() @IsInt() @Min(1) @Max(365) councilDeadlineDays?: number;
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @ArrayUnique() @IsInt({ each: true }) @Min(1, { each: true }) @Max(180, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(180, { each: true })
   reminderDaysBefore?: number[];
   @IsOptional() @IsIn(EXECUTIVITY_READINGS) executivityReading?: ExecutivityReading;
   @IsOptional() @IsIn(DECORRENZA_RULES) decorrenza?: DecorrenzaRule;
-  @IsOptional() @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) decorrenzaDate?: string;
+  @IsOptional()
+  @Matches(ISO_DATE, { message: DATE_MSG })
+  @IsDateString({ strict: true })
+  decorrenzaDate?: string;
   @IsOptional() @IsBoolean() costClauses?: boolean;
 }
 
 export class StartConventionDto {
   @IsString() @IsNotEmpty() @MaxLength(300) title!: string;
   /** codice IPA of the Unione that runs the process */
-  @Matches(CODICE_IPA, { message: 'must be a codice IPA (lowercase letters, digits, _)' }) unione!: string;
+  @Matches(CODICE_IPA, { message: 'must be a codice IPA (lowercase letters, digits, _)' })
+  unione!: string;
   /** codici IPA of the member comuni that must approve */
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @ArrayUnique()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique()
   @Matches(CODICE_IPA, { each: true, message: 'each must be a codice IPA' })
   members!: string[];
   @IsOptional() @ValidateNested() @Type(() => ConventionPolicyDto) policy?: ConventionPolicyDto;
@@ -101,7 +114,9 @@ export class ParereDto {
 export class RecordDeliberationDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
   /** the deliberation number as in the register, e.g. "48" or "48/2026" */
-  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @IsString()
+  @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
+  number!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
   @IsIn(DELIBERATION_OUTCOMES) outcome!: DeliberationOutcome;
   /** SHA-256 of the text approved (for APPROVED_WITH_AMENDMENTS: of the amended text) */
@@ -109,7 +124,12 @@ export class RecordDeliberationDto {
   /** with APPROVED_WITH_AMENDMENTS: what the council changed */
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(20000) amendments?: string;
   /** art. 49 TUEL pareri inserted in the deliberation */
-  @IsOptional() @IsArray() @ArrayMaxSize(5) @ValidateNested({ each: true }) @Type(() => ParereDto) pareri?: ParereDto[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(5)
+  @ValidateNested({ each: true })
+  @Type(() => ParereDto)
+  pareri?: ParereDto[];
   @IsOptional() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
   @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
   @IsOptional() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
@@ -118,7 +138,9 @@ export class RecordDeliberationDto {
 export class CertifyExecutivityDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
   /** first day on the albo pretorio (counted: 15 days P..P+14) */
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) publicationStart!: string;
+  @Matches(ISO_DATE, { message: DATE_MSG })
+  @IsDateString({ strict: true })
+  publicationStart!: string;
   /** the date the segretario certifies: it wins over the computed one */
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) executiveOn!: string;
 }
@@ -158,20 +180,26 @@ export class AdhesionOpenDto {
 export class AdhesionAcceptDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
   /** the Giunta dell'Unione deliberation accepting the adhesion */
-  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @IsString()
+  @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
+  number!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
 }
 
 export class RecessoDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
-  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @IsString()
+  @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
+  number!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) effectiveDate!: string;
 }
 
 export class CollectiveActDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
-  @IsString() @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' }) number!: string;
+  @IsString()
+  @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
+  number!: string;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
 }
 
@@ -200,4 +228,3 @@ export class DeadlineExpireDto {
 export class DecorrenzaDto {
   @Matches(ISO_DATE) date!: string;
 }
-

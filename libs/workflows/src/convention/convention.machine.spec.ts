@@ -10,7 +10,15 @@ import 'reflect-metadata';
 import { getShortestPaths, getSimplePaths } from '@xstate/graph';
 import fc from 'fast-check';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { addCalendarDays, addDaysTerm, atRomeTime, endOfDayRome, executivityDate, publicationEnd, toRomeDate } from '@app/calendar';
+import {
+  addCalendarDays,
+  addDaysTerm,
+  atRomeTime,
+  endOfDayRome,
+  executivityDate,
+  publicationEnd,
+  toRomeDate,
+} from '@app/calendar';
 import {
   BIENTINA,
   BUTI,
@@ -61,9 +69,19 @@ import {
 import type { Recipient } from '../definition';
 import { toEffects, type Effect } from '../effects';
 import { acceptedEventTypes } from '../machine-support';
-import { conventionDefinitionV1, conventionStateLabel, conventionTimers } from './convention.definition';
+import {
+  conventionDefinitionV1,
+  conventionStateLabel,
+  conventionTimers,
+} from './convention.definition';
 import { conventionMachine } from './convention.machine';
-import { checkDeliberation, checkExecutivity, checkExtend, checkSend, checkSign } from './convention.rules';
+import {
+  checkDeliberation,
+  checkExecutivity,
+  checkExtend,
+  checkSend,
+  checkSign,
+} from './convention.rules';
 import type {
   ConventionContext,
   ConventionEvent,
@@ -95,7 +113,9 @@ function play(from: Snap, events: readonly ConventionEvent[]): { snapshot: Snap;
   for (const event of events) {
     const [next, actions] = transition(conventionMachine, s, event);
     if (next === s) {
-      throw new Error(`refused in ${label(s)}: ${event.type} ${JSON.stringify(event.payload)} at ${event.at}`);
+      throw new Error(
+        `refused in ${label(s)}: ${event.type} ${JSON.stringify(event.payload)} at ${event.at}`,
+      );
     }
     steps.push({ event, snapshot: next, effects: toEffects(actions) });
     s = next;
@@ -145,9 +165,24 @@ const SEND = sendEvent(DELIVERED_AT, SEND_AT);
 const DELIBERATIONS: readonly RecordDeliberationEvent[] = [
   approvedIeEvent(BIENTINA, '12', '2026-02-24', '2026-02-25T08:00:00.000Z', votes(11, 13)),
   approvedEvent(VALDERA, '5', '2026-02-26', '2026-02-27T10:00:00.000Z'),
-  approvedIeEvent(PONTEDERA, '9', '2026-03-02', '2026-03-03T08:00:00.000Z', votes(15, 17, { presenti: 17, astenuti: 2 })),
-  approvedIeEvent(CALCINAIA, '7/2026', '2026-03-05', '2026-03-06T08:00:00.000Z', votes(10, 17, { presenti: 14, contrari: 4 })),
-  deliberationEvent({ ente: PALAIA, number: '6', date: '2026-03-09', outcome: 'RINVIATA' }, '2026-03-09T18:00:00.000Z'),
+  approvedIeEvent(
+    PONTEDERA,
+    '9',
+    '2026-03-02',
+    '2026-03-03T08:00:00.000Z',
+    votes(15, 17, { presenti: 17, astenuti: 2 }),
+  ),
+  approvedIeEvent(
+    CALCINAIA,
+    '7/2026',
+    '2026-03-05',
+    '2026-03-06T08:00:00.000Z',
+    votes(10, 17, { presenti: 14, contrari: 4 }),
+  ),
+  deliberationEvent(
+    { ente: PALAIA, number: '6', date: '2026-03-09', outcome: 'RINVIATA' },
+    '2026-03-09T18:00:00.000Z',
+  ),
   approvedEvent(BUTI, '14', '2026-03-10', '2026-03-11T08:00:00.000Z'),
   approvedEvent(CAPANNOLI, '8', '2026-03-12', '2026-03-13T08:00:00.000Z'),
   approvedEvent(CASCIANA, '11', '2026-03-16', '2026-03-17T08:00:00.000Z'),
@@ -178,13 +213,19 @@ const SIGNATURES = [
 ];
 const LAST_SIGNED_AT = '2026-04-20T08:30:00.000Z';
 
-const inDeliberation = (input?: ConventionInput): Snap => play(start(input), [FREEZE, SEND]).snapshot;
+const inDeliberation = (input?: ConventionInput): Snap =>
+  play(start(input), [FREEZE, SEND]).snapshot;
 /** all deliberations but Palaia's approval: Palaia (after a RINVIATA session) is the only INVITED ente */
 const waitingForPalaia = (input?: ConventionInput): Snap =>
   play(inDeliberation(input), [...DELIBERATIONS.slice(0, -1), CERTIFY_VALDERA]).snapshot;
 const approvedAll = (input?: ConventionInput): Snap =>
-  play(inDeliberation(input), [...DELIBERATIONS.slice(0, 2), CERTIFY_VALDERA, ...DELIBERATIONS.slice(2)]).snapshot;
-const readyToSign = (input?: ConventionInput): Snap => play(approvedAll(input), CERTIFICATIONS).snapshot;
+  play(inDeliberation(input), [
+    ...DELIBERATIONS.slice(0, 2),
+    CERTIFY_VALDERA,
+    ...DELIBERATIONS.slice(2),
+  ]).snapshot;
+const readyToSign = (input?: ConventionInput): Snap =>
+  play(approvedAll(input), CERTIFICATIONS).snapshot;
 
 // ================================================================ 1. fixture
 
@@ -196,15 +237,35 @@ describe('fixture', () => {
     expect(s.context.unione).toBe(VALDERA);
     expect(s.context.entes.map((e) => e.codiceIpa)).toEqual(VALDERA_ALL);
     expect(s.context.entes.map((e) => e.denominazione)).toEqual([
-      'Unione Valdera', 'Bientina', 'Buti', 'Calcinaia', 'Capannoli', 'Casciana Terme Lari', 'Palaia', 'Pontedera',
+      'Unione Valdera',
+      'Bientina',
+      'Buti',
+      'Calcinaia',
+      'Capannoli',
+      'Casciana Terme Lari',
+      'Palaia',
+      'Pontedera',
     ]);
     expect(s.context.entes[0]?.kind).toBe('UNIONE');
     expect(s.context.entes.slice(1).every((e) => e.kind === 'COMUNE')).toBe(true);
     expect(s.context.entes.slice(1).reduce((n, e) => n + (e.popolazione ?? 0), 0)).toBe(76_435);
     for (const e of s.context.entes) {
-      expect(e).toMatchObject({ status: 'INVITED', deadline: null, sessions: [], deliberation: null, signature: null, remindersSent: 0 });
+      expect(e).toMatchObject({
+        status: 'INVITED',
+        deadline: null,
+        sessions: [],
+        deliberation: null,
+        signature: null,
+        remindersSent: 0,
+      });
     }
-    expect(s.context).toMatchObject({ text: null, textVersions: [], sentAt: null, stipulatedAt: null, closedReason: null });
+    expect(s.context).toMatchObject({
+      text: null,
+      textVersions: [],
+      sentAt: null,
+      stipulatedAt: null,
+      closedReason: null,
+    });
   });
 });
 
@@ -215,7 +276,13 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
     const { snapshot: s, effects } = step(start(), FREEZE);
     expect(label(s)).toBe('FROZEN');
     expect(TEXT_HASH).toMatch(/^[0-9a-f]{64}$/);
-    const v1 = { version: 1, sha256: TEXT_HASH, length: SCHEMA_TEXT_V1.length, frozenAt: FREEZE_AT, frozenBy: STAFF };
+    const v1 = {
+      version: 1,
+      sha256: TEXT_HASH,
+      length: SCHEMA_TEXT_V1.length,
+      frozenAt: FREEZE_AT,
+      frozenBy: STAFF,
+    };
     expect(s.context.text).toEqual(v1);
     expect(s.context.textVersions).toEqual([v1]);
     expect(effects).toEqual([]);
@@ -236,7 +303,13 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
     expect(s.context.sentAt).toBe(DELIVERED_AT);
     expect(DUE_AT).toBe(endOfDayRome(DEADLINE).toISOString()); // 23:59:59.999 CEST
     for (const e of s.context.entes) {
-      expect(e.deadline).toEqual({ date: DEADLINE, dueAt: DUE_AT, setAt: SEND_AT, extensions: 0, overdue: false });
+      expect(e.deadline).toEqual({
+        date: DEADLINE,
+        dueAt: DUE_AT,
+        setAt: SEND_AT,
+        extensions: 0,
+        overdue: false,
+      });
     }
     expect(effects).toEqual([
       {
@@ -298,7 +371,12 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
     });
     expect(IE_ENTES.map((c) => ente(s, c).status)).toEqual(['EXECUTIVE', 'EXECUTIVE', 'EXECUTIVE']);
     expect(ente(s, VALDERA).deliberation?.organ).toBe('CU'); // the Unione's own council
-    expect([BUTI, CAPANNOLI, CASCIANA, PALAIA].map((c) => ente(s, c).status)).toEqual(['APPROVED', 'APPROVED', 'APPROVED', 'APPROVED']);
+    expect([BUTI, CAPANNOLI, CASCIANA, PALAIA].map((c) => ente(s, c).status)).toEqual([
+      'APPROVED',
+      'APPROVED',
+      'APPROVED',
+      'APPROVED',
+    ]);
     // the RINVIATA session is kept apart from the deciding deliberation
     expect(ente(s, PALAIA).sessions.map((d) => [d.number, d.outcome])).toEqual([['6', 'RINVIATA']]);
     expect(ente(s, PALAIA).deliberation?.number).toBe('10');
@@ -322,8 +400,14 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
   });
 
   it('the certified date wins over the computed one', () => {
-    const s = step(approvedAll(), certifyEvent(BUTI, '2026-03-12', '2026-03-25', '2026-03-30T08:00:00.000Z')).snapshot;
-    expect(ente(s, BUTI).executivity).toMatchObject({ computedOn: '2026-03-23', certifiedOn: '2026-03-25' });
+    const s = step(
+      approvedAll(),
+      certifyEvent(BUTI, '2026-03-12', '2026-03-25', '2026-03-30T08:00:00.000Z'),
+    ).snapshot;
+    expect(ente(s, BUTI).executivity).toMatchObject({
+      computedOn: '2026-03-23',
+      certifiedOn: '2026-03-25',
+    });
   });
 
   it('APPROVED_ALL → READY_TO_SIGN once every deliberation is executive (DOMAIN.md §4.3 P=03-27 → 04-07)', () => {
@@ -362,7 +446,10 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
     expect(label(done)).toBe('IN_FORCE');
     expect(done.status).toBe('active'); // IN_FORCE is not final: amendments, recesso... come later
     expect(conventionDefinitionV1.status(done)).toBe('completed');
-    expect(ente(done, VALDERA).signature).toMatchObject({ signer: PRESIDENTE.subject, signerRole: 'presidente' });
+    expect(ente(done, VALDERA).signature).toMatchObject({
+      signer: PRESIDENTE.subject,
+      signerRole: 'presidente',
+    });
     expect(done.context.entes.every((e) => e.status === 'SIGNED')).toBe(true);
     expect(done.context).toMatchObject({
       stipulatedAt: LAST_SIGNED_AT,
@@ -382,10 +469,19 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
         template: 'convention.in-force',
         to: recipients(VALDERA_ALL, 'segretario'),
         // five years (DEFAULT_POLICY.durationYears) from the decorrenza, its last day included
-        data: { title: done.context.title, from: '2026-04-20', textVersion: 1, expiresOn: '2031-04-19' },
+        data: {
+          title: done.context.title,
+          from: '2026-04-20',
+          textVersion: 1,
+          expiresOn: '2031-04-19',
+        },
       },
     ]);
-    expect(done.context).toMatchObject({ inForceVersion: 1, expiresOn: '2031-04-19', amending: false });
+    expect(done.context).toMatchObject({
+      inForceVersion: 1,
+      expiresOn: '2031-04-19',
+      amending: false,
+    });
     // the only timer of a convention in force: its expiry, at 00:00 Rome on the day after the term
     expect(conventionTimers(done)).toEqual([
       {
@@ -400,10 +496,22 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
 
   it('the whole script in one go ends IN_FORCE with the text v1 still the approved one', () => {
     const { snapshot, steps } = play(start(), [
-      FREEZE, SEND, ...DELIBERATIONS.slice(0, 2), CERTIFY_VALDERA, ...DELIBERATIONS.slice(2), ...CERTIFICATIONS, ...SIGNATURES,
+      FREEZE,
+      SEND,
+      ...DELIBERATIONS.slice(0, 2),
+      CERTIFY_VALDERA,
+      ...DELIBERATIONS.slice(2),
+      ...CERTIFICATIONS,
+      ...SIGNATURES,
     ]);
     const labels = [...new Set(steps.map((x) => label(x.snapshot)))];
-    expect(labels).toEqual(['FROZEN', 'IN_DELIBERATION', 'APPROVED_ALL', 'READY_TO_SIGN', 'IN_FORCE']);
+    expect(labels).toEqual([
+      'FROZEN',
+      'IN_DELIBERATION',
+      'APPROVED_ALL',
+      'READY_TO_SIGN',
+      'IN_FORCE',
+    ]);
     expect(snapshot.context.entes.every((e) => e.deliberation?.textHash === TEXT_HASH)).toBe(true);
     expect(steps.flatMap((x) => x.effects.map((e) => e.template))).toEqual([
       'convention.sent',
@@ -419,16 +527,24 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
 describe('refusals leave the very same snapshot', () => {
   it('APPROVED with a textHash that is not the frozen version', () => {
     const s = inDeliberation();
-    const ev = approvedEvent(BUTI, '14', '2026-03-10', '2026-03-11T08:00:00.000Z', { textHash: sha256('another text') });
+    const ev = approvedEvent(BUTI, '14', '2026-03-10', '2026-03-11T08:00:00.000Z', {
+      textHash: sha256('another text'),
+    });
     expect(checkDeliberation(s.context, ev)?.rule).toBe('TEXT_HASH_MISMATCH');
     expectRefused(s, ev);
     // the same event with the right hash is accepted (so the refusal is the hash's doing)
-    expect(ente(step(s, { ...ev, payload: { ...ev.payload, textHash: TEXT_HASH } }).snapshot, BUTI).status).toBe('APPROVED');
+    expect(
+      ente(step(s, { ...ev, payload: { ...ev.payload, textHash: TEXT_HASH } }).snapshot, BUTI)
+        .status,
+    ).toBe('APPROVED');
   });
 
   it('APPROVED without any textHash', () => {
     const s = inDeliberation();
-    const ev = deliberationEvent({ ente: BUTI, number: '14', date: '2026-03-10', outcome: 'APPROVED' }, '2026-03-11T08:00:00.000Z');
+    const ev = deliberationEvent(
+      { ente: BUTI, number: '14', date: '2026-03-10', outcome: 'APPROVED' },
+      '2026-03-11T08:00:00.000Z',
+    );
     expect(checkDeliberation(s.context, ev)?.rule).toBe('TEXT_HASH_REQUIRED');
     expectRefused(s, ev);
   });
@@ -436,7 +552,12 @@ describe('refusals leave the very same snapshot', () => {
   it('a session dated after `at` (in Rome time)', () => {
     const s = inDeliberation();
     // 2026-03-10T23:30Z is already 2026-03-11 in Rome: a session of the 11th is not in the future
-    expect(ente(step(s, approvedEvent(BUTI, '14', '2026-03-11', '2026-03-10T23:30:00.000Z')).snapshot, BUTI).status).toBe('APPROVED');
+    expect(
+      ente(
+        step(s, approvedEvent(BUTI, '14', '2026-03-11', '2026-03-10T23:30:00.000Z')).snapshot,
+        BUTI,
+      ).status,
+    ).toBe('APPROVED');
     const ev = approvedEvent(BUTI, '14', '2026-03-12', '2026-03-10T23:30:00.000Z');
     expect(checkDeliberation(s.context, ev)?.rule).toBe('DELIBERATION_DATE_IN_FUTURE');
     expectRefused(s, ev);
@@ -457,7 +578,12 @@ describe('refusals leave the very same snapshot', () => {
     expect(checkDeliberation(s.context, reused)?.rule).toBe('DELIBERATION_NUMBER_USED');
     expectRefused(s, reused);
     // the number is per council: another comune may use n. 6
-    expect(ente(step(s, approvedEvent(BUTI, '6', '2026-03-26', '2026-03-27T09:00:00.000Z')).snapshot, BUTI).status).toBe('APPROVED');
+    expect(
+      ente(
+        step(s, approvedEvent(BUTI, '6', '2026-03-26', '2026-03-27T09:00:00.000Z')).snapshot,
+        BUTI,
+      ).status,
+    ).toBe('APPROVED');
   });
 
   it('a second deliberation for an ente that already decided', () => {
@@ -470,17 +596,45 @@ describe('refusals leave the very same snapshot', () => {
   it('immediata eseguibilità voted by the majority of those present but not of the members (art. 134 c.4)', () => {
     const s = inDeliberation();
     // 9 of 12 present, 17 members: 9*2 = 18 > 17 → majority of members
-    expect(ente(step(s, approvedIeEvent(CALCINAIA, '7', '2026-03-05', '2026-03-06T08:00:00.000Z', votes(9, 17, { presenti: 12 }))).snapshot, CALCINAIA).status).toBe('EXECUTIVE');
+    expect(
+      ente(
+        step(
+          s,
+          approvedIeEvent(
+            CALCINAIA,
+            '7',
+            '2026-03-05',
+            '2026-03-06T08:00:00.000Z',
+            votes(9, 17, { presenti: 12 }),
+          ),
+        ).snapshot,
+        CALCINAIA,
+      ).status,
+    ).toBe('EXECUTIVE');
     // 8 of 10 present, 16 members: 8*2 = 16, not more than half → refused
-    const ev = approvedIeEvent(CALCINAIA, '7', '2026-03-05', '2026-03-06T08:00:00.000Z', votes(8, 16, { presenti: 10 }));
-    expect(checkDeliberation(s.context, ev)).toMatchObject({ rule: 'IE_MAJORITY_NOT_REACHED', field: 'payload.ieVotes.favorevoli' });
+    const ev = approvedIeEvent(
+      CALCINAIA,
+      '7',
+      '2026-03-05',
+      '2026-03-06T08:00:00.000Z',
+      votes(8, 16, { presenti: 10 }),
+    );
+    expect(checkDeliberation(s.context, ev)).toMatchObject({
+      rule: 'IE_MAJORITY_NOT_REACHED',
+      field: 'payload.ieVotes.favorevoli',
+    });
     expectRefused(s, ev);
   });
 
   it('signing with digitalSignature false (art. 15 c.2-bis L. 241/1990: void)', () => {
     const s = readyToSign();
-    const ev = signEvent(PONTEDERA, '2026-04-14T09:00:00.000Z', '2026-04-14T09:01:00.000Z', { digitalSignature: false });
-    expect(checkSign(s.context, ev)).toMatchObject({ rule: 'DIGITAL_SIGNATURE_REQUIRED', field: 'payload.digitalSignature' });
+    const ev = signEvent(PONTEDERA, '2026-04-14T09:00:00.000Z', '2026-04-14T09:01:00.000Z', {
+      digitalSignature: false,
+    });
+    expect(checkSign(s.context, ev)).toMatchObject({
+      rule: 'DIGITAL_SIGNATURE_REQUIRED',
+      field: 'payload.digitalSignature',
+    });
     expectRefused(s, ev);
   });
 
@@ -488,14 +642,21 @@ describe('refusals leave the very same snapshot', () => {
     const s = readyToSign(); // Palaia certified executive on 2026-04-07
     const at = '2026-04-14T09:00:00.000Z';
     const early = signEvent(PALAIA, '2026-04-06T21:59:59.000Z', at); // 23:59:59 on 04-06 in Rome
-    expect(checkSign(s.context, early)).toMatchObject({ rule: 'SIGNATURE_BEFORE_EXECUTIVITY', field: 'payload.signedAt' });
+    expect(checkSign(s.context, early)).toMatchObject({
+      rule: 'SIGNATURE_BEFORE_EXECUTIVITY',
+      field: 'payload.signedAt',
+    });
     expectRefused(s, early);
     // 00:00 on 04-07 in Rome is the day of executivity: accepted, and stored normalised with toISOString()
     const onTime = signEvent(PALAIA, '2026-04-07T00:00:00+02:00', at);
-    expect(ente(step(s, onTime).snapshot, PALAIA).signature?.signedAt).toBe('2026-04-06T22:00:00.000Z');
+    expect(ente(step(s, onTime).snapshot, PALAIA).signature?.signedAt).toBe(
+      '2026-04-06T22:00:00.000Z',
+    );
     // an IE deliberation is executive on the day of the vote (Pontedera, 2026-03-02)
     expect(checkSign(s.context, signEvent(PONTEDERA, '2026-03-02T08:00:00.000Z', at))).toBeNull();
-    expect(checkSign(s.context, signEvent(PONTEDERA, '2026-03-01T08:00:00.000Z', at))?.rule).toBe('SIGNATURE_BEFORE_EXECUTIVITY');
+    expect(checkSign(s.context, signEvent(PONTEDERA, '2026-03-01T08:00:00.000Z', at))?.rule).toBe(
+      'SIGNATURE_BEFORE_EXECUTIVITY',
+    );
   });
 
   it('signing twice for the same ente', () => {
@@ -535,15 +696,30 @@ describe('refusals leave the very same snapshot', () => {
 
   it('executivity for an ente that is already executive or not approved, or dated in the future', () => {
     const s = approvedAll();
-    expectRefused(s, certifyEvent(PONTEDERA, '2026-03-03', '2026-03-14', '2026-03-20T08:00:00.000Z')); // IE: already executive
+    expectRefused(
+      s,
+      certifyEvent(PONTEDERA, '2026-03-03', '2026-03-14', '2026-03-20T08:00:00.000Z'),
+    ); // IE: already executive
     expectRefused(s, certifyEvent(BUTI, '2026-03-12', '2026-03-23', '2026-03-22T08:00:00.000Z')); // executiveOn after `at`
     expectRefused(s, certifyEvent(BUTI, '2026-03-09', '2026-03-20', '2026-03-30T08:00:00.000Z')); // published before the session
-    expectRefused(inDeliberation(), certifyEvent(BUTI, '2026-03-12', '2026-03-23', '2026-03-30T08:00:00.000Z')); // not approved yet
+    expectRefused(
+      inDeliberation(),
+      certifyEvent(BUTI, '2026-03-12', '2026-03-23', '2026-03-30T08:00:00.000Z'),
+    ); // not approved yet
   });
 
   it('final states accept nothing', () => {
-    const failed = step(inDeliberation(), deliberationEvent({ ente: BUTI, number: '1', date: '2026-03-10', outcome: 'REJECTED' }, '2026-03-11T08:00:00.000Z')).snapshot;
-    const abandoned = step(start(), abandonEvent('Testo superato', '2026-01-10T08:00:00.000Z')).snapshot;
+    const failed = step(
+      inDeliberation(),
+      deliberationEvent(
+        { ente: BUTI, number: '1', date: '2026-03-10', outcome: 'REJECTED' },
+        '2026-03-11T08:00:00.000Z',
+      ),
+    ).snapshot;
+    const abandoned = step(
+      start(),
+      abandonEvent('Testo superato', '2026-01-10T08:00:00.000Z'),
+    ).snapshot;
     for (const s of [failed, abandoned]) {
       expect(s.status).toBe('done');
       expectRefused(s, abandonEvent('di nuovo', '2026-05-01T08:00:00.000Z'));
@@ -559,25 +735,61 @@ describe('convention.rules return the right rule codes', () => {
   const s = step(inDeliberation(), DELIBERATIONS[4]!).snapshot; // Palaia RINVIATA n. 6; everybody else INVITED
   const ctx: ConventionContext = s.context;
   const AT = '2026-03-20T10:00:00.000Z';
-  const ok = (extra: Partial<RecordDeliberationEvent['payload']> = {}) => approvedEvent(BUTI, '14', '2026-03-10', AT, extra);
+  const ok = (extra: Partial<RecordDeliberationEvent['payload']> = {}) =>
+    approvedEvent(BUTI, '14', '2026-03-10', AT, extra);
 
   it.each<[string, RecordDeliberationEvent, string | null, string | null]>([
     ['valid', ok(), null, null],
     ['not a participant', ok({ ente: 'c_c609' }), 'ENTE_NOT_PARTICIPANT', 'payload.ente'],
     ['not a calendar date', ok({ date: '2026-02-30' }), 'INVALID_DATE', 'payload.date'],
     ['future session', ok({ date: '2026-03-21' }), 'DELIBERATION_DATE_IN_FUTURE', 'payload.date'],
-    ['session before sending', ok({ date: '2026-02-04' }), 'DELIBERATION_BEFORE_SENDING', 'payload.date'],
+    [
+      'session before sending',
+      ok({ date: '2026-02-04' }),
+      'DELIBERATION_BEFORE_SENDING',
+      'payload.date',
+    ],
     ['session on the sending day', ok({ date: '2026-02-05' }), null, null],
-    ['number reused after RINVIATA', ok({ ente: PALAIA, number: '6' }), 'DELIBERATION_NUMBER_USED', 'payload.number'],
+    [
+      'number reused after RINVIATA',
+      ok({ ente: PALAIA, number: '6' }),
+      'DELIBERATION_NUMBER_USED',
+      'payload.number',
+    ],
     ['no hash', ok({ textHash: undefined }), 'TEXT_HASH_REQUIRED', 'payload.textHash'],
     ['wrong hash', ok({ textHash: sha256('v0') }), 'TEXT_HASH_MISMATCH', 'payload.textHash'],
     ['REJECTED needs no hash', ok({ outcome: 'REJECTED', textHash: undefined }), null, null],
-    ['votes > presenti', ok({ votes: votes(10, 17, { contrari: 3, presenti: 12 }) }), 'VOTES_INCONSISTENT', 'payload.votes'],
+    [
+      'votes > presenti',
+      ok({ votes: votes(10, 17, { contrari: 3, presenti: 12 }) }),
+      'VOTES_INCONSISTENT',
+      'payload.votes',
+    ],
     ['presenti > assegnati', ok({ votes: votes(18, 17) }), 'VOTES_INCONSISTENT', 'payload.votes'],
-    ['IE on a rejection', ok({ outcome: 'REJECTED', immediatamenteEseguibile: true, ieVotes: votes(12, 17) }), 'IE_WITHOUT_APPROVAL', 'payload.immediatamenteEseguibile'],
-    ['IE without its vote', ok({ immediatamenteEseguibile: true }), 'IE_VOTES_REQUIRED', 'payload.ieVotes'],
-    ['IE votes inconsistent', ok({ immediatamenteEseguibile: true, ieVotes: votes(12, 11) }), 'VOTES_INCONSISTENT', 'payload.ieVotes'],
-    ['IE exactly half of the members', ok({ immediatamenteEseguibile: true, ieVotes: votes(8, 16) }), 'IE_MAJORITY_NOT_REACHED', 'payload.ieVotes.favorevoli'],
+    [
+      'IE on a rejection',
+      ok({ outcome: 'REJECTED', immediatamenteEseguibile: true, ieVotes: votes(12, 17) }),
+      'IE_WITHOUT_APPROVAL',
+      'payload.immediatamenteEseguibile',
+    ],
+    [
+      'IE without its vote',
+      ok({ immediatamenteEseguibile: true }),
+      'IE_VOTES_REQUIRED',
+      'payload.ieVotes',
+    ],
+    [
+      'IE votes inconsistent',
+      ok({ immediatamenteEseguibile: true, ieVotes: votes(12, 11) }),
+      'VOTES_INCONSISTENT',
+      'payload.ieVotes',
+    ],
+    [
+      'IE exactly half of the members',
+      ok({ immediatamenteEseguibile: true, ieVotes: votes(8, 16) }),
+      'IE_MAJORITY_NOT_REACHED',
+      'payload.ieVotes.favorevoli',
+    ],
     ['IE half + 1', ok({ immediatamenteEseguibile: true, ieVotes: votes(9, 16) }), null, null],
   ])('checkDeliberation: %s', (_name, ev, rule, field) => {
     const r = checkDeliberation(ctx, ev);
@@ -590,14 +802,22 @@ describe('convention.rules return the right rule codes', () => {
 
   it('checkDeliberation: an ente that already decided', () => {
     const after = step(s, ok()).snapshot;
-    expect(checkDeliberation(after.context, ok({ number: '15' }))?.rule).toBe('DELIBERATION_ALREADY_RECORDED');
+    expect(checkDeliberation(after.context, ok({ number: '15' }))?.rule).toBe(
+      'DELIBERATION_ALREADY_RECORDED',
+    );
   });
 
   it('checkSend', () => {
     const frozen = step(start(), FREEZE).snapshot.context;
     expect(checkSend(frozen, SEND)).toBeNull();
-    expect(checkSend(frozen, sendEvent('2026-02-06T00:00:00+01:00', SEND_AT))).toMatchObject({ rule: 'DELIVERY_IN_FUTURE', field: 'payload.deliveredAt' });
-    expect(checkSend(frozen, sendEvent('2026-01-27T00:00:00Z', SEND_AT))).toMatchObject({ rule: 'DELIVERY_BEFORE_FREEZE', field: 'payload.deliveredAt' });
+    expect(checkSend(frozen, sendEvent('2026-02-06T00:00:00+01:00', SEND_AT))).toMatchObject({
+      rule: 'DELIVERY_IN_FUTURE',
+      field: 'payload.deliveredAt',
+    });
+    expect(checkSend(frozen, sendEvent('2026-01-27T00:00:00Z', SEND_AT))).toMatchObject({
+      rule: 'DELIVERY_BEFORE_FREEZE',
+      field: 'payload.deliveredAt',
+    });
   });
 
   it('checkExecutivity', () => {
@@ -605,11 +825,21 @@ describe('convention.rules return the right rule codes', () => {
     const at = '2026-04-10T08:00:00.000Z';
     expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-03-23', at))).toBeNull();
     expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-10', '2026-03-21', at))).toBeNull(); // published the day of the session
-    expect(checkExecutivity(c, certifyEvent('c_c609', '2026-03-12', '2026-03-23', at))?.rule).toBe('ENTE_NOT_PARTICIPANT');
-    expect(checkExecutivity(c, certifyEvent(PONTEDERA, '2026-03-03', '2026-03-14', at))?.rule).toBe('EXECUTIVITY_NOT_APPLICABLE');
-    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-09', '2026-03-20', at))?.rule).toBe('PUBLICATION_BEFORE_DELIBERATION');
-    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-03-12', at))?.rule).toBe('EXECUTIVITY_BEFORE_PUBLICATION');
-    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-04-11', at))?.rule).toBe('EXECUTIVITY_DATE_IN_FUTURE');
+    expect(checkExecutivity(c, certifyEvent('c_c609', '2026-03-12', '2026-03-23', at))?.rule).toBe(
+      'ENTE_NOT_PARTICIPANT',
+    );
+    expect(checkExecutivity(c, certifyEvent(PONTEDERA, '2026-03-03', '2026-03-14', at))?.rule).toBe(
+      'EXECUTIVITY_NOT_APPLICABLE',
+    );
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-09', '2026-03-20', at))?.rule).toBe(
+      'PUBLICATION_BEFORE_DELIBERATION',
+    );
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-03-12', at))?.rule).toBe(
+      'EXECUTIVITY_BEFORE_PUBLICATION',
+    );
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-04-11', at))?.rule).toBe(
+      'EXECUTIVITY_DATE_IN_FUTURE',
+    );
   });
 
   it('checkSign', () => {
@@ -618,26 +848,42 @@ describe('convention.rules return the right rule codes', () => {
     expect(checkSign(c, signEvent(BUTI, at, at))).toBeNull();
     expect(checkSign(c, signEvent(BUTI, at, at, { signatureType: 'FEA' }))).toBeNull();
     expect(checkSign(c, signEvent('c_c609', at, at))?.rule).toBe('ENTE_NOT_PARTICIPANT');
-    expect(checkSign(c, signEvent(BUTI, at, at, { digitalSignature: false }))?.rule).toBe('DIGITAL_SIGNATURE_REQUIRED');
+    expect(checkSign(c, signEvent(BUTI, at, at, { digitalSignature: false }))?.rule).toBe(
+      'DIGITAL_SIGNATURE_REQUIRED',
+    );
     expect(checkSign(c, signEvent(PONTEDERA, at, at))?.rule).toBe('ALREADY_SIGNED');
-    expect(checkSign(c, signEvent(BUTI, '2026-04-20T08:00:00.001Z', at))).toMatchObject({ rule: 'SIGNATURE_IN_FUTURE', field: 'payload.signedAt' });
+    expect(checkSign(c, signEvent(BUTI, '2026-04-20T08:00:00.001Z', at))).toMatchObject({
+      rule: 'SIGNATURE_IN_FUTURE',
+      field: 'payload.signedAt',
+    });
     // Buti certified executive on 2026-03-23
-    expect(checkSign(c, signEvent(BUTI, '2026-03-22T10:00:00.000Z', at))).toMatchObject({ rule: 'SIGNATURE_BEFORE_EXECUTIVITY', field: 'payload.signedAt' });
+    expect(checkSign(c, signEvent(BUTI, '2026-03-22T10:00:00.000Z', at))).toMatchObject({
+      rule: 'SIGNATURE_BEFORE_EXECUTIVITY',
+      field: 'payload.signedAt',
+    });
     expect(checkSign(c, signEvent(BUTI, '2026-03-23T10:00:00.000Z', at))).toBeNull();
-    expect(checkSign(approvedAll().context, signEvent(BUTI, at, at))?.rule).toBe('DELIBERATION_NOT_EXECUTIVE');
+    expect(checkSign(approvedAll().context, signEvent(BUTI, at, at))?.rule).toBe(
+      'DELIBERATION_NOT_EXECUTIVE',
+    );
   });
 
   it('checkExtend', () => {
     expect(checkExtend(ctx, extendEvent(30, AT))).toBeNull();
     expect(checkExtend(ctx, extendEvent(30, AT, PALAIA))).toBeNull();
     expect(checkExtend(ctx, extendEvent(30, AT, 'c_c609'))?.rule).toBe('ENTE_NOT_PARTICIPANT');
-    expect(checkExtend(waitingForPalaia().context, extendEvent(30, AT, BUTI))).toMatchObject({ rule: 'NOTHING_TO_EXTEND', field: 'payload.ente' });
+    expect(checkExtend(waitingForPalaia().context, extendEvent(30, AT, BUTI))).toMatchObject({
+      rule: 'NOTHING_TO_EXTEND',
+      field: 'payload.ente',
+    });
     expect(checkExtend(approvedAll().context, extendEvent(30, AT))?.rule).toBe('NOTHING_TO_EXTEND');
     expect(checkExtend(start().context, extendEvent(30, AT))?.rule).toBe('NOTHING_TO_EXTEND'); // no term yet
   });
 
   it('property: the machine refuses a deliberation exactly when checkDeliberation does', () => {
-    const base = step(s, approvedEvent(BUTI, '14', '2026-03-10', '2026-03-11T08:00:00.000Z')).snapshot; // Buti decided
+    const base = step(
+      s,
+      approvedEvent(BUTI, '14', '2026-03-10', '2026-03-11T08:00:00.000Z'),
+    ).snapshot; // Buti decided
     const entes = [...VALDERA_ALL, 'c_c609'];
     const dateArb = fc.integer({ min: 0, max: 60 }).map((n) => {
       const d = new Date(Date.UTC(2026, 1, 1 + n));
@@ -655,7 +901,12 @@ describe('convention.rules return the right rule codes', () => {
         ente: fc.constantFrom(...entes),
         number: fc.constantFrom('6', '14', '20'),
         date: dateArb,
-        outcome: fc.constantFrom('APPROVED' as const, 'REJECTED' as const, 'RINVIATA' as const, 'SEDUTA_DESERTA' as const),
+        outcome: fc.constantFrom(
+          'APPROVED' as const,
+          'REJECTED' as const,
+          'RINVIATA' as const,
+          'SEDUTA_DESERTA' as const,
+        ),
         textHash: fc.constantFrom(TEXT_HASH, sha256('v0')),
         votes: votesArb,
         immediatamenteEseguibile: fc.boolean(),
@@ -673,7 +924,9 @@ describe('convention.rules return the right rule codes', () => {
           // accepted: notified to the Unione (and the failure too, for a rejection under UNANIMITY);
           // the ente's row records the deliberation or the session
           expect(toEffects(actions).map((e) => e.template)).toEqual(
-            payload.outcome === 'REJECTED' ? ['convention.deliberation-recorded', 'convention.failed'] : ['convention.deliberation-recorded'],
+            payload.outcome === 'REJECTED'
+              ? ['convention.deliberation-recorded', 'convention.failed']
+              : ['convention.deliberation-recorded'],
           );
           const row = ente(next, payload.ente);
           if (payload.outcome === 'RINVIATA' || payload.outcome === 'SEDUTA_DESERTA') {
@@ -682,7 +935,11 @@ describe('convention.rules return the right rule codes', () => {
           } else {
             expect(row.deliberation?.number).toBe(payload.number);
             expect(row.status).toBe(
-              payload.outcome === 'REJECTED' ? 'REJECTED' : payload.immediatamenteEseguibile ? 'EXECUTIVE' : 'APPROVED',
+              payload.outcome === 'REJECTED'
+                ? 'REJECTED'
+                : payload.immediatamenteEseguibile
+                  ? 'EXECUTIVE'
+                  : 'APPROVED',
             );
             expect(label(next)).toBe(payload.outcome === 'REJECTED' ? 'FAILED' : 'IN_DELIBERATION');
           }
@@ -699,36 +956,63 @@ describe('REJECTED under UNANIMITY', () => {
   it('one council rejects → FAILED (final), with the reason and a notice to the Unione and every segretario', () => {
     const s0 = play(inDeliberation(), DELIBERATIONS.slice(0, 4)).snapshot;
     const reject = deliberationEvent(
-      { ente: BUTI, number: '14', date: '2026-03-10', outcome: 'REJECTED', votes: votes(4, 13, { contrari: 8, presenti: 12 }) },
+      {
+        ente: BUTI,
+        number: '14',
+        date: '2026-03-10',
+        outcome: 'REJECTED',
+        votes: votes(4, 13, { contrari: 8, presenti: 12 }),
+      },
       '2026-03-11T08:00:00.000Z',
     );
     const { snapshot: s, effects } = step(s0, reject);
     expect(label(s)).toBe('FAILED');
     expect(s.status).toBe('done');
     expect(conventionDefinitionV1.status(s)).toBe('failed');
-    expect(ente(s, BUTI)).toMatchObject({ status: 'REJECTED', deliberation: { outcome: 'REJECTED', textHash: null } });
+    expect(ente(s, BUTI)).toMatchObject({
+      status: 'REJECTED',
+      deliberation: { outcome: 'REJECTED', textHash: null },
+    });
     expect(s.context.closedReason).toBe('Non approvata: Buti (REJECTED) — unanimità richiesta');
     expect(effects).toEqual([
       {
         kind: 'notify',
         template: 'convention.deliberation-recorded',
         to: UNIONE_OFFICE,
-        data: { title: s.context.title, ente: 'Buti', outcome: 'REJECTED', number: '14', date: '2026-03-10' },
+        data: {
+          title: s.context.title,
+          ente: 'Buti',
+          outcome: 'REJECTED',
+          number: '14',
+          date: '2026-03-10',
+        },
       },
       {
         kind: 'notify',
         template: 'convention.failed',
         to: [...UNIONE_OFFICE, ...recipients(VALDERA_ALL, 'segretario')],
-        data: { title: s.context.title, reason: 'Non approvata: Buti (REJECTED) — unanimità richiesta' },
+        data: {
+          title: s.context.title,
+          reason: 'Non approvata: Buti (REJECTED) — unanimità richiesta',
+        },
       },
     ]);
     expect(conventionTimers(s)).toEqual([]);
   });
 
   it('a rejection by a late council while STALLED also fails', () => {
-    const stalled = step(waitingForPalaia(), expireEvent(PALAIA, DUE_AT, '2026-04-07T22:00:00.000Z')).snapshot;
+    const stalled = step(
+      waitingForPalaia(),
+      expireEvent(PALAIA, DUE_AT, '2026-04-07T22:00:00.000Z'),
+    ).snapshot;
     expect(label(stalled)).toBe('STALLED');
-    const s = step(stalled, deliberationEvent({ ente: PALAIA, number: '10', date: '2026-04-08', outcome: 'REJECTED' }, '2026-04-08T18:00:00.000Z')).snapshot;
+    const s = step(
+      stalled,
+      deliberationEvent(
+        { ente: PALAIA, number: '10', date: '2026-04-08', outcome: 'REJECTED' },
+        '2026-04-08T18:00:00.000Z',
+      ),
+    ).snapshot;
     expect(label(s)).toBe('FAILED');
     expect(s.context.closedReason).toBe('Non approvata: Palaia (REJECTED) — unanimità richiesta');
   });
@@ -742,7 +1026,10 @@ describe('deadline expiry → STALLED → extension', () => {
 
   it('reminders before the term count and notify the late council', () => {
     const s0 = waitingForPalaia();
-    const { snapshot: s, effects } = step(s0, reminderEvent(PALAIA, 15, '2026-03-23T08:00:00.000Z'));
+    const { snapshot: s, effects } = step(
+      s0,
+      reminderEvent(PALAIA, 15, '2026-03-23T08:00:00.000Z'),
+    );
     expect(label(s)).toBe('IN_DELIBERATION');
     expect(ente(s, PALAIA).remindersSent).toBe(1);
     expect(effects).toEqual([
@@ -760,13 +1047,22 @@ describe('deadline expiry → STALLED → extension', () => {
   it('expiry for an INVITED ente under UNANIMITY → STALLED, no more timers for it', () => {
     const s0 = waitingForPalaia();
     expect(conventionTimers(s0).map((t) => t.key)).toEqual([
-      `deadline:${PALAIA}`, `reminder:${PALAIA}:15`, `reminder:${PALAIA}:7`, `reminder:${PALAIA}:1`,
+      `deadline:${PALAIA}`,
+      `reminder:${PALAIA}:15`,
+      `reminder:${PALAIA}:7`,
+      `reminder:${PALAIA}:1`,
     ]);
     const { snapshot: s, effects } = stalled();
     expect(label(s)).toBe('STALLED');
     expect(s.value).toEqual({ IN_DELIBERATION: 'STALLED' });
     expect(conventionDefinitionV1.status(s)).toBe('active');
-    expect(ente(s, PALAIA).deadline).toEqual({ date: DEADLINE, dueAt: DUE_AT, setAt: SEND_AT, extensions: 0, overdue: true });
+    expect(ente(s, PALAIA).deadline).toEqual({
+      date: DEADLINE,
+      dueAt: DUE_AT,
+      setAt: SEND_AT,
+      extensions: 0,
+      overdue: true,
+    });
     expect(effects).toEqual([
       {
         kind: 'notify',
@@ -792,32 +1088,74 @@ describe('deadline expiry → STALLED → extension', () => {
     expect(newDate).toBe('2026-05-09'); // a Saturday, not a holiday: no shift
     expect(newDate).not.toBe(addDaysTerm(DEADLINE, 30));
     const dueAt = '2026-05-09T21:59:59.999Z';
-    expect(ente(s, PALAIA).deadline).toEqual({ date: newDate, dueAt, setAt: EXTEND_AT, extensions: 1, overdue: false });
+    expect(ente(s, PALAIA).deadline).toEqual({
+      date: newDate,
+      dueAt,
+      setAt: EXTEND_AT,
+      extensions: 1,
+      overdue: false,
+    });
     // entes that deliberated keep their old term untouched
-    expect(ente(s, BUTI).deadline).toEqual({ date: DEADLINE, dueAt: DUE_AT, setAt: SEND_AT, extensions: 0, overdue: false });
+    expect(ente(s, BUTI).deadline).toEqual({
+      date: DEADLINE,
+      dueAt: DUE_AT,
+      setAt: SEND_AT,
+      extensions: 0,
+      overdue: false,
+    });
     expect(effects).toEqual([
       {
         kind: 'notify',
         template: 'convention.deadline-extended',
         to: recipients([PALAIA], 'consiglio', 'segretario'),
-        data: { title: s.context.title, deadline: newDate, reason: 'Consiglio convocato oltre il termine' },
+        data: {
+          title: s.context.title,
+          deadline: newDate,
+          reason: 'Consiglio convocato oltre il termine',
+        },
       },
     ]);
     expect(conventionTimers(s)).toEqual([
-      { key: `deadline:${PALAIA}`, kind: 'deadline', dueAt, event: { type: 'convention.deadline.expire', payload: { ente: PALAIA, dueAt } } },
-      { key: `reminder:${PALAIA}:15`, kind: 'reminder', dueAt: '2026-04-24T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 15 } } },
-      { key: `reminder:${PALAIA}:7`, kind: 'reminder', dueAt: '2026-05-02T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 7 } } },
-      { key: `reminder:${PALAIA}:1`, kind: 'reminder', dueAt: '2026-05-08T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 1 } } },
+      {
+        key: `deadline:${PALAIA}`,
+        kind: 'deadline',
+        dueAt,
+        event: { type: 'convention.deadline.expire', payload: { ente: PALAIA, dueAt } },
+      },
+      {
+        key: `reminder:${PALAIA}:15`,
+        kind: 'reminder',
+        dueAt: '2026-04-24T07:00:00.000Z',
+        event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 15 } },
+      },
+      {
+        key: `reminder:${PALAIA}:7`,
+        kind: 'reminder',
+        dueAt: '2026-05-02T07:00:00.000Z',
+        event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 7 } },
+      },
+      {
+        key: `reminder:${PALAIA}:1`,
+        kind: 'reminder',
+        dueAt: '2026-05-08T07:00:00.000Z',
+        event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 1 } },
+      },
     ]);
     expect(conventionDefinitionV1.nextDeadline(s)).toBe(dueAt);
     // the late council may now deliberate: → APPROVED_ALL
-    const late = step(s, approvedEvent(PALAIA, '10', '2026-04-28', '2026-04-29T08:00:00.000Z')).snapshot;
+    const late = step(
+      s,
+      approvedEvent(PALAIA, '10', '2026-04-28', '2026-04-29T08:00:00.000Z'),
+    ).snapshot;
     expect(label(late)).toBe('APPROVED_ALL');
   });
 
   it('an extension granted on the very day of the term is counted from the term', () => {
     const s = step(waitingForPalaia(), extendEvent(30, '2026-04-07T21:00:00.000Z')).snapshot; // 23:00 Rome on 04-07
-    expect(ente(s, PALAIA).deadline).toMatchObject({ date: addDaysTerm(DEADLINE, 30), extensions: 1 });
+    expect(ente(s, PALAIA).deadline).toMatchObject({
+      date: addDaysTerm(DEADLINE, 30),
+      extensions: 1,
+    });
     expect(addDaysTerm(DEADLINE, 30)).toBe('2026-05-07');
   });
 
@@ -843,11 +1181,18 @@ describe('deadline expiry → STALLED → extension', () => {
 
   it('expiring again after the extension stalls again, with extensions counted', () => {
     const ext = step(stalled().snapshot, extendEvent(30, EXTEND_AT)).snapshot;
-    const again = step(ext, expireEvent(PALAIA, '2026-05-09T21:59:59.999Z', '2026-05-09T22:00:00.000Z')).snapshot;
+    const again = step(
+      ext,
+      expireEvent(PALAIA, '2026-05-09T21:59:59.999Z', '2026-05-09T22:00:00.000Z'),
+    ).snapshot;
     expect(label(again)).toBe('STALLED');
     const twice = step(again, extendEvent(30, '2026-05-11T08:00:00.000Z')).snapshot;
     // counted from 05-11, the day of the second extension (later than the 05-09 term)
-    expect(ente(twice, PALAIA).deadline).toMatchObject({ date: addDaysTerm('2026-05-11', 30), extensions: 2, overdue: false });
+    expect(ente(twice, PALAIA).deadline).toMatchObject({
+      date: addDaysTerm('2026-05-11', 30),
+      extensions: 2,
+      overdue: false,
+    });
     expect(addDaysTerm('2026-05-11', 30)).toBe('2026-06-10');
     expect(label(twice)).toBe('IN_DELIBERATION');
   });
@@ -866,7 +1211,10 @@ describe('deadline expiry → STALLED → extension', () => {
   });
 
   it('a late deliberation while STALLED, without extension, moves on', () => {
-    const s = step(stalled().snapshot, approvedEvent(PALAIA, '10', '2026-04-08', '2026-04-08T18:00:00.000Z')).snapshot;
+    const s = step(
+      stalled().snapshot,
+      approvedEvent(PALAIA, '10', '2026-04-08', '2026-04-08T18:00:00.000Z'),
+    ).snapshot;
     expect(label(s)).toBe('APPROVED_ALL');
   });
 
@@ -875,7 +1223,10 @@ describe('deadline expiry → STALLED → extension', () => {
     const s = step(s0, extendEvent(15, '2026-03-30T08:00:00.000Z', CAPANNOLI)).snapshot;
     expect(label(s)).toBe('IN_DELIBERATION');
     // granted before the term: counted from the old term (04-07), the later of the two
-    expect(ente(s, CAPANNOLI).deadline).toMatchObject({ date: addDaysTerm(DEADLINE, 15), extensions: 1 });
+    expect(ente(s, CAPANNOLI).deadline).toMatchObject({
+      date: addDaysTerm(DEADLINE, 15),
+      extensions: 1,
+    });
     expect(addDaysTerm(DEADLINE, 15)).toBe('2026-04-22');
     expect(ente(s, BUTI).deadline).toEqual(ente(s0, BUTI).deadline);
     expectRefused(waitingForPalaia(), extendEvent(15, '2026-03-30T08:00:00.000Z', BUTI)); // Buti decided: nothing to extend
@@ -884,7 +1235,10 @@ describe('deadline expiry → STALLED → extension', () => {
 
 describe('abandon', () => {
   it('from DRAFT → ABANDONED (final) with the reason, notified to every segretario', () => {
-    const { snapshot: s, effects } = step(start(), abandonEvent('Funzione conferita con altro atto', '2026-01-10T08:00:00.000Z'));
+    const { snapshot: s, effects } = step(
+      start(),
+      abandonEvent('Funzione conferita con altro atto', '2026-01-10T08:00:00.000Z'),
+    );
     expect(label(s)).toBe('ABANDONED');
     expect(s.status).toBe('done');
     expect(conventionDefinitionV1.status(s)).toBe('terminated');
@@ -902,7 +1256,11 @@ describe('abandon', () => {
   it.each<[string, () => Snap]>([
     ['FROZEN', () => step(start(), FREEZE).snapshot],
     ['IN_DELIBERATION', () => waitingForPalaia()],
-    ['STALLED', () => step(waitingForPalaia(), expireEvent(PALAIA, DUE_AT, '2026-04-07T22:00:00.000Z')).snapshot],
+    [
+      'STALLED',
+      () =>
+        step(waitingForPalaia(), expireEvent(PALAIA, DUE_AT, '2026-04-07T22:00:00.000Z')).snapshot,
+    ],
     ['APPROVED_ALL', () => approvedAll()],
     ['READY_TO_SIGN', () => readyToSign()],
   ])('from %s → ABANDONED, timers dropped', (from, make) => {
@@ -932,12 +1290,37 @@ describe('conventionTimers', () => {
     const timers = conventionTimers(inDeliberation());
     expect(timers).toHaveLength(8 * 4);
     for (const codiceIpa of VALDERA_ALL) {
-      expect(timers.filter((t) => t.key.endsWith(codiceIpa) || t.key.includes(`:${codiceIpa}:`))).toEqual([
-        { key: `deadline:${codiceIpa}`, kind: 'deadline', dueAt: DUE_AT, event: { type: 'convention.deadline.expire', payload: { ente: codiceIpa, dueAt: DUE_AT } } },
+      expect(
+        timers.filter((t) => t.key.endsWith(codiceIpa) || t.key.includes(`:${codiceIpa}:`)),
+      ).toEqual([
+        {
+          key: `deadline:${codiceIpa}`,
+          kind: 'deadline',
+          dueAt: DUE_AT,
+          event: {
+            type: 'convention.deadline.expire',
+            payload: { ente: codiceIpa, dueAt: DUE_AT },
+          },
+        },
         // 23 Mar is still CET (+01:00); DST starts on 29 Mar 2026, so 31 Mar and 6 Apr are CEST (+02:00)
-        { key: `reminder:${codiceIpa}:15`, kind: 'reminder', dueAt: '2026-03-23T08:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 15 } } },
-        { key: `reminder:${codiceIpa}:7`, kind: 'reminder', dueAt: '2026-03-31T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 7 } } },
-        { key: `reminder:${codiceIpa}:1`, kind: 'reminder', dueAt: '2026-04-06T07:00:00.000Z', event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 1 } } },
+        {
+          key: `reminder:${codiceIpa}:15`,
+          kind: 'reminder',
+          dueAt: '2026-03-23T08:00:00.000Z',
+          event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 15 } },
+        },
+        {
+          key: `reminder:${codiceIpa}:7`,
+          kind: 'reminder',
+          dueAt: '2026-03-31T07:00:00.000Z',
+          event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 7 } },
+        },
+        {
+          key: `reminder:${codiceIpa}:1`,
+          kind: 'reminder',
+          dueAt: '2026-04-06T07:00:00.000Z',
+          event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 1 } },
+        },
       ]);
     }
     expect(conventionDefinitionV1.nextDeadline(inDeliberation())).toBe(DUE_AT);
@@ -955,27 +1338,48 @@ describe('conventionTimers', () => {
     [10, '2026-03-30', ['deadline', '7', '1']], // T-15 = 03-15 passed; T-7 = 03-23 09:00 still ahead
     [5, '2026-03-25', ['deadline', '1']], // T-15, T-7 passed
     [1, '2026-03-21', ['deadline']], // T-1 = 03-20 09:00 Rome, five minutes before the sending
-  ])('a %i-day term (T = %s) arms only the reminders still ahead when it was set', (days, date, keys) => {
-    const frozen = step(start(conventionInput({ policy: { councilDeadlineDays: days } })), FREEZE).snapshot;
-    const s = step(frozen, sendEvent('2026-03-20T08:00:00.000Z', '2026-03-20T08:05:00.000Z')).snapshot;
-    expect(ente(s, BUTI).deadline?.date).toBe(date);
-    expect(conventionTimers(s).filter((t) => t.key.includes(BUTI)).map((t) => t.key)).toEqual(
-      keys.map((k) => (k === 'deadline' ? `deadline:${BUTI}` : `reminder:${BUTI}:${k}`)),
-    );
-  });
+  ])(
+    'a %i-day term (T = %s) arms only the reminders still ahead when it was set',
+    (days, date, keys) => {
+      const frozen = step(
+        start(conventionInput({ policy: { councilDeadlineDays: days } })),
+        FREEZE,
+      ).snapshot;
+      const s = step(
+        frozen,
+        sendEvent('2026-03-20T08:00:00.000Z', '2026-03-20T08:05:00.000Z'),
+      ).snapshot;
+      expect(ente(s, BUTI).deadline?.date).toBe(date);
+      expect(
+        conventionTimers(s)
+          .filter((t) => t.key.includes(BUTI))
+          .map((t) => t.key),
+      ).toEqual(keys.map((k) => (k === 'deadline' ? `deadline:${BUTI}` : `reminder:${BUTI}:${k}`)));
+    },
+  );
 
   it('none in APPROVED_ALL and READY_TO_SIGN; IN_FORCE arms only the expiry of its term', () => {
     expect(conventionTimers(approvedAll())).toEqual([]);
     expect(conventionTimers(readyToSign())).toEqual([]);
-    expect(conventionTimers(play(readyToSign(), SIGNATURES).snapshot).map((t) => t.key)).toEqual(['expiry:2031-04-19']);
+    expect(conventionTimers(play(readyToSign(), SIGNATURES).snapshot).map((t) => t.key)).toEqual([
+      'expiry:2031-04-19',
+    ]);
   });
 
   it('the term of durationYears: decorrenza + N years − 1 day, expiring at 00:00 Rome on the day after', () => {
-    const s = play(readyToSign(conventionInput({ policy: { durationYears: 3 } })), SIGNATURES).snapshot;
+    const s = play(
+      readyToSign(conventionInput({ policy: { durationYears: 3 } })),
+      SIGNATURES,
+    ).snapshot;
     expect(s.context.expiresOn).toBe('2029-04-19');
     expect(conventionTimers(s)).toEqual([
       // 2029-04-20 00:00 CEST = 2029-04-19 22:00Z
-      { key: 'expiry:2029-04-19', kind: 'deadline', dueAt: '2029-04-19T22:00:00.000Z', event: { type: 'convention.expire', payload: { date: '2029-04-20' } } },
+      {
+        key: 'expiry:2029-04-19',
+        kind: 'deadline',
+        dueAt: '2029-04-19T22:00:00.000Z',
+        event: { type: 'convention.expire', payload: { date: '2029-04-20' } },
+      },
     ]);
   });
 
@@ -984,12 +1388,23 @@ describe('conventionTimers', () => {
     const { snapshot: signed, steps } = play(readyToSign(input), SIGNATURES);
     expect(label(signed)).toBe('SIGNED');
     expect(conventionDefinitionV1.status(signed)).toBe('active');
-    expect(signed.context).toMatchObject({ stipulatedAt: LAST_SIGNED_AT, decorrenzaDate: '2026-05-01', inForceFrom: null });
-    expect(steps.at(-1)?.effects.map((e) => [e.template, e.data['decorrenza']])).toEqual([['convention.signed', '2026-05-01']]);
+    expect(signed.context).toMatchObject({
+      stipulatedAt: LAST_SIGNED_AT,
+      decorrenzaDate: '2026-05-01',
+      inForceFrom: null,
+    });
+    expect(steps.at(-1)?.effects.map((e) => [e.template, e.data['decorrenza']])).toEqual([
+      ['convention.signed', '2026-05-01'],
+    ]);
     const dueAt = atRomeTime('2026-05-01', 0).toISOString();
     expect(dueAt).toBe('2026-04-30T22:00:00.000Z');
     expect(conventionTimers(signed)).toEqual([
-      { key: 'decorrenza', kind: 'deadline', dueAt, event: { type: 'convention.decorrenza.reach', payload: { date: '2026-05-01' } } },
+      {
+        key: 'decorrenza',
+        kind: 'deadline',
+        dueAt,
+        event: { type: 'convention.decorrenza.reach', payload: { date: '2026-05-01' } },
+      },
     ]);
     const { snapshot: s, effects } = step(signed, decorrenzaEvent('2026-05-01', dueAt));
     expect(label(s)).toBe('IN_FORCE');
@@ -999,29 +1414,55 @@ describe('conventionTimers', () => {
         kind: 'notify',
         template: 'convention.in-force',
         to: recipients(VALDERA_ALL, 'segretario'),
-        data: { title: s.context.title, from: '2026-05-01', textVersion: 1, expiresOn: '2031-04-30' },
+        data: {
+          title: s.context.title,
+          from: '2026-05-01',
+          textVersion: 1,
+          expiresOn: '2031-04-30',
+        },
       },
     ]);
     // the decorrenza timer is gone; the expiry one (2031-05-01 00:00 CEST) takes its place
     expect(conventionTimers(s)).toEqual([
-      { key: 'expiry:2031-04-30', kind: 'deadline', dueAt: '2031-04-30T22:00:00.000Z', event: { type: 'convention.expire', payload: { date: '2031-05-01' } } },
+      {
+        key: 'expiry:2031-04-30',
+        kind: 'deadline',
+        dueAt: '2031-04-30T22:00:00.000Z',
+        event: { type: 'convention.expire', payload: { date: '2031-05-01' } },
+      },
     ]);
   });
 
   it('FIRST_DAY_OF_NEXT_MONTH rolls over the year; the month of the last signature is taken in Rome time', () => {
     const input = conventionInput({ policy: { decorrenza: 'FIRST_DAY_OF_NEXT_MONTH' } });
     // last signature 2026-12-31T23:30Z = 2027-01-01 00:30 in Rome → decorrenza 2027-02-01
-    const late = [...SIGNATURES.slice(0, -1), signEvent(VALDERA, '2026-12-31T23:30:00.000Z', '2026-12-31T23:31:00.000Z')];
+    const late = [
+      ...SIGNATURES.slice(0, -1),
+      signEvent(VALDERA, '2026-12-31T23:30:00.000Z', '2026-12-31T23:31:00.000Z'),
+    ];
     expect(play(readyToSign(input), late).snapshot.context.decorrenzaDate).toBe('2027-02-01');
-    const dec = [...SIGNATURES.slice(0, -1), signEvent(VALDERA, '2026-12-15T10:00:00.000Z', '2026-12-15T10:01:00.000Z')];
+    const dec = [
+      ...SIGNATURES.slice(0, -1),
+      signEvent(VALDERA, '2026-12-15T10:00:00.000Z', '2026-12-15T10:01:00.000Z'),
+    ];
     expect(play(readyToSign(input), dec).snapshot.context.decorrenzaDate).toBe('2027-01-01');
   });
 
   it('FIXED_DATE: a later date waits for its timer, an earlier one takes effect at the last signature', () => {
-    const later = play(readyToSign(conventionInput({ policy: { decorrenza: 'FIXED_DATE', decorrenzaDate: '2027-01-01' } })), SIGNATURES).snapshot;
+    const later = play(
+      readyToSign(
+        conventionInput({ policy: { decorrenza: 'FIXED_DATE', decorrenzaDate: '2027-01-01' } }),
+      ),
+      SIGNATURES,
+    ).snapshot;
     expect(label(later)).toBe('SIGNED');
     expect(conventionTimers(later).map((t) => t.dueAt)).toEqual(['2026-12-31T23:00:00.000Z']);
-    const earlier = play(readyToSign(conventionInput({ policy: { decorrenza: 'FIXED_DATE', decorrenzaDate: '2026-01-01' } })), SIGNATURES).snapshot;
+    const earlier = play(
+      readyToSign(
+        conventionInput({ policy: { decorrenza: 'FIXED_DATE', decorrenzaDate: '2026-01-01' } }),
+      ),
+      SIGNATURES,
+    ).snapshot;
     expect(label(earlier)).toBe('IN_FORCE');
     expect(earlier.context.inForceFrom).toBe('2026-04-20');
   });
@@ -1041,7 +1482,9 @@ describe('known machine bugs', () => {
    */
   it('the last signature is the latest instant, whatever the offset of signedAt', () => {
     const input = conventionInput({ policy: { decorrenza: 'FIRST_DAY_OF_NEXT_MONTH' } });
-    const others = SIGNATURES.filter((e) => e.payload.ente !== VALDERA && e.payload.ente !== PONTEDERA);
+    const others = SIGNATURES.filter(
+      (e) => e.payload.ente !== VALDERA && e.payload.ente !== PONTEDERA,
+    );
     const s = play(readyToSign(input), [
       ...others,
       signEvent(VALDERA, '2026-05-31T23:00:00+02:00', '2026-05-31T21:01:00.000Z'),
@@ -1062,11 +1505,13 @@ describe('known machine bugs', () => {
  * non-initial sub-states it surfaces (IN_DELIBERATION.STALLED; OPEN is labelled IN_DELIBERATION) and
  * APPROVED_PARTIAL, the label of APPROVED_ALL when some comune is out (a context condition, not a node).
  */
-const ALL_LABELS: readonly string[] = Object.entries(conventionMachine.root.states).flatMap(([key, node]) => [
-  key,
-  ...Object.keys(node.states).filter((sub) => !node.initial.target.some((t) => t.key === sub)),
-  ...(key === 'APPROVED_ALL' ? ['APPROVED_PARTIAL'] : []),
-]);
+const ALL_LABELS: readonly string[] = Object.entries(conventionMachine.root.states).flatMap(
+  ([key, node]) => [
+    key,
+    ...Object.keys(node.states).filter((sub) => !node.initial.target.some((t) => t.key === sub)),
+    ...(key === 'APPROVED_ALL' ? ['APPROVED_PARTIAL'] : []),
+  ],
+);
 /** every event a user or the engine may send (the definition's catalogue) */
 const ALL_EVENT_TYPES: readonly string[] = Object.keys(conventionDefinitionV1.events);
 
@@ -1102,12 +1547,17 @@ const G_AMENDMENT_AT = '2026-03-10T09:00:00.000Z';
 function roundDates(c: ConventionContext): { notice: string; session: string; at: string } {
   const sent = toRomeDate(new Date(c.sentAt ?? FREEZE_AT));
   const session = addCalendarDays(sent, 20);
-  return { notice: addCalendarDays(sent, 10), session, at: `${addCalendarDays(session, 1)}T09:00:00.000Z` };
+  return {
+    notice: addCalendarDays(sent, 10),
+    session,
+    at: `${addCalendarDays(session, 1)}T09:00:00.000Z`,
+  };
 }
 /** a number the council has not used yet */
 const nextNumber = (e: EnteProgress): string => String(e.sessions.length + 1);
 const currentHash = (c: ConventionContext): string => c.text?.sha256 ?? '';
-const isOpenRow = (e: EnteProgress): boolean => e.status === 'INVITED' || e.status === 'COUNCIL_CONVENED';
+const isOpenRow = (e: EnteProgress): boolean =>
+  e.status === 'INVITED' || e.status === 'COUNCIL_CONVENED';
 
 const G = {
   freeze: freezeEvent(FREEZE_AT),
@@ -1131,17 +1581,26 @@ const G = {
   },
   reject: (c: ConventionContext, e: EnteProgress) => {
     const r = roundDates(c);
-    return deliberationEvent({ ente: e.codiceIpa, number: nextNumber(e), date: r.session, outcome: 'REJECTED' }, r.at);
+    return deliberationEvent(
+      { ente: e.codiceIpa, number: nextNumber(e), date: r.session, outcome: 'REJECTED' },
+      r.at,
+    );
   },
   convene: (c: ConventionContext, e: EnteProgress) => {
     const r = roundDates(c);
     return conveneEvent(e.codiceIpa, r.session, r.notice, `${r.notice}T09:00:00.000Z`);
   },
   remind: (e: EnteProgress) =>
-    reminderEvent(e.codiceIpa, 15, atRomeTime(addCalendarDays(e.deadline?.date ?? DEADLINE, -15), 9).toISOString()),
+    reminderEvent(
+      e.codiceIpa,
+      15,
+      atRomeTime(addCalendarDays(e.deadline?.date ?? DEADLINE, -15), 9).toISOString(),
+    ),
   /** the deadline timer exactly as armed: the current dueAt, fired at dueAt */
-  expire: (e: EnteProgress) => expireEvent(e.codiceIpa, e.deadline?.dueAt ?? DUE_AT, e.deadline?.dueAt ?? DUE_AT),
-  extend: (late: EnteProgress) => extendEvent(30, `${addCalendarDays(late.deadline?.date ?? DEADLINE, 2)}T08:00:00.000Z`),
+  expire: (e: EnteProgress) =>
+    expireEvent(e.codiceIpa, e.deadline?.dueAt ?? DUE_AT, e.deadline?.dueAt ?? DUE_AT),
+  extend: (late: EnteProgress) =>
+    extendEvent(30, `${addCalendarDays(late.deadline?.date ?? DEADLINE, 2)}T08:00:00.000Z`),
   certify: (e: EnteProgress) => {
     const p = addCalendarDays(e.deliberation?.date ?? DEADLINE, 1);
     const executiveOn = executivityDate(p, 'P_PLUS_11');
@@ -1156,7 +1615,10 @@ const G = {
 
 /** a council that has done nothing yet in this round */
 const untouched = (e: EnteProgress): boolean =>
-  e.status === 'INVITED' && e.remindersSent === 0 && e.deadline?.overdue === false && e.deadline.extensions === 0;
+  e.status === 'INVITED' &&
+  e.remindersSent === 0 &&
+  e.deadline?.overdue === false &&
+  e.deadline.extensions === 0;
 
 function graphEvents(s: Snap): ConventionEvent[] {
   const c = s.context;
@@ -1175,13 +1637,23 @@ function graphEvents(s: Snap): ConventionEvent[] {
       }
       if (bientina.status === 'INVITED') {
         out.push(G.approveIe(c, bientina));
-        const first = c.textVersions.length === 1 && bientina.sessions.length === 0 && untouched(valdera) && untouched(pontedera);
+        const first =
+          c.textVersions.length === 1 &&
+          bientina.sessions.length === 0 &&
+          untouched(valdera) &&
+          untouched(pontedera);
         if (first) out.push(G.amend(c, bientina));
       }
-      if (pontedera.status === 'INVITED') out.push(pontedera.remindersSent === 0 ? G.remind(pontedera) : G.convene(c, pontedera));
-      if (pontedera.status === 'COUNCIL_CONVENED') out.push(G.approve(c, pontedera), G.reject(c, pontedera));
+      if (pontedera.status === 'INVITED')
+        out.push(pontedera.remindersSent === 0 ? G.remind(pontedera) : G.convene(c, pontedera));
+      if (pontedera.status === 'COUNCIL_CONVENED')
+        out.push(G.approve(c, pontedera), G.reject(c, pontedera));
       for (const e of c.entes) if (e.status === 'APPROVED') out.push(G.certify(e));
-      if (label(s) === 'STALLED' && c.entes.filter(isOpenRow).every((e) => e.deadline?.extensions === 0)) out.push(G.extend(valdera));
+      if (
+        label(s) === 'STALLED' &&
+        c.entes.filter(isOpenRow).every((e) => e.deadline?.extensions === 0)
+      )
+        out.push(G.extend(valdera));
       out.push(G.abandon);
       return out;
     }
@@ -1228,7 +1700,11 @@ function lifeEvents(s: Snap): ConventionEvent[] {
   const y = 2027 + lifeChangesDone(s);
   const active = activeRows(c);
   const ieApproval = (e: EnteProgress, date: string, at: string) =>
-    approvedEvent(e.codiceIpa, nextNumber(e), date, at, { textHash: currentHash(c), immediatamenteEseguibile: true, ieVotes: votes(7, 11) });
+    approvedEvent(e.codiceIpa, nextNumber(e), date, at, {
+      textHash: currentHash(c),
+      immediatamenteEseguibile: true,
+      ieVotes: votes(7, 11),
+    });
   switch (label(s)) {
     // the amendment loop of a convention in force
     case 'FROZEN':
@@ -1239,7 +1715,9 @@ function lifeEvents(s: Snap): ConventionEvent[] {
     }
     case 'READY_TO_SIGN': {
       const next = active.find((e) => e.status === 'EXECUTIVE');
-      return next ? [signEvent(next.codiceIpa, `${y}-10-01T08:00:00.000Z`, `${y}-10-01T08:00:00.000Z`)] : [];
+      return next
+        ? [signEvent(next.codiceIpa, `${y}-10-01T08:00:00.000Z`, `${y}-10-01T08:00:00.000Z`)]
+        : [];
     }
     case 'IN_FORCE':
       break;
@@ -1264,26 +1742,41 @@ function lifeEvents(s: Snap): ConventionEvent[] {
     const d = pontedera.recesso.effectiveDate;
     return [recessoEffectiveEvent(PONTEDERA, d, atRomeTime(d, 0).toISOString())];
   }
-  const renewal = (e: EnteProgress) => renewalEvent(e.codiceIpa, '50', `${y}-06-30`, `${y}-07-01T09:00:00.000Z`);
-  const dissolution = (e: EnteProgress) => dissolutionEvent(e.codiceIpa, '60', `${y}-07-30`, `${y}-07-31T09:00:00.000Z`);
-  const lacking = (act: 'RINNOVO' | 'SCIOGLIMENTO') => active.filter((e) => !e.acts.some((a) => a.act === act));
-  if (active.some((e) => e.acts.some((a) => a.act === 'RINNOVO'))) return lacking('RINNOVO').slice(0, 1).map(renewal);
-  if (active.some((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO'))) return lacking('SCIOGLIMENTO').slice(0, 1).map(dissolution);
+  const renewal = (e: EnteProgress) =>
+    renewalEvent(e.codiceIpa, '50', `${y}-06-30`, `${y}-07-01T09:00:00.000Z`);
+  const dissolution = (e: EnteProgress) =>
+    dissolutionEvent(e.codiceIpa, '60', `${y}-07-30`, `${y}-07-31T09:00:00.000Z`);
+  const lacking = (act: 'RINNOVO' | 'SCIOGLIMENTO') =>
+    active.filter((e) => !e.acts.some((a) => a.act === act));
+  if (active.some((e) => e.acts.some((a) => a.act === 'RINNOVO')))
+    return lacking('RINNOVO').slice(0, 1).map(renewal);
+  if (active.some((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO')))
+    return lacking('SCIOGLIMENTO').slice(0, 1).map(dissolution);
   const out: ConventionEvent[] = [];
   if (lifeChangesDone(s) < 2) {
     if (!chianni) out.push(adhesionOpenEvent(CHIANNI_FACTS, `${y}-03-01T09:00:00.000Z`));
     if (c.textVersions.length === 1) out.push(amendmentOpenEvent(`${y}-09-01T09:00:00.000Z`));
-    if (!pontedera.recesso) out.push(recessoEvent(PONTEDERA, '40', `${y}-05-02`, `${y + 1}-01-01`, `${y}-05-02T09:00:00.000Z`));
+    if (!pontedera.recesso)
+      out.push(
+        recessoEvent(PONTEDERA, '40', `${y}-05-02`, `${y + 1}-01-01`, `${y}-05-02T09:00:00.000Z`),
+      );
     if (c.expiresOn === LIFE_EXPIRES_ON) out.push(...active.slice(0, 1).map(renewal));
   }
   const dayAfter = addCalendarDays(c.expiresOn ?? LIFE_EXPIRES_ON, 1);
-  out.push(...active.slice(0, 1).map(dissolution), expiryEvent(dayAfter, atRomeTime(dayAfter, 0).toISOString()));
+  out.push(
+    ...active.slice(0, 1).map(dissolution),
+    expiryEvent(dayAfter, atRomeTime(dayAfter, 0).toISOString()),
+  );
   return out;
 }
 
-type GraphPath = { state: Snap; steps: Array<{ state: Snap; event: ConventionEvent | { type: 'xstate.init' } }> };
+type GraphPath = {
+  state: Snap;
+  steps: Array<{ state: Snap; event: ConventionEvent | { type: 'xstate.init' } }>;
+};
 const sameSnapshot = (a: Snap, b: Snap): boolean =>
-  a.status === b.status && JSON.stringify([a.value, a.context]) === JSON.stringify([b.value, b.context]);
+  a.status === b.status &&
+  JSON.stringify([a.value, a.context]) === JSON.stringify([b.value, b.context]);
 const eventsOf = (p: GraphPath): ConventionEvent[] =>
   p.steps.slice(1).map((st) => st.event as ConventionEvent);
 
@@ -1295,27 +1788,43 @@ const eventsOf = (p: GraphPath): ConventionEvent[] =>
 function replay(path: GraphPath): Snap {
   let s = start(G_INPUT);
   const [first, ...rest] = path.steps;
-  if (first?.event.type !== 'xstate.init' || !sameSnapshot(s, first.state)) throw new Error('path does not start at the initial state');
+  if (first?.event.type !== 'xstate.init' || !sameSnapshot(s, first.state))
+    throw new Error('path does not start at the initial state');
   for (const [i, st] of rest.entries()) {
     const [next] = transition(conventionMachine, s, st.event as ConventionEvent);
     // every edge of a path is a real transition, and lands where the graph says
     if (next === s) throw new Error(`step ${i + 1} (${st.event.type}) refused in ${label(s)}`);
-    if (!sameSnapshot(next, st.state)) throw new Error(`step ${i + 1} (${st.event.type}) diverges: ${label(next)} vs ${label(st.state)}`);
+    if (!sameSnapshot(next, st.state))
+      throw new Error(
+        `step ${i + 1} (${st.event.type}) diverges: ${label(next)} vs ${label(st.state)}`,
+      );
     s = next;
   }
-  if (!sameSnapshot(s, path.state)) throw new Error(`path ends in ${label(s)}, graph says ${label(path.state)}`);
+  if (!sameSnapshot(s, path.state))
+    throw new Error(`path ends in ${label(s)}, graph says ${label(path.state)}`);
   return s;
 }
 
 const shortestOf = (paths: readonly GraphPath[]): GraphPath | undefined =>
-  paths.reduce<GraphPath | undefined>((best, p) => (best === undefined || p.steps.length < best.steps.length ? p : best), undefined);
+  paths.reduce<GraphPath | undefined>(
+    (best, p) => (best === undefined || p.steps.length < best.steps.length ? p : best),
+    undefined,
+  );
 
 describe('path coverage (@xstate/graph)', () => {
-  const approval: GraphPath[] = getShortestPaths(conventionMachine, { input: G_INPUT, events: graphEvents, limit: 20_000 });
+  const approval: GraphPath[] = getShortestPaths(conventionMachine, {
+    input: G_INPUT,
+    events: graphEvents,
+    limit: 20_000,
+  });
   const fullyInForce = shortestOf(
-    approval.filter((p) => label(p.state) === 'IN_FORCE' && p.state.context.entes.every((e) => e.status === 'SIGNED')),
+    approval.filter(
+      (p) =>
+        label(p.state) === 'IN_FORCE' && p.state.context.entes.every((e) => e.status === 'SIGNED'),
+    ),
   );
-  if (!fullyInForce) throw new Error('the approval model never reaches a convention in force with every ente');
+  if (!fullyInForce)
+    throw new Error('the approval model never reaches a convention in force with every ente');
   const later: GraphPath[] = getShortestPaths(conventionMachine, {
     input: G_INPUT,
     fromState: fullyInForce.state,
@@ -1323,14 +1832,29 @@ describe('path coverage (@xstate/graph)', () => {
     limit: 20_000,
   });
   /** the later-life paths, each prefixed with the path to its starting IN_FORCE snapshot: paths from the initial state */
-  const joined: GraphPath[] = later.map((p) => ({ state: p.state, steps: [...fullyInForce.steps, ...p.steps.slice(1)] }));
+  const joined: GraphPath[] = later.map((p) => ({
+    state: p.state,
+    steps: [...fullyInForce.steps, ...p.steps.slice(1)],
+  }));
   const all: GraphPath[] = [...approval, ...joined];
 
   it('covers the labels of the machine and the events of the definition', () => {
     expect([...ALL_LABELS].sort()).toEqual(
       [
-        'DRAFT', 'FROZEN', 'IN_DELIBERATION', 'STALLED', 'AMENDMENT_PENDING', 'APPROVED_ALL', 'APPROVED_PARTIAL',
-        'READY_TO_SIGN', 'SIGNED', 'IN_FORCE', 'FAILED', 'ABANDONED', 'EXPIRED', 'TERMINATED',
+        'DRAFT',
+        'FROZEN',
+        'IN_DELIBERATION',
+        'STALLED',
+        'AMENDMENT_PENDING',
+        'APPROVED_ALL',
+        'APPROVED_PARTIAL',
+        'READY_TO_SIGN',
+        'SIGNED',
+        'IN_FORCE',
+        'FAILED',
+        'ABANDONED',
+        'EXPIRED',
+        'TERMINATED',
       ].sort(),
     );
     expect(ALL_EVENT_TYPES).toHaveLength(21);
@@ -1354,20 +1878,41 @@ describe('path coverage (@xstate/graph)', () => {
     const chianniOf = (s: Snap) => s.context.entes.find((e) => e.codiceIpa === CHIANNI);
     const some = (f: (s: Snap) => boolean) => inForce.some(f);
     // adhesion then amendment: Chianni re-approved v2 (its v1 deliberation kept among its sessions)
-    expect(some((s) => s.context.inForceVersion === 2 && chianniOf(s)?.status === 'SIGNED' && chianniOf(s)?.sessions.length === 1)).toBe(true);
+    expect(
+      some(
+        (s) =>
+          s.context.inForceVersion === 2 &&
+          chianniOf(s)?.status === 'SIGNED' &&
+          chianniOf(s)?.sessions.length === 1,
+      ),
+    ).toBe(true);
     // amendment then adhesion: Chianni approved v2 straight away
-    expect(some((s) => s.context.inForceVersion === 2 && chianniOf(s)?.status === 'SIGNED' && chianniOf(s)?.sessions.length === 0)).toBe(true);
+    expect(
+      some(
+        (s) =>
+          s.context.inForceVersion === 2 &&
+          chianniOf(s)?.status === 'SIGNED' &&
+          chianniOf(s)?.sessions.length === 0,
+      ),
+    ).toBe(true);
     // adhesion then recesso: the convention goes on with Bientina and Chianni
-    expect(some((s) => ente(s, PONTEDERA).status === 'RECEDUTO' && chianniOf(s)?.status === 'SIGNED')).toBe(true);
+    expect(
+      some((s) => ente(s, PONTEDERA).status === 'RECEDUTO' && chianniOf(s)?.status === 'SIGNED'),
+    ).toBe(true);
     // renewal with the amended text, and renewal including the joined comune
-    expect(some((s) => s.context.expiresOn === '2036-04-30' && s.context.inForceVersion === 2)).toBe(true);
-    expect(some((s) => s.context.expiresOn === '2036-04-30' && chianniOf(s)?.status === 'SIGNED')).toBe(true);
+    expect(
+      some((s) => s.context.expiresOn === '2036-04-30' && s.context.inForceVersion === 2),
+    ).toBe(true);
+    expect(
+      some((s) => s.context.expiresOn === '2036-04-30' && chianniOf(s)?.status === 'SIGNED'),
+    ).toBe(true);
     // never more than two changes
     expect(inForce.every((s) => lifeChangesDone(s) <= 2)).toBe(true);
   });
 
   it('the shortest route to each label is the expected one', () => {
-    const shortest = (l: string) => Math.min(...all.filter((p) => label(p.state) === l).map((p) => p.steps.length - 1));
+    const shortest = (l: string) =>
+      Math.min(...all.filter((p) => label(p.state) === l).map((p) => p.steps.length - 1));
     expect(Object.fromEntries(ALL_LABELS.map((l) => [l, shortest(l)]))).toEqual({
       DRAFT: 0,
       FROZEN: 1,
@@ -1399,7 +1944,10 @@ describe('path coverage (@xstate/graph)', () => {
       const event = p.steps[p.steps.length - 1]!.event as ConventionEvent;
       const [next] = transition(conventionMachine, from, event);
       if (next === from) throw new Error(`${event.type} refused in ${label(from)}`);
-      if (!sameSnapshot(next, p.state)) throw new Error(`${event.type} from ${label(from)} diverges: ${label(next)} vs ${label(p.state)}`);
+      if (!sameSnapshot(next, p.state))
+        throw new Error(
+          `${event.type} from ${label(from)} diverges: ${label(next)} vs ${label(p.state)}`,
+        );
     }
     for (const l of ALL_LABELS) {
       const p = shortestOf(all.filter((x) => label(x.state) === l));
@@ -1409,8 +1957,23 @@ describe('path coverage (@xstate/graph)', () => {
 
   it('invariants hold on every reachable state', () => {
     const FINAL = ['FAILED', 'ABANDONED', 'EXPIRED', 'TERMINATED'];
-    const BEFORE_SIGNING = ['DRAFT', 'FROZEN', 'IN_DELIBERATION', 'STALLED', 'AMENDMENT_PENDING', 'APPROVED_ALL', 'APPROVED_PARTIAL', 'FAILED'];
-    const STATUS: Record<string, string> = { IN_FORCE: 'completed', FAILED: 'failed', ABANDONED: 'terminated', EXPIRED: 'terminated', TERMINATED: 'terminated' };
+    const BEFORE_SIGNING = [
+      'DRAFT',
+      'FROZEN',
+      'IN_DELIBERATION',
+      'STALLED',
+      'AMENDMENT_PENDING',
+      'APPROVED_ALL',
+      'APPROVED_PARTIAL',
+      'FAILED',
+    ];
+    const STATUS: Record<string, string> = {
+      IN_FORCE: 'completed',
+      FAILED: 'failed',
+      ABANDONED: 'terminated',
+      EXPIRED: 'terminated',
+      TERMINATED: 'terminated',
+    };
     for (const p of all) {
       const s = p.state;
       const c = s.context;
@@ -1421,28 +1984,50 @@ describe('path coverage (@xstate/graph)', () => {
       expect(c.closedReason !== null).toBe(FINAL.includes(l));
       expect(conventionDefinitionV1.status(s)).toBe(STATUS[l] ?? 'active');
       // nobody signs before READY_TO_SIGN
-      if (BEFORE_SIGNING.includes(l)) expect(c.entes.some((e) => e.status === 'SIGNED')).toBe(false);
+      if (BEFORE_SIGNING.includes(l))
+        expect(c.entes.some((e) => e.status === 'SIGNED')).toBe(false);
       // in this model the convention fails only when the Unione rejects, and then always
       expect(l === 'FAILED').toBe(ente(s, VALDERA).status === 'REJECTED');
       // APPROVED_PARTIAL is APPROVED_ALL with a comune out
-      if (s.value === 'APPROVED_ALL') expect(l).toBe(ente(s, PONTEDERA).status === 'REJECTED' ? 'APPROVED_PARTIAL' : 'APPROVED_ALL');
+      if (s.value === 'APPROVED_ALL')
+        expect(l).toBe(
+          ente(s, PONTEDERA).status === 'REJECTED' ? 'APPROVED_PARTIAL' : 'APPROVED_ALL',
+        );
       // STALLED ⇔ an open founding council is past its term (rule STALL)
       if (l === 'STALLED' || l === 'IN_DELIBERATION') {
-        expect(l === 'STALLED').toBe(c.entes.some((e) => !e.joining && isOpenRow(e) && e.deadline?.overdue === true));
+        expect(l === 'STALLED').toBe(
+          c.entes.some((e) => !e.joining && isOpenRow(e) && e.deadline?.overdue === true),
+        );
       }
       // the identical text: every standing approval is of the current version, with its hash
-      for (const e of active.filter((x) => ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(x.status))) {
-        expect([e.codiceIpa, e.deliberation?.textVersion, e.deliberation?.textHash]).toEqual([e.codiceIpa, c.text?.version, c.text?.sha256]);
+      for (const e of active.filter((x) =>
+        ['APPROVED', 'EXECUTIVE', 'SIGNED'].includes(x.status),
+      )) {
+        expect([e.codiceIpa, e.deliberation?.textVersion, e.deliberation?.textHash]).toEqual([
+          e.codiceIpa,
+          c.text?.version,
+          c.text?.sha256,
+        ]);
       }
       if (l === 'SIGNED' || l === 'IN_FORCE') {
-        expect(active.every((e) => e.status === 'SIGNED' && e.signature?.signatureType === 'FIRMA_DIGITALE')).toBe(true);
+        expect(
+          active.every(
+            (e) => e.status === 'SIGNED' && e.signature?.signatureType === 'FIRMA_DIGITALE',
+          ),
+        ).toBe(true);
       }
       if (l === 'SIGNED') expect(c.decorrenzaDate).toBe(G_DECORRENZA);
       if (l === 'IN_FORCE') {
         // an amendment changes the version in force, never the date the convention took effect
-        expect(c).toMatchObject({ inForceFrom: G_DECORRENZA, inForceVersion: c.text?.version, amending: false });
+        expect(c).toMatchObject({
+          inForceFrom: G_DECORRENZA,
+          inForceVersion: c.text?.version,
+          amending: false,
+        });
       }
-      expect(c.amending).toBe(c.inForceFrom !== null && !['IN_FORCE', 'EXPIRED', 'TERMINATED'].includes(l));
+      expect(c.amending).toBe(
+        c.inForceFrom !== null && !['IN_FORCE', 'EXPIRED', 'TERMINATED'].includes(l),
+      );
       // timers only where the definition wants them
       const all = conventionTimers(s).map((t) => t.key);
       const laterLife = all.filter((k) => k.startsWith('expiry:') || k.startsWith('recesso:'));
@@ -1454,7 +2039,9 @@ describe('path coverage (@xstate/graph)', () => {
       }
       const keys = l === 'IN_FORCE' ? all : all.filter((k) => !laterLife.includes(k));
       if (l === 'IN_DELIBERATION' || l === 'STALLED') {
-        const armed = c.entes.filter((e) => isOpenRow(e) && e.deadline?.overdue === false).map((e) => `deadline:${e.codiceIpa}`);
+        const armed = c.entes
+          .filter((e) => isOpenRow(e) && e.deadline?.overdue === false)
+          .map((e) => `deadline:${e.codiceIpa}`);
         expect(keys.filter((k) => k.startsWith('deadline:'))).toEqual(armed);
       } else if (l === 'SIGNED') {
         expect(keys).toEqual(['decorrenza']);
@@ -1462,8 +2049,12 @@ describe('path coverage (@xstate/graph)', () => {
         const pontedera = ente(s, PONTEDERA);
         const chianni = c.entes.find((e) => e.codiceIpa === CHIANNI);
         expect(keys.filter((k) => k.startsWith('expiry:'))).toEqual([`expiry:${c.expiresOn}`]);
-        expect(keys.includes(`recesso:${PONTEDERA}`)).toBe(pontedera.recesso !== null && pontedera.status !== 'RECEDUTO');
-        expect(keys.includes(`deadline:${CHIANNI}`)).toBe(chianni?.joining === true && isOpenRow(chianni));
+        expect(keys.includes(`recesso:${PONTEDERA}`)).toBe(
+          pontedera.recesso !== null && pontedera.status !== 'RECEDUTO',
+        );
+        expect(keys.includes(`deadline:${CHIANNI}`)).toBe(
+          chianni?.joining === true && isOpenRow(chianni),
+        );
       } else {
         expect(keys).toEqual([]);
       }
@@ -1474,7 +2065,11 @@ describe('path coverage (@xstate/graph)', () => {
       }
       if (l === 'TERMINATED') {
         const dissolved = active.every((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO'));
-        expect(c.closedReason).toBe(dissolved ? 'Scioglimento deliberato da tutti gli enti' : 'Partecipanti sotto il minimo dopo i recessi');
+        expect(c.closedReason).toBe(
+          dissolved
+            ? 'Scioglimento deliberato da tutti gli enti'
+            : 'Partecipanti sotto il minimo dopo i recessi',
+        );
       }
     }
   });
@@ -1484,7 +2079,9 @@ describe('path coverage (@xstate/graph)', () => {
     // 3! × 3! interleavings; the full event set above has far too many simple paths to enumerate
     const straight = (s: Snap): ConventionEvent[] =>
       label(s) === 'IN_DELIBERATION'
-        ? s.context.entes.filter((e) => e.status === 'INVITED').map((e) => G.approveIe(s.context, e))
+        ? s.context.entes
+            .filter((e) => e.status === 'INVITED')
+            .map((e) => G.approveIe(s.context, e))
         : graphEvents(s).filter((e) => e.type !== 'convention.abandon');
     const simple = getSimplePaths(conventionMachine, {
       input: G_INPUT,

@@ -50,7 +50,12 @@ import type {
 type Ctx = ConventionContext;
 type Ev = ConventionEvent;
 
-const deadlineFrom = (fromDate: IsoDate, days: number, at: string, extensions: number): Deadline => {
+const deadlineFrom = (
+  fromDate: IsoDate,
+  days: number,
+  at: string,
+  extensions: number,
+): Deadline => {
   const date = addDaysTerm(fromDate, days);
   return { date, dueAt: endOfDayRome(date).toISOString(), setAt: at, extensions, overdue: false };
 };
@@ -73,25 +78,33 @@ const unioneOffice = (ctx: Ctx): Recipient[] => [
   { ente: ctx.unione, role: 'presidente' },
   { ente: ctx.unione, role: 'staff' },
 ];
-const segretari = (ctx: Ctx): Recipient[] => ctx.entes.filter(isActive).map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }));
+const segretari = (ctx: Ctx): Recipient[] =>
+  ctx.entes.filter(isActive).map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }));
 const councilOf = (ente: string): Recipient[] => [
   { ente, role: 'consiglio' },
   { ente, role: 'segretario' },
 ];
-const nameOf = (ctx: Ctx, ente: string): string => ctx.entes.find((e) => e.codiceIpa === ente)?.denominazione ?? ente;
+const nameOf = (ctx: Ctx, ente: string): string =>
+  ctx.entes.find((e) => e.codiceIpa === ente)?.denominazione ?? ente;
 
 const isOpen = (e: EnteProgress): boolean => PRE_VOTE.includes(e.status);
-const hasApproved = (e: EnteProgress): boolean => e.status === 'APPROVED' || e.status === 'EXECUTIVE';
+const hasApproved = (e: EnteProgress): boolean =>
+  e.status === 'APPROVED' || e.status === 'EXECUTIVE';
 /** the founding members deciding now (joining comuni follow their own path while the convention is in force) */
 const founders = (ctx: Ctx): EnteProgress[] => ctx.entes.filter((e) => !e.joining);
 /** the comuni taking part in this round: not receded, and (amending) not already out when the amendment opened */
 const comuni = (ctx: Ctx): EnteProgress[] => {
   const outBefore = new Set(
-    ctx.amending && ctx.beforeAmendment ? ctx.beforeAmendment.entes.filter((e) => !isActive(e)).map((e) => e.codiceIpa) : [],
+    ctx.amending && ctx.beforeAmendment
+      ? ctx.beforeAmendment.entes.filter((e) => !isActive(e)).map((e) => e.codiceIpa)
+      : [],
   );
-  return founders(ctx).filter((e) => e.kind === 'COMUNE' && e.status !== 'RECEDUTO' && !outBefore.has(e.codiceIpa));
+  return founders(ctx).filter(
+    (e) => e.kind === 'COMUNE' && e.status !== 'RECEDUTO' && !outBefore.has(e.codiceIpa),
+  );
 };
-const unioneRow = (ctx: Ctx): EnteProgress | undefined => ctx.entes.find((e) => e.codiceIpa === ctx.unione);
+const unioneRow = (ctx: Ctx): EnteProgress | undefined =>
+  ctx.entes.find((e) => e.codiceIpa === ctx.unione);
 
 /** QUORUM(min_entes, min_population_pct) over the comuni; UNANIMITY = every comune */
 function quorumMet(ctx: Ctx): boolean {
@@ -110,16 +123,20 @@ function quorumReachable(ctx: Ctx): boolean {
   const unione = unioneRow(ctx);
   if (unione && (unione.status === 'REJECTED' || unione.status === 'NON_ADERENTE')) return false;
   const all = comuni(ctx);
-  if (ctx.policy.approval === 'UNANIMITY') return all.every((e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS');
+  if (ctx.policy.approval === 'UNANIMITY')
+    return all.every((e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS');
   const min = ctx.policy.quorumMinEntes ?? all.length;
-  const possible = all.filter((e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS');
+  const possible = all.filter(
+    (e) => hasApproved(e) || isOpen(e) || e.status === 'APPROVED_WITH_AMENDMENTS',
+  );
   const pop = (list: EnteProgress[]) => list.reduce((s, e) => s + (e.popolazione ?? 0), 0);
   const total = pop(all);
   const share = total === 0 ? 100 : (pop(possible) * 100) / total;
   return possible.length >= min && share >= ctx.policy.quorumMinPopulationPct;
 }
 
-const allDecided = (ctx: Ctx): boolean => founders(ctx).every((e) => !isOpen(e) && e.status !== 'APPROVED_WITH_AMENDMENTS');
+const allDecided = (ctx: Ctx): boolean =>
+  founders(ctx).every((e) => !isOpen(e) && e.status !== 'APPROVED_WITH_AMENDMENTS');
 const unioneApproved = (ctx: Ctx): boolean => {
   const u = unioneRow(ctx);
   return u !== undefined && hasApproved(u);
@@ -133,10 +150,24 @@ function resetForNewText(e: EnteProgress, newHash: string, version: number): Ent
   }
   if (!isActive(e)) return e;
   const past: Deliberation[] = e.deliberation ? [...e.sessions, e.deliberation] : e.sessions;
-  return { ...e, status: 'INVITED', sessions: past, deliberation: null, executivity: null, signature: null, convened: null, deadline: null };
+  return {
+    ...e,
+    status: 'INVITED',
+    sessions: past,
+    deliberation: null,
+    executivity: null,
+    signature: null,
+    convened: null,
+    deadline: null,
+  };
 }
 
-const newVersion = (ctx: Ctx, text: string, at: string, by: Ctx['textVersions'][number]['frozenBy']): TextVersion => ({
+const newVersion = (
+  ctx: Ctx,
+  text: string,
+  at: string,
+  by: Ctx['textVersions'][number]['frozenBy'],
+): TextVersion => ({
   version: ctx.textVersions.length + 1,
   sha256: sha256Hex(text),
   length: text.length,
@@ -166,7 +197,11 @@ function reminderNotice(context: Ctx, event: Ev): NotifyParams {
   return {
     template: 'convention.reminder',
     to: councilOf(event.payload.ente),
-    data: { title: context.title, deadline: e?.deadline?.date, daysBefore: event.payload.daysBefore },
+    data: {
+      title: context.title,
+      deadline: e?.deadline?.date,
+      daysBefore: event.payload.daysBefore,
+    },
   };
 }
 
@@ -175,7 +210,11 @@ function expiryNotice(context: Ctx, event: Ev): NotifyParams {
   if (event.type !== 'convention.deadline.expire') return { template: 'none', to: [] };
   const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
   const template =
-    e?.status === 'NON_ADERENTE' ? 'convention.non-aderente' : e?.deadline?.overdue ? 'convention.deadline-expired' : 'convention.deadline-extended';
+    e?.status === 'NON_ADERENTE'
+      ? 'convention.non-aderente'
+      : e?.deadline?.overdue
+        ? 'convention.deadline-expired'
+        : 'convention.deadline-extended';
   return {
     template,
     to: [...unioneOffice(context), ...councilOf(event.payload.ente)],
@@ -260,7 +299,12 @@ export const conventionMachine = setup({
             case 'RINVIATA':
             case 'SEDUTA_DESERTA':
               // no decision: the council will be convened again
-              return { ...e, status: 'INVITED', convened: null, sessions: [...e.sessions, deliberation] };
+              return {
+                ...e,
+                status: 'INVITED',
+                convened: null,
+                sessions: [...e.sessions, deliberation],
+              };
           }
         }),
       };
@@ -315,7 +359,12 @@ export const conventionMachine = setup({
     })),
     countReminder: assign(({ context, event }) => {
       if (event.type !== 'convention.reminder') return {};
-      return { entes: mapEnte(context, event.payload.ente, (e) => ({ ...e, remindersSent: e.remindersSent + 1 })) };
+      return {
+        entes: mapEnte(context, event.payload.ente, (e) => ({
+          ...e,
+          remindersSent: e.remindersSent + 1,
+        })),
+      };
     }),
     /** the term passed: STALL marks it overdue; EXTEND_ONCE extends once, then the council is NON_ADERENTE */
     expire: assign(({ context, event }) => {
@@ -323,12 +372,26 @@ export const conventionMachine = setup({
       const tasks = [...context.tasks];
       const entes = mapEnte(context, event.payload.ente, (e) => {
         if (!e.deadline) return e;
-        if (context.policy.nonDeliberating === 'STALL') return { ...e, deadline: { ...e.deadline, overdue: true } };
+        if (context.policy.nonDeliberating === 'STALL')
+          return { ...e, deadline: { ...e.deadline, overdue: true } };
         if (e.deadline.extensions === 0) {
-          return { ...e, deadline: deadlineFrom(e.deadline.date, context.policy.extensionDays, event.at, 1) };
+          return {
+            ...e,
+            deadline: deadlineFrom(e.deadline.date, context.policy.extensionDays, event.at, 1),
+          };
         }
-        if (!e.joining) tasks.push({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: event.at });
-        return { ...e, status: 'NON_ADERENTE', deadline: { ...e.deadline, overdue: true }, leftOn: today(event.at) };
+        if (!e.joining)
+          tasks.push({
+            ente: e.codiceIpa,
+            text: NON_ADERENTE_TASK(e.denominazione),
+            raisedAt: event.at,
+          });
+        return {
+          ...e,
+          status: 'NON_ADERENTE',
+          deadline: { ...e.deadline, overdue: true },
+          leftOn: today(event.at),
+        };
       });
       return { entes, tasks };
     }),
@@ -354,7 +417,11 @@ export const conventionMachine = setup({
       };
     }),
     acceptAmendment: assign(({ context, event }) => {
-      if (event.type !== 'convention.amendment.accept' && event.type !== 'convention.amendment.open') return {};
+      if (
+        event.type !== 'convention.amendment.accept' &&
+        event.type !== 'convention.amendment.open'
+      )
+        return {};
       const version = newVersion(context, event.payload.text, event.at, event.actor);
       return {
         text: version,
@@ -366,14 +433,28 @@ export const conventionMachine = setup({
     refuseAmendment: assign(({ context }) => ({
       entes: context.entes.map((e) =>
         e.status === 'APPROVED_WITH_AMENDMENTS'
-          ? { ...e, status: 'INVITED' as const, sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions, deliberation: null }
+          ? {
+              ...e,
+              status: 'INVITED' as const,
+              sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions,
+              deliberation: null,
+            }
           : e,
       ),
     })),
-    openAmendment: assign(({ context }) => ({ amending: true, beforeAmendment: { text: context.text, entes: context.entes } })),
+    openAmendment: assign(({ context }) => ({
+      amending: true,
+      beforeAmendment: { text: context.text, entes: context.entes },
+    })),
     /** an amendment of a convention in force failed or was abandoned: the convention stays in force as it was */
     restoreBeforeAmendment: assign(({ context }) =>
-      context.beforeAmendment ? { text: context.beforeAmendment.text, entes: context.beforeAmendment.entes, beforeAmendment: null } : {},
+      context.beforeAmendment
+        ? {
+            text: context.beforeAmendment.text,
+            entes: context.beforeAmendment.entes,
+            beforeAmendment: null,
+          }
+        : {},
     ),
     openAdhesion: assign(({ context, event }) => {
       if (event.type !== 'convention.adhesion.open' || !event.payload.enteFacts) return {};
@@ -383,7 +464,11 @@ export const conventionMachine = setup({
         deadline: deadlineFrom(today(event.at), context.policy.councilDeadlineDays, event.at, 0),
       };
       const known = context.entes.some((e) => e.codiceIpa === facts.codiceIpa);
-      return { entes: known ? context.entes.map((e) => (e.codiceIpa === facts.codiceIpa ? row : e)) : [...context.entes, row] };
+      return {
+        entes: known
+          ? context.entes.map((e) => (e.codiceIpa === facts.codiceIpa ? row : e))
+          : [...context.entes, row],
+      };
     }),
     admit: assign(({ context, event }) => {
       if (event.type !== 'convention.adhesion.accept') return {};
@@ -392,13 +477,19 @@ export const conventionMachine = setup({
     recordRecesso: assign(({ context, event }) => {
       if (event.type !== 'convention.recesso.record') return {};
       const { ente, number, date, effectiveDate } = event.payload;
-      return { entes: mapEnte(context, ente, (e) => ({ ...e, recesso: { number, date, effectiveDate } })) };
+      return {
+        entes: mapEnte(context, ente, (e) => ({ ...e, recesso: { number, date, effectiveDate } })),
+      };
     }),
     recessoEffective: assign(({ context, event }) => {
       if (event.type !== 'convention.recesso.effective') return {};
       const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
       return {
-        entes: mapEnte(context, event.payload.ente, (x) => ({ ...x, status: 'RECEDUTO', leftOn: event.payload.date })),
+        entes: mapEnte(context, event.payload.ente, (x) => ({
+          ...x,
+          status: 'RECEDUTO',
+          leftOn: event.payload.date,
+        })),
         tasks: [
           ...context.tasks,
           {
@@ -410,27 +501,44 @@ export const conventionMachine = setup({
       };
     }),
     recordAct: assign(({ context, event }) => {
-      if (event.type !== 'convention.renewal.record' && event.type !== 'convention.dissolution.record') return {};
-      const act = event.type === 'convention.renewal.record' ? ('RINNOVO' as const) : ('SCIOGLIMENTO' as const);
+      if (
+        event.type !== 'convention.renewal.record' &&
+        event.type !== 'convention.dissolution.record'
+      )
+        return {};
+      const act =
+        event.type === 'convention.renewal.record'
+          ? ('RINNOVO' as const)
+          : ('SCIOGLIMENTO' as const);
       const { ente, number, date } = event.payload;
-      return { entes: mapEnte(context, ente, (e) => ({ ...e, acts: [...e.acts, { act, number, date }] })) };
+      return {
+        entes: mapEnte(context, ente, (e) => ({ ...e, acts: [...e.acts, { act, number, date }] })),
+      };
     }),
     renew: assign(({ context }) => ({
-      expiresOn: context.expiresOn ? termEnd(addCalendarDays(context.expiresOn, 1), context.policy.durationYears) : null,
+      expiresOn: context.expiresOn
+        ? termEnd(addCalendarDays(context.expiresOn, 1), context.policy.durationYears)
+        : null,
       entes: context.entes.map((e) => ({ ...e, acts: e.acts.filter((a) => a.act !== 'RINNOVO') })),
     })),
   },
   guards: {
-    sendOk: ({ context, event }) => event.type === 'convention.send' && checkSend(context, event) === null,
+    sendOk: ({ context, event }) =>
+      event.type === 'convention.send' && checkSend(context, event) === null,
     deliberationOk: ({ context, event }) => {
-      if (event.type !== 'convention.deliberation.record' || checkDeliberation(context, event) !== null) return false;
+      if (
+        event.type !== 'convention.deliberation.record' ||
+        checkDeliberation(context, event) !== null
+      )
+        return false;
       return !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining;
     },
     joiningDeliberationOk: ({ context, event }) =>
       event.type === 'convention.deliberation.record' &&
       context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
       checkDeliberation(context, event) === null,
-    conveneOk: ({ context, event }) => event.type === 'convention.council.convene' && checkConvene(context, event) === null,
+    conveneOk: ({ context, event }) =>
+      event.type === 'convention.council.convene' && checkConvene(context, event) === null,
     executivityOk: ({ context, event }) =>
       event.type === 'convention.executivity.certify' &&
       checkExecutivity(context, event) === null &&
@@ -439,46 +547,71 @@ export const conventionMachine = setup({
       event.type === 'convention.executivity.certify' &&
       context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
       checkExecutivity(context, event) === null,
-    signOk: ({ context, event }) => event.type === 'convention.sign' && checkSign(context, event) === null,
-    addendumOk: ({ context, event }) => event.type === 'convention.sign' && checkSignAddendum(context, event) === null,
-    extendOk: ({ context, event }) => event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
+    signOk: ({ context, event }) =>
+      event.type === 'convention.sign' && checkSign(context, event) === null,
+    addendumOk: ({ context, event }) =>
+      event.type === 'convention.sign' && checkSignAddendum(context, event) === null,
+    extendOk: ({ context, event }) =>
+      event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
     amendmentAcceptOk: ({ context, event }) =>
       event.type === 'convention.amendment.accept' && checkAmendmentAccept(context, event) === null,
     amendmentOpenOk: ({ context, event }) =>
       event.type === 'convention.amendment.open' &&
       checkAmendmentAccept(context, { ...event, type: 'convention.amendment.accept' }) === null,
-    adhesionOpenOk: ({ context, event }) => event.type === 'convention.adhesion.open' && checkAdhesionOpen(context, event) === null,
+    adhesionOpenOk: ({ context, event }) =>
+      event.type === 'convention.adhesion.open' && checkAdhesionOpen(context, event) === null,
     adhesionAcceptOk: ({ context, event }) =>
       event.type === 'convention.adhesion.accept' && checkAdhesionAccept(context, event) === null,
-    recessoOk: ({ context, event }) => event.type === 'convention.recesso.record' && checkRecesso(context, event) === null,
+    recessoOk: ({ context, event }) =>
+      event.type === 'convention.recesso.record' && checkRecesso(context, event) === null,
     actOk: ({ context, event }) =>
-      (event.type === 'convention.renewal.record' || event.type === 'convention.dissolution.record') &&
+      (event.type === 'convention.renewal.record' ||
+        event.type === 'convention.dissolution.record') &&
       checkCollectiveAct(context, event) === null,
     amending: ({ context }) => context.amending,
     amendmentFails: ({ context }) =>
-      context.amending && (!quorumReachable(context) || (allDecided(context) && !(unioneApproved(context) && quorumMet(context)))),
-    anyAmendment: ({ context }) => context.entes.some((e) => e.status === 'APPROVED_WITH_AMENDMENTS'),
+      context.amending &&
+      (!quorumReachable(context) ||
+        (allDecided(context) && !(unioneApproved(context) && quorumMet(context)))),
+    anyAmendment: ({ context }) =>
+      context.entes.some((e) => e.status === 'APPROVED_WITH_AMENDMENTS'),
     cannotSucceed: ({ context }) => !quorumReachable(context),
-    decidedAndMet: ({ context }) => allDecided(context) && unioneApproved(context) && quorumMet(context),
-    decidedNotMet: ({ context }) => allDecided(context) && !(unioneApproved(context) && quorumMet(context)),
+    decidedAndMet: ({ context }) =>
+      allDecided(context) && unioneApproved(context) && quorumMet(context),
+    decidedNotMet: ({ context }) =>
+      allDecided(context) && !(unioneApproved(context) && quorumMet(context)),
     overdueStall: ({ context }) =>
-      context.policy.nonDeliberating === 'STALL' && founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
-    noneOverdue: ({ context }) => !founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
-    allExecutive: ({ context }) => founders(context).filter(isActive).every((e) => e.status === 'EXECUTIVE'),
-    allSigned: ({ context }) => founders(context).filter(isActive).every((e) => e.status === 'SIGNED'),
+      context.policy.nonDeliberating === 'STALL' &&
+      founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
+    noneOverdue: ({ context }) =>
+      !founders(context).some((e) => isOpen(e) && e.deadline?.overdue === true),
+    allExecutive: ({ context }) =>
+      founders(context)
+        .filter(isActive)
+        .every((e) => e.status === 'EXECUTIVE'),
+    allSigned: ({ context }) =>
+      founders(context)
+        .filter(isActive)
+        .every((e) => e.status === 'SIGNED'),
     decorrenzaReached: ({ context }) =>
       context.decorrenzaDate !== null &&
       context.stipulatedAt !== null &&
       context.decorrenzaDate <= toRomeDate(new Date(context.stipulatedAt)),
     decorrenzaDue: ({ context, event }) =>
-      event.type === 'convention.decorrenza.reach' && context.decorrenzaDate !== null && today(event.at) >= context.decorrenzaDate,
+      event.type === 'convention.decorrenza.reach' &&
+      context.decorrenzaDate !== null &&
+      today(event.at) >= context.decorrenzaDate,
     /** a timer event is acted on only if its ente still waits for a deliberation under that very deadline */
     timerStillDue: ({ context, event }) => {
-      if (event.type !== 'convention.deadline.expire' && event.type !== 'convention.reminder') return false;
+      if (event.type !== 'convention.deadline.expire' && event.type !== 'convention.reminder')
+        return false;
       const e = context.entes.find((x) => x.codiceIpa === event.payload.ente);
       if (!e || !isOpen(e) || !e.deadline || e.deadline.overdue) return false;
       if (event.type === 'convention.deadline.expire') {
-        return event.payload.dueAt === e.deadline.dueAt && Date.parse(event.at) >= Date.parse(e.deadline.dueAt);
+        return (
+          event.payload.dueAt === e.deadline.dueAt &&
+          Date.parse(event.at) >= Date.parse(e.deadline.dueAt)
+        );
       }
       return true;
     },
@@ -489,11 +622,16 @@ export const conventionMachine = setup({
     },
     tooFewLeft: ({ context }) =>
       context.entes.some((e) => e.status === 'RECEDUTO') &&
-      context.entes.filter((e) => e.kind === 'COMUNE' && isActive(e)).length < context.policy.minComuni,
-    allRenewed: ({ context }) => context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'RINNOVO')),
-    allDissolved: ({ context }) => context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO')),
+      context.entes.filter((e) => e.kind === 'COMUNE' && isActive(e)).length <
+        context.policy.minComuni,
+    allRenewed: ({ context }) =>
+      context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'RINNOVO')),
+    allDissolved: ({ context }) =>
+      context.entes.filter(isActive).every((e) => e.acts.some((a) => a.act === 'SCIOGLIMENTO')),
     expiryDue: ({ context, event }) =>
-      event.type === 'convention.expire' && context.expiresOn !== null && today(event.at) > context.expiresOn,
+      event.type === 'convention.expire' &&
+      context.expiresOn !== null &&
+      today(event.at) > context.expiresOn,
   },
 }).createMachine({
   id: 'convention',
@@ -519,32 +657,39 @@ export const conventionMachine = setup({
   // the later life of a convention in force goes on during an amendment loop too
   on: {
     'convention.recesso.effective': {
-          guard: 'recessoDue',
-          actions: [
-            'recessoEffective',
-            {
-              type: 'notify',
-              params: ({ context, event }): NotifyParams => ({
-                template: 'convention.recesso-effective',
-                to: event.type === 'convention.recesso.effective' ? [...unioneOffice(context), ...councilOf(event.payload.ente)] : [],
-                data: { title: context.title, task: context.tasks.at(-1)?.text },
-              }),
-            },
-          ],
+      guard: 'recessoDue',
+      actions: [
+        'recessoEffective',
+        {
+          type: 'notify',
+          params: ({ context, event }): NotifyParams => ({
+            template: 'convention.recesso-effective',
+            to:
+              event.type === 'convention.recesso.effective'
+                ? [...unioneOffice(context), ...councilOf(event.payload.ente)]
+                : [],
+            data: { title: context.title, task: context.tasks.at(-1)?.text },
+          }),
         },
-        'convention.expire': {
-          guard: 'expiryDue',
-          target: '.EXPIRED',
-          actions: assign(({ context, event }) => ({
-            closedReason: `Scaduta il ${context.expiresOn} senza rinnovo espresso`,
-            tasks: [
-              ...context.tasks,
-              ...context.entes
-                .filter((e) => isActive(e) && e.kind === 'COMUNE')
-                .map((e) => ({ ente: e.codiceIpa, text: NON_ADERENTE_TASK(e.denominazione), raisedAt: event.at })),
-            ],
-          })),
-        },
+      ],
+    },
+    'convention.expire': {
+      guard: 'expiryDue',
+      target: '.EXPIRED',
+      actions: assign(({ context, event }) => ({
+        closedReason: `Scaduta il ${context.expiresOn} senza rinnovo espresso`,
+        tasks: [
+          ...context.tasks,
+          ...context.entes
+            .filter((e) => isActive(e) && e.kind === 'COMUNE')
+            .map((e) => ({
+              ente: e.codiceIpa,
+              text: NON_ADERENTE_TASK(e.denominazione),
+              raisedAt: event.at,
+            })),
+        ],
+      })),
+    },
   },
   states: {
     DRAFT: {
@@ -566,7 +711,12 @@ export const conventionMachine = setup({
           target: 'IN_DELIBERATION',
           actions: [
             assign(({ context, event }) => {
-              const deadline = deadlineFrom(today(event.payload.deliveredAt), context.policy.councilDeadlineDays, event.at, 0);
+              const deadline = deadlineFrom(
+                today(event.payload.deliveredAt),
+                context.policy.councilDeadlineDays,
+                event.at,
+                0,
+              );
               return {
                 sentAt: event.payload.deliveredAt,
                 entes: context.entes.map((e) => (isOpen(e) ? { ...e, deadline } : e)),
@@ -620,11 +770,17 @@ export const conventionMachine = setup({
         'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
         'convention.reminder': {
           guard: 'timerStillDue',
-          actions: ['countReminder', { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) }],
+          actions: [
+            'countReminder',
+            { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) },
+          ],
         },
         'convention.deadline.expire': {
           guard: 'timerStillDue',
-          actions: ['expire', { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) }],
+          actions: [
+            'expire',
+            { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) },
+          ],
         },
         'convention.deadline.extend': {
           guard: 'extendOk',
@@ -633,14 +789,21 @@ export const conventionMachine = setup({
             {
               type: 'notify',
               params: ({ context, event }): NotifyParams => {
-                if (event.type !== 'convention.deadline.extend') return { template: 'none', to: [] };
+                if (event.type !== 'convention.deadline.extend')
+                  return { template: 'none', to: [] };
                 const extended = context.entes.filter(
-                  (e) => isOpen(e) && (event.payload.ente === undefined || e.codiceIpa === event.payload.ente),
+                  (e) =>
+                    isOpen(e) &&
+                    (event.payload.ente === undefined || e.codiceIpa === event.payload.ente),
                 );
                 return {
                   template: 'convention.deadline-extended',
                   to: extended.flatMap((e) => councilOf(e.codiceIpa)),
-                  data: { title: context.title, deadline: extended[0]?.deadline?.date, reason: event.payload.reason },
+                  data: {
+                    title: context.title,
+                    deadline: extended[0]?.deadline?.date,
+                    reason: event.payload.reason,
+                  },
                 };
               },
             },
@@ -650,18 +813,12 @@ export const conventionMachine = setup({
       },
       states: {
         OPEN: {
-          always: [
-            ...ROUND_OUTCOMES,
-            { guard: 'overdueStall', target: 'STALLED' },
-          ],
+          always: [...ROUND_OUTCOMES, { guard: 'overdueStall', target: 'STALLED' }],
         },
         STALLED: {
           // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
-          always: [
-            ...ROUND_OUTCOMES,
-            { guard: 'noneOverdue', target: 'OPEN' },
-          ],
+          always: [...ROUND_OUTCOMES, { guard: 'noneOverdue', target: 'OPEN' }],
         },
       },
     },
@@ -679,7 +836,11 @@ export const conventionMachine = setup({
               params: ({ context }): NotifyParams => ({
                 template: 'convention.amended',
                 to: [...unioneOffice(context), ...segretari(context)],
-                data: { title: context.title, textVersion: context.text?.version, textHash: context.text?.sha256 },
+                data: {
+                  title: context.title,
+                  textVersion: context.text?.version,
+                  textHash: context.text?.sha256,
+                },
               }),
             },
           ],
@@ -693,12 +854,18 @@ export const conventionMachine = setup({
               params: ({ context, event }): NotifyParams => ({
                 template: 'convention.amendment-refused',
                 to: segretari(context),
-                data: { title: context.title, reason: event.type === 'convention.amendment.refuse' ? event.payload.reason : '' },
+                data: {
+                  title: context.title,
+                  reason: event.type === 'convention.amendment.refuse' ? event.payload.reason : '',
+                },
               }),
             },
           ],
         },
-        'convention.deliberation.record': { guard: 'deliberationOk', actions: 'recordDeliberation' },
+        'convention.deliberation.record': {
+          guard: 'deliberationOk',
+          actions: 'recordDeliberation',
+        },
         'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
         'convention.abandon': ABANDON,
       },
@@ -723,15 +890,27 @@ export const conventionMachine = setup({
         assign(({ context }) => {
           // compare instants, not strings: signatures may carry different UTC offsets
           const last = new Date(
-            Math.max(...context.entes.filter(isActive).map((e) => (e.signature ? Date.parse(e.signature.signedAt) : 0))),
+            Math.max(
+              ...context.entes
+                .filter(isActive)
+                .map((e) => (e.signature ? Date.parse(e.signature.signedAt) : 0)),
+            ),
           ).toISOString();
           const stipulatedOn = toRomeDate(new Date(last));
           let decorrenzaDate: IsoDate = stipulatedOn;
           if (!context.amending && context.policy.decorrenza === 'FIRST_DAY_OF_NEXT_MONTH') {
             const [y, m] = stipulatedOn.split('-').map(Number) as [number, number];
-            decorrenzaDate = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-          } else if (!context.amending && context.policy.decorrenza === 'FIXED_DATE' && context.policy.decorrenzaDate) {
-            decorrenzaDate = context.policy.decorrenzaDate > stipulatedOn ? context.policy.decorrenzaDate : stipulatedOn;
+            decorrenzaDate =
+              m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+          } else if (
+            !context.amending &&
+            context.policy.decorrenza === 'FIXED_DATE' &&
+            context.policy.decorrenzaDate
+          ) {
+            decorrenzaDate =
+              context.policy.decorrenzaDate > stipulatedOn
+                ? context.policy.decorrenzaDate
+                : stipulatedOn;
           }
           return { stipulatedAt: last, decorrenzaDate };
         }),
@@ -743,7 +922,11 @@ export const conventionMachine = setup({
               { ente: e.codiceIpa, role: 'segretario' as const },
               { ente: e.codiceIpa, role: 'sindaco' as const },
             ]),
-            data: { title: context.title, textHash: context.text?.sha256, decorrenza: context.decorrenzaDate },
+            data: {
+              title: context.title,
+              textHash: context.text?.sha256,
+              decorrenza: context.decorrenzaDate,
+            },
           }),
         },
       ],
@@ -759,7 +942,9 @@ export const conventionMachine = setup({
           inForceVersion: context.text?.version ?? null,
           expiresOn:
             context.expiresOn ??
-            (context.decorrenzaDate ? termEnd(context.decorrenzaDate, context.policy.durationYears) : null),
+            (context.decorrenzaDate
+              ? termEnd(context.decorrenzaDate, context.policy.durationYears)
+              : null),
           amending: false,
           beforeAmendment: null,
         })),
@@ -768,18 +953,35 @@ export const conventionMachine = setup({
           params: ({ context }): NotifyParams => ({
             template: 'convention.in-force',
             to: segretari(context),
-            data: { title: context.title, from: context.inForceFrom, textVersion: context.inForceVersion, expiresOn: context.expiresOn },
+            data: {
+              title: context.title,
+              from: context.inForceFrom,
+              textVersion: context.inForceVersion,
+              expiresOn: context.expiresOn,
+            },
           }),
         },
       ],
       always: [
-        { guard: 'tooFewLeft', target: 'TERMINATED', actions: assign({ closedReason: 'Partecipanti sotto il minimo dopo i recessi' }) },
-        { guard: 'allDissolved', target: 'TERMINATED', actions: assign({ closedReason: 'Scioglimento deliberato da tutti gli enti' }) },
+        {
+          guard: 'tooFewLeft',
+          target: 'TERMINATED',
+          actions: assign({ closedReason: 'Partecipanti sotto il minimo dopo i recessi' }),
+        },
+        {
+          guard: 'allDissolved',
+          target: 'TERMINATED',
+          actions: assign({ closedReason: 'Scioglimento deliberato da tutti gli enti' }),
+        },
         { guard: 'allRenewed', actions: 'renew' },
       ],
       on: {
         // amendment of the convention in force: the same loop (freeze, deliberations, signatures)
-        'convention.amendment.open': { guard: 'amendmentOpenOk', target: 'FROZEN', actions: ['openAmendment', 'acceptAmendment'] },
+        'convention.amendment.open': {
+          guard: 'amendmentOpenOk',
+          target: 'FROZEN',
+          actions: ['openAmendment', 'acceptAmendment'],
+        },
         // late adhesion (adesione successiva) of a comune of the Unione
         'convention.adhesion.open': {
           guard: 'adhesionOpenOk',
@@ -792,14 +994,24 @@ export const conventionMachine = setup({
                   ? {
                       template: 'convention.adhesion-invited',
                       to: councilOf(event.payload.ente),
-                      data: { title: context.title, textHash: context.text?.sha256, textVersion: context.text?.version },
+                      data: {
+                        title: context.title,
+                        textHash: context.text?.sha256,
+                        textVersion: context.text?.version,
+                      },
                     }
                   : { template: 'none', to: [] },
             },
           ],
         },
-        'convention.deliberation.record': { guard: 'joiningDeliberationOk', actions: 'recordDeliberation' },
-        'convention.executivity.certify': { guard: 'joiningExecutivityOk', actions: 'certifyExecutivity' },
+        'convention.deliberation.record': {
+          guard: 'joiningDeliberationOk',
+          actions: 'recordDeliberation',
+        },
+        'convention.executivity.certify': {
+          guard: 'joiningExecutivityOk',
+          actions: 'certifyExecutivity',
+        },
         'convention.adhesion.accept': { guard: 'adhesionAcceptOk', actions: 'admit' },
         'convention.sign': {
           guard: 'addendumOk',
@@ -810,18 +1022,27 @@ export const conventionMachine = setup({
               params: ({ context, event }): NotifyParams => ({
                 template: 'convention.adhesion-completed',
                 to: [...unioneOffice(context), ...segretari(context)],
-                data: { title: context.title, ente: event.type === 'convention.sign' ? nameOf(context, event.payload.ente) : '' },
+                data: {
+                  title: context.title,
+                  ente: event.type === 'convention.sign' ? nameOf(context, event.payload.ente) : '',
+                },
               }),
             },
           ],
         },
         'convention.reminder': {
           guard: 'timerStillDue',
-          actions: ['countReminder', { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) }],
+          actions: [
+            'countReminder',
+            { type: 'notify', params: ({ context, event }) => reminderNotice(context, event) },
+          ],
         },
         'convention.deadline.expire': {
           guard: 'timerStillDue',
-          actions: ['expire', { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) }],
+          actions: [
+            'expire',
+            { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) },
+          ],
         },
         'convention.recesso.record': {
           guard: 'recessoOk',
@@ -834,7 +1055,11 @@ export const conventionMachine = setup({
                 to: unioneOffice(context),
                 data:
                   event.type === 'convention.recesso.record'
-                    ? { title: context.title, ente: nameOf(context, event.payload.ente), effectiveDate: event.payload.effectiveDate }
+                    ? {
+                        title: context.title,
+                        ente: nameOf(context, event.payload.ente),
+                        effectiveDate: event.payload.effectiveDate,
+                      }
                     : {},
               }),
             },
@@ -849,7 +1074,9 @@ export const conventionMachine = setup({
       entry: [
         assign({
           closedReason: ({ context }) => {
-            const out = context.entes.filter((e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE');
+            const out = context.entes.filter(
+              (e) => e.status === 'REJECTED' || e.status === 'NON_ADERENTE',
+            );
             const rule =
               context.policy.approval === 'UNANIMITY'
                 ? 'unanimità richiesta'
@@ -861,7 +1088,10 @@ export const conventionMachine = setup({
           type: 'notify',
           params: ({ context }): NotifyParams => ({
             template: 'convention.failed',
-            to: [...unioneOffice(context), ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }))],
+            to: [
+              ...unioneOffice(context),
+              ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
+            ],
             data: { title: context.title, reason: context.closedReason },
           }),
         },
@@ -895,7 +1125,10 @@ export const conventionMachine = setup({
         type: 'notify',
         params: ({ context }): NotifyParams => ({
           template: 'convention.terminated',
-          to: [...unioneOffice(context), ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const }))],
+          to: [
+            ...unioneOffice(context),
+            ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
+          ],
           data: { title: context.title, reason: context.closedReason },
         }),
       },

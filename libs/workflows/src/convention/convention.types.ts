@@ -9,10 +9,18 @@ export type ApprovalRule = (typeof APPROVAL_RULES)[number];
 export const NON_DELIBERATING_RULES = ['STALL', 'EXTEND_ONCE_THEN_NON_ADERENTE'] as const;
 export type NonDeliberatingRule = (typeof NON_DELIBERATING_RULES)[number];
 
-export const DECORRENZA_RULES = ['AT_LAST_SIGNATURE', 'FIRST_DAY_OF_NEXT_MONTH', 'FIXED_DATE'] as const;
+export const DECORRENZA_RULES = [
+  'AT_LAST_SIGNATURE',
+  'FIRST_DAY_OF_NEXT_MONTH',
+  'FIXED_DATE',
+] as const;
 export type DecorrenzaRule = (typeof DECORRENZA_RULES)[number];
 
-export const EXECUTIVITY_READINGS = ['P_PLUS_10', 'P_PLUS_11', 'AFTER_PUBLICATION_PLUS_10'] as const;
+export const EXECUTIVITY_READINGS = [
+  'P_PLUS_10',
+  'P_PLUS_11',
+  'AFTER_PUBLICATION_PLUS_10',
+] as const;
 
 export interface ConventionPolicy {
   approval: ApprovalRule;
@@ -65,7 +73,13 @@ export const DEFAULT_POLICY: ConventionPolicy = {
   costClauses: false,
 };
 
-export const DELIBERATION_OUTCOMES = ['APPROVED', 'APPROVED_WITH_AMENDMENTS', 'REJECTED', 'RINVIATA', 'SEDUTA_DESERTA'] as const;
+export const DELIBERATION_OUTCOMES = [
+  'APPROVED',
+  'APPROVED_WITH_AMENDMENTS',
+  'REJECTED',
+  'RINVIATA',
+  'SEDUTA_DESERTA',
+] as const;
 export type DeliberationOutcome = (typeof DELIBERATION_OUTCOMES)[number];
 
 export const ENTE_STATUSES = [
@@ -232,14 +246,29 @@ export type RecordDeliberationEvent = MachineEvent<
     ieVotes?: Votes;
   }
 >;
-export type ConveneEvent = MachineEvent<'convention.council.convene', { ente: string; sessionDate: IsoDate; noticeDate: IsoDate }>;
+export type ConveneEvent = MachineEvent<
+  'convention.council.convene',
+  { ente: string; sessionDate: IsoDate; noticeDate: IsoDate }
+>;
 export type AmendmentAcceptEvent = MachineEvent<'convention.amendment.accept', { text: string }>;
 export type AmendmentRefuseEvent = MachineEvent<'convention.amendment.refuse', { reason: string }>;
 export type AmendmentOpenEvent = MachineEvent<'convention.amendment.open', { text: string }>;
-export type AdhesionOpenEvent = MachineEvent<'convention.adhesion.open', { ente: string; enteFacts?: EnteFacts }>;
-export type AdhesionAcceptEvent = MachineEvent<'convention.adhesion.accept', { ente: string; number: string; date: IsoDate }>;
-export type RecessoEvent = MachineEvent<'convention.recesso.record', { ente: string; number: string; date: IsoDate; effectiveDate: IsoDate }>;
-export type RecessoEffectiveEvent = MachineEvent<'convention.recesso.effective', { ente: string; date: IsoDate }>;
+export type AdhesionOpenEvent = MachineEvent<
+  'convention.adhesion.open',
+  { ente: string; enteFacts?: EnteFacts }
+>;
+export type AdhesionAcceptEvent = MachineEvent<
+  'convention.adhesion.accept',
+  { ente: string; number: string; date: IsoDate }
+>;
+export type RecessoEvent = MachineEvent<
+  'convention.recesso.record',
+  { ente: string; number: string; date: IsoDate; effectiveDate: IsoDate }
+>;
+export type RecessoEffectiveEvent = MachineEvent<
+  'convention.recesso.effective',
+  { ente: string; date: IsoDate }
+>;
 export type CollectiveActEvent = MachineEvent<
   'convention.renewal.record' | 'convention.dissolution.record',
   { ente: string; number: string; date: IsoDate }
@@ -251,12 +280,26 @@ export type CertifyExecutivityEvent = MachineEvent<
 >;
 export type SignEvent = MachineEvent<
   'convention.sign',
-  { ente: string; signedAt: string; signatureType: Signature['signatureType']; digitalSignature: boolean }
+  {
+    ente: string;
+    signedAt: string;
+    signatureType: Signature['signatureType'];
+    digitalSignature: boolean;
+  }
 >;
-export type ExtendDeadlineEvent = MachineEvent<'convention.deadline.extend', { ente?: string; days: number; reason: string }>;
+export type ExtendDeadlineEvent = MachineEvent<
+  'convention.deadline.extend',
+  { ente?: string; days: number; reason: string }
+>;
 export type AbandonEvent = MachineEvent<'convention.abandon', { reason: string }>;
-export type ReminderEvent = MachineEvent<'convention.reminder', { ente: string; daysBefore: number }>;
-export type DeadlineExpireEvent = MachineEvent<'convention.deadline.expire', { ente: string; dueAt: string }>;
+export type ReminderEvent = MachineEvent<
+  'convention.reminder',
+  { ente: string; daysBefore: number }
+>;
+export type DeadlineExpireEvent = MachineEvent<
+  'convention.deadline.expire',
+  { ente: string; dueAt: string }
+>;
 export type DecorrenzaEvent = MachineEvent<'convention.decorrenza.reach', { date: IsoDate }>;
 
 export type ConventionEvent =

@@ -1,45 +1,120 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 export class CreateProcessDto {
-  @ApiProperty({ example: 'convenzione', description: 'definition key (see GET /v1/definitions); the latest version is used' })
-  @IsString() @Matches(/^[a-z][a-z0-9-]{1,63}$/) definition!: string;
+  @ApiProperty({
+    example: 'convenzione',
+    description: 'definition key (see GET /v1/definitions); the latest version is used',
+  })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9-]{1,63}$/)
+  definition!: string;
 
-  @ApiPropertyOptional({ example: 'convenzione-ict-2026', description: 'unique per unione and definition; defaults to the id' })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'businessKey: 1-100 of A-Z a-z 0-9 . _ -' }) businessKey?: string;
+  @ApiPropertyOptional({
+    example: 'convenzione-ict-2026',
+    description: 'unique per unione and definition; defaults to the id',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'businessKey: 1-100 of A-Z a-z 0-9 . _ -' })
+  businessKey?: string;
 
   @ApiProperty({
-    description: 'start input of the definition; for convenzione: { title, unione, members[], policy? }',
-    example: { title: 'Convenzione per la gestione associata della funzione ICT', unione: 'u_valdera', members: ['c_a864', 'c_g843'] },
+    description:
+      'start input of the definition; for convenzione: { title, unione, members[], policy? }',
+    example: {
+      title: 'Convenzione per la gestione associata della funzione ICT',
+      unione: 'u_valdera',
+      members: ['c_a864', 'c_g843'],
+    },
   })
-  @IsObject() input!: Record<string, unknown>;
+  @IsObject()
+  input!: Record<string, unknown>;
 }
 
 export class SendEventDto {
-  @ApiProperty({ example: 'convention.deliberation.record', description: 'event type; GET /v1/processes/:id lists the allowed ones' })
-  @IsString() @Matches(/^[a-z][a-z0-9.-]{1,99}$/) type!: string;
+  @ApiProperty({
+    example: 'convention.deliberation.record',
+    description: 'event type; GET /v1/processes/:id lists the allowed ones',
+  })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9.-]{1,99}$/)
+  type!: string;
 
   @ApiPropertyOptional({
     description: 'event payload, validated per event type (unknown fields refused)',
-    example: { ente: 'c_g843', number: '48', date: '2026-03-20', outcome: 'APPROVED', textHash: '<sha256 of the frozen text>' },
+    example: {
+      ente: 'c_g843',
+      number: '48',
+      date: '2026-03-20',
+      outcome: 'APPROVED',
+      textHash: '<sha256 of the frozen text>',
+    },
   })
-  @IsOptional() @IsObject() payload?: Record<string, unknown>;
+  @IsOptional()
+  @IsObject()
+  payload?: Record<string, unknown>;
 }
 
-const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' ? true : value === 'false' ? false : value;
 
 export class ListProcessesQueryDto {
-  @ApiPropertyOptional({ example: 'convenzione' }) @IsOptional() @IsString() @MaxLength(64) definition?: string;
-  @ApiPropertyOptional({ example: 'IN_DELIBERATION' }) @IsOptional() @IsString() @MaxLength(64) state?: string;
+  @ApiPropertyOptional({ example: 'convenzione' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  definition?: string;
+  @ApiPropertyOptional({ example: 'IN_DELIBERATION' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  state?: string;
   @ApiPropertyOptional({ example: 'active', enum: ['active', 'completed', 'failed', 'terminated'] })
-  @IsOptional() @IsIn(['active', 'completed', 'failed', 'terminated']) status?: string;
-  @ApiPropertyOptional({ example: 'c_g843', description: 'processes in which this ente has something to do now' })
-  @IsOptional() @Matches(/^[a-z0-9_]{2,20}$/) ente?: string;
-  @ApiPropertyOptional({ description: 'only processes with a deadline already passed (true) or not (false)' })
-  @IsOptional() @Transform(toBool) @IsBoolean() overdue?: boolean;
-  @ApiPropertyOptional({ default: 50 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(1) @Max(200) limit?: number;
-  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) offset?: number;
+  @IsOptional()
+  @IsIn(['active', 'completed', 'failed', 'terminated'])
+  status?: string;
+  @ApiPropertyOptional({
+    example: 'c_g843',
+    description: 'processes in which this ente has something to do now',
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9_]{2,20}$/)
+  ente?: string;
+  @ApiPropertyOptional({
+    description: 'only processes with a deadline already passed (true) or not (false)',
+  })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  overdue?: boolean;
+  @ApiPropertyOptional({ default: 50 })
+  @IsOptional()
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  offset?: number;
 }
 
 /**
@@ -47,34 +122,67 @@ export class ListProcessesQueryDto {
  * database's time zone: an auditor in Rome and the server would not mean the same moment.
  */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
-const INSTANT_MSG = 'must be an ISO 8601 instant with an offset, e.g. 2026-03-01T09:00:00Z or 2026-03-01T10:00:00+01:00';
+const INSTANT_MSG =
+  'must be an ISO 8601 instant with an offset, e.g. 2026-03-01T09:00:00Z or 2026-03-01T10:00:00+01:00';
 
 export class HistoryQueryDto {
-  @ApiPropertyOptional({ description: 'actor subject (exact)' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) actor?: string;
+  @ApiPropertyOptional({ description: 'actor subject (exact)' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  actor?: string;
   @ApiPropertyOptional({ example: 'convention.sign', description: 'event type (exact)' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) type?: string;
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'events that occurred at or after this instant' })
-  @IsOptional() @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) from?: string;
-  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z', description: 'events that occurred at or before this instant' })
-  @IsOptional() @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) to?: string;
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  type?: string;
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00Z',
+    description: 'events that occurred at or after this instant',
+  })
+  @IsOptional()
+  @Matches(INSTANT, { message: INSTANT_MSG })
+  @IsISO8601({ strict: true })
+  from?: string;
+  @ApiPropertyOptional({
+    example: '2026-12-31T23:59:59Z',
+    description: 'events that occurred at or before this instant',
+  })
+  @IsOptional()
+  @Matches(INSTANT, { message: INSTANT_MSG })
+  @IsISO8601({ strict: true })
+  to?: string;
 }
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export class HistoryExportQueryDto extends HistoryQueryDto {
-  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'csv', description: 'CSV (RFC 4180, payload as a JSON string) or JSON Lines' })
-  @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
+  @ApiPropertyOptional({
+    enum: EXPORT_FORMATS,
+    default: 'csv',
+    description: 'CSV (RFC 4180, payload as a JSON string) or JSON Lines',
+  })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat;
 }
 
 export class StateAtQueryDto {
   @ApiProperty({ example: '2026-03-01T09:00:00Z', description: 'the instant to look at' })
-  @Matches(INSTANT, { message: INSTANT_MSG }) @IsISO8601({ strict: true }) at!: string;
+  @Matches(INSTANT, { message: INSTANT_MSG })
+  @IsISO8601({ strict: true })
+  at!: string;
 }
 
 export class StateAtDto {
   @ApiProperty() id!: string;
-  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: { key: string; version: number };
+  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: {
+    key: string;
+    version: number;
+  };
   @ApiProperty({ description: 'the instant asked for, in UTC' }) at!: string;
   @ApiProperty({ description: 'the last event that had happened by then' }) seq!: number;
   @ApiProperty({ example: 'convention.send' }) eventType!: string;
@@ -82,21 +190,32 @@ export class StateAtDto {
   @ApiProperty({ description: 'the process version then' }) version!: number;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
-  @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' }) data!: Record<string, unknown>;
+  @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' })
+  data!: Record<string, unknown>;
 }
 
 export class VerifyResultDto {
   @ApiProperty() valid!: boolean;
   @ApiProperty({ description: 'events read' }) events!: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'first altered, unlinked or missing seq' }) firstBadSeq!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'first altered, unlinked or missing seq',
+  })
+  firstBadSeq!: number | null;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty({ description: 'hash of the last event that verified' }) lastHash!: string;
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 'TRANSITION_NOT_ALLOWED', description: 'stable machine-readable code' }) code!: string;
-  @ApiProperty({ example: "L'evento convention.sign non è ammesso nello stato IN_DELIBERATION" }) message!: string;
-  @ApiPropertyOptional({ description: 'field errors ({ fields: [{ field, errors[] }] }), allowed events, versions, rule…' })
+  @ApiProperty({ example: 'TRANSITION_NOT_ALLOWED', description: 'stable machine-readable code' })
+  code!: string;
+  @ApiProperty({ example: "L'evento convention.sign non è ammesso nello stato IN_DELIBERATION" })
+  message!: string;
+  @ApiPropertyOptional({
+    description:
+      'field errors ({ fields: [{ field, errors[] }] }), allowed events, versions, rule…',
+  })
   details?: unknown;
 }
 
@@ -114,7 +233,10 @@ export class TimerViewDto {
 
 export class ProcessViewDto {
   @ApiProperty() id!: string;
-  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: { key: string; version: number };
+  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: {
+    key: string;
+    version: number;
+  };
   @ApiProperty({ example: 'u_valdera' }) tenant!: string;
   @ApiProperty() businessKey!: string;
   @ApiProperty() title!: string;
@@ -124,7 +246,11 @@ export class ProcessViewDto {
   @ApiProperty({ type: [String] }) pendingEntes!: string[];
   @ApiProperty({ nullable: true }) nextDeadline!: string | null;
   @ApiProperty() overdue!: boolean;
-  @ApiProperty({ description: 'business view: text version and hash, one row per ente with its status and deadline' }) data!: Record<string, unknown>;
+  @ApiProperty({
+    description:
+      'business view: text version and hash, one row per ente with its status and deadline',
+  })
+  data!: Record<string, unknown>;
   @ApiProperty({ type: [AllowedEventDto] }) allowedEvents!: AllowedEventDto[];
   @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
   @ApiProperty() createdAt!: string;
