@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
+import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
+import { notificationProviders } from './notifications.providers';
 import { NotificationProcessor } from './processors/notification.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
@@ -10,7 +12,7 @@ export class WorkerModule {
   static forRoot(
     config: IterConfig,
     clock?: Clock,
-    opts: { reconcile?: boolean } = {},
+    opts: { reconcile?: boolean; notifications?: NotificationConfig } = {},
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -18,6 +20,7 @@ export class WorkerModule {
       providers: [
         TimerProcessor,
         NotificationProcessor,
+        ...notificationProviders(opts.notifications ?? loadNotificationConfig()),
         ...(opts.reconcile === false ? [] : [ReconcilerService]),
       ],
     };

@@ -54,8 +54,12 @@ export class Reconciler {
     let pendingNotifications = 0;
     let afterN = '00000000-0000-0000-0000-000000000000';
     for (;;) {
+      // one delivery job per transition: its id is the smallest id of the rows the engine wrote for it
       const rows: { id: string }[] = await this.ds.query(
-        `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT $2`,
+        `SELECT min(o.id::text COLLATE "C") AS id FROM outbox o
+         WHERE o.subscription_id IS NULL AND EXISTS (SELECT 1 FROM outbox p WHERE p.instance_id = o.instance_id
+           AND p.event_seq = o.event_seq AND p.status IN ('pending', 'sending'))
+         GROUP BY o.instance_id, o.event_seq HAVING min(o.id::text COLLATE "C") > $1 ORDER BY 1 LIMIT $2`,
         [afterN, this.batchSize],
       );
       if (rows.length === 0) break;

@@ -112,6 +112,28 @@ export interface ProcessDefinition<TInput extends object = object> {
   nextDeadline(snapshot: AnyMachineSnapshot): string | null;
   /** the business view of the context for the API */
   view(snapshot: AnyMachineSnapshot): Record<string, unknown>;
+  /**
+   * How each kind of notification (the `template` of a notify effect) leaves Iter besides the in-app inbox:
+   * its channel and who receives it (docs/notifications.md has the table). A kind missing here goes by PEC.
+   */
+  notifications?: Readonly<Record<string, NotificationSpec>>;
+}
+
+/** One row of a definition's notification table. */
+export interface NotificationSpec {
+  /**
+   * `pec`: a formal notice, one message per ente to its PEC from the registry (the roles named in it);
+   * `email`: informal, one message per recipient role to the personal e-mail the ente gives for that role
+   * (`ente.contacts[role]`), to its PEC when it gives none.
+   */
+  channel: 'pec' | 'email';
+  /** who receives it, in Italian (the docs table); the machine's notify effect names the actual recipients */
+  recipients: string;
+  /**
+   * Recipients the definition adds to those the machine names (e.g. the Unione's presidente on every reminder),
+   * given the machine's list and the tenant unione. Duplicates are dropped.
+   */
+  addRecipients?: (to: readonly Recipient[], unione: string) => Recipient[];
 }
 
 /** Extra facts the engine resolves before the machine starts (e.g. ente names and populations). */

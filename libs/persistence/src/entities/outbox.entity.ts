@@ -9,10 +9,11 @@ export class OutboxEntity {
   @Column({ type: 'text' }) tenant!: string;
   @Column({ name: 'recipient_ente', type: 'text' }) recipientEnte!: string;
   @Column({ name: 'recipient_role', type: 'text' }) recipientRole!: string;
-  @Column({ type: 'text' }) channel!: 'inbox' | 'email' | 'webhook';
+  @Column({ type: 'text' }) channel!: 'inbox' | 'pec' | 'email' | 'webhook';
   @Column({ type: 'text' }) template!: string;
   @Column({ type: 'jsonb' }) payload!: Record<string, unknown>;
-  @Column({ type: 'text' }) status!: 'pending' | 'delivered' | 'failed';
+  @Column({ type: 'text' }) status!:
+    'pending' | 'sending' | 'delivered' | 'failed' | 'dead' | 'skipped';
   @Column({ type: 'integer' }) attempts!: number;
   @Column({ name: 'last_error', type: 'text', nullable: true }) lastError!: string | null;
   @Column({ name: 'dedupe_key', type: 'text', unique: true }) dedupeKey!: string;

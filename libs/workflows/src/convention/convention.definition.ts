@@ -30,6 +30,7 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
+import { conventionNotifications } from './convention.notifications';
 import {
   checkAdhesionAccept,
   checkAdhesionOpen,
@@ -427,6 +428,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     },
   },
   timers: conventionTimers,
+  notifications: conventionNotifications,
   status: conventionStatus,
   stateLabel: conventionStateLabel,
   pendingEntes,
