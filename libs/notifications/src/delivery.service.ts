@@ -107,6 +107,10 @@ export class DeliveryService {
       }
     });
     await Promise.all(workers);
+    if (result.skipped)
+      this.log.log(
+        `${result.skipped} notifications of ${anchor.instance_id}#${anchor.event_seq} skipped: channel not configured`,
+      );
     const next = (
       await this.ds.query<{ at: Date | null }[]>(
         `SELECT min(CASE WHEN status = 'pending' THEN COALESCE(next_attempt_at, now()) ELSE lease_until END) AS at
