@@ -31,6 +31,7 @@ import {
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
 import { conventionNotifications } from './convention.notifications';
+import { checkDelivery, DeliveryDto } from './convention.delivery';
 import {
   checkAdhesionAccept,
   checkAdhesionOpen,
@@ -58,6 +59,7 @@ import type {
   CertifyExecutivityEvent,
   ConventionContext,
   ExtendDeadlineEvent,
+  DeliveryEvent,
   RecordDeliberationEvent,
   SendEvent,
   SignEvent,
@@ -408,6 +410,22 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'unione',
       payload: AbandonDto,
     },
+    'convention.delivery.receipt': {
+      description:
+        'Consegna PEC del testo a un ente, dalla ricevuta di avvenuta consegna: il termine del suo consiglio decorre da qui',
+      roles: [],
+      scope: 'system',
+      payload: DeliveryDto,
+      rule: asRule<DeliveryEvent>(checkDelivery),
+    },
+    'convention.delivery.record': {
+      description:
+        'Registra a mano la consegna del testo a un ente (ricevuta giunta per altra via): il termine decorre da qui',
+      roles: ['presidente', 'staff'],
+      scope: 'unione',
+      payload: DeliveryDto,
+      rule: asRule<DeliveryEvent>(checkDelivery),
+    },
     'convention.reminder': {
       description: 'Sollecito prima del termine',
       roles: [],
@@ -479,6 +497,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
         executivity: e.executivity,
         signature: e.signature,
         remindersSent: e.remindersSent,
+        delivery: e.delivery ?? null,
       })),
     };
   },

@@ -47,6 +47,7 @@ import {
   conveneEvent,
   conventionInput,
   decorrenzaEvent,
+  deliveryEvent,
   deliberationEvent,
   dissolutionEvent,
   expireEvent,
@@ -1648,6 +1649,22 @@ function graphEvents(s: Snap): ConventionEvent[] {
         out.push(pontedera.remindersSent === 0 ? G.remind(pontedera) : G.convene(c, pontedera));
       if (pontedera.status === 'COUNCIL_CONVENED')
         out.push(G.approve(c, pontedera), G.reject(c, pontedera));
+      // each council's own PEC delivery: offered late in round 1 (the others decided) to keep the graph small
+      if (
+        pontedera.status === 'COUNCIL_CONVENED' &&
+        valdera.status !== 'INVITED' &&
+        bientina.status !== 'INVITED' &&
+        c.textVersions.length === 1 &&
+        !pontedera.delivery &&
+        !valdera.delivery
+      ) {
+        const r = roundDates(c);
+        const delivered = `${addCalendarDays(toRomeDate(new Date(c.sentAt ?? FREEZE_AT)), 1)}T10:00:00.000Z`;
+        out.push(
+          deliveryEvent(PONTEDERA, delivered, r.at, 'receipt'),
+          deliveryEvent(VALDERA, delivered, r.at, 'record'),
+        );
+      }
       for (const e of c.entes) if (e.status === 'APPROVED') out.push(G.certify(e));
       if (
         label(s) === 'STALLED' &&
@@ -1857,7 +1874,7 @@ describe('path coverage (@xstate/graph)', () => {
         'TERMINATED',
       ].sort(),
     );
-    expect(ALL_EVENT_TYPES).toHaveLength(21);
+    expect(ALL_EVENT_TYPES).toHaveLength(23);
   });
 
   it('reaches every state label', () => {

@@ -11,6 +11,7 @@ import {
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
 import type { NotifyParams } from '../effects';
+import { applyDelivery, checkDelivery } from './convention.delivery';
 import type { Recipient } from '../definition';
 import {
   checkAdhesionAccept,
@@ -254,6 +255,11 @@ export const conventionMachine = setup({
   actions: {
     // executed by the engine (outbox), never here
     notify: (_: unknown, _params: NotifyParams) => {},
+    recordDelivery: assign(({ context, event }) =>
+      event.type === 'convention.delivery.receipt' || event.type === 'convention.delivery.record'
+        ? { entes: applyDelivery(context, event) }
+        : {},
+    ),
     recordDeliberation: assign(({ context, event }) => {
       if (event.type !== 'convention.deliberation.record') return {};
       const p = event.payload;
@@ -523,6 +529,10 @@ export const conventionMachine = setup({
     })),
   },
   guards: {
+    deliveryOk: ({ context, event }) =>
+      (event.type === 'convention.delivery.receipt' ||
+        event.type === 'convention.delivery.record') &&
+      checkDelivery(context, event) === null,
     sendOk: ({ context, event }) =>
       event.type === 'convention.send' && checkSend(context, event) === null,
     deliberationOk: ({ context, event }) => {
@@ -782,6 +792,9 @@ export const conventionMachine = setup({
             { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) },
           ],
         },
+        // each council's term from its own PEC receipt (or a delivery recorded by hand)
+        'convention.delivery.receipt': { guard: 'deliveryOk', actions: 'recordDelivery' },
+        'convention.delivery.record': { guard: 'deliveryOk', actions: 'recordDelivery' },
         'convention.deadline.extend': {
           guard: 'extendOk',
           actions: [
