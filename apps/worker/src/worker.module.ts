@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
+import { ImapPollerService } from './imap-poller.service';
 import { notificationProviders } from './notifications.providers';
 import { NotificationProcessor } from './processors/notification.processor';
 import { TimerProcessor } from './processors/timer.processor';
@@ -21,6 +22,7 @@ export class WorkerModule {
         TimerProcessor,
         NotificationProcessor,
         ...notificationProviders(opts.notifications ?? loadNotificationConfig()),
+        ImapPollerService,
         ...(opts.reconcile === false ? [] : [ReconcilerService]),
       ],
     };

@@ -307,15 +307,17 @@ export class DeliveryService {
   }
 
   /**
-   * An admin re-sends a dead (or skipped) notification: attempts start again. Returns the job id of its
+   * An admin re-sends a dead or skipped notification, or a PEC whose provider gave a mancata consegna (once the
+   * registry is corrected): attempts start again, with the same Message-ID. Returns the job id of its
    * transition's batch to enqueue, or null when the row is not re-sendable.
    */
   async resend(id: string, by: string): Promise<{ batchId: string } | null> {
     const rows = await updateReturning<{ instance_id: string; event_seq: number }>(
       this.ds,
       `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_until = NULL,
-              resent_by = $2, updated_at = now()
-       WHERE id = $1 AND status IN ('dead', 'skipped', 'failed') RETURNING instance_id, event_seq`,
+              pec_status = NULL, resent_by = $2, updated_at = now()
+       WHERE id = $1 AND (status IN ('dead', 'skipped', 'failed') OR pec_status = 'mancata-consegna')
+       RETURNING instance_id, event_seq`,
       [id, by],
     );
     const r = rows[0];

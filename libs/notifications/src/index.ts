@@ -8,3 +8,6 @@ export * from './delivery.service';
 export * from './channels';
 export * from './webhooks.service';
 export * from './sql';
+export * from './pec/daticert';
+export * from './pec/pec-receipts.service';
+export * from './pec/imap-poller';

@@ -134,6 +134,12 @@ export interface NotificationSpec {
    * given the machine's list and the tenant unione. Duplicates are dropped.
    */
   addRecipients?: (to: readonly Recipient[], unione: string) => Recipient[];
+  /**
+   * A system event the PEC *ricevuta di avvenuta consegna* of this notice feeds into the process, once per
+   * receipt, with payload `{ ente, deliveredAt, receiptId }` (e.g. each council's term starts from its own
+   * receipt of the text).
+   */
+  deliveryEvent?: string;
 }
 
 /** Extra facts the engine resolves before the machine starts (e.g. ente names and populations). */

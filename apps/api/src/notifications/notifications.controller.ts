@@ -180,7 +180,7 @@ export class NotificationsController {
     if (!done) {
       throw new RuleViolationError(
         'NOT_RESENDABLE',
-        `La notifica è nello stato ${row.status}: si reinviano solo quelle dead o skipped`,
+        `La notifica è nello stato ${row.status}: si reinviano solo quelle dead, skipped o con mancata consegna PEC`,
       );
     }
     await this.scheduler.enqueueNotifications([done.batchId]);

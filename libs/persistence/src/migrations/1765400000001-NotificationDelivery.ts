@@ -77,7 +77,7 @@ export class NotificationDelivery1765400000001 implements MigrationInterface {
         instance_id        uuid,
         ente               text,
         event_time         timestamptz,
-        status             text NOT NULL CHECK (status IN ('matched', 'applied', 'rejected')),
+        status             text NOT NULL CHECK (status IN ('received', 'matched', 'applied', 'rejected')),
         reason             text,
         event_seq          integer,
         daticert           text,

@@ -17,6 +17,8 @@ export const conventionNotifications: Readonly<Record<string, NotificationSpec>>
   'convention.sent': {
     channel: 'pec',
     recipients: 'ogni consiglio comunale chiamato a deliberare e il suo segretario',
+    // each council's term runs from its own ricevuta di avvenuta consegna
+    deliveryEvent: 'convention.delivery.receipt',
   },
   'convention.reminder': {
     channel: 'pec',
