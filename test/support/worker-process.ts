@@ -25,6 +25,8 @@ export interface WorkerProcessOptions {
   poolSize?: number;
   /** how long to wait for "Iter worker started" */
   startTimeoutMs?: number;
+  /** more environment variables (e.g. the SMTP/PEC channels, WORKER_LOCK_MS) */
+  env?: Record<string, string>;
 }
 
 export interface WorkerExit {
@@ -81,6 +83,7 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     ITER_CLOCK_OFFSET_MS: String(opts.clockOffsetMs),
     RECONCILE_INTERVAL_MS: String(opts.reconcileIntervalMs ?? 1000),
     WORKER_CONCURRENCY: String(opts.concurrency ?? 8),
+    ...opts.env,
   };
   const t0 = Date.now();
   const child: ChildProcess = spawn(
