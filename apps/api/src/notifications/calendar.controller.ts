@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Header, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { JwtVerifier } from '@app/auth';
 import { EnteNotFoundError, ForbiddenError, UnauthenticatedError, type Actor } from '@app/common';
@@ -84,12 +84,11 @@ export class CalendarController {
   })
   @ApiProduces('text/calendar')
   @ApiOkResponse({ description: 'text/calendar' })
-  @Header('Content-Type', 'text/calendar; charset=utf-8')
-  @Header('Cache-Control', 'private, max-age=300')
   async feed(
     @Param('code') code: string,
     @Query() q: CalendarQueryDto,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
     const ente = await this.ente(code);
     if (q.token !== undefined) {
@@ -125,6 +124,9 @@ export class CalendarController {
         url,
       };
     });
+    // set here, not by @Header: an error must stay application/json
+    res.setHeader('Content-Type', 'text/calendar; charset=utf-8');
+    res.setHeader('Cache-Control', 'private, max-age=300');
     return deadlineFeed(`Iter — scadenze di ${ente.denominazione}`, events);
   }
 
