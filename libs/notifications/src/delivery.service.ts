@@ -212,11 +212,18 @@ export class DeliveryService {
     const roles = Array.isArray(row.payload['roles'])
       ? (row.payload['roles'] as string[])
       : row.recipient_role.split('+');
-    const given = row.payload['addresses'] as Record<string, string> | undefined;
-    const to =
+    // a person named in the data under the role (e.g. `appointee: { pec, email }`), explicit addresses, the
+    // ente's contact for the role, the ente's PEC: in this order
+    const role = roles[0]!;
+    const person = row.payload[role] as { pec?: unknown; email?: unknown } | null | undefined;
+    const str = (v: unknown) => (typeof v === 'string' && v.includes('@') ? v : undefined);
+    const personal =
       row.channel === 'email'
-        ? (given?.[roles[0]!] ?? ente.contacts[roles[0]!] ?? ente.pec)
-        : (given?.[roles[0]!] ?? ente.pec);
+        ? (str(person?.email) ?? str(person?.pec))
+        : (str(person?.pec) ?? str(person?.email));
+    const given = (row.payload['addresses'] as Record<string, string> | undefined)?.[role];
+    const to =
+      personal ?? given ?? (row.channel === 'email' ? (ente.contacts[role] ?? ente.pec) : ente.pec);
     if (!to)
       throw new Permanent(`l’ente ${ente.codice_ipa} non ha un indirizzo per ${row.channel}`);
     const notice = renderNotice({

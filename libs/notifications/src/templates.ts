@@ -224,6 +224,99 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     body: [`la convenzione «${s(d['title'])}» è cessata.`, s(d['reason'])],
     legal: `${TUEL30}.`,
   }),
+  // ---- the associated RTD (art. 17 CAD): kinds of the RTD definition
+  'rtd.vacancy': (d) => ({
+    subject: `RTD non nominato: «${s(d['title'])}»${d['decreeBy'] ? ` — decreto ${entro(s(d['decreeBy']))}` : ''}`,
+    body: [
+      `dal ${italianDate(s(d['since']))} l’ufficio di Responsabile per la transizione al digitale (RTD) è vacante.`,
+      d['reason'] ? `Motivo: ${s(d['reason'])}.` : '',
+    ],
+    todo: d['decreeBy']
+      ? `il Presidente dell’Unione nomina il nuovo RTD con decreto ${entro(s(d['decreeBy']))}.`
+      : 'il Presidente dell’Unione nomina il nuovo RTD con decreto.',
+    legal:
+      'art. 17 del D.Lgs. 82/2005 (CAD); Circolare MinPA n. 3/2018 ("con ogni opportuna urgenza").',
+    deadline: dateOrEmpty(d['decreeBy']),
+    eventTitle: `Decreto di nomina del RTD («${s(d['title'])}»)`,
+  }),
+  'rtd.decree-issued': (d) => {
+    const act = (d['act'] ?? {}) as Record<string, unknown>;
+    const who = (d['appointee'] ?? {}) as Record<string, unknown>;
+    return {
+      subject: `Decreto di nomina del Responsabile per la transizione al digitale — ${s(who['name'])}`,
+      body: [
+        `con decreto n. ${s(act['number'])} del ${italianDate(s(act['date']))} ${s(who['name'])} è nominato/a ` +
+          `Responsabile per la transizione al digitale (RTD) in forma associata («${s(d['title'])}»)` +
+          (d['startDate'] ? ` dal ${italianDate(s(d['startDate']))}` : '') +
+          (d['endDate'] ? ` al ${italianDate(s(d['endDate']))}.` : '.'),
+      ],
+      todo: 'comunicare l’accettazione dell’incarico e rendere le dichiarazioni di insussistenza di cause di inconferibilità e incompatibilità (D.Lgs. 39/2013).',
+      legal: 'art. 17, c. 1 e 1-septies, D.Lgs. 82/2005 (CAD); art. 50, c. 10, e art. 109 TUEL.',
+    };
+  },
+  'rtd.accepted': (d) => ({
+    subject: `RTD: incarico accettato — pubblicare${d['publishBy'] ? ` ${entro(s(d['publishBy']))}` : ''}`,
+    body: [
+      `${s((d['appointee'] as Record<string, unknown> | undefined)?.['name'])} ha accettato l’incarico di RTD («${s(d['title'])}»).`,
+    ],
+    todo: `pubblicare il decreto all’albo pretorio e in Amministrazione Trasparente${d['publishBy'] ? ` ${entro(s(d['publishBy']))}` : ''}.`,
+    legal: 'art. 32 L. 69/2009 (albo online); artt. 13, 14 e 23 D.Lgs. 33/2013.',
+    deadline: dateOrEmpty(d['publishBy']),
+    eventTitle: 'Pubblicazione del decreto di nomina del RTD',
+  }),
+  'rtd.ipa-requested': (d) => ({
+    subject: `Aggiornare IPA con il nuovo RTD${d['registerBy'] ? ` ${entro(s(d['registerBy']))}` : ''}`,
+    body: [
+      `il Responsabile per la transizione al digitale associato è ${s((d['appointee'] as Record<string, unknown> | undefined)?.['name'])} («${s(d['title'])}»).`,
+    ],
+    todo: `registrare l’RTD sull’Indice delle PA (IPA) per il proprio ente${d['registerBy'] ? ` ${entro(s(d['registerBy']))}` : ''} e confermarlo in Iter.`,
+    legal: 'Circolare MinPA n. 3/2018; Linee guida IPA (Det. AgID 97/2019).',
+    deadline: dateOrEmpty(d['registerBy']),
+    eventTitle: 'Registrazione del RTD su IPA',
+  }),
+  'rtd.ipa-recheck': (d) => ({
+    subject: `Verifica semestrale IPA del RTD${d['confirmBy'] ? ` ${entro(s(d['confirmBy']))}` : ''}`,
+    body: [`è tempo della verifica semestrale dei dati del RTD su IPA («${s(d['title'])}»).`],
+    todo: `verificare i dati su IPA e confermarli in Iter${d['confirmBy'] ? ` ${entro(s(d['confirmBy']))}` : ''}.`,
+    legal: 'Linee guida IPA (Det. AgID 97/2019): aggiornamento almeno semestrale.',
+    deadline: dateOrEmpty(d['confirmBy']),
+    eventTitle: 'Verifica semestrale IPA del RTD',
+  }),
+  'rtd.active': (d) => ({
+    subject: `RTD in carica per tutti gli enti: «${s(d['title'])}»`,
+    body: [
+      `${s((d['appointee'] as Record<string, unknown> | undefined)?.['name'])} è registrato/a su IPA per ogni ente servito: l’RTD associato è attivo.`,
+    ],
+    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
+  }),
+  'rtd.own-rtd-required': (d) => ({
+    subject: `Nominare un proprio RTD: «${s(d['title'])}»`,
+    body: ['l’ente non è più servito dall’RTD associato.'],
+    todo: s(d['task']) || 'nominare un proprio RTD e aggiornare IPA.',
+    legal: 'art. 17 D.Lgs. 82/2005 (CAD); art. 18-bis CAD (vigilanza AgID).',
+  }),
+  'rtd.reminder': (d) => ({
+    subject: `Promemoria RTD: «${s(d['title'])}»${d['daysBefore'] !== undefined ? ` — ${s(d['daysBefore'])} giorni alla scadenza` : ''}`,
+    body: [
+      `un termine del procedimento di nomina del RTD («${s(d['title'])}») è vicino (${s(d['key'])}).`,
+    ],
+    todo: 'provvedere entro il termine indicato nel procedimento.',
+    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
+  }),
+  'rtd.deadline-expired': (d) => ({
+    subject: `Termine scaduto nel procedimento RTD: «${s(d['title'])}»`,
+    body: [
+      `è scaduto un termine del procedimento di nomina del RTD («${s(d['title'])}», ${s(d['key'])}).`,
+    ],
+    todo: 'provvedere senza ulteriore ritardo.',
+    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
+  }),
+  'rtd.ended': (d) => ({
+    subject: `Fine dell’incarico di RTD associato: «${s(d['title'])}»`,
+    body: ['l’incarico di RTD in forma associata è terminato.', s(d['reason'])],
+    todo: 'ogni comune che resta senza RTD deve nominarne uno proprio e aggiornare IPA.',
+    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
+  }),
   'notification.delivery-failed': (d) => ({
     subject: `Mancata consegna PEC a ${s(d['ente'])}: «${s(d['originalSubject']) || s(d['template'])}»`,
     body: [

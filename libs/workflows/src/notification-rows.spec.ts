@@ -105,6 +105,25 @@ describe('notificationRows: who receives what, on which channel', () => {
       ['inbox', 'appointee'],
       ['pec', 'appointee'],
     ]);
+    // the appointee is a person: a PEC of its own, apart from the Unione's box (presidente, staff)
+    const decree = notificationRows(
+      bare,
+      {
+        kind: 'notify',
+        template: 'rtd.decree-issued',
+        to: [
+          { ente: 'u_valdera', role: 'appointee' as never },
+          { ente: 'u_valdera', role: 'presidente' },
+          { ente: 'u_valdera', role: 'staff' },
+        ],
+        data: {},
+      },
+      'u_valdera',
+    );
+    expect(decree.filter((r) => r.channel === 'pec').map((r) => r.recipientRole)).toEqual([
+      'appointee',
+      'presidente+staff',
+    ]);
   });
 
   it('the convention’s table names every kind the machine emits', () => {

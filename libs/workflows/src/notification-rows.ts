@@ -15,6 +15,9 @@ export interface OutboxRowSpec {
   key: string;
 }
 
+/** roles that are a person, not an organ of the ente: reached at their own address (see docs/notifications.md) */
+const PERSONAL_ROLES: readonly string[] = ['appointee'];
+
 const FALLBACK: NotificationSpec = {
   channel: 'pec',
   recipients: 'i destinatari indicati dal procedimento',
@@ -54,8 +57,22 @@ export function notificationRows(
     key: `${e.template}/${r.ente}/${r.role}/inbox`,
   }));
   if (spec.channel === 'pec') {
+    // organs share their ente's PEC box; a person (the appointed RTD) has a message of its own
     const byEnte = new Map<string, string[]>();
-    for (const r of to) byEnte.set(r.ente, [...(byEnte.get(r.ente) ?? []), r.role]);
+    for (const r of to) {
+      if (PERSONAL_ROLES.includes(r.role)) {
+        rows.push({
+          recipientEnte: r.ente,
+          recipientRole: r.role,
+          channel: 'pec',
+          template: e.template,
+          payload: { ...e.data, roles: [r.role] },
+          key: `${e.template}/${r.ente}/${r.role}/pec`,
+        });
+        continue;
+      }
+      byEnte.set(r.ente, [...(byEnte.get(r.ente) ?? []), r.role]);
+    }
     for (const [ente, roles] of byEnte) {
       rows.push({
         recipientEnte: ente,
