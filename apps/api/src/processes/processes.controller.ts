@@ -15,6 +15,7 @@ import {
   ApiBearerAuth,
   ApiHeader,
   ApiOkResponse,
+  ApiOperation,
   ApiProduces,
   ApiResponse,
   ApiTags,
@@ -33,9 +34,11 @@ import { UuidPipe } from '../http/uuid.pipe';
 import {
   CreateProcessDto,
   ErrorResponseDto,
+  HistoryEventDto,
   HistoryExportQueryDto,
   HistoryQueryDto,
   ListProcessesQueryDto,
+  ProcessListDto,
   ProcessViewDto,
   SendEventDto,
   StateAtDto,
@@ -87,6 +90,13 @@ export class ProcessesController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({
+    operationId: 'startProcess',
+    summary: 'Start a process',
+    description:
+      'Starts a process of a definition (`definition` selects the start input schema). Answers its view, ' +
+      'with the version in ETag and the address in Location.',
+  })
   @ApiResponse({
     status: 201,
     type: ProcessViewDto,
@@ -112,14 +122,23 @@ export class ProcessesController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'processes of the caller’s unione, earliest deadline first' })
+  @ApiOperation({ operationId: 'listProcesses', summary: 'List processes' })
+  @ApiOkResponse({
+    type: ProcessListDto,
+    description: 'processes of the caller’s unione, earliest deadline first',
+  })
   @E(400, 'VALIDATION_FAILED')
   list(@Query() q: ListProcessesQueryDto, @CurrentActor() actor: Actor) {
     return this.query.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 }, actor);
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: ProcessViewDto })
+  @ApiOperation({
+    operationId: 'getProcess',
+    summary: 'Get a process',
+    description: 'State, business view, the events the caller may send now and the armed timers.',
+  })
+  @ApiOkResponse({ type: ProcessViewDto, description: 'the view; ETag carries the version' })
   @E(400, 'INVALID_ID')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
   async get(
@@ -134,6 +153,13 @@ export class ProcessesController {
 
   @Post(':id/events')
   @HttpCode(200)
+  @ApiOperation({
+    operationId: 'sendEvent',
+    summary: 'Send an event to a process',
+    description:
+      'One transition in one transaction. The body is one of the event schemas, selected by `type`; ' +
+      'each definition’s events and who may send them are listed by GET /v1/definitions.',
+  })
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -144,7 +170,7 @@ export class ProcessesController {
     required: false,
     description: 'the same key replays the first answer and changes nothing',
   })
-  @ApiOkResponse({ type: ProcessViewDto })
+  @ApiOkResponse({ type: ProcessViewDto, description: 'the view after the event' })
   @E(400, 'VALIDATION_FAILED / INVALID_ID')
   @E(403, 'FORBIDDEN: role or ente not allowed')
   @E(404, 'PROCESS_NOT_FOUND')
@@ -167,7 +193,9 @@ export class ProcessesController {
   }
 
   @Get(':id/history')
+  @ApiOperation({ operationId: 'getHistory', summary: 'Audit history of a process' })
   @ApiOkResponse({
+    type: [HistoryEventDto],
     description:
       'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
       'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset).',
@@ -184,7 +212,9 @@ export class ProcessesController {
 
   @Get(':id/history/export')
   @ApiProduces(EXPORT_CONTENT_TYPE.csv, EXPORT_CONTENT_TYPE.jsonl)
+  @ApiOperation({ operationId: 'exportHistory', summary: 'Download the audit history' })
   @ApiOkResponse({
+    schema: { type: 'string' },
     description:
       'the history as a download, streamed: CSV (header row, RFC 4180, payload as a JSON string) or JSON Lines ' +
       '(one history event per line). Same filters as /history.',
@@ -205,6 +235,7 @@ export class ProcessesController {
   }
 
   @Get(':id/history/verify')
+  @ApiOperation({ operationId: 'verifyHistory', summary: 'Verify the audit hash chain' })
   @ApiOkResponse({
     type: VerifyResultDto,
     description: 'recomputes the hash chain and names the first altered or missing seq',
@@ -216,6 +247,7 @@ export class ProcessesController {
   }
 
   @Get(':id/state')
+  @ApiOperation({ operationId: 'getStateAt', summary: 'State of a process at a past instant' })
   @ApiOkResponse({
     type: StateAtDto,
     description: 'the state at a past instant: the snapshot after the last event by then',
