@@ -495,7 +495,7 @@ export interface components {
         };
         DeadlineExpireDto: {
             ente: string;
-            dueAt: string | unknown | unknown;
+            dueAt: string;
         };
         ReminderDto: {
             ente: string;
@@ -516,18 +516,18 @@ export interface components {
         CollectiveActDto: {
             ente: string;
             number: string;
-            date: string | unknown | unknown;
+            date: string;
         };
         RecessoDto: {
             ente: string;
             number: string;
-            date: string | unknown | unknown;
-            effectiveDate: string | unknown | unknown;
+            date: string;
+            effectiveDate: string;
         };
         AdhesionAcceptDto: {
             ente: string;
             number: string;
-            date: string | unknown | unknown;
+            date: string;
         };
         AdhesionOpenDto: {
             ente: string;
@@ -540,20 +540,20 @@ export interface components {
         };
         SignConventionDto: {
             ente: string;
-            signedAt: string | unknown | unknown;
+            signedAt: string;
             /** @enum {string} */
             signatureType: "FIRMA_DIGITALE" | "FEA" | "FEQ";
             digitalSignature: boolean;
         };
         CertifyExecutivityDto: {
             ente: string;
-            publicationStart: string | unknown | unknown;
-            executiveOn: string | unknown | unknown;
+            publicationStart: string;
+            executiveOn: string;
         };
         RecordDeliberationDto: {
             ente: string;
             number: string;
-            date: string | unknown | unknown;
+            date: string;
             /** @enum {string} */
             outcome: "APPROVED" | "APPROVED_WITH_AMENDMENTS" | "REJECTED" | "RINVIATA" | "SEDUTA_DESERTA";
             textHash?: string;
@@ -576,15 +576,15 @@ export interface components {
             /** @enum {string} */
             outcome: "FAVOREVOLE" | "CONTRARIO" | "NON_DOVUTO";
             signer: string;
-            date: string | unknown | unknown;
+            date: string;
         };
         ConveneCouncilDto: {
             ente: string;
-            sessionDate: string | unknown | unknown;
-            noticeDate: string | unknown | unknown;
+            sessionDate: string;
+            noticeDate: string;
         };
         SendToCouncilsDto: {
-            deliveredAt: string | unknown | unknown;
+            deliveredAt: string;
         };
         FreezeTextDto: {
             text: string;
@@ -614,7 +614,7 @@ export interface components {
             executivityReading?: "P_PLUS_10" | "P_PLUS_11" | "AFTER_PUBLICATION_PLUS_10";
             /** @enum {string} */
             decorrenza?: "AT_LAST_SIGNATURE" | "FIRST_DAY_OF_NEXT_MONTH" | "FIXED_DATE";
-            decorrenzaDate?: string | unknown | unknown;
+            decorrenzaDate?: string;
             costClauses?: boolean;
         };
         /**
@@ -2017,11 +2017,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /**
-             * @description Postgres and Redis answer
-             *
-             *     The Health Check is successful
-             */
+            /** @description The Health Check is successful */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2087,11 +2083,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /**
-             * @description one of them does not
-             *
-             *     The Health Check is not successful
-             */
+            /** @description The Health Check is not successful */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -27,7 +27,7 @@ export class DefinitionEventDto {
       'unione: sent by the Unione; ente: for one’s own ente (payload.ente); system: timers only',
   })
   scope!: string;
-  @ApiProperty({ type: [String], enum: ROLES }) roles!: string[];
+  @ApiProperty({ type: [String], enum: ROLES }) roles!: readonly string[];
   @ApiProperty({ type: SchemaRefDto, nullable: true, description: 'null: takes no payload' })
   payload!: SchemaRefDto | null;
 }
@@ -37,7 +37,7 @@ export class DefinitionDto {
   @ApiProperty({ example: 1 }) version!: number;
   @ApiProperty() title!: string;
   @ApiProperty() description!: string;
-  @ApiProperty({ type: [String], enum: ROLES }) startRoles!: string[];
+  @ApiProperty({ type: [String], enum: ROLES }) startRoles!: readonly string[];
   @ApiProperty({ type: SchemaRefDto, description: 'the start input (POST /v1/processes input)' })
   input!: SchemaRefDto;
   @ApiProperty({ type: [DefinitionEventDto] }) events!: DefinitionEventDto[];

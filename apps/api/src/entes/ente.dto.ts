@@ -7,9 +7,7 @@ export class EnteDto {
   @ApiProperty({ example: 'Pontedera' }) denominazione!: string;
   @ApiProperty({ example: 'c_g843' }) codiceIpa!: string;
   @ApiProperty({ nullable: true, type: String, example: '050029' }) codiceIstat!: string | null;
-  @ApiProperty({ nullable: true, type: String, example: 'G843' }) codiceCatastale!:
-    | string
-    | null;
+  @ApiProperty({ nullable: true, type: String, example: 'G843' }) codiceCatastale!: string | null;
   @ApiProperty({ nullable: true, type: String }) codiceFiscale!: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'protocollo@pec.comune-pontedera.invalid' })
   pec!: string | null;

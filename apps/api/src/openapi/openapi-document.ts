@@ -6,11 +6,17 @@ import type {
   ResponsesObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
+import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { IS_DATE_STRING, IS_ISO8601 } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { DefinitionRegistry, PayloadClass } from '@app/workflows';
 import { API_EXAMPLES } from './examples';
+
+/** class-transformer's own metadata (which class an `@Type` nests); the package publishes no typings for the path */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
+  defaultMetadataStorage: MetadataStorage;
+};
 
 /**
  * The OpenAPI document of the API, built from the controllers' decorators and, for what a decorator cannot say, from
@@ -57,8 +63,12 @@ export function buildOpenApiDocument(
   const history = schemas['HistoryEventDto'] as SchemaObject | undefined;
   if (history?.properties) {
     history.properties['payload'] = {
-      description: 'the payload of the event `type`, as accepted (an empty object when it has none)',
-      anyOf: [...payloadNames(registry)].sort().map(ref).concat([EMPTY_PAYLOAD]),
+      description:
+        'the payload of the event `type`, as accepted (an empty object when it has none)',
+      anyOf: [
+        ...[...payloadNames(registry)].sort().map((n): SchemaObject | ReferenceObject => ref(n)),
+        EMPTY_PAYLOAD,
+      ],
     };
   }
   for (const path of Object.values(doc.paths)) {
@@ -72,11 +82,18 @@ export function buildOpenApiDocument(
 const PREFIX = '#/components/schemas/';
 const ref = (name: string): ReferenceObject => ({ $ref: `${PREFIX}${name}` });
 const ERROR = 'ErrorResponseDto';
-const ISO_8601: SchemaObject = {
-  type: 'string',
-  anyOf: [{ format: 'date' }, { format: 'date-time' }],
+const ISO_8601 = {
+  type: 'string' as const,
+  anyOf: [
+    { type: 'string' as const, format: 'date' },
+    { type: 'string' as const, format: 'date-time' },
+  ],
 };
-const EMPTY_PAYLOAD: SchemaObject = { type: 'object', additionalProperties: false, maxProperties: 0 };
+const EMPTY_PAYLOAD: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  maxProperties: 0,
+};
 
 /** `convention.deliberation.record` → `ConventionDeliberationRecord` */
 const pascal = (s: string): string =>
@@ -133,7 +150,10 @@ function eventRequests(
   schemas: Record<string, SchemaObject | ReferenceObject>,
   registry: DefinitionRegistry,
 ): SchemaObject {
-  const byType = new Map<string, { description: string; payloads: Set<PayloadClass | undefined> }>();
+  const byType = new Map<
+    string,
+    { description: string; payloads: Set<PayloadClass | undefined> }
+  >();
   for (const d of registry.all()) {
     for (const [type, e] of Object.entries(d.events)) {
       if (e.scope === 'system') continue;
@@ -196,7 +216,9 @@ function startRequests(
         },
         input: ref(latest.input.name),
       },
-      ...(input ? { example: { definition: key, businessKey: input.businessKey, input: input.input } } : {}),
+      ...(input
+        ? { example: { definition: key, businessKey: input.businessKey, input: input.input } }
+        : {}),
     };
     mapping[key] = `${PREFIX}${name}`;
   }
@@ -219,17 +241,12 @@ function completeOperation(op: OperationObject): void {
   const responses: ResponsesObject = op.responses;
   const isPublic = !op.security || op.security.length === 0;
   if (isPublic) op.security = [];
-  const common = [
-    ...(isPublic ? [] : ['401']),
-    '429',
-    '500',
-    ...(op.requestBody ? ['413'] : []),
-  ];
+  const common = [...(isPublic ? [] : ['401']), '429', '500', ...(op.requestBody ? ['413'] : [])];
   for (const status of common) {
     responses[status] ??= { description: ERROR_DESCRIPTIONS[status]! };
   }
   for (const [status, response] of Object.entries(responses)) {
-    if (Number(status) < 400 || '$ref' in response) continue;
+    if (!response || Number(status) < 400 || '$ref' in response) continue;
     // /health answers 503 with its own (terminus) body, declared on the controller
     if (response.content) continue;
     response.content = { 'application/json': { schema: ref(ERROR) } };

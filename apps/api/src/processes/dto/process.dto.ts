@@ -246,9 +246,7 @@ export class ProcessViewDto {
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String] }) pendingEntes!: string[];
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!:
-    | string
-    | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!: string | null;
   @ApiProperty() overdue!: boolean;
   @ApiProperty({
     description:
@@ -271,9 +269,7 @@ export class ProcessSummaryDto {
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!:
-    | string
-    | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!: string | null;
   @ApiProperty() overdue!: boolean;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
