@@ -1446,8 +1446,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8; header=present": components["schemas"]["ErrorResponseDto"];
-                    "application/jsonl; charset=utf-8": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description missing, expired or invalid token */
@@ -1465,8 +1464,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8; header=present": components["schemas"]["ErrorResponseDto"];
-                    "application/jsonl; charset=utf-8": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */

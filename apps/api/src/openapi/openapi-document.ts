@@ -247,8 +247,9 @@ function completeOperation(op: OperationObject): void {
   }
   for (const [status, response] of Object.entries(responses)) {
     if (!response || Number(status) < 400 || '$ref' in response) continue;
-    // /health answers 503 with its own (terminus) body, declared on the controller
-    if (response.content) continue;
+    // /health answers 503 with its own (terminus) JSON body, declared on the controller; any other error is the
+    // error schema in JSON, also where the success is a download (history export)
+    if (response.content?.['application/json']?.schema) continue;
     response.content = { 'application/json': { schema: ref(ERROR) } };
   }
 }
