@@ -245,7 +245,7 @@ export interface components {
     schemas: {
         ErrorResponseDto: {
             /**
-             * @description stable machine-readable code
+             * @description stable machine-readable code (SCREAMING_SNAKE)
              * @example TRANSITION_NOT_ALLOWED
              */
             code: string;
@@ -1064,6 +1064,10 @@ export interface operations {
             /** @description started; ETag carries the version */
             201: {
                 headers: {
+                    /** @description the process version, e.g. "3": send it back as If-Match */
+                    ETag?: string;
+                    /** @description the address of the process */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1167,6 +1171,8 @@ export interface operations {
             /** @description the view; ETag carries the version */
             200: {
                 headers: {
+                    /** @description the process version, e.g. "3": send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1243,6 +1249,8 @@ export interface operations {
             /** @description the view after the event */
             200: {
                 headers: {
+                    /** @description the process version, e.g. "3": send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

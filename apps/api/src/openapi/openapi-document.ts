@@ -239,6 +239,12 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
 /** Every operation: the error schema on each 4xx/5xx answer, and the answers any request may get. */
 function completeOperation(op: OperationObject): void {
   const responses: ResponsesObject = op.responses;
+  for (const p of op.parameters ?? []) {
+    // every `:id` goes through UuidPipe (400 INVALID_ID otherwise)
+    if (!('$ref' in p) && p.in === 'path' && p.name === 'id' && p.schema && !('$ref' in p.schema)) {
+      p.schema.format = 'uuid';
+    }
+  }
   const isPublic = !op.security || op.security.length === 0;
   if (isPublic) op.security = [];
   const common = [...(isPublic ? [] : ['401']), '429', '500', ...(op.requestBody ? ['413'] : [])];

@@ -50,6 +50,13 @@ import { EXPORT_CONTENT_TYPE, serializeHistory } from './history-export';
 const E = (status: number, description: string) =>
   ApiResponse({ status, description, type: ErrorResponseDto });
 
+const ETAG = {
+  ETag: {
+    description: 'the process version, e.g. "3": send it back as If-Match',
+    schema: { type: 'string' },
+  },
+} as const;
+
 function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
@@ -101,6 +108,10 @@ export class ProcessesController {
     status: 201,
     type: ProcessViewDto,
     description: 'started; ETag carries the version',
+    headers: {
+      ...ETAG,
+      Location: { description: 'the address of the process', schema: { type: 'string' } },
+    },
   })
   @E(400, 'VALIDATION_FAILED: invalid or unknown fields')
   @E(403, 'FORBIDDEN')
@@ -138,7 +149,11 @@ export class ProcessesController {
     summary: 'Get a process',
     description: 'State, business view, the events the caller may send now and the armed timers.',
   })
-  @ApiOkResponse({ type: ProcessViewDto, description: 'the view; ETag carries the version' })
+  @ApiOkResponse({
+    type: ProcessViewDto,
+    description: 'the view; ETag carries the version',
+    headers: ETAG,
+  })
   @E(400, 'INVALID_ID')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
   async get(
@@ -170,7 +185,7 @@ export class ProcessesController {
     required: false,
     description: 'the same key replays the first answer and changes nothing',
   })
-  @ApiOkResponse({ type: ProcessViewDto, description: 'the view after the event' })
+  @ApiOkResponse({ type: ProcessViewDto, description: 'the view after the event', headers: ETAG })
   @E(400, 'VALIDATION_FAILED / INVALID_ID')
   @E(403, 'FORBIDDEN: role or ente not allowed')
   @E(404, 'PROCESS_NOT_FOUND')

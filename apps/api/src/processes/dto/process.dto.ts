@@ -211,7 +211,11 @@ export class VerifyResultDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 'TRANSITION_NOT_ALLOWED', description: 'stable machine-readable code' })
+  @ApiProperty({
+    example: 'TRANSITION_NOT_ALLOWED',
+    pattern: '^[A-Z][A-Z0-9_]*$',
+    description: 'stable machine-readable code (SCREAMING_SNAKE)',
+  })
   code!: string;
   @ApiProperty({ example: "L'evento convention.sign non è ammesso nello stato IN_DELIBERATION" })
   message!: string;
