@@ -51,8 +51,9 @@ export function buildOpenApiDocument(
     .addTag('health', 'liveness of Postgres and Redis')
     .build();
   const doc = SwaggerModule.createDocument(app, config, {
-    // a method without an explicit operationId still gets a client-friendly one (never Controller_method)
-    operationIdFactory: (_controller, method) => method,
+    // a method without an explicit @ApiOperation({ operationId }) still gets a client-friendly, unique one
+    // (`list` in SessionsController → `listSessions`), never `SessionsController_list`
+    operationIdFactory: (controller, method) => `${method}${controller.replace(/Controller$/, '')}`,
   });
   const schemas = (doc.components ??= {}).schemas ?? {};
   doc.components.schemas = schemas;
