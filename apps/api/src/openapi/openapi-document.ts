@@ -114,8 +114,18 @@ function payloadClasses(registry: DefinitionRegistry): PayloadClass[] {
   return [...out];
 }
 
-const payloadNames = (registry: DefinitionRegistry): Set<string> =>
-  new Set(payloadClasses(registry).map((c) => c.name));
+/** Schema names are class names: two different DTO classes with one name would silently share a schema. */
+function payloadNames(registry: DefinitionRegistry): Set<string> {
+  const byName = new Map<string, PayloadClass>();
+  for (const c of payloadClasses(registry)) {
+    const other = byName.get(c.name);
+    if (other && other !== c) {
+      throw new Error(`OpenAPI: two payload DTO classes are named ${c.name}; rename one`);
+    }
+    byName.set(c.name, c);
+  }
+  return new Set(byName.keys());
+}
 
 /** JSON schemas of the definitions' DTOs and of the DTOs they nest, as the engine validates them. */
 function addPayloadSchemas(
