@@ -15,6 +15,10 @@ import {
   Min,
 } from 'class-validator';
 
+/**
+ * Validated here as one shape; in the OpenAPI document its schema is replaced by `oneOf` the definitions' start
+ * requests (apps/api/src/openapi/openapi-document.ts), so a client sees each definition's input schema.
+ */
 export class CreateProcessDto {
   @ApiProperty({
     example: 'convenzione',
@@ -46,6 +50,10 @@ export class CreateProcessDto {
   input!: Record<string, unknown>;
 }
 
+/**
+ * Validated here as one shape (the engine then validates the payload against the event's DTO); in the OpenAPI
+ * document its schema is replaced by `oneOf` the events, discriminated by `type` (openapi/openapi-document.ts).
+ */
 export class SendEventDto {
   @ApiProperty({
     example: 'convention.deliberation.record',
