@@ -1,12 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { Clock, IterConfig } from '@app/common';
+import { DefinitionRegistry } from '@app/workflows';
 import { ApiModule } from './api.module';
 import { iterValidationPipe } from './http/validation';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 
 /** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
 export async function createApiApp(
@@ -29,32 +29,8 @@ export async function createApiApp(
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
   app.enableShutdownHooks();
-  const doc = new DocumentBuilder()
-    .setTitle('Iter API')
-    .setDescription(
-      'Workflow engine for the approval of inter-municipal conventions (art. 30 TUEL) in Unioni dei Comuni. ' +
-        'Errors are JSON { code, message, details? } with stable codes.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => withEventSchemas(SwaggerModule.createDocument(app, doc)), {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, app.get(DefinitionRegistry)), {
     jsonDocumentUrl: 'docs-json',
   });
   return app;
-}
-
-/**
- * The event payload and start input DTOs live in libs/workflows (no Nest there): their JSON schemas are generated
- * from the class-validator metadata and added to the OpenAPI components, so every payload is documented.
- */
-function withEventSchemas(document: OpenAPIObject): OpenAPIObject {
-  const schemas = validationMetadatasToSchemas({
-    refPointerPrefix: '#/components/schemas/',
-  }) as Record<string, SchemaObject>;
-  document.components = {
-    ...document.components,
-    schemas: { ...schemas, ...document.components?.schemas },
-  };
-  return document;
 }

@@ -1,11 +1,21 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ProcessNotFoundError, type Actor } from '@app/common';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
+import { InboxItemDto } from './notification.dto';
 
 export class InboxQueryDto {
   @ApiPropertyOptional()
@@ -42,7 +52,12 @@ export class NotificationsController {
   constructor(private readonly ds: DataSource) {}
 
   @Get()
-  @ApiOkResponse({ description: 'the in-app inbox of the caller’s ente and roles, newest first' })
+  @ApiOperation({ operationId: 'listNotifications', summary: 'The caller’s in-app inbox' })
+  @ApiOkResponse({
+    type: [InboxItemDto],
+    description: 'the in-app inbox of the caller’s ente and roles, newest first',
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unread is not true or false' })
   async inbox(@Query() q: InboxQueryDto, @CurrentActor() actor: Actor): Promise<InboxItem[]> {
     if (!actor.ente) return [];
     const rows = await this.ds.query<InboxItem[]>(
@@ -58,6 +73,10 @@ export class NotificationsController {
 
   @Post(':id/read')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark a notice as read' })
+  @ApiNoContentResponse({ description: 'marked as read (again: no change)' })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiNotFoundResponse({ description: 'not a notice of the caller' })
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
     const rows = await this.ds.query<unknown[]>(
       `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
