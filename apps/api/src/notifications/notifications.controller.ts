@@ -1,10 +1,17 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { ProcessNotFoundError, type Actor } from '@app/common';
+import type { Actor } from '@app/common';
 import { CurrentActor } from '../auth/auth.guard';
+import { ApiError } from '../http/api-error';
 import { UuidPipe } from '../http/uuid.pipe';
 
 export class InboxQueryDto {
@@ -58,12 +65,24 @@ export class NotificationsController {
 
   @Post(':id/read')
   @HttpCode(204)
+  @ApiResponse({
+    status: 204,
+    description: 'marked read (again: still 204, the first read time is kept)',
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox',
+  })
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
-    const rows = await this.ds.query<unknown[]>(
-      `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
-       RETURNING id`,
-      [id, actor.ente, inboxRoles(actor)],
-    );
-    if (rows.length === 0) throw new ProcessNotFoundError(id);
+    // the same notices GET /v1/notifications lists: this ente, these roles, this tenant, the inbox channel.
+    // For an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows.
+    const [, affected] = (await this.ds.query(
+      `UPDATE outbox SET read_at = COALESCE(read_at, now())
+       WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3) AND tenant = $4 AND channel = 'inbox'`,
+      [id, actor.ente, inboxRoles(actor), actor.unione],
+    )) as [unknown[], number];
+    if (affected === 0) {
+      throw new ApiError(404, 'NOTIFICATION_NOT_FOUND', `Notifica ${id} non trovata`);
+    }
   }
 }
