@@ -25,7 +25,7 @@ export async function createApiApp(
       logger: opts.logger === false ? false : ['log', 'warn', 'error'],
     },
   );
-  answerClientErrorsAsJson(app.getHttpServer() as Server);
+  answerClientErrorsAsJson(app.getHttpServer());
   app.use(helmet());
   app.disable('x-powered-by');
   // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For

@@ -37,6 +37,8 @@ export interface IterConfig {
   rateLimitWritesPerMinute: number;
   /** serve the OpenAPI document and Swagger UI at /docs and /docs-json */
   docsEnabled: boolean;
+  /** history export: events read per query while the download streams */
+  historyExportPageSize: number;
   /** Express "trust proxy": false, or the number of proxy hops in front of the API */
   trustProxy: number | false;
   clockOffsetMs: number;
@@ -156,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
     rateLimitWritesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 300, 1, 1_000_000),
     docsEnabled: bool('DOCS_ENABLED', true),
+    historyExportPageSize: int('HISTORY_EXPORT_PAGE_SIZE', 500, 1, 10_000),
     trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
     clockOffsetMs,
   };

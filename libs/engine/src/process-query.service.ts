@@ -221,7 +221,8 @@ export class ProcessQueryService {
           `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
           params,
         );
-        for (const r of rows) yield toHistoryEvent(r);
+        // the whole page is read and converted before its first event is handed out
+        yield* rows.map(toHistoryEvent);
         if (rows.length < page) return;
         after = rows[rows.length - 1]!.seq;
       }

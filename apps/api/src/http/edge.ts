@@ -149,7 +149,7 @@ function checkUrl(req: Request): void {
   }
   if (hasBadCharacters(decoded)) throw invalidCharacters(req.url.includes('?') ? 'query' : 'url');
   // the parsed query: prototype keys are unknown fields, like any other the DTO does not declare
-  inspectValue(req.query as unknown, '');
+  inspectValue(req.query, '');
 }
 
 const hasBody = (req: Request): boolean =>
@@ -212,8 +212,10 @@ function bodyParsers(config: IterConfig): RequestHandler {
     // content coding is refused above (checkBodyHeaders); a compressed body is never inflated
     inflate: false,
     strict: true,
-    type: (req: { headers: Record<string, unknown> }) =>
-      /^application\/([a-z0-9.!#$&^_-]+\+)?json\b/i.test(String(req.headers['content-type'] ?? '')),
+    type: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const type = req.headers['content-type'];
+      return typeof type === 'string' && /^application\/([a-z0-9.!#$&^_-]+\+)?json\b/i.test(type);
+    },
     verify,
   };
   const small = json({ ...options, limit: config.bodyLimit });

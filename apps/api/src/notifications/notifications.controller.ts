@@ -76,11 +76,11 @@ export class NotificationsController {
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
     // the same notices GET /v1/notifications lists: this ente, these roles, this tenant, the inbox channel.
     // For an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows.
-    const [, affected] = (await this.ds.query(
+    const [, affected] = await this.ds.query<[unknown[], number]>(
       `UPDATE outbox SET read_at = COALESCE(read_at, now())
        WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3) AND tenant = $4 AND channel = 'inbox'`,
       [id, actor.ente, inboxRoles(actor), actor.unione],
-    )) as [unknown[], number];
+    );
     if (affected === 0) {
       throw new ApiError(404, 'NOTIFICATION_NOT_FOUND', `Notifica ${id} non trovata`);
     }

@@ -29,7 +29,8 @@ export const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
  */
 const CSV_OPTIONS: Options = {
   escape_formulas: true,
-  quoted_match: FORMULA_START,
+  // csv-stringify with CRLF records does not quote a bare LF by itself: RFC 4180 wants it quoted
+  quoted_match: [FORMULA_START, /[\r\n]/],
   record_delimiter: 'windows',
   eof: true,
 };

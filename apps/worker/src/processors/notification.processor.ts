@@ -19,11 +19,11 @@ export class NotificationProcessor extends WorkerHost {
     if (job.name !== JobName.DeliverNotification)
       throw new UnrecoverableError(`unknown job ${job.name}`);
     // for an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows
-    const [, affected] = (await this.ds.query(
+    const [, affected] = await this.ds.query<[unknown[], number]>(
       `UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts + 1
        WHERE id = $1 AND status = 'pending'`,
       [job.data.outboxId],
-    )) as [unknown[], number];
+    );
     return affected > 0 ? 'delivered' : 'already-done';
   }
 
