@@ -12,8 +12,9 @@ import {
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { ProcessNotFoundError, type Actor } from '@app/common';
+import type { Actor } from '@app/common';
 import { CurrentActor } from '../auth/auth.guard';
+import { ApiError } from '../http/api-error';
 import { UuidPipe } from '../http/uuid.pipe';
 import { InboxItemDto } from './notification.dto';
 
@@ -74,15 +75,23 @@ export class NotificationsController {
   @Post(':id/read')
   @HttpCode(204)
   @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark a notice as read' })
-  @ApiNoContentResponse({ description: 'marked as read (again: no change)' })
+  @ApiNoContentResponse({
+    description: 'marked read (again: still 204, the first read time is kept)',
+  })
   @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
-  @ApiNotFoundResponse({ description: 'not a notice of the caller' })
+  @ApiNotFoundResponse({
+    description: 'NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox',
+  })
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
-    const rows = await this.ds.query<unknown[]>(
-      `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
-       RETURNING id`,
-      [id, actor.ente, inboxRoles(actor)],
+    // the same notices GET /v1/notifications lists: this ente, these roles, this tenant, the inbox channel.
+    // For an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows.
+    const [, affected] = await this.ds.query<[unknown[], number]>(
+      `UPDATE outbox SET read_at = COALESCE(read_at, now())
+       WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3) AND tenant = $4 AND channel = 'inbox'`,
+      [id, actor.ente, inboxRoles(actor), actor.unione],
     );
-    if (rows.length === 0) throw new ProcessNotFoundError(id);
+    if (affected === 0) {
+      throw new ApiError(404, 'NOTIFICATION_NOT_FOUND', `Notifica ${id} non trovata`);
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Logger,
   Param,
   Post,
   Query,
@@ -45,7 +46,7 @@ import {
   StateAtQueryDto,
   VerifyResultDto,
 } from './dto/process.dto';
-import { EXPORT_CONTENT_TYPE, serializeHistory } from './history-export';
+import { EXPORT_CONTENT_TYPE, primed, serializeHistory } from './history-export';
 
 const E = (status: number, description: string) =>
   ApiResponse({ status, description, type: ErrorResponseDto });
@@ -90,6 +91,8 @@ function historyFilter(q: HistoryQueryDto): HistoryFilter {
 @E(401, 'missing, expired or invalid token')
 @Controller('v1/processes')
 export class ProcessesController {
+  private readonly logger = new Logger('export');
+
   constructor(
     private readonly engine: Engine,
     private readonly query: ProcessQueryService,
@@ -243,9 +246,15 @@ export class ProcessesController {
   ): Promise<StreamableFile> {
     const format = q.format ?? 'csv';
     const exp = await this.query.exportHistory(id, actor, historyFilter(q));
-    return new StreamableFile(Readable.from(serializeHistory(exp.events, format)), {
+    // the first page is read before any header is sent: if it fails, the answer is a JSON error
+    const events = await primed(exp.events);
+    return new StreamableFile(Readable.from(serializeHistory(events, format)), {
       type: EXPORT_CONTENT_TYPE[format],
       disposition: `attachment; filename="iter-${exp.instance.id}-history.${format}"`,
+    }).setErrorHandler((err, res) => {
+      // failed midway: abort the connection (no terminating chunk), so no client takes the file for complete
+      this.logger.error(`export of ${id} failed: ${err.message}`);
+      res.destroy?.();
     });
   }
 

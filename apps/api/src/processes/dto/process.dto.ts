@@ -78,6 +78,13 @@ export class SendEventDto {
   payload?: Record<string, unknown>;
 }
 
+/** The largest offset a list accepts: far beyond any real list, far below what SQL's bigint would refuse. */
+export const MAX_OFFSET = 1_000_000;
+
+/** Plain decimal digits only: `1e20`, `0x10`, ` 5`, `1.0` stay strings and fail @IsInt. */
+const toDecimalInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 
@@ -110,18 +117,19 @@ export class ListProcessesQueryDto {
   @Transform(toBool)
   @IsBoolean()
   overdue?: boolean;
-  @ApiPropertyOptional({ default: 50 })
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
   @IsOptional()
-  @Transform(({ value }) => Number(value))
+  @Transform(toDecimalInt)
   @IsInt()
   @Min(1)
   @Max(200)
   limit?: number;
-  @ApiPropertyOptional({ default: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: MAX_OFFSET })
   @IsOptional()
-  @Transform(({ value }) => Number(value))
+  @Transform(toDecimalInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 }
 
