@@ -1960,7 +1960,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description marked as read (again: no change) */
+            /** @description marked read (again: still 204, the first read time is kept) */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1985,7 +1985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description not a notice of the caller */
+            /** @description NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox */
             404: {
                 headers: {
                     [name: string]: unknown;
