@@ -371,6 +371,15 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
             }
             if (s?.type === 'string' || typeof value === 'string') {
               const text = typeof value === 'string' ? value : '';
+              // a code looked up by the server (an ente, a definition, an event type) named like something every
+              // object has: the lookup must not find it
+              const last = at[at.length - 1];
+              const lookedUp =
+                ['ente', 'unione', 'definition', 'type'].includes(String(last)) ||
+                (last === 0 && at[at.length - 2] === 'members');
+              if (lookedUp)
+                for (const own of ['constructor', '__proto__', 'tostring', 'hasownproperty'])
+                  add(b, `${name}=${own}`, { body: setAt(b.body!, at, own) });
               add(b, `${name} huge`, { body: setAt(b.body!, at, 'x'.repeat(70_000)) });
               add(b, `${name} NUL`, { body: setAt(b.body!, at, `${text}\u0000`) });
               add(b, `${name} lone surrogate`, {
