@@ -353,6 +353,21 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
 
+    it('answers a race for the same business key with one 201 and 409 ALREADY_EXISTS for the others', async () => {
+      const body = JSON.stringify({
+        definition: 'convenzione',
+        businessKey: 'race-same-key',
+        input: { title: 'Convenzione ICT', unione: v.ipa, members: v.comuni.slice(0, 2) },
+      });
+      const statuses = (
+        await Promise.all(Array.from({ length: 6 }, () => post('/v1/processes', pres, body)))
+      ).map((r) => [r.status, (r.body as { code?: string }).code ?? 'created']);
+      expect(statuses.filter(([st]) => st === 201)).toHaveLength(1);
+      expect(statuses.filter(([st]) => st !== 201)).toEqual(
+        Array.from({ length: 5 }, () => [409, 'ALREADY_EXISTS']),
+      );
+    });
+
     it('refuses a body that is not a JSON object', async () => {
       await writesNothing(async () => {
         for (const body of [

@@ -16,6 +16,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateBy,
@@ -80,7 +81,12 @@ export class CreateEnteDto {
   pec?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) regione?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) provincia?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) popolazione?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100_000_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000) // a Postgres integer; no ente is larger
+  popolazione?: number;
   @ApiPropertyOptional({ description: 'codice IPA of the unione a comune belongs to' })
   @IsOptional()
   @Matches(/^[a-z0-9_]{2,20}$/, { message: 'unione must be a codice IPA' })

@@ -110,6 +110,17 @@ export function toHttp(err: unknown): [number, ErrorBody] {
         : (HTTP_CODES[status] ?? 'HTTP_ERROR');
     return [status, { code, message }];
   }
+  // two requests racing for the same unique key (e.g. the same business key started twice at once): the loser
+  // meets the database's unique constraint, which is a conflict, not a server error
+  const pg = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  if (pg && (pg.code === '23505' || pg.driverError?.code === '23505'))
+    return [
+      409,
+      {
+        code: 'ALREADY_EXISTS',
+        message: 'Esiste già: la stessa richiesta è stata appena eseguita',
+      },
+    ];
   const e = err as { type?: string } | null;
   if (e && e.type === 'entity.too.large')
     return [413, { code: 'PAYLOAD_TOO_LARGE', message: 'Richiesta troppo grande' }];

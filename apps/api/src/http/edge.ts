@@ -58,22 +58,24 @@ const invalidCharacters = (where: string): ApiError =>
 export function scanJson(buf: Uint8Array, maxDepth: number, maxKeys: number): void {
   let depth = 0;
   let entries = 0;
-  let inString = false;
-  let escaped = false;
   // one bit per open container: is it an array? (arrays count their items, objects their keys)
   const isArray: boolean[] = [];
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i]!;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (b === 0x5c) escaped = true;
-      else if (b === 0x22) inString = false;
-      continue;
-    }
     switch (b) {
-      case 0x22: // "
-        inString = true;
+      case 0x22: {
+        // a string: jump (natively) to its closing quote, one not preceded by an odd run of backslashes
+        let end = i;
+        for (;;) {
+          end = buf.indexOf(0x22, end + 1);
+          if (end === -1) return; // unterminated: JSON.parse will say so
+          let backslashes = 0;
+          while (buf[end - 1 - backslashes] === 0x5c) backslashes++;
+          if (backslashes % 2 === 0) break;
+        }
+        i = end;
         break;
+      }
       case 0x7b: // {
       case 0x5b: // [
         if (++depth > maxDepth) {
