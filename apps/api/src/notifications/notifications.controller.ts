@@ -1,11 +1,16 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPropertyOptional,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
@@ -20,6 +25,7 @@ import { DeliveryService, updateReturning } from '@app/notifications';
 import { BullJobScheduler } from '@app/scheduling';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
+import { InboxItemDto } from './notification.dto';
 
 export const DELIVERY_STATUSES = [
   'pending',
@@ -116,9 +122,12 @@ export class NotificationsController {
     summary: 'The caller’s inbox, or (status=…) the delivery state of outgoing notifications',
   })
   @ApiOkResponse({
+    type: [InboxItemDto],
     description:
-      'without status: the in-app inbox of the caller’s ente and roles, newest first; with status: outgoing notifications (no addresses)',
+      'without status: the in-app inbox of the caller’s ente and roles, newest first; with status: outgoing notifications (no addresses: id, instanceId, eventSeq, tenant, channel, template, recipientEnte, recipientRole, status, attempts, lastError, nextAttemptAt, messageId, pecStatus, pecDeliveredAt, createdAt, updatedAt, deliveredAt)',
   })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unread is not true or false, unknown status' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: status=… by someone who is not an admin or Unione staff' })
   async inbox(
     @Query() q: InboxQueryDto,
     @CurrentActor() actor: Actor,
@@ -163,6 +172,12 @@ export class NotificationsController {
     summary: 'Re-send a dead (or skipped) notification: its attempts start again (admin)',
   })
   @ApiAcceptedResponse({ description: '{ id, status: "pending" }' })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: not an admin' })
+  @ApiNotFoundResponse({ description: 'NOTIFICATION_NOT_FOUND: unknown, or another Unione’s' })
+  @ApiUnprocessableEntityResponse({
+    description: 'RULE_VIOLATION (NOT_RESENDABLE): not dead, skipped or with a mancata consegna',
+  })
   async resend(
     @Param('id', UuidPipe) id: string,
     @CurrentActor() actor: Actor,
@@ -189,7 +204,14 @@ export class NotificationsController {
 
   @Post(':id/read')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark an inbox notice read' })
+  @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark a notice as read' })
+  @ApiNoContentResponse({
+    description: 'marked read (again: still 204, the first read time is kept)',
+  })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiNotFoundResponse({
+    description: 'NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox',
+  })
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
     const rows = await updateReturning<unknown>(
       this.ds,
