@@ -297,7 +297,8 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
         const concrete = path
           .replace('/v1/notifications/{id}', `/v1/notifications/${notice}`)
           .replace('{id}', target.id)
-          .replace('{key}', 'convenzione');
+          .replace('{key}', 'convenzione')
+          .replace('{code}', c1);
         const valid = validBody(path, method);
         const query = validQuery[path] ?? {};
         const qs = new URLSearchParams(query).toString();

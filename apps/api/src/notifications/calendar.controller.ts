@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiPropertyOptional,
   ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
@@ -21,6 +25,7 @@ import {
   type NotificationConfig,
 } from '@app/notifications';
 import { CurrentActor, Public } from '../auth/auth.guard';
+import { CalendarTokenDto } from './notification.dto';
 
 export class CalendarQueryDto {
   @ApiPropertyOptional({
@@ -83,7 +88,16 @@ export class CalendarController {
     summary: 'The ente’s open deadlines as an .ics feed (bearer token, or ?token= feed token)',
   })
   @ApiProduces('text/calendar')
-  @ApiOkResponse({ description: 'text/calendar' })
+  @ApiOkResponse({
+    description: 'an iCalendar (RFC 5545) feed: one all-day VEVENT per open deadline, with alarms',
+    content: { 'text/calendar': { schema: { type: 'string' } } },
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed token' })
+  @ApiUnauthorizedResponse({
+    description: 'UNAUTHENTICATED: no bearer token and no valid feed token',
+  })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: the token may not read this ente' })
+  @ApiUnprocessableEntityResponse({ description: 'ENTE_NOT_FOUND' })
   async feed(
     @Param('code') code: string,
     @Query() q: CalendarQueryDto,
@@ -138,7 +152,11 @@ export class CalendarController {
     operationId: 'rotateEnteCalendarToken',
     summary: 'Issue (or replace) the ente’s calendar feed token',
   })
-  @ApiOkResponse({ description: '{ token, url }' })
+  @ApiOkResponse({ type: CalendarTokenDto, description: 'the new feed token and the feed URL' })
+  @ApiForbiddenResponse({
+    description: 'FORBIDDEN: not the ente’s segretario, the Unione’s staff or an admin',
+  })
+  @ApiUnprocessableEntityResponse({ description: 'ENTE_NOT_FOUND' })
   async issueToken(
     @Param('code') code: string,
     @CurrentActor() actor: Actor,

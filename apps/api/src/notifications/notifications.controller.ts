@@ -11,6 +11,8 @@ import {
   ApiPropertyOptional,
   ApiTags,
   ApiUnprocessableEntityResponse,
+  ApiExtraModels,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
@@ -25,7 +27,7 @@ import { DeliveryService, updateReturning } from '@app/notifications';
 import { BullJobScheduler } from '@app/scheduling';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
-import { InboxItemDto } from './notification.dto';
+import { DeliveryItemDto, InboxItemDto, ResendAcceptedDto } from './notification.dto';
 
 export const DELIVERY_STATUSES = [
   'pending',
@@ -121,13 +123,23 @@ export class NotificationsController {
     operationId: 'listNotifications',
     summary: 'The caller’s inbox, or (status=…) the delivery state of outgoing notifications',
   })
+  @ApiExtraModels(InboxItemDto, DeliveryItemDto)
   @ApiOkResponse({
-    type: [InboxItemDto],
+    schema: {
+      type: 'array',
+      items: {
+        oneOf: [{ $ref: getSchemaPath(InboxItemDto) }, { $ref: getSchemaPath(DeliveryItemDto) }],
+      },
+    },
     description:
       'without status: the in-app inbox of the caller’s ente and roles, newest first; with status: outgoing notifications (no addresses: id, instanceId, eventSeq, tenant, channel, template, recipientEnte, recipientRole, status, attempts, lastError, nextAttemptAt, messageId, pecStatus, pecDeliveredAt, createdAt, updatedAt, deliveredAt)',
   })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unread is not true or false, unknown status' })
-  @ApiForbiddenResponse({ description: 'FORBIDDEN: status=… by someone who is not an admin or Unione staff' })
+  @ApiBadRequestResponse({
+    description: 'VALIDATION_FAILED: unread is not true or false, unknown status',
+  })
+  @ApiForbiddenResponse({
+    description: 'FORBIDDEN: status=… by someone who is not an admin or Unione staff',
+  })
   async inbox(
     @Query() q: InboxQueryDto,
     @CurrentActor() actor: Actor,
@@ -171,7 +183,7 @@ export class NotificationsController {
     operationId: 'resendNotification',
     summary: 'Re-send a dead (or skipped) notification: its attempts start again (admin)',
   })
-  @ApiAcceptedResponse({ description: '{ id, status: "pending" }' })
+  @ApiAcceptedResponse({ type: ResendAcceptedDto, description: 'queued again' })
   @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
   @ApiForbiddenResponse({ description: 'FORBIDDEN: not an admin' })
   @ApiNotFoundResponse({ description: 'NOTIFICATION_NOT_FOUND: unknown, or another Unione’s' })

@@ -1,8 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -28,6 +31,7 @@ import {
 import { ITER_CONFIG } from '@app/runtime';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
+import { WebhookDto, WebhookWithSecretDto } from './notification.dto';
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://protocollo.unione-valdera.invalid/iter-webhook' })
@@ -93,7 +97,14 @@ export class WebhooksController {
     operationId: 'createWebhook',
     summary: 'Subscribe a URL to the Unione’s notifications; the signing secret is shown once',
   })
-  @ApiCreatedResponse({ description: 'the subscription with its secret (shown only now)' })
+  @ApiCreatedResponse({
+    type: WebhookWithSecretDto,
+    description: 'the subscription with its secret (shown only now)',
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: url, description, unione' })
+  @ApiForbiddenResponse({
+    description: 'FORBIDDEN: not an admin or the Unione’s staff, or another Unione',
+  })
   async create(
     @Body() dto: CreateWebhookDto,
     @CurrentActor() actor: Actor,
@@ -121,7 +132,8 @@ export class WebhooksController {
     operationId: 'listWebhooks',
     summary: 'The Unione’s webhook subscriptions (no secrets)',
   })
-  @ApiOkResponse({ description: 'subscriptions, oldest first' })
+  @ApiOkResponse({ type: [WebhookDto], description: 'subscriptions, oldest first' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: not an admin or the Unione’s staff' })
   list(@CurrentActor() actor: Actor): Promise<WebhookView[]> {
     return this.subs.list(this.scope(actor));
   }
@@ -130,6 +142,9 @@ export class WebhooksController {
   @HttpCode(204)
   @ApiOperation({ operationId: 'deleteWebhook', summary: 'Remove a subscription' })
   @ApiNoContentResponse({ description: 'removed' })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: not an admin or the Unione’s staff' })
+  @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND: unknown, or another Unione’s' })
   async remove(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
     if (!(await this.subs.remove(id, this.scope(actor)))) throw new WebhookNotFoundError(id);
   }
@@ -141,7 +156,13 @@ export class WebhooksController {
     summary:
       'A new signing secret; the previous one keeps signing for WEBHOOK_SECRET_OVERLAP_HOURS',
   })
-  @ApiOkResponse({ description: 'the subscription with its new secret (shown only now)' })
+  @ApiOkResponse({
+    type: WebhookWithSecretDto,
+    description: 'the subscription with its new secret (shown only now)',
+  })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: not an admin or the Unione’s staff' })
+  @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND: unknown, or another Unione’s' })
   async rotate(
     @Param('id', UuidPipe) id: string,
     @CurrentActor() actor: Actor,
