@@ -50,6 +50,9 @@ interface EnteRow {
   contacts: Record<string, string>;
 }
 
+const SKIP_PEC = 'canale PEC non configurato (PEC_SMTP_URL)';
+const SKIP_EMAIL = 'canale e-mail non configurato (SMTP_URL)';
+
 class Permanent extends Error {}
 class Skip extends Error {}
 
@@ -98,8 +101,33 @@ export class DeliveryService {
                  subscription_id, message_id, created_at`,
       [anchor.instance_id, anchor.event_seq, this.cfg.leaseMs, this.cfg.messageIdDomain],
     );
+    // the inbox needs no I/O, and a channel that is off needs none either: one statement each
+    const inbox = claimed.filter((r) => r.channel === 'inbox').map((r) => r.id);
+    if (inbox.length) {
+      await this.ds.query(
+        `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL,
+                updated_at = now() WHERE id = ANY($1) AND status = 'sending'`,
+        [inbox],
+      );
+      result.delivered += inbox.length;
+    }
+    const off = claimed.filter(
+      (r) =>
+        (r.channel === 'pec' && !this.transports.pec) ||
+        (r.channel === 'email' && !this.transports.email),
+    );
+    if (off.length) {
+      await this.ds.query(
+        `UPDATE outbox SET status = 'skipped', lease_until = NULL, updated_at = now(),
+                last_error = CASE channel WHEN 'pec' THEN $2 ELSE $3 END
+         WHERE id = ANY($1) AND status = 'sending'`,
+        [off.map((r) => r.id), SKIP_PEC, SKIP_EMAIL],
+      );
+      result.skipped += off.length;
+    }
+    const done = new Set([...inbox, ...off.map((r) => r.id)]);
     // a few at a time: one slow SMTP peer does not hold the whole batch
-    const queue = [...claimed];
+    const queue = claimed.filter((r) => !done.has(r.id));
     const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
         const outcome = await this.deliverOne(row);
@@ -196,11 +224,7 @@ export class DeliveryService {
   private async sendMail(row: ClaimedRow): Promise<void> {
     const transport = row.channel === 'pec' ? this.transports.pec : this.transports.email;
     if (!transport) {
-      throw new Skip(
-        row.channel === 'pec'
-          ? 'canale PEC non configurato (PEC_SMTP_URL)'
-          : 'canale e-mail non configurato (SMTP_URL)',
-      );
+      throw new Skip(row.channel === 'pec' ? SKIP_PEC : SKIP_EMAIL);
     }
     const entes = await this.ds.query<EnteRow[]>(
       `SELECT codice_ipa, denominazione, kind, pec, contacts FROM ente WHERE codice_ipa = ANY($1)`,

@@ -104,18 +104,24 @@ export class CalendarController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
-    const ente = await this.ente(code);
+    // authentication first: without credentials nothing is said about the ente (not even whether it exists)
+    let ente: Awaited<ReturnType<CalendarController['ente']>>;
     if (q.token !== undefined) {
-      if (!ente.calendar_token || ente.calendar_token !== q.token)
+      const found = CODE.test(code) ? await this.ente(code).catch(() => null) : null;
+      if (!found || !found.calendar_token || found.calendar_token !== q.token)
         throw new UnauthenticatedError('token del calendario non valido');
+      ente = found;
     } else {
       const header = req.headers.authorization;
       const token = header ? /^Bearer +([A-Za-z0-9_.~+/=-]+) *$/i.exec(header)?.[1] : undefined;
-      if (!token)
+      if (!token) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="iter"');
         throw new UnauthenticatedError(
           'serve Authorization: Bearer <token> oppure ?token=<token del calendario>',
         );
+      }
       const actor = await this.verifier.verify(token);
+      ente = await this.ente(code);
       if (!mayRead(actor, ente)) throw new ForbiddenError(`Calendario di ${code} non accessibile`);
     }
     const rows = await this.ds.query<
