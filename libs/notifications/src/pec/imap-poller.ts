@@ -1,4 +1,3 @@
-import { ImapFlow } from 'imapflow';
 import type { DeliveryLogger } from '../delivery.service';
 import type { ImapAccount } from '../notification-config';
 import type { PecReceipts, ReceiptOutcome } from './pec-receipts.service';
@@ -19,6 +18,8 @@ export class ImapReceiptPoller {
   ) {}
 
   async pollOnce(): Promise<ReceiptOutcome[]> {
+    // loaded on first use: only a worker with IMAP_URL needs the IMAP client
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: this.account.host,
       port: this.account.port,

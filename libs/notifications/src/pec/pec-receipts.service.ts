@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { simpleParser } from 'mailparser';
 import type { DataSource } from 'typeorm';
 import { notificationSpec, type DefinitionRegistry } from '@app/workflows';
 import { batchJobId, type DeliveryLogger } from '../delivery.service';
@@ -55,6 +54,8 @@ export class PecReceipts {
     let d: Daticert;
     let mailId: string | null = null;
     try {
+      // loaded on first use: a worker without IMAP never pays for the MIME parser at start-up
+      const { simpleParser } = await import('mailparser');
       const mail = await simpleParser(raw);
       mailId = mail.messageId ?? null;
       const att = mail.attachments.find((a) => (a.filename ?? '').toLowerCase() === 'daticert.xml');
