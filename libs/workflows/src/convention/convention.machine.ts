@@ -5,29 +5,17 @@ import {
   compareIsoDate,
   endOfDayRome,
   executivityDate,
+  instantInRome,
   publicationEnd,
+  romeDateOf,
   toRomeDate,
   type IsoDate,
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
 import type { NotifyParams } from '../effects';
 import type { Recipient } from '../definition';
-import {
-  checkAdhesionAccept,
-  checkAdhesionOpen,
-  checkAmendmentAccept,
-  checkCollectiveAct,
-  checkConvene,
-  checkDeliberation,
-  checkExecutivity,
-  checkExtend,
-  checkRecesso,
-  checkSend,
-  checkSign,
-  checkSignAddendum,
-  isActive,
-  PRE_VOTE,
-} from './convention.rules';
+import { ruleGuard } from '../definition';
+import { CONVENTION_RULES, isActive, PRE_VOTE } from './convention.rules';
 import type {
   ConventionContext,
   ConventionEvent,
@@ -348,7 +336,8 @@ export const conventionMachine = setup({
           signature: {
             signer: event.actor.subject,
             signerRole: event.actor.role,
-            signedAt: new Date(event.payload.signedAt).toISOString(),
+            // a date alone is the start of that day in Rome
+            signedAt: instantInRome(event.payload.signedAt).toISOString(),
             signatureType: event.payload.signatureType,
           },
         })),
@@ -390,7 +379,8 @@ export const conventionMachine = setup({
           ...e,
           status: 'NON_ADERENTE',
           deadline: { ...e.deadline, overdue: true },
-          leftOn: today(event.at),
+          // out from the day its term ended, however late the timer was processed
+          leftOn: e.deadline.date,
         };
       });
       return { entes, tasks };
@@ -523,51 +513,8 @@ export const conventionMachine = setup({
     })),
   },
   guards: {
-    sendOk: ({ context, event }) =>
-      event.type === 'convention.send' && checkSend(context, event) === null,
-    deliberationOk: ({ context, event }) => {
-      if (
-        event.type !== 'convention.deliberation.record' ||
-        checkDeliberation(context, event) !== null
-      )
-        return false;
-      return !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining;
-    },
-    joiningDeliberationOk: ({ context, event }) =>
-      event.type === 'convention.deliberation.record' &&
-      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
-      checkDeliberation(context, event) === null,
-    conveneOk: ({ context, event }) =>
-      event.type === 'convention.council.convene' && checkConvene(context, event) === null,
-    executivityOk: ({ context, event }) =>
-      event.type === 'convention.executivity.certify' &&
-      checkExecutivity(context, event) === null &&
-      !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining,
-    joiningExecutivityOk: ({ context, event }) =>
-      event.type === 'convention.executivity.certify' &&
-      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
-      checkExecutivity(context, event) === null,
-    signOk: ({ context, event }) =>
-      event.type === 'convention.sign' && checkSign(context, event) === null,
-    addendumOk: ({ context, event }) =>
-      event.type === 'convention.sign' && checkSignAddendum(context, event) === null,
-    extendOk: ({ context, event }) =>
-      event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
-    amendmentAcceptOk: ({ context, event }) =>
-      event.type === 'convention.amendment.accept' && checkAmendmentAccept(context, event) === null,
-    amendmentOpenOk: ({ context, event }) =>
-      event.type === 'convention.amendment.open' &&
-      checkAmendmentAccept(context, { ...event, type: 'convention.amendment.accept' }) === null,
-    adhesionOpenOk: ({ context, event }) =>
-      event.type === 'convention.adhesion.open' && checkAdhesionOpen(context, event) === null,
-    adhesionAcceptOk: ({ context, event }) =>
-      event.type === 'convention.adhesion.accept' && checkAdhesionAccept(context, event) === null,
-    recessoOk: ({ context, event }) =>
-      event.type === 'convention.recesso.record' && checkRecesso(context, event) === null,
-    actOk: ({ context, event }) =>
-      (event.type === 'convention.renewal.record' ||
-        event.type === 'convention.dissolution.record') &&
-      checkCollectiveAct(context, event) === null,
+    /** THE guard of every event a person sends: the rule of convention.rules.ts, written once */
+    rule: ruleGuard<Ctx>(CONVENTION_RULES),
     amending: ({ context }) => context.amending,
     amendmentFails: ({ context }) =>
       context.amending &&
@@ -613,7 +560,8 @@ export const conventionMachine = setup({
           Date.parse(event.at) >= Date.parse(e.deadline.dueAt)
         );
       }
-      return true;
+      // a reminder is never delivered at or after the deadline it reminds of
+      return Date.parse(event.at) < Date.parse(e.deadline.dueAt);
     },
     recessoDue: ({ context, event }) => {
       if (event.type !== 'convention.recesso.effective') return false;
@@ -707,12 +655,12 @@ export const conventionMachine = setup({
     FROZEN: {
       on: {
         'convention.send': {
-          guard: 'sendOk',
+          guard: 'rule',
           target: 'IN_DELIBERATION',
           actions: [
             assign(({ context, event }) => {
               const deadline = deadlineFrom(
-                today(event.payload.deliveredAt),
+                romeDateOf(event.payload.deliveredAt),
                 context.policy.councilDeadlineDays,
                 event.at,
                 0,
@@ -743,9 +691,9 @@ export const conventionMachine = setup({
     IN_DELIBERATION: {
       initial: 'OPEN',
       on: {
-        'convention.council.convene': { guard: 'conveneOk', actions: 'convene' },
+        'convention.council.convene': { guard: 'rule', actions: 'convene' },
         'convention.deliberation.record': {
-          guard: 'deliberationOk',
+          guard: 'rule',
           actions: [
             'recordDeliberation',
             {
@@ -767,7 +715,7 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.reminder': {
           guard: 'timerStillDue',
           actions: [
@@ -783,7 +731,7 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deadline.extend': {
-          guard: 'extendOk',
+          guard: 'rule',
           actions: [
             'extendDeadline',
             {
@@ -827,7 +775,7 @@ export const conventionMachine = setup({
       // re-approves it) or refuses (that council is asked to deliberate again on the current text)
       on: {
         'convention.amendment.accept': {
-          guard: 'amendmentAcceptOk',
+          guard: 'rule',
           target: 'FROZEN',
           actions: [
             'acceptAmendment',
@@ -863,24 +811,24 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deliberation.record': {
-          guard: 'deliberationOk',
+          guard: 'rule',
           actions: 'recordDeliberation',
         },
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.abandon': ABANDON,
       },
     },
     APPROVED_ALL: {
       always: [{ guard: 'allExecutive', target: 'READY_TO_SIGN' }],
       on: {
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.abandon': ABANDON,
       },
     },
     READY_TO_SIGN: {
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
-        'convention.sign': { guard: 'signOk', actions: 'sign' },
+        'convention.sign': { guard: 'rule', actions: 'sign' },
         'convention.abandon': ABANDON,
       },
     },
@@ -978,13 +926,13 @@ export const conventionMachine = setup({
       on: {
         // amendment of the convention in force: the same loop (freeze, deliberations, signatures)
         'convention.amendment.open': {
-          guard: 'amendmentOpenOk',
+          guard: 'rule',
           target: 'FROZEN',
           actions: ['openAmendment', 'acceptAmendment'],
         },
         // late adhesion (adesione successiva) of a comune of the Unione
         'convention.adhesion.open': {
-          guard: 'adhesionOpenOk',
+          guard: 'rule',
           actions: [
             'openAdhesion',
             {
@@ -1005,16 +953,16 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deliberation.record': {
-          guard: 'joiningDeliberationOk',
+          guard: 'rule',
           actions: 'recordDeliberation',
         },
         'convention.executivity.certify': {
-          guard: 'joiningExecutivityOk',
+          guard: 'rule',
           actions: 'certifyExecutivity',
         },
-        'convention.adhesion.accept': { guard: 'adhesionAcceptOk', actions: 'admit' },
+        'convention.adhesion.accept': { guard: 'rule', actions: 'admit' },
         'convention.sign': {
-          guard: 'addendumOk',
+          guard: 'rule',
           actions: [
             'sign',
             {
@@ -1045,7 +993,7 @@ export const conventionMachine = setup({
           ],
         },
         'convention.recesso.record': {
-          guard: 'recessoOk',
+          guard: 'rule',
           actions: [
             'recordRecesso',
             {
@@ -1065,8 +1013,8 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.renewal.record': { guard: 'actOk', actions: 'recordAct' },
-        'convention.dissolution.record': { guard: 'actOk', actions: 'recordAct' },
+        'convention.renewal.record': { guard: 'rule', actions: 'recordAct' },
+        'convention.dissolution.record': { guard: 'rule', actions: 'recordAct' },
       },
     },
     FAILED: {
