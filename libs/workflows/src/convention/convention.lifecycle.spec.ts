@@ -871,7 +871,7 @@ describe('QUORUM(min_entes, min_population_pct): Villalfonsina does not delibera
       SCERNI,
     ]);
     const villa = signEvent(VILLALFONSINA, '2026-05-11T08:00:00.000Z', '2026-05-11T08:00:00.000Z');
-    expect(checkSign(ready.context, villa)?.rule).toBe('DELIBERATION_NOT_EXECUTIVE');
+    expect(checkSign(ready.context, villa)?.rule).toBe('ENTE_NOT_PARTICIPANT');
     expectRefused(ready, villa);
     const signers = [MIRACOLI, CASALBORDINO, POLLUTRI, SCERNI];
     const { snapshot: done, effects } = play(
