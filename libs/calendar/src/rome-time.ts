@@ -82,7 +82,8 @@ export function instantInRome(value: string): Date {
   const dt = HAS_OFFSET.test(value)
     ? DateTime.fromISO(value, { setZone: true })
     : DateTime.fromISO(value, { zone: ROME });
-  if (!dt.isValid) throw new RangeError(`not an ISO 8601 date or date-time: ${JSON.stringify(value)}`);
+  if (!dt.isValid)
+    throw new RangeError(`not an ISO 8601 date or date-time: ${JSON.stringify(value)}`);
   return dt.toJSDate();
 }
 

@@ -121,9 +121,7 @@ export function specRule<C>(
   const r = rule as unknown as EventRule<C>;
   return {
     rule: (s, ev) => evaluateRule(r, contextOf(s), ev),
-    ...(r.precondition
-      ? { precondition: (s, ente) => r.precondition!(contextOf(s), ente) }
-      : {}),
+    ...(r.precondition ? { precondition: (s, ente) => r.precondition!(contextOf(s), ente) } : {}),
   };
 }
 

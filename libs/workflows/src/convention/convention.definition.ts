@@ -33,7 +33,7 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
-import { CONVENTION_RULES, findEnte, PRE_VOTE } from './convention.rules';
+import { CONVENTION_RULES, PRE_VOTE } from './convention.rules';
 import type { ConventionContext, ConventionEvent, EnteProgress } from './convention.types';
 import { DEFAULT_POLICY } from './convention.types';
 
@@ -197,7 +197,6 @@ const councilAct = (s: AnyMachineSnapshot, ev: MachineEvent): ActRef => {
   };
 };
 
-
 /** the EventSpec of each event with its rule from CONVENTION_RULES (`rule` and `precondition`) */
 function withRules(events: Record<string, Omit<EventSpec, 'rule' | 'precondition'>>) {
   return Object.fromEntries(
@@ -206,7 +205,8 @@ function withRules(events: Record<string, Omit<EventSpec, 'rule' | 'precondition
       {
         ...spec,
         ...specRule(
-          CONVENTION_RULES[type as ConventionEvent['type']] as EventRule<ConventionContext> | undefined,
+          CONVENTION_RULES[type as ConventionEvent['type']] as
+            EventRule<ConventionContext> | undefined,
           ctxOf,
         ),
       },

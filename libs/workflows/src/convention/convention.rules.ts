@@ -131,7 +131,8 @@ function awaitingExecutivity(ctx: ConventionContext, ente: string | undefined): 
 function maySign(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
   const e = participant(ctx, ente);
   if (isRefusal(e)) return e;
-  if (e.status === 'SIGNED') return refuse('ALREADY_SIGNED', `${e.denominazione} ha già sottoscritto`);
+  if (e.status === 'SIGNED')
+    return refuse('ALREADY_SIGNED', `${e.denominazione} ha già sottoscritto`);
   if (inForcePhase(ctx)) {
     // a joining comune signs the addendum once the Giunta dell'Unione admitted it
     if (!e.joining)
@@ -157,7 +158,7 @@ function someoneToAdmit(ctx: ConventionContext): RuleRefusal | null {
     ? null
     : refuse(
         'ADHESION_NOT_READY',
-        "Nessun comune in adesione ha una deliberazione consiliare esecutiva da accogliere",
+        'Nessun comune in adesione ha una deliberazione consiliare esecutiva da accogliere',
       );
 }
 
