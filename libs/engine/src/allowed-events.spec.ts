@@ -304,7 +304,7 @@ describe('allowedEvents = exactly what would be accepted', () => {
             } else if (error === null) {
               failures.push(`${where}: not offered but accepted`);
             } else if (!(error instanceof DomainError)) {
-              failures.push(`${where}: not offered, refused by ${String(error)}`);
+              failures.push(`${where}: not offered, refused by ${(error as Error).message}`);
             } else if (error instanceof RuleViolationError) {
               if (!documented.has(error.rule))
                 failures.push(`${where}: refused with an undocumented rule ${error.rule}`);
