@@ -59,7 +59,8 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled */
+export type FireResult = 'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date };
 
 interface ArmedTimer {
   id: string;
@@ -424,6 +425,27 @@ export class Engine {
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
+      if (
+        wanted &&
+        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+        wanted.notAfter !== undefined &&
+        now.getTime() >= Date.parse(wanted.notAfter)
+      ) {
+        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+        // done in armed_timers so that the state does not arm it again for the same due date
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
+          timerId,
+          now.toISOString(),
+        ]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          {
+            ...row.armed_timers,
+            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+          },
+        ]);
+        return { outcome: 'late' as const };
+      }
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [

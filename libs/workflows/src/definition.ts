@@ -142,6 +142,11 @@ export interface TimerSpec {
   key: string;
   kind: TimerKind;
   dueAt: string; // ISO instant
+  /**
+   * ISO instant from which firing is pointless (a reminder at or after its deadline, or once a closer reminder
+   * is due): a job that runs that late is cancelled, never delivered. Absent: no limit.
+   */
+  notAfter?: string;
   event: { type: string; payload: Record<string, unknown> };
 }
 

@@ -33,7 +33,7 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
-import { CONVENTION_RULES, PRE_VOTE } from './convention.rules';
+import { CONVENTION_RULES, PRE_VOTE, reminderAt, reminderNotAfter } from './convention.rules';
 import type { ConventionContext, ConventionEvent, EnteProgress } from './convention.types';
 import { DEFAULT_POLICY } from './convention.types';
 
@@ -67,13 +67,14 @@ function deadlineTimers(ctx: ConventionContext, e: EnteProgress): TimerSpec[] {
     },
   ];
   for (const n of ctx.policy.reminderDaysBefore) {
-    const dueAt = atRomeTime(addCalendarDays(d.date, -n), 9).toISOString();
+    const dueAt = reminderAt(d, n);
     // a reminder whose moment passed before the term was set would only arrive late: skip it
     if (dueAt <= d.setAt) continue;
     out.push({
       key: `reminder:${e.codiceIpa}:${n}`,
       kind: 'reminder',
       dueAt,
+      notAfter: reminderNotAfter(ctx.policy.reminderDaysBefore, d, n),
       event: { type: 'convention.reminder', payload: { ente: e.codiceIpa, daysBefore: n } },
     });
   }

@@ -15,7 +15,7 @@ import { sha256Hex } from '@app/common';
 import type { NotifyParams } from '../effects';
 import type { Recipient } from '../definition';
 import { ruleGuard } from '../definition';
-import { CONVENTION_RULES, isActive, PRE_VOTE } from './convention.rules';
+import { CONVENTION_RULES, isActive, PRE_VOTE, reminderNotAfter } from './convention.rules';
 import type {
   ConventionContext,
   ConventionEvent,
@@ -560,8 +560,13 @@ export const conventionMachine = setup({
           Date.parse(event.at) >= Date.parse(e.deadline.dueAt)
         );
       }
-      // a reminder is never delivered at or after the deadline it reminds of
-      return Date.parse(event.at) < Date.parse(e.deadline.dueAt);
+      // a reminder is never delivered at or after the deadline it reminds of, nor once a closer one is due
+      return (
+        Date.parse(event.at) <
+        Date.parse(
+          reminderNotAfter(context.policy.reminderDaysBefore, e.deadline, event.payload.daysBefore),
+        )
+      );
     },
     recessoDue: ({ context, event }) => {
       if (event.type !== 'convention.recesso.effective') return false;

@@ -1,5 +1,6 @@
 import {
   addCalendarDays,
+  atRomeTime,
   backwardTerm,
   compareIsoDate,
   instantInRome,
@@ -21,6 +22,7 @@ import type {
   RecessoEvent,
   CertifyExecutivityEvent,
   ConventionContext,
+  Deadline,
   EnteProgress,
   ExtendDeadlineEvent,
   RecordDeliberationEvent,
@@ -64,6 +66,27 @@ export const participatingEntes = (ctx: ConventionContext): EnteProgress[] =>
   ctx.entes.filter(isActive);
 
 const today = (at: string) => toRomeDate(new Date(at));
+
+/** the moment of the reminder `n` days before a deadline: 09:00 Rome on T-n (DOMAIN.md §4) */
+export const reminderAt = (deadline: Deadline, n: number): string =>
+  atRomeTime(addCalendarDays(deadline.date, -n), 9).toISOString();
+
+/**
+ * Until when the reminder `n` days before a deadline is worth sending: the deadline itself, or the moment of
+ * the next, closer reminder, whichever comes first. A reminder due at or after that moment (the worker was
+ * down) is cancelled, never delivered, so the outcome does not depend on the order overdue jobs run in.
+ */
+export function reminderNotAfter(
+  reminderDaysBefore: readonly number[],
+  deadline: Deadline,
+  n: number,
+): string {
+  const closer = reminderDaysBefore
+    .filter((m) => m < n)
+    .map((m) => reminderAt(deadline, m))
+    .filter((at) => at < deadline.dueAt);
+  return [deadline.dueAt, ...closer].sort()[0]!;
+}
 
 export function findEnte(ctx: ConventionContext, ente: string): EnteProgress | undefined {
   return ctx.entes.find((e) => e.codiceIpa === ente);
