@@ -67,7 +67,7 @@ export function toRomeDate(instant: Date): IsoDate {
 /** `YYYY-MM-DD` alone: a calendar date, read as a date in Rome (never as midnight UTC). */
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** an explicit offset or `Z` at the end of an ISO 8601 date-time */
-const HAS_OFFSET = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
+const HAS_OFFSET = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
 /** Whether an ISO 8601 value is a calendar date only (`YYYY-MM-DD`), not an instant. */
 export function isDateOnly(value: string): boolean {

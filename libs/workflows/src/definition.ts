@@ -150,7 +150,22 @@ export interface TimerSpec {
   event: { type: string; payload: Record<string, unknown> };
 }
 
-export type ProcessStatus = 'active' | 'completed' | 'failed' | 'terminated';
+/**
+ * Where a process stands, for lists and filters:
+ * - `active`: a procedure is under way (for a convention: its approval, or an amendment of it while in force);
+ * - `in_force`: its outcome is in effect and it is still alive (a convention in force: recesso, adhesions,
+ *   renewal, dissolution, expiry may still come) — not over, so not `completed`;
+ * - `completed`: over, with its outcome reached (no later life);
+ * - `failed`: over without its outcome; `terminated`: ended (abandoned, expired, dissolved).
+ */
+export const PROCESS_STATUSES = [
+  'active',
+  'in_force',
+  'completed',
+  'failed',
+  'terminated',
+] as const;
+export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /** Who a notification is for: the organ or role of an ente. The notifications layer resolves addresses. */
 export interface Recipient {

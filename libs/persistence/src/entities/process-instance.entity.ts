@@ -15,7 +15,7 @@ export class ProcessInstanceEntity {
   @Column({ type: 'text' }) tenant!: string;
   @Column({ name: 'business_key', type: 'text' }) businessKey!: string;
   @Column({ type: 'text' }) title!: string;
-  @Column({ type: 'text' }) status!: 'active' | 'completed' | 'failed' | 'terminated';
+  @Column({ type: 'text' }) status!: 'active' | 'in_force' | 'completed' | 'failed' | 'terminated';
   /** denormalised state label for lists and filters */
   @Column({ name: 'state_value', type: 'text' }) stateValue!: string;
   /** XState persisted snapshot */

@@ -33,7 +33,14 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
-import { CONVENTION_RULES, PRE_VOTE, reminderAt, reminderNotAfter } from './convention.rules';
+import {
+  CONVENTION_RULES,
+  isJoining,
+  participatingEntes,
+  PRE_VOTE,
+  reminderAt,
+  reminderNotAfter,
+} from './convention.rules';
 import type { ConventionContext, ConventionEvent, EnteProgress } from './convention.types';
 import { DEFAULT_POLICY } from './convention.types';
 
@@ -133,7 +140,8 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
 function conventionStatus(s: AnyMachineSnapshot): ProcessStatus {
   switch (conventionStateLabel(s)) {
     case 'IN_FORCE':
-      return 'completed';
+      // in force and alive (recesso, adhesions, renewal, expiry to come): not over
+      return 'in_force';
     case 'FAILED':
       return 'failed';
     case 'ABANDONED':
@@ -395,6 +403,10 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       title: ctx.title,
       unione: ctx.unione,
       policy: ctx.policy,
+      /** the entes taking part now (the Unione first): not rejected, non aderente, receduto, nor still joining */
+      participants: participatingEntes(ctx).map((e) => e.codiceIpa),
+      /** comuni whose late adhesion is under way */
+      joining: ctx.entes.filter(isJoining).map((e) => e.codiceIpa),
       text: ctx.text,
       textVersions: ctx.textVersions,
       sentAt: ctx.sentAt,

@@ -69,6 +69,8 @@ export class ConventionPolicyDto {
   @IsDateString({ strict: true })
   decorrenzaDate?: string;
   @IsOptional() @IsBoolean() costClauses?: boolean;
+  /** a council term ending on a Saturday moves to the next working day (DOMAIN.md §4.1); default false */
+  @IsOptional() @IsBoolean() saturdayExtends?: boolean;
 }
 
 export class StartConventionDto {

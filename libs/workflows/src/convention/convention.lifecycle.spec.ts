@@ -1041,7 +1041,7 @@ describe('late adhesion in IN_FORCE: Chianni joins the Unione Valdera’s conven
   it('adhesion.open (with the facts the engine resolved) adds a joining row with its own council term', () => {
     const { snapshot: s, effects } = step(VALDERA_IN_FORCE, OPEN);
     expect(label(s)).toBe('IN_FORCE');
-    expect(conventionDefinitionV1.status(s)).toBe('completed');
+    expect(conventionDefinitionV1.status(s)).toBe('in_force');
     expect(s.context.entes.map((e) => e.codiceIpa)).toEqual([...VALDERA_ALL, CHIANNI]);
     expect(ente(s, CHIANNI)).toMatchObject({
       denominazione: 'Chianni',
@@ -1685,7 +1685,7 @@ describe('known machine bugs', () => {
       ),
     ]);
     expect(label(s)).toBe('IN_FORCE');
-    expect(conventionDefinitionV1.status(s)).toBe('completed');
+    expect(conventionDefinitionV1.status(s)).toBe('in_force');
     expect(s.context.text?.version).toBe(1);
     expect(ente(s, BUTI).signature).not.toBeNull();
   });

@@ -440,7 +440,7 @@ describe('happy path (UNANIMITY, 7 comuni + Unione, 3 with immediata eseguibilit
     const { snapshot: done, effects } = step(s, last);
     expect(label(done)).toBe('IN_FORCE');
     expect(done.status).toBe('active'); // IN_FORCE is not final: amendments, recesso... come later
-    expect(conventionDefinitionV1.status(done)).toBe('completed');
+    expect(conventionDefinitionV1.status(done)).toBe('in_force');
     expect(ente(done, VALDERA).signature).toMatchObject({
       signer: PRESIDENTE.subject,
       signerRole: 'presidente',
@@ -1121,18 +1121,22 @@ describe('deadline expiry → STALLED → extension', () => {
         key: `reminder:${PALAIA}:15`,
         kind: 'reminder',
         dueAt: '2026-04-24T07:00:00.000Z',
+        // cancelled if it comes due only once the next, closer reminder is due
+        notAfter: '2026-05-02T07:00:00.000Z',
         event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 15 } },
       },
       {
         key: `reminder:${PALAIA}:7`,
         kind: 'reminder',
         dueAt: '2026-05-02T07:00:00.000Z',
+        notAfter: '2026-05-08T07:00:00.000Z',
         event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 7 } },
       },
       {
         key: `reminder:${PALAIA}:1`,
         kind: 'reminder',
         dueAt: '2026-05-08T07:00:00.000Z',
+        notAfter: dueAt, // never at or after the deadline
         event: { type: 'convention.reminder', payload: { ente: PALAIA, daysBefore: 1 } },
       },
     ]);
@@ -1302,18 +1306,21 @@ describe('conventionTimers', () => {
           key: `reminder:${codiceIpa}:15`,
           kind: 'reminder',
           dueAt: '2026-03-23T08:00:00.000Z',
+          notAfter: '2026-03-31T07:00:00.000Z',
           event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 15 } },
         },
         {
           key: `reminder:${codiceIpa}:7`,
           kind: 'reminder',
           dueAt: '2026-03-31T07:00:00.000Z',
+          notAfter: '2026-04-06T07:00:00.000Z',
           event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 7 } },
         },
         {
           key: `reminder:${codiceIpa}:1`,
           kind: 'reminder',
           dueAt: '2026-04-06T07:00:00.000Z',
+          notAfter: DUE_AT,
           event: { type: 'convention.reminder', payload: { ente: codiceIpa, daysBefore: 1 } },
         },
       ]);
@@ -1708,7 +1715,7 @@ describe('path coverage (@xstate/graph)', () => {
       'FAILED',
     ];
     const STATUS: Record<string, string> = {
-      IN_FORCE: 'completed',
+      IN_FORCE: 'in_force',
       FAILED: 'failed',
       ABANDONED: 'terminated',
       EXPIRED: 'terminated',

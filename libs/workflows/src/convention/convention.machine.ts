@@ -38,13 +38,16 @@ import type {
 type Ctx = ConventionContext;
 type Ev = ConventionEvent;
 
+/** a council term of `days` from `fromDate` (start day excluded, holiday-shifted; Saturday per policy) */
 const deadlineFrom = (
+  policy: Ctx['policy'],
   fromDate: IsoDate,
   days: number,
   at: string,
   extensions: number,
 ): Deadline => {
-  const date = addDaysTerm(fromDate, days);
+  // DOMAIN.md §4.1: a term ending on a Saturday moves to Monday only where the policy says so
+  const date = addDaysTerm(fromDate, days, { saturdayExtends: policy.saturdayExtends === true });
   return { date, dueAt: endOfDayRome(date).toISOString(), setAt: at, extensions, overdue: false };
 };
 
@@ -366,7 +369,13 @@ export const conventionMachine = setup({
         if (e.deadline.extensions === 0) {
           return {
             ...e,
-            deadline: deadlineFrom(e.deadline.date, context.policy.extensionDays, event.at, 1),
+            deadline: deadlineFrom(
+              context.policy,
+              e.deadline.date,
+              context.policy.extensionDays,
+              event.at,
+              1,
+            ),
           };
         }
         if (!e.joining)
@@ -396,6 +405,7 @@ export const conventionMachine = setup({
                 ...e,
                 // counted from the later of the old term and today: an extension never ends in the past
                 deadline: deadlineFrom(
+                  context.policy,
                   compareIsoDate(e.deadline.date, now) >= 0 ? e.deadline.date : now,
                   p.days,
                   event.at,
@@ -451,7 +461,13 @@ export const conventionMachine = setup({
       const facts = event.payload.enteFacts;
       const row: EnteProgress = {
         ...blankEnte(facts, true),
-        deadline: deadlineFrom(today(event.at), context.policy.councilDeadlineDays, event.at, 0),
+        deadline: deadlineFrom(
+          context.policy,
+          today(event.at),
+          context.policy.councilDeadlineDays,
+          event.at,
+          0,
+        ),
       };
       const known = context.entes.some((e) => e.codiceIpa === facts.codiceIpa);
       return {
@@ -665,6 +681,7 @@ export const conventionMachine = setup({
           actions: [
             assign(({ context, event }) => {
               const deadline = deadlineFrom(
+                context.policy,
                 romeDateOf(event.payload.deliveredAt),
                 context.policy.councilDeadlineDays,
                 event.at,
