@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getShortestPaths } from '@xstate/graph';
-import type { AnyMachineSnapshot } from 'xstate';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { addCalendarDays, toRomeDate } from '@app/calendar';
 import { DomainError, RuleViolationError, type Actor, type Role } from '@app/common';
 import {
@@ -18,6 +18,8 @@ import {
   conventionMachine,
   conventionStateLabel,
   type ConventionContext,
+  type ConventionEvent,
+  type ConventionPolicy,
   type EnteFacts,
   type MachineEvent,
 } from '@app/workflows';
@@ -26,10 +28,20 @@ import {
   CHIANNI,
   CHIANNI_FACTS,
   MIRACOLI,
+  PONTEDERA,
   SCHEMA_TEXT_V1,
   VALDERA,
   VALDERA_COMUNI,
+  adhesionOpenEvent,
+  approvedEvent,
+  approvedIeEvent,
+  certifyEvent,
+  expireEvent,
+  freezeEvent,
+  sendEvent,
   sha256,
+  signEvent,
+  smallConventionInput,
   votes,
 } from '../../../test/factories/convention.factory';
 import {
@@ -324,5 +336,177 @@ describe('allowedEvents = exactly what would be accepted', () => {
   it('GUARD_REFUSED is not a documented rule: the machine never refuses what the rule allows', () => {
     expect(documented.has('GUARD_REFUSED')).toBe(false);
     expect(documented.has('ENTE_NOT_PARTICIPANT')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- the cases of issue 10, one by one
+
+describe('the cases the issue lists', () => {
+  function play(policy: Partial<ConventionPolicy>, events: readonly ConventionEvent[]): Snap {
+    let s = initialTransition(conventionMachine, smallConventionInput(policy))[0];
+    for (const e of events) {
+      const [next] = transition(conventionMachine, s, e);
+      if (next === s) throw new Error(`refused: ${e.type} at ${e.at}`);
+      s = next;
+    }
+    return s;
+  }
+  const offered = (s: Snap, actor: Actor): string[] =>
+    allowedEventsFor(def, s as AnyMachineSnapshot, actor, VALDERA, def.participants(s)).map(
+      (e) => e.type,
+    );
+  /** the refusal code (and rule) of sending it with a valid payload */
+  function refusal(s: Snap, actor: Actor, type: string, ente: string): string {
+    const at = '2030-01-01T09:00:00.000Z';
+    const { sent, resolved } = validPayload(type, s.context, ente, at);
+    const spec = def.events[type]!;
+    try {
+      decideEvent(
+        def,
+        s as AnyMachineSnapshot,
+        {
+          type,
+          payload: { ...sent, ...resolved },
+          actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
+          at,
+        },
+        actor,
+        VALDERA,
+        def.participants(s),
+      );
+      return 'ACCEPTED';
+    } catch (err) {
+      return err instanceof RuleViolationError ? err.rule : (err as DomainError).code;
+    }
+  }
+  const SENT = [
+    freezeEvent('2026-03-01T08:00:00.000Z'),
+    sendEvent('2026-03-02', '2026-03-02T09:00:00.000Z'),
+  ];
+  const ie = (e: string, n: string) =>
+    approvedIeEvent(e, n, '2026-03-05', '2026-03-05T18:00:00.000Z');
+  const inForce = play({}, [
+    ...SENT,
+    ie(VALDERA, '1'),
+    ie(BIENTINA, '2'),
+    ie(PONTEDERA, '3'),
+    ...[VALDERA, BIENTINA, PONTEDERA].map((e) =>
+      signEvent(e, '2026-03-10T09:00:00.000Z', '2026-03-10T09:00:00.000Z'),
+    ),
+  ]);
+
+  it('after IN_FORCE the presidente and a sindaco who signed are not offered convention.sign (ALREADY_SIGNED)', () => {
+    expect(label(inForce)).toBe('IN_FORCE');
+    expect(offered(inForce, person('presidente', VALDERA))).not.toContain('convention.sign');
+    expect(offered(inForce, person('sindaco', BIENTINA))).not.toContain('convention.sign');
+    expect(refusal(inForce, person('presidente', VALDERA), 'convention.sign', VALDERA)).toBe(
+      'ALREADY_SIGNED',
+    );
+    expect(refusal(inForce, person('sindaco', BIENTINA), 'convention.sign', BIENTINA)).toBe(
+      'ALREADY_SIGNED',
+    );
+  });
+
+  it('adhesion.accept is offered only when somebody is joining (ADHESION_NOT_READY otherwise)', () => {
+    expect(offered(inForce, person('presidente', VALDERA))).not.toContain(
+      'convention.adhesion.accept',
+    );
+    expect(refusal(inForce, person('presidente', VALDERA), 'convention.adhesion.accept', '')).toBe(
+      'ADHESION_NOT_READY',
+    );
+  });
+
+  it('a comune not yet admitted is not offered recesso, renewal or dissolution', () => {
+    const joining = play({}, [
+      ...SENT,
+      ie(VALDERA, '1'),
+      ie(BIENTINA, '2'),
+      ie(PONTEDERA, '3'),
+      ...[VALDERA, BIENTINA, PONTEDERA].map((e) =>
+        signEvent(e, '2026-03-10T09:00:00.000Z', '2026-03-10T09:00:00.000Z'),
+      ),
+      adhesionOpenEvent(CHIANNI_FACTS, '2027-03-01T09:00:00.000Z'),
+    ]);
+    const segretario = person('segretario', CHIANNI);
+    const mine = offered(joining, segretario);
+    expect(mine).toEqual(['convention.deliberation.record']);
+    expect(refusal(joining, segretario, 'convention.recesso.record', CHIANNI)).toBe(
+      'NOT_AN_ACTIVE_COMUNE',
+    );
+    expect(refusal(joining, segretario, 'convention.renewal.record', CHIANNI)).toBe(
+      'NOT_AN_ACTIVE_PARTICIPANT',
+    );
+    expect(refusal(joining, segretario, 'convention.dissolution.record', CHIANNI)).toBe(
+      'NOT_AN_ACTIVE_PARTICIPANT',
+    );
+    // and an amendment waits for the adhesion to end
+    expect(offered(joining, person('presidente', VALDERA))).not.toContain(
+      'convention.amendment.open',
+    );
+    // a founding comune may recede, renew, dissolve
+    expect(offered(joining, person('segretario', BIENTINA))).toEqual(
+      expect.arrayContaining([
+        'convention.recesso.record',
+        'convention.renewal.record',
+        'convention.dissolution.record',
+      ]),
+    );
+  });
+
+  it('a comune that has deliberated is not offered deliberation.record, nor executivity.certify once executive', () => {
+    const approved = play({}, [
+      ...SENT,
+      approvedEvent(BIENTINA, '2', '2026-03-05', '2026-03-05T18:00:00.000Z'),
+    ]);
+    const segretario = person('segretario', BIENTINA);
+    expect(offered(approved, segretario)).toEqual(['convention.executivity.certify']);
+    expect(refusal(approved, segretario, 'convention.deliberation.record', BIENTINA)).toBe(
+      'DELIBERATION_ALREADY_RECORDED',
+    );
+    const executive = play({}, [
+      ...SENT,
+      approvedEvent(BIENTINA, '2', '2026-03-05', '2026-03-05T18:00:00.000Z'),
+      certifyEvent(BIENTINA, '2026-03-06', '2026-03-17', '2026-03-18T09:00:00.000Z'),
+    ]);
+    expect(offered(executive, segretario)).toEqual([]);
+    expect(refusal(executive, segretario, 'convention.executivity.certify', BIENTINA)).toBe(
+      'EXECUTIVITY_NOT_APPLICABLE',
+    );
+    expect(refusal(executive, segretario, 'convention.deliberation.record', BIENTINA)).toBe(
+      'DELIBERATION_ALREADY_RECORDED',
+    );
+  });
+
+  it("a NON_ADERENTE comune's sindaco is not offered convention.sign and is refused with ENTE_NOT_PARTICIPANT", () => {
+    const quorum: Partial<ConventionPolicy> = {
+      approval: 'QUORUM',
+      quorumMinEntes: 1,
+      nonDeliberating: 'EXTEND_ONCE_THEN_NON_ADERENTE',
+    };
+    const sent = play(quorum, [...SENT, ie(VALDERA, '1'), ie(BIENTINA, '2')]);
+    const first = sent.context.entes.find((e) => e.codiceIpa === PONTEDERA)!.deadline!;
+    const extended = play(quorum, [
+      ...SENT,
+      ie(VALDERA, '1'),
+      ie(BIENTINA, '2'),
+      expireEvent(PONTEDERA, first.dueAt, first.dueAt),
+    ]);
+    const second = extended.context.entes.find((e) => e.codiceIpa === PONTEDERA)!.deadline!;
+    const ready = play(quorum, [
+      ...SENT,
+      ie(VALDERA, '1'),
+      ie(BIENTINA, '2'),
+      expireEvent(PONTEDERA, first.dueAt, first.dueAt),
+      expireEvent(PONTEDERA, second.dueAt, second.dueAt),
+    ]);
+    expect(label(ready)).toBe('READY_TO_SIGN');
+    const sindaco = person('sindaco', PONTEDERA);
+    expect(offered(ready, sindaco)).toEqual([]);
+    expect(refusal(ready, sindaco, 'convention.sign', PONTEDERA)).toBe('ENTE_NOT_PARTICIPANT');
+    // the round is over: a late deliberation is refused by the state
+    expect(
+      refusal(ready, person('segretario', PONTEDERA), 'convention.deliberation.record', PONTEDERA),
+    ).toBe('TRANSITION_NOT_ALLOWED');
+    expect(offered(ready, person('sindaco', BIENTINA))).toEqual(['convention.sign']);
   });
 });
