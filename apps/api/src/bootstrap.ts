@@ -23,6 +23,9 @@ export async function createApiApp(
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.use(helmet());
   app.disable('x-powered-by');
+  // no automatic weak ETag (W/"…"): on an error it could pass for a version; the only ETag is the process
+  // version the processes controller sets itself (If-Match)
+  app.set('etag', false);
   // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   if (config.corsOrigins.length)
