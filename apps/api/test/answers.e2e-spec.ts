@@ -58,7 +58,8 @@ describe('answers that are true (e2e)', () => {
     await s.approve(v.ipa, '201', '2026-02-20', { ie: true });
     await s.approve(c1, '202', '2026-02-20', { ie: true });
     await s.approve(c2, '203', '2026-02-20', { ie: true });
-    h.clock.set(new Date('2026-02-23T09:00:00Z'));
+    // 00:30 on 23 February in Rome (23:30 UTC on the 22nd): "today" in Rome is a valid signing date
+    h.clock.set(new Date('2026-02-22T23:30:00Z'));
     for (const e of [c1, c2, v.ipa]) await s.sign(e, '2026-02-23');
     const read = await s.get();
     expect(read.body).toMatchObject({ state: 'IN_FORCE', status: 'in_force' });
@@ -75,6 +76,17 @@ describe('answers that are true (e2e)', () => {
     });
     expect(again.status).toBe(422);
     expect(again.body.details.rule).toBe('ALREADY_SIGNED');
+    // the three signatures (23:30 UTC on the 22nd) are on the 23rd in Rome
+    const auth = { Authorization: `Bearer ${await s.as('presidente')}` };
+    const signed = await h
+      .http()
+      .get(`/v1/processes/${s.id}/history?type=convention.sign`)
+      .set(auth);
+    expect(signed.status).toBe(200);
+    expect((signed.body as { occurredAt: string }[]).map((e) => e.occurredAt.slice(0, 16))).toEqual(
+      Array(3).fill('2026-02-22T23:30'),
+    );
+    expect(read.body.data.entes[1].signature.signedAt).toBe('2026-02-22T23:00:00.000Z');
     // the list filter knows in_force too
     const listed = await h
       .http()

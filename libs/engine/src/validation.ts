@@ -36,7 +36,7 @@ export function plainFieldErrors(
   const out: string[] = [];
   for (const [key, message] of Object.entries(constraints)) {
     // a failed format check makes the calendar check redundant: one message per field
-    if (key === 'isDateString' && 'matches' in constraints) continue;
+    if ((key === 'isDateString' || key === 'isIso8601') && 'matches' in constraints) continue;
     const template = message.startsWith(`${e.property} `);
     const text = !template
       ? message
