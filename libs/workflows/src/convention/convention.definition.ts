@@ -137,20 +137,12 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
   return out;
 }
 
+/** from the states' tags (convention.machine.ts): in force and alive, failed, ended, or a procedure under way */
 function conventionStatus(s: AnyMachineSnapshot): ProcessStatus {
-  switch (conventionStateLabel(s)) {
-    case 'IN_FORCE':
-      // in force and alive (recesso, adhesions, renewal, expiry to come): not over
-      return 'in_force';
-    case 'FAILED':
-      return 'failed';
-    case 'ABANDONED':
-    case 'TERMINATED':
-    case 'EXPIRED':
-      return 'terminated';
-    default:
-      return 'active';
-  }
+  if (s.hasTag('in-force')) return 'in_force';
+  if (s.hasTag('failed')) return 'failed';
+  if (s.hasTag('terminated')) return 'terminated';
+  return 'active';
 }
 
 /** entes with a step of their own to take now */

@@ -16,6 +16,7 @@ import type { NotifyParams } from '../effects';
 import type { Recipient } from '../definition';
 import { ruleGuard } from '../definition';
 import { CONVENTION_RULES, isActive, PRE_VOTE, reminderNotAfter } from './convention.rules';
+import { ENTE_INITIAL, enteStep } from './ente-progress.machine';
 import type {
   ConventionContext,
   ConventionEvent,
@@ -137,13 +138,17 @@ const unioneApproved = (ctx: Ctx): boolean => {
 function resetForNewText(e: EnteProgress, newHash: string, version: number): EnteProgress {
   if (e.status === 'APPROVED_WITH_AMENDMENTS' && e.deliberation?.textHash === newHash) {
     // the council approved exactly the text now frozen: its deliberation approves the new version
-    return { ...e, status: 'APPROVED', deliberation: { ...e.deliberation, textVersion: version } };
+    return {
+      ...e,
+      status: enteStep(e.status, 'newTextAsAmended'),
+      deliberation: { ...e.deliberation, textVersion: version },
+    };
   }
   if (!isActive(e)) return e;
   const past: Deliberation[] = e.deliberation ? [...e.sessions, e.deliberation] : e.sessions;
   return {
     ...e,
-    status: 'INVITED',
+    status: enteStep(e.status, 'newText'),
     sessions: past,
     deliberation: null,
     executivity: null,
@@ -168,7 +173,7 @@ const newVersion = (
 
 const blankEnte = (f: ConventionInput['unione'], joining: boolean): EnteProgress => ({
   ...f,
-  status: 'INVITED',
+  status: ENTE_INITIAL,
   joining,
   deadline: null,
   convened: null,
@@ -270,7 +275,7 @@ export const conventionMachine = setup({
               return deliberation.immediatamenteEseguibile
                 ? {
                     ...e,
-                    status: 'EXECUTIVE',
+                    status: enteStep(e.status, 'approveImmediatelyExecutive'),
                     deliberation,
                     // art. 134 c.4 TUEL: executive on the day of the vote
                     executivity: {
@@ -282,17 +287,17 @@ export const conventionMachine = setup({
                       certifiedBy: event.actor,
                     },
                   }
-                : { ...e, status: 'APPROVED', deliberation };
+                : { ...e, status: enteStep(e.status, 'approve'), deliberation };
             case 'APPROVED_WITH_AMENDMENTS':
-              return { ...e, status: 'APPROVED_WITH_AMENDMENTS', deliberation };
+              return { ...e, status: enteStep(e.status, 'approveWithAmendments'), deliberation };
             case 'REJECTED':
-              return { ...e, status: 'REJECTED', deliberation, leftOn: p.date };
+              return { ...e, status: enteStep(e.status, 'reject'), deliberation, leftOn: p.date };
             case 'RINVIATA':
             case 'SEDUTA_DESERTA':
               // no decision: the council will be convened again
               return {
                 ...e,
-                status: 'INVITED',
+                status: enteStep(e.status, 'postpone'),
                 convened: null,
                 sessions: [...e.sessions, deliberation],
               };
@@ -306,7 +311,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, p.ente, (e) => ({
           ...e,
-          status: 'COUNCIL_CONVENED',
+          status: enteStep(e.status, 'convene'),
           convened: { sessionDate: p.sessionDate, noticeDate: p.noticeDate },
         })),
       };
@@ -317,7 +322,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, p.ente, (e) => ({
           ...e,
-          status: 'EXECUTIVE',
+          status: enteStep(e.status, 'certifyExecutivity'),
           executivity: {
             basis: 'PUBBLICAZIONE',
             publicationStart: p.publicationStart,
@@ -334,7 +339,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, event.payload.ente, (e) => ({
           ...e,
-          status: 'SIGNED',
+          status: enteStep(e.status, 'sign'),
           joining: false,
           signature: {
             signer: event.actor.subject,
@@ -386,7 +391,7 @@ export const conventionMachine = setup({
           });
         return {
           ...e,
-          status: 'NON_ADERENTE',
+          status: enteStep(e.status, 'lapse'),
           deadline: { ...e.deadline, overdue: true },
           // out from the day its term ended, however late the timer was processed
           leftOn: e.deadline.date,
@@ -435,7 +440,7 @@ export const conventionMachine = setup({
         e.status === 'APPROVED_WITH_AMENDMENTS'
           ? {
               ...e,
-              status: 'INVITED' as const,
+              status: enteStep(e.status, 'amendmentRefused'),
               sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions,
               deliberation: null,
             }
@@ -469,16 +474,26 @@ export const conventionMachine = setup({
           0,
         ),
       };
-      const known = context.entes.some((e) => e.codiceIpa === facts.codiceIpa);
+      const known = context.entes.find((e) => e.codiceIpa === facts.codiceIpa);
       return {
         entes: known
-          ? context.entes.map((e) => (e.codiceIpa === facts.codiceIpa ? row : e))
+          ? context.entes.map((e) =>
+              // an ente that was out asks to join again: its row starts over
+              e.codiceIpa === facts.codiceIpa
+                ? { ...row, status: enteStep(e.status, 'rejoin') }
+                : e,
+            )
           : [...context.entes, row],
       };
     }),
     admit: assign(({ context, event }) => {
       if (event.type !== 'convention.adhesion.accept') return {};
-      return { entes: mapEnte(context, event.payload.ente, (e) => ({ ...e, status: 'ADMITTED' })) };
+      return {
+        entes: mapEnte(context, event.payload.ente, (e) => ({
+          ...e,
+          status: enteStep(e.status, 'admit'),
+        })),
+      };
     }),
     recordRecesso: assign(({ context, event }) => {
       if (event.type !== 'convention.recesso.record') return {};
@@ -493,7 +508,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, event.payload.ente, (x) => ({
           ...x,
-          status: 'RECEDUTO',
+          status: enteStep(x.status, 'recede'),
           leftOn: event.payload.date,
         })),
         tasks: [
@@ -662,6 +677,8 @@ export const conventionMachine = setup({
   },
   states: {
     DRAFT: {
+      description: 'the text of the schema di convenzione is being written',
+      tags: ['awaiting-text'],
       on: {
         'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
         'convention.freeze': {
@@ -674,6 +691,9 @@ export const conventionMachine = setup({
       },
     },
     FROZEN: {
+      description:
+        'a text version is frozen (SHA-256): the presidente records its PEC delivery to the councils',
+      tags: ['awaiting-sending'],
       on: {
         'convention.send': {
           guard: 'rule',
@@ -711,6 +731,8 @@ export const conventionMachine = setup({
       },
     },
     IN_DELIBERATION: {
+      description: 'every council deliberates on the frozen version within its term',
+      tags: ['awaiting-councils'],
       initial: 'OPEN',
       on: {
         'convention.council.convene': { guard: 'rule', actions: 'convene' },
@@ -783,9 +805,14 @@ export const conventionMachine = setup({
       },
       states: {
         OPEN: {
+          description:
+            'councils deliberate; no term has passed unanswered (or the policy does not stall)',
           always: [...ROUND_OUTCOMES, { guard: 'overdueStall', target: 'STALLED' }],
         },
         STALLED: {
+          description:
+            "a council's term passed under the STALL policy: the Unione extends, waits or abandons",
+          tags: ['stalled'],
           // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
           always: [...ROUND_OUTCOMES, { guard: 'noneOverdue', target: 'OPEN' }],
@@ -793,6 +820,9 @@ export const conventionMachine = setup({
       },
     },
     AMENDMENT_PENDING: {
+      description:
+        'a council approved with amendments: the working group accepts (new version) or refuses',
+      tags: ['awaiting-working-group'],
       // a council approved with amendments: the working group accepts (new version, every council
       // re-approves it) or refuses (that council is asked to deliberate again on the current text)
       on: {
@@ -841,6 +871,8 @@ export const conventionMachine = setup({
       },
     },
     APPROVED_ALL: {
+      description: 'the approval rule is met: waiting for every deliberation to become executive',
+      tags: ['awaiting-executivity'],
       always: [{ guard: 'allExecutive', target: 'READY_TO_SIGN' }],
       on: {
         'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
@@ -848,6 +880,9 @@ export const conventionMachine = setup({
       },
     },
     READY_TO_SIGN: {
+      description:
+        'every participating deliberation is executive: the sindaci and the presidente sign digitally',
+      tags: ['awaiting-signatures'],
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
         'convention.sign': { guard: 'rule', actions: 'sign' },
@@ -855,6 +890,8 @@ export const conventionMachine = setup({
       },
     },
     SIGNED: {
+      description: 'stipulata at the last signature: waits for the decorrenza',
+      tags: ['awaiting-decorrenza'],
       // stipulata at the last signature; takes effect per the decorrenza policy
       entry: [
         assign(({ context }) => {
@@ -906,6 +943,8 @@ export const conventionMachine = setup({
       },
     },
     IN_FORCE: {
+      description: 'in force: late adhesions, amendments, recesso, renewal, dissolution, expiry',
+      tags: ['in-force'],
       entry: [
         assign(({ context }) => ({
           inForceFrom: context.amending ? context.inForceFrom : context.decorrenzaDate,
@@ -1040,6 +1079,9 @@ export const conventionMachine = setup({
       },
     },
     FAILED: {
+      description:
+        'not approved: a council rejected under UNANIMITY, or the quorum cannot be reached',
+      tags: ['final', 'failed'],
       type: 'final',
       entry: [
         assign({
@@ -1068,6 +1110,8 @@ export const conventionMachine = setup({
       ],
     },
     ABANDONED: {
+      description: 'archived by the presidente',
+      tags: ['final', 'terminated'],
       type: 'final',
       entry: {
         type: 'notify',
@@ -1079,6 +1123,8 @@ export const conventionMachine = setup({
       },
     },
     EXPIRED: {
+      description: 'its term ended without an express renewal',
+      tags: ['final', 'terminated'],
       type: 'final',
       entry: {
         type: 'notify',
@@ -1090,6 +1136,8 @@ export const conventionMachine = setup({
       },
     },
     TERMINATED: {
+      description: 'ended: dissolved by every ente, or too few comuni left after recessi',
+      tags: ['final', 'terminated'],
       type: 'final',
       entry: {
         type: 'notify',
