@@ -543,6 +543,7 @@ export class Engine {
         refusal.rule,
         refusal.message,
         refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+        refusal.details,
       );
     }
   }
