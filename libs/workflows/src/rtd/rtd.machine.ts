@@ -487,6 +487,7 @@ export const rtdMachine = setup({
     },
     vacancies: [],
     lastIpaCheck: null,
+    remindersSent: 0,
     tasks: input.outsiders.map((o) => ({
       ente: o.codiceIpa,
       text: `${o.denominazione} non partecipa alla gestione associata: deve nominare un proprio RTD e verificare i dati su IPA (art. 17 CAD)`,
@@ -579,28 +580,31 @@ export const rtdMachine = setup({
     'rtd.reminder': {
       guard: 'deadlineStillOpen',
       description: 'promemoria prima di un termine',
-      actions: {
-        type: 'notify',
-        params: ({ context, event }): NotifyParams =>
-          event.type === 'rtd.reminder'
-            ? {
-                template: 'rtd.reminder',
-                to: [
-                  ...unioneOffice(context),
-                  ...(event.payload.key.startsWith('ipa:')
-                    ? [{ ente: event.payload.key.slice(4), role: 'segretario' as const }]
-                    : []),
-                  ...(event.payload.key === 'acceptance' ? appointee(context) : []),
-                ],
-                data: {
-                  title: context.title,
-                  key: event.payload.key,
-                  daysBefore: event.payload.daysBefore,
-                  appointee: appointeeData(context.current?.candidate),
-                },
-              }
-            : none,
-      },
+      actions: [
+        assign(({ context }) => ({ remindersSent: context.remindersSent + 1 })),
+        {
+          type: 'notify',
+          params: ({ context, event }): NotifyParams =>
+            event.type === 'rtd.reminder'
+              ? {
+                  template: 'rtd.reminder',
+                  to: [
+                    ...unioneOffice(context),
+                    ...(event.payload.key.startsWith('ipa:')
+                      ? [{ ente: event.payload.key.slice(4), role: 'segretario' as const }]
+                      : []),
+                    ...(event.payload.key === 'acceptance' ? appointee(context) : []),
+                  ],
+                  data: {
+                    title: context.title,
+                    key: event.payload.key,
+                    daysBefore: event.payload.daysBefore,
+                    appointee: appointeeData(context.current?.candidate),
+                  },
+                }
+              : none,
+        },
+      ],
     },
   },
   states: {

@@ -148,6 +148,8 @@ export interface RtdContext {
   /** every vacancy and how long it took to appoint again */
   vacancies: { since: IsoDate; filledOn: IsoDate; days: number; reason: string }[];
   lastIpaCheck: IsoDate | null;
+  /** reminders sent so far (each one is a step in the history) */
+  remindersSent: number;
   tasks: { ente: string; text: string; raisedAt: string }[];
   closedReason: string | null;
 }
