@@ -6,6 +6,7 @@ import { ProcessInstanceEntity } from './entities/process-instance.entity';
 import { TimerEntity } from './entities/timer.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
+import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 
 export const ENTITIES = [
   EnteEntity,
@@ -14,7 +15,11 @@ export const ENTITIES = [
   TimerEntity,
   OutboxEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764000000000, ActRegistry1764100000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  ActRegistry1764100000000,
+  ProcessEffects1765300000000,
+];
 
 export interface DatabaseConfig {
   url: string;
