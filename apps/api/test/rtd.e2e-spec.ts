@@ -1,4 +1,3 @@
-import type { Role } from '@app/common';
 import { ProcessEffectRunner } from '@app/engine';
 import { eventually, startHarness, type Harness } from '../../../test/support/harness';
 import { Scenario, unione } from '../../../test/support/scenario';
@@ -74,7 +73,8 @@ describe('RTD appointment (e2e)', () => {
       [instanceId, key],
     );
     if (!rows[0]) throw new Error(`no armed timer ${key}`);
-    return String(await h.engine.fireTimer(rows[0].id));
+    const out = await h.engine.fireTimer(rows[0].id);
+    return typeof out === 'string' ? out : `early ${out.early.toISOString()}`;
   }
 
   async function confirmIpa(r: Scenario, entes: string[], on: string) {
@@ -457,7 +457,7 @@ describe('RTD appointment (e2e)', () => {
     const inbox = await h
       .http()
       .get('/v1/notifications')
-      .set('Authorization', `Bearer ${await r.as('sindaco' as Role, scerni)}`);
+      .set('Authorization', `Bearer ${await r.as('sindaco', scerni)}`);
     expect(inbox.body.map((n: { template: string }) => n.template)).toContain(
       'rtd.own-rtd-required',
     );

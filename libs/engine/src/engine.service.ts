@@ -793,16 +793,18 @@ export class Engine {
   ): Promise<LinkedProcess> {
     const pre = def.prerequisite!;
     const id = String((input as Record<string, unknown>)[pre.inputField]);
-    const rows = (await this.ds.query(
+    const rows = await this.ds.query<
+      {
+        id: string;
+        definition_key: string;
+        definition_version: number;
+        tenant: string;
+        snapshot: unknown;
+      }[]
+    >(
       `SELECT id, definition_key, definition_version, tenant, snapshot FROM process_instance WHERE id = $1`,
       [id],
-    )) as {
-      id: string;
-      definition_key: string;
-      definition_version: number;
-      tenant: string;
-      snapshot: unknown;
-    }[];
+    );
     const row = rows[0];
     if (!row || row.definition_key !== pre.definition || !canRead(actor, row.tenant)) {
       throw new RuleViolationError(
@@ -943,21 +945,23 @@ export interface ProcessLinkView {
 
 /** the processes linked to this one, both ways (the RTD of a convention; the convention of an RTD) */
 export async function linksOf(ds: DataSource, instanceId: string): Promise<ProcessLinkView[]> {
-  const rows = (await ds.query(
+  const rows = await ds.query<
+    {
+      relation: string;
+      direction: 'to' | 'from';
+      id: string;
+      definition_key: string;
+      state_value: string;
+      title: string;
+    }[]
+  >(
     `SELECT l.relation, 'to' AS direction, p.id, p.definition_key, p.state_value, p.title
        FROM process_link l JOIN process_instance p ON p.id = l.to_instance WHERE l.from_instance = $1
      UNION ALL
      SELECT l.relation, 'from' AS direction, p.id, p.definition_key, p.state_value, p.title
        FROM process_link l JOIN process_instance p ON p.id = l.from_instance WHERE l.to_instance = $1`,
     [instanceId],
-  )) as {
-    relation: string;
-    direction: 'to' | 'from';
-    id: string;
-    definition_key: string;
-    state_value: string;
-    title: string;
-  }[];
+  );
   return rows.map((r) => ({
     relation: r.relation,
     direction: r.direction,

@@ -6,3 +6,4 @@ export * from './audit-hash';
 export * from './validation';
 export * from './process-query.service';
 export * from './process-effects';
+export * from './diagram';

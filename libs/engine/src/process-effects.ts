@@ -36,18 +36,18 @@ export class ProcessEffectRunner {
   ) {}
 
   async run(effectId: string): Promise<EffectOutcome> {
-    const rows = (await this.ds.query(
+    const rows = await this.ds.query<EffectRow[]>(
       `SELECT id, instance_id, event_seq, ordinal, status, spec FROM process_effect WHERE id = $1`,
       [effectId],
-    )) as EffectRow[];
+    );
     const row = rows[0];
     if (!row) return 'missing';
     if (row.status !== 'pending') return 'already-done';
-    const earlier = (await this.ds.query(
+    const earlier = await this.ds.query<unknown[]>(
       `SELECT 1 FROM process_effect WHERE instance_id = $1 AND status = 'pending'
          AND (event_seq, ordinal) < ($2, $3) LIMIT 1`,
       [row.instance_id, row.event_seq, row.ordinal],
-    )) as unknown[];
+    );
     if (earlier.length) throw new EffectNotReadyError(effectId);
     try {
       return row.spec.kind === 'startProcess' ? await this.start(row) : await this.signal(row);
@@ -85,10 +85,10 @@ export class ProcessEffectRunner {
 
   private async signal(row: EffectRow): Promise<EffectOutcome> {
     const spec = row.spec as Extract<ProcessEffect, { kind: 'signal' }>;
-    const links = (await this.ds.query(
+    const links = await this.ds.query<{ to_instance: string }[]>(
       `SELECT to_instance FROM process_link WHERE from_instance = $1 AND relation = $2`,
       [row.instance_id, spec.relation],
-    )) as { to_instance: string }[];
+    );
     const target = links[0]?.to_instance;
     if (!target) {
       await this.finish(row.id, 'done', { skipped: 'no linked process' });
@@ -117,10 +117,10 @@ export class ProcessEffectRunner {
 
   /** pending effects, oldest first (the reconciler re-enqueues them: Redis may have lost the jobs) */
   async pending(limit = 5000): Promise<string[]> {
-    const rows = (await this.ds.query(
+    const rows = await this.ds.query<{ id: string }[]>(
       `SELECT id FROM process_effect WHERE status = 'pending' ORDER BY created_at, event_seq, ordinal LIMIT $1`,
       [limit],
-    )) as { id: string }[];
+    );
     return rows.map((r) => r.id);
   }
 }

@@ -31,3 +31,4 @@ export { rtdMachine, deadlineOf as rtdDeadlineOf } from './rtd/rtd.machine';
 export { rtdEnteMachine, stepBranch } from './rtd/rtd.ente.machine';
 export { rtdDefinitionV1, rtdTimers, rtdStateLabel } from './rtd/rtd.definition';
 export { RTD_RULES, REQUIREMENTS, missingRequirement, termEndMonths } from './rtd/rtd.rules';
+export * from './diagram';

@@ -38,6 +38,6 @@ export class DefinitionRegistry {
 
 export const DEFINITIONS: readonly ProcessDefinition[] = [
   conventionDefinitionV1,
-  rtdDefinitionV1 as unknown as ProcessDefinition,
+  rtdDefinitionV1,
 ];
 export const defaultRegistry = (): DefinitionRegistry => new DefinitionRegistry(DEFINITIONS);

@@ -1,6 +1,6 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { DefinitionRegistry, type ProcessDefinition } from '@app/workflows';
+import { Controller, Get, Header, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
 
 const describe = (d: ProcessDefinition) => ({
   key: d.key,
@@ -39,5 +39,17 @@ export class DefinitionsController {
   @ApiOkResponse({ description: 'the latest version of one definition' })
   get(@Param('key') key: string) {
     return describe(this.registry.latest(key));
+  }
+
+  @Get(':key/diagram')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description:
+      'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
+    schema: { type: 'string' },
+  })
+  diagram(@Param('key') key: string): string {
+    return mermaidDiagram(this.registry.latest(key));
   }
 }

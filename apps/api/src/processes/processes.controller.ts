@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  Header,
   Headers,
   HttpCode,
   Param,
@@ -21,8 +22,11 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ValidationFailedError, type Actor } from '@app/common';
+import { DataSource } from 'typeorm';
+import { DefinitionRegistry } from '@app/workflows';
 import {
   Engine,
+  processDiagram,
   ProcessQueryService,
   type HistoryFilter,
   type StateAt,
@@ -83,7 +87,23 @@ export class ProcessesController {
   constructor(
     private readonly engine: Engine,
     private readonly query: ProcessQueryService,
+    private readonly ds: DataSource,
+    private readonly registry: DefinitionRegistry,
   ) {}
+
+  @Get(':id/diagram')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description:
+      'Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked',
+    schema: { type: 'string' },
+  })
+  @E(400, 'INVALID_ID')
+  @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  diagram(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<string> {
+    return processDiagram(this.ds, this.registry, id, actor);
+  }
 
   @Post()
   @HttpCode(201)

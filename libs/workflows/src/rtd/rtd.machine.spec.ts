@@ -14,7 +14,6 @@ import {
   BR_ALL,
   CF_FIRST,
   CF_SECOND,
-  PRESIDENTE,
   STAFF,
   actor,
   candidatePayload,
@@ -28,11 +27,11 @@ import { rtdDefinitionV1, rtdStateLabel, rtdTimers } from './rtd.definition';
 import { rtdEnteMachine, stepBranch } from './rtd.ente.machine';
 import { rtdMachine } from './rtd.machine';
 import { REQUIREMENTS, RTD_RULES } from './rtd.rules';
-import type { RtdContext, RtdInput } from './rtd.types';
+import type { RtdInput } from './rtd.types';
 
 type Snap = SnapshotFrom<typeof rtdMachine>;
 const label = (s: AnyMachineSnapshot) => rtdStateLabel(s);
-const ctx = (s: Snap) => s.context as RtdContext;
+const ctx = (s: Snap) => s.context;
 
 function start(input: RtdInput = rtdInput()): [Snap, ReturnType<typeof toEffects>] {
   const [s, actions] = initialTransition(rtdMachine, input);
@@ -127,7 +126,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     let [s] = start();
     s = ok(s, ev('rtd.candidate.select', candidatePayload(), AT('2026-01-10'), STAFF));
     expect(label(s)).toBe('CANDIDATE_SELECTED');
-    let effects;
+    let effects: ReturnType<typeof toEffects> = [];
     [s, effects] = step(s, ev('rtd.decree.issue', decreePayload(), AT('2026-01-20')));
     expect(label(s)).toBe('APPOINTED');
     expect(s.matches({ IN_OFFICE: { APPOINTED: 'NOTIFICATION_PENDING' } })).toBe(true);
@@ -247,7 +246,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
         'dichiarazioni.inconferibilita': { declarations: { incompatibilita: true } },
         'dichiarazioni.incompatibilita': { declarations: { inconferibilita: true } },
         fineIncarico: { incaricoEnd: undefined },
-      }[req] as Record<string, unknown>;
+      }[req];
       let [s] = start();
       s = ok(s, ev('rtd.candidate.select', candidatePayload(over), AT('2026-01-10'), STAFF));
       const decree = ev('rtd.decree.issue', decreePayload(), AT('2026-01-20'));
@@ -382,7 +381,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
   it('re-checks IPA every 6 months while ACTIVE; back to SERVING when all 9 confirm', () => {
     let s = active();
     const recheck = rtdTimers(s).find((t) => t.key === 'ipa-recheck')!;
-    let effects;
+    let effects: ReturnType<typeof toEffects> = [];
     [s, effects] = step(
       s,
       ev(recheck.event.type, recheck.event.payload, recheck.dueAt, actor('system', null)),
@@ -414,7 +413,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
 
   it('revocation opens a vacancy with an immediate alert; the next decree records the time it took', () => {
     let s = active();
-    let effects;
+    let effects: ReturnType<typeof toEffects> = [];
     [s, effects] = step(
       s,
       ev(
@@ -511,7 +510,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
 
   it('signals from the convention: recesso stops serving a comune and raises its own-RTD task; a late adhesion adds one; the end closes', () => {
     let s = active();
-    let effects;
+    let effects: ReturnType<typeof toEffects> = [];
     [s, effects] = step(
       s,
       ev(
@@ -585,7 +584,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
   it('a late deadline is flagged once; a stale deadline event does nothing', () => {
     let [s] = start();
     const t = rtdTimers(s).find((x) => x.key === 'decree')!;
-    let effects;
+    let effects: ReturnType<typeof toEffects> = [];
     [s, effects] = step(s, ev(t.event.type, t.event.payload, t.dueAt, actor('system', null)));
     expect(ctx(s).vacancy!.decreeDeadline.overdue).toBe(true);
     expect(effects.map((e) => e.template)).toEqual(['rtd.deadline-expired']);
@@ -725,12 +724,12 @@ describe('path coverage (@xstate/graph)', () => {
     events: graphEvents as never,
     // one node per (state value, event that led there): every transition taken appears on some path
     serializeState: (s, e) =>
-      `${JSON.stringify((s as Snap).value)}|${(e as { type?: string } | undefined)?.type ?? 'init'}`,
+      `${JSON.stringify(s.value)}|${(e as { type?: string } | undefined)?.type ?? 'init'}`,
     limit: 5000,
   });
 
   it('reaches every state of the machine and every branch state of an ente', () => {
-    const values = new Set(paths.map((p) => JSON.stringify((p.state as Snap).value)));
+    const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
     const leaves = new Set<string>();
     const walk = (v: unknown, prefix: string) => {
       if (typeof v === 'string') leaves.add(prefix + v);
@@ -753,7 +752,7 @@ describe('path coverage (@xstate/graph)', () => {
         'ENDED',
       ].sort(),
     );
-    const branches = new Set(paths.flatMap((p) => ctx(p.state as Snap).entes.map((e) => e.branch)));
+    const branches = new Set(paths.flatMap((p) => ctx(p.state).entes.map((e) => e.branch)));
     expect([...branches].sort()).toEqual([
       'IPA_PENDING',
       'IPA_REGISTERED',
