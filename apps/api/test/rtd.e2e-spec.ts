@@ -482,5 +482,35 @@ describe('RTD appointment (e2e)', () => {
       [`rtd:${s.id}`],
     );
     expect(rtds.map((x) => x.id)).toEqual([r.id]);
+
+    // the diagrams: generated from the machines, the instance's current state marked
+    const auth = `Bearer ${await s.as('presidente')}`;
+    const rtdDef = await h.http().get('/v1/definitions/rtd/diagram').set('Authorization', auth);
+    expect(rtdDef.status).toBe(200);
+    expect(rtdDef.headers['content-type']).toMatch(/^text\/plain/);
+    expect(rtdDef.text).toMatch(/^stateDiagram-v2\n/);
+    expect(rtdDef.text).toContain(
+      'IN_OFFICE__ACTIVE__SERVING --> IN_OFFICE__ACTIVE__RECHECKING : rtd.ipa.recheck',
+    );
+    const convDef = await h
+      .http()
+      .get('/v1/definitions/convenzione/diagram')
+      .set('Authorization', auth);
+    expect(convDef.text).toContain('SIGNED --> IN_FORCE : convention.decorrenza.reach');
+    const rtdInst = await h.http().get(`/v1/processes/${r.id}/diagram`).set('Authorization', auth);
+    expect(rtdInst.status).toBe(200);
+    expect(rtdInst.text).toContain('class VACANT current');
+    expect(rtdInst.text).toContain(`${vc.ipa}, ${vc.comuni.join(', ')}`);
+    const convInst = await h.http().get(`/v1/processes/${s.id}/diagram`).set('Authorization', auth);
+    expect(convInst.text).toContain('class IN_FORCE current');
+    const unknown = await h.http().get('/v1/definitions/nope/diagram').set('Authorization', auth);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('DEFINITION_NOT_FOUND');
+    const stranger = await h
+      .http()
+      .get(`/v1/processes/${r.id}/diagram`)
+      .set('Authorization', `Bearer ${await s.as('presidente', 'u_valdera', 'u_valdera')}`);
+    expect(stranger.status).toBe(404);
+    expect(stranger.body.code).toBe('PROCESS_NOT_FOUND');
   });
 });

@@ -36,8 +36,5 @@ export class DefinitionRegistry {
   }
 }
 
-export const DEFINITIONS: readonly ProcessDefinition[] = [
-  conventionDefinitionV1,
-  rtdDefinitionV1,
-];
+export const DEFINITIONS: readonly ProcessDefinition[] = [conventionDefinitionV1, rtdDefinitionV1];
 export const defaultRegistry = (): DefinitionRegistry => new DefinitionRegistry(DEFINITIONS);

@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Param } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
 
@@ -42,14 +43,16 @@ export class DefinitionsController {
   }
 
   @Get(':key/diagram')
-  @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
     schema: { type: 'string' },
   })
-  diagram(@Param('key') key: string): string {
-    return mermaidDiagram(this.registry.latest(key));
+  diagram(@Param('key') key: string, @Res({ passthrough: true }) res: Response): string {
+    const text = mermaidDiagram(this.registry.latest(key));
+    // set only on success: an error keeps its JSON body and type
+    res.type('text/plain; charset=utf-8');
+    return text;
   }
 }

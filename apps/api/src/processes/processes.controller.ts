@@ -3,7 +3,6 @@ import {
   Body,
   Controller,
   Get,
-  Header,
   Headers,
   HttpCode,
   Param,
@@ -92,7 +91,6 @@ export class ProcessesController {
   ) {}
 
   @Get(':id/diagram')
-  @Header('Content-Type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description:
@@ -101,8 +99,14 @@ export class ProcessesController {
   })
   @E(400, 'INVALID_ID')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
-  diagram(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<string> {
-    return processDiagram(this.ds, this.registry, id, actor);
+  async diagram(
+    @Param('id', UuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const text = await processDiagram(this.ds, this.registry, id, actor);
+    res.type('text/plain; charset=utf-8');
+    return text;
   }
 
   @Post()
