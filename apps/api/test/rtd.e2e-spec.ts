@@ -463,6 +463,95 @@ describe('RTD appointment (e2e)', () => {
     );
   });
 
+  it('Valdera: a late adhesion adds Chianni to the RTD with its own IPA term; the convention’s expiry ends the appointment', async () => {
+    const v = unione('valdera');
+    const chianni = v.fixture.comuni.find((c) => c.joinedLater)!.codiceIpa;
+    const entes = [v.ipa, ...v.comuni];
+    const s = new Scenario(h, v.ipa, v.comuni);
+    await toInForce(s, entes, { durationYears: 1 });
+    const r = await rtdOf(s);
+    // appoint the RTD up to ACTIVE
+    h.clock.set(new Date('2026-03-20T09:00:00Z'));
+    await r.ok('staff', v.ipa, 'rtd.candidate.select', candidatePayload());
+    await r.ok(
+      'presidente',
+      v.ipa,
+      'rtd.decree.issue',
+      decreePayload(
+        {
+          act: { type: 'DECRETO', number: '4', date: '2026-03-20' },
+          startDate: '2026-04-01',
+          durationMonths: 24,
+        },
+        entes,
+      ),
+    );
+    expect(
+      (await sendAs(r, await appointeeToken(CF_FIRST, v.ipa), 'rtd.accept', ALL_DECLARATIONS))
+        .status,
+    ).toBe(200);
+    for (const channel of ['ALBO', 'AMMINISTRAZIONE_TRASPARENTE'])
+      await r.ok('staff', v.ipa, 'rtd.publication.record', {
+        channel,
+        date: '2026-03-20',
+        reference: 'x',
+      });
+    await confirmIpa(r, entes, '2026-03-20');
+    expect((await r.get()).body.state).toBe('ACTIVE');
+
+    // Chianni joins the convention in force: when its addendum is signed, the RTD serves it too
+    h.clock.set(new Date('2026-06-01T09:00:00Z'));
+    await s.ok('presidente', v.ipa, 'convention.adhesion.open', { ente: chianni });
+    await s.approve(chianni, '5', '2026-06-01', { ie: true });
+    await s.ok('presidente', v.ipa, 'convention.adhesion.accept', {
+      ente: chianni,
+      number: '12',
+      date: '2026-06-01',
+    });
+    await s.ok('sindaco', chianni, 'convention.sign', {
+      ente: chianni,
+      signedAt: '2026-06-01T08:30:00Z',
+      signatureType: 'FIRMA_DIGITALE',
+      digitalSignature: true,
+    });
+    const joined = await eventually(async () => {
+      const res = await r.get();
+      return res.body.data.entes.some((e: { ente: string }) => e.ente === chianni) ? res : null;
+    });
+    expect(joined.body.state).toBe('ACTIVE');
+    expect(joined.body.data.entes.at(-1)).toMatchObject({
+      ente: chianni,
+      denominazione: 'Chianni',
+      branch: 'IPA_PENDING',
+      servedFrom: '2026-06-01',
+      ipaDeadline: { date: '2026-06-16' },
+    });
+    expect(joined.body.pendingEntes).toEqual([chianni]);
+    expect(joined.body.timers.map((t: { key: string }) => t.key)).toContain(`ipa:${chianni}`);
+    await r.ok('segretario', chianni, 'rtd.ipa.confirm', {
+      ente: chianni,
+      registeredOn: '2026-06-01',
+    });
+
+    // the convention expires without renewal: the RTD's appointment ends the day before, every comune gets a task
+    h.clock.set(new Date('2027-03-12T08:00:00Z'));
+    expect(await fire(s.id, 'expiry:2027-03-11')).toBe('fired');
+    expect((await s.get()).body.state).toBe('EXPIRED');
+    const ended = await eventually(async () => {
+      const res = await r.get();
+      return res.body.state === 'ENDED' ? res : null;
+    });
+    expect(ended.body.status).toBe('terminated');
+    expect(ended.body.data.past.at(-1)).toMatchObject({
+      endReason: 'FINE_CONVENZIONE',
+      endedOn: '2027-03-11',
+    });
+    expect(ended.body.data.tasks.map((t: { ente: string }) => t.ente)).toEqual(
+      expect.arrayContaining([...v.comuni, chianni]),
+    );
+    expect(ended.body.timers).toEqual([]);
+  });
+
   it('carries each effect out once: a second run, or a run after the row is reset, starts nothing new', async () => {
     const vc = unione('valle-di-comino');
     const s = new Scenario(h, vc.ipa, vc.comuni);
