@@ -668,6 +668,7 @@ export const rtdMachine = setup({
     },
     IN_OFFICE: {
       description: 'un RTD nominato: dall’atto alla piena operatività',
+      tags: ['in-office'],
       initial: 'APPOINTED',
       meta: { timers: ['term-end (fine del termine: endDate + 1)'] },
       on: {
@@ -917,6 +918,7 @@ export const rtdMachine = setup({
     ENDED: {
       type: 'final',
       description: 'la convenzione è terminata: ogni comune deve nominare un proprio RTD',
+      tags: ['ended'],
       entry: {
         type: 'notify',
         params: ({ context }): NotifyParams => ({
