@@ -81,6 +81,7 @@ export function assertAccepted(
       refusal.rule,
       refusal.message,
       refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+      refusal.details,
     );
   }
 }

@@ -6,3 +6,5 @@ export * from './audit-hash';
 export * from './validation';
 export * from './process-query.service';
 export * from './decide';
+export * from './process-effects';
+export * from './diagram';

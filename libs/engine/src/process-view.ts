@@ -34,6 +34,15 @@ export interface ProcessView {
   timers: TimerView[];
   createdAt: string;
   updatedAt: string;
+  /** processes linked to this one (GET only): the RTD of a convention, the convention of an RTD */
+  links?: {
+    relation: string;
+    direction: 'to' | 'from';
+    instanceId: string;
+    definition: string;
+    state: string;
+    title: string;
+  }[];
 }
 
 export interface InstanceRowLike {
@@ -62,6 +71,7 @@ export function allowedEventsFor(
   participants: readonly string[],
 ): AllowedEvent[] {
   const accepted = acceptedEventTypes(snapshot);
+  const appointee = def.appointee?.(snapshot) ?? null;
   const out: AllowedEvent[] = [];
   for (const [type, spec] of Object.entries(def.events)) {
     if (spec.scope === 'system' || !accepted.has(type)) continue;
@@ -73,7 +83,7 @@ export function allowedEventsFor(
       );
       if (entes.length > 0) out.push({ type, description: spec.description, entes });
     } else if (
-      authorizeEvent(spec, actor, tenant, participants, undefined) === null &&
+      authorizeEvent(spec, actor, tenant, participants, undefined, appointee) === null &&
       (spec.precondition?.(snapshot, undefined) ?? null) === null
     ) {
       out.push({ type, description: spec.description });
@@ -106,7 +116,7 @@ export function buildView(
     pendingEntes: def.pendingEntes(snapshot),
     nextDeadline,
     overdue: nextDeadline !== null && nextDeadline < now.toISOString(),
-    data: def.view(snapshot),
+    data: def.view(snapshot, now),
     allowedEvents: allowedEventsFor(def, snapshot, actor, row.tenant, participants),
     timers: (timers ?? def.timers(snapshot))
       .map((t) => ({ key: t.key, kind: t.kind, dueAt: t.dueAt }))

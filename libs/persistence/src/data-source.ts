@@ -2,11 +2,13 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
 import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
+import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
   StatusInForce1765100000000,
+  ProcessEffects1765300000000,
 ];
 
 export interface DatabaseConfig {

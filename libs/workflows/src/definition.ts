@@ -11,7 +11,9 @@ export type PayloadClass = new (...args: any[]) => object;
  * - `ente`:   the actor's ente must equal `payload.ente`, and that ente must take part in the process.
  * - `system`: only the engine's own system actor (timers); never accepted from HTTP.
  */
-export type EventScope = 'unione' | 'ente' | 'system';
+export type EventScope = 'unione' | 'ente' | 'system' | 'appointee';
+// `appointee`: only the person the process names (ProcessDefinition.appointee: token `sub` = their codice
+// fiscale), with a role in `roles`, working in the tenant unione.
 
 /**
  * One event of a definition, written once: type (the key in `ProcessDefinition.events`), payload DTO, roles,
@@ -59,7 +61,8 @@ export interface EventSpec {
 export interface ActRef {
   ente: string;
   /** CC consiglio comunale, CU consiglio dell'unione, GU giunta dell'unione */
-  organ: 'CC' | 'CU' | 'GU' | 'GC';
+  organ: 'CC' | 'CU' | 'GU' | 'GC' | 'PU' | 'DT';
+  // PU decreto del Presidente dell'Unione, DT determina dirigenziale
   number: string;
   date: string; // YYYY-MM-DD
 }
@@ -68,6 +71,8 @@ export interface RuleRefusal {
   rule: string;
   message: string;
   field?: string;
+  /** extra, JSON-safe detail merged into the error's `details` (e.g. `{ requirement: 'competenze.giuridiche' }`) */
+  details?: Record<string, unknown>;
 }
 
 /**
@@ -170,7 +175,8 @@ export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 /** Who a notification is for: the organ or role of an ente. The notifications layer resolves addresses. */
 export interface Recipient {
   ente: string;
-  role: 'consiglio' | 'segretario' | 'sindaco' | 'presidente' | 'staff';
+  role: 'consiglio' | 'segretario' | 'sindaco' | 'presidente' | 'staff' | 'appointee';
+  // `appointee`: the person named by the process (e.g. the RTD); the notify data carries their name, PEC and e-mail
 }
 
 export interface ProcessDefinition<TInput extends object = object> {
@@ -183,12 +189,16 @@ export interface ProcessDefinition<TInput extends object = object> {
   input: PayloadClass;
   /** roles that may start it; the actor's ente must be the unione named in the input */
   startRoles: readonly Role[];
-  /** the unione (tenant) and participating entes named by a start input, resolved by the engine */
-  inputEntes(input: TInput): { unione: string; members: string[] };
+  /** the unione (tenant) and participating entes named by a start input (and the prerequisite process, if any) */
+  inputEntes(input: TInput, linked?: LinkedProcess): { unione: string; members: string[] };
   /** every ente taking part (for authorization of ente-scoped events), recomputed after each transition */
   participants(snapshot: AnyMachineSnapshot): string[];
   /** the machine input, once the engine has resolved the entes named by the start input */
-  machineInput(input: TInput, entes: ReadonlyMap<string, EnteFacts>): unknown;
+  machineInput(
+    input: TInput,
+    entes: ReadonlyMap<string, EnteFacts>,
+    linked?: LinkedProcess,
+  ): unknown;
   /** a one-line business summary for lists */
   titleOf(snapshot: AnyMachineSnapshot): string;
   events: Readonly<Record<string, EventSpec>>;
@@ -201,11 +211,57 @@ export interface ProcessDefinition<TInput extends object = object> {
   pendingEntes(snapshot: AnyMachineSnapshot): string[];
   /** the earliest deadline still open, for the overdue filter */
   nextDeadline(snapshot: AnyMachineSnapshot): string | null;
-  /** the business view of the context for the API */
-  view(snapshot: AnyMachineSnapshot): Record<string, unknown>;
+  /** the business view of the context for the API (`now`: the engine clock, for "days since" figures) */
+  view(snapshot: AnyMachineSnapshot, now?: Date): Record<string, unknown>;
+  /**
+   * A process that may start only on top of another one (the RTD on a convention in force): the start input
+   * names it, the engine loads it, `check` may refuse the start (422 RULE_VIOLATION), and the link is stored.
+   */
+  prerequisite?: PrerequisiteSpec;
+  /** a business key derived from the start input (one RTD process per convention): a caller cannot choose another */
+  businessKeyOf?(input: TInput): string;
+  /** the codice fiscale of the person named by the process, who may send `appointee`-scoped events */
+  appointee?(snapshot: AnyMachineSnapshot): string | null;
+  /** timers each state arms, for the diagram (when the machine's states do not carry `meta.timers`) */
+  timerDocs?: Readonly<Record<string, readonly string[]>>;
+  /** each ente's own branch (a small machine of its own), for the instance diagram */
+  branches?: {
+    machine: AnyStateMachine;
+    title: string;
+    of(snapshot: AnyMachineSnapshot): { ente: string; state: string }[];
+  };
+}
+
+/** The process another one starts on (e.g. the RTD's convention), as the engine loaded it. */
+export interface LinkedProcess {
+  instanceId: string;
+  definition: string;
+  tenant: string;
+  snapshot: AnyMachineSnapshot;
+}
+
+export interface PrerequisiteSpec {
+  /** definition key of the process the start input names */
+  definition: string;
+  /** the start input field that carries its instance id */
+  inputField: string;
+  /** how the link is stored (process_link.relation, from the prerequisite to the new process) */
+  relation: string;
+  /** refuse the start (rule code) unless the linked process allows it now */
+  check(linked: LinkedProcess, at: string): RuleRefusal | null;
 }
 
 /** Extra facts the engine resolves before the machine starts (e.g. ente names and populations). */
+/**
+ * A machine guard that calls an EventSpec rule: the rule is the single source of the decision, the guard
+ * only says "no refusal" (so the machine, the 422 answer and allowedEvents cannot disagree). A rule used as a
+ * guard reads only `snapshot.context` (a guard sees the context, not the whole snapshot).
+ */
+export const guardFromRule =
+  (rule: NonNullable<EventSpec['rule']>) =>
+  ({ context, event }: { context: unknown; event: unknown }): boolean =>
+    rule({ context } as AnyMachineSnapshot, event as MachineEvent) === null;
+
 export interface EnteFacts {
   codiceIpa: string;
   denominazione: string;

@@ -385,6 +385,16 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     },
   }),
   timers: conventionTimers,
+  // what conventionTimers arms in each state, for the diagram (GET /v1/definitions/convenzione/diagram)
+  timerDocs: {
+    IN_DELIBERATION: ['deadline:<ente> (councilDeadlineDays)', 'reminder:<ente>:<n>'],
+    SIGNED: ['decorrenza'],
+    IN_FORCE: [
+      'deadline:<ente> (adesione successiva)',
+      'recesso:<ente> (data di effetto)',
+      'expiry:<scadenza>',
+    ],
+  },
   status: conventionStatus,
   stateLabel: conventionStateLabel,
   pendingEntes,

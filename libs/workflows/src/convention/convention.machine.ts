@@ -12,7 +12,7 @@ import {
   type IsoDate,
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
-import type { NotifyParams } from '../effects';
+import type { NotifyParams, SignalParams, StartProcessParams } from '../effects';
 import type { Recipient } from '../definition';
 import { ruleGuard } from '../definition';
 import { CONVENTION_RULES, isActive, PRE_VOTE, reminderNotAfter } from './convention.rules';
@@ -250,6 +250,9 @@ export const conventionMachine = setup({
   actions: {
     // executed by the engine (outbox), never here
     notify: (_: unknown, _params: NotifyParams) => {},
+    // process effects (issue 12): written by the engine in the step's transaction, carried out by the worker
+    startProcess: (_: unknown, _params: StartProcessParams) => {},
+    signal: (_: unknown, _params: SignalParams) => {},
     recordDeliberation: assign(({ context, event }) => {
       if (event.type !== 'convention.deliberation.record') return {};
       const p = event.payload;
@@ -655,6 +658,24 @@ export const conventionMachine = setup({
             data: { title: context.title, task: context.tasks.at(-1)?.text },
           }),
         },
+        {
+          // the RTD stops serving the comune on the recesso's effective date
+          type: 'signal',
+          params: ({ event }): SignalParams =>
+            event.type === 'convention.recesso.effective'
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.ente.withdraw',
+                    payload: {
+                      ente: event.payload.ente,
+                      date: event.payload.date,
+                      reason: 'Recesso',
+                    },
+                  },
+                }
+              : { skip: true },
+        },
       ],
     },
     'convention.expire': {
@@ -946,6 +967,14 @@ export const conventionMachine = setup({
       description: 'in force: late adhesions, amendments, recesso, renewal, dissolution, expiry',
       tags: ['in-force'],
       entry: [
+        {
+          // the first time in force: Iter opens the associated RTD appointment by itself (DOMAIN.md §3.1)
+          type: 'startProcess',
+          params: ({ context }): StartProcessParams =>
+            context.inForceFrom === null
+              ? { definition: 'rtd', relation: 'rtd', sourceField: 'convention', input: {} }
+              : { skip: true },
+        },
         assign(({ context }) => ({
           inForceFrom: context.amending ? context.inForceFrom : context.decorrenzaDate,
           inForceVersion: context.text?.version ?? null,
@@ -1037,6 +1066,20 @@ export const conventionMachine = setup({
                 },
               }),
             },
+            {
+              // the joining comune is served by the associated RTD from now on (its IPA task included)
+              type: 'signal',
+              params: ({ event }): SignalParams =>
+                event.type === 'convention.sign'
+                  ? {
+                      relation: 'rtd',
+                      event: {
+                        type: 'rtd.ente.add',
+                        payload: { ente: event.payload.ente, date: today(event.at) },
+                      },
+                    }
+                  : { skip: true },
+            },
           ],
         },
         'convention.reminder': {
@@ -1126,30 +1169,70 @@ export const conventionMachine = setup({
       description: 'its term ended without an express renewal',
       tags: ['final', 'terminated'],
       type: 'final',
-      entry: {
-        type: 'notify',
-        params: ({ context }): NotifyParams => ({
-          template: 'convention.expired',
-          to: [...unioneOffice(context), ...segretari(context)],
-          data: { title: context.title, expiresOn: context.expiresOn },
-        }),
-      },
+      entry: [
+        {
+          type: 'notify',
+          params: ({ context }): NotifyParams => ({
+            template: 'convention.expired',
+            to: [...unioneOffice(context), ...segretari(context)],
+            data: { title: context.title, expiresOn: context.expiresOn },
+          }),
+        },
+        {
+          // the associated RTD's appointment ends with the convention
+          type: 'signal',
+          params: ({ context }): SignalParams =>
+            context.expiresOn
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.convention.end',
+                    payload: {
+                      date: addCalendarDays(context.expiresOn, 1),
+                      reason: context.closedReason ?? 'Convenzione scaduta',
+                    },
+                  },
+                }
+              : { skip: true },
+        },
+      ],
     },
     TERMINATED: {
       description: 'ended: dissolved by every ente, or too few comuni left after recessi',
       tags: ['final', 'terminated'],
       type: 'final',
-      entry: {
-        type: 'notify',
-        params: ({ context }): NotifyParams => ({
-          template: 'convention.terminated',
-          to: [
-            ...unioneOffice(context),
-            ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
-          ],
-          data: { title: context.title, reason: context.closedReason },
-        }),
-      },
+      entry: [
+        {
+          type: 'notify',
+          params: ({ context }): NotifyParams => ({
+            template: 'convention.terminated',
+            to: [
+              ...unioneOffice(context),
+              ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
+            ],
+            data: { title: context.title, reason: context.closedReason },
+          }),
+        },
+        {
+          // dissolution or too few left: the associated RTD's appointment ends today
+          type: 'signal',
+          params: ({ context, event }): SignalParams => {
+            const at = (event as { at?: string }).at;
+            return at && context.inForceFrom !== null
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.convention.end',
+                    payload: {
+                      date: today(at),
+                      reason: context.closedReason ?? 'Convenzione terminata',
+                    },
+                  },
+                }
+              : { skip: true };
+          },
+        },
+      ],
     },
   },
 });

@@ -257,6 +257,19 @@ export class TimerViewDto {
   @ApiProperty() dueAt!: string;
 }
 
+export class ProcessLinkDto {
+  @ApiProperty({ example: 'rtd' }) relation!: string;
+  @ApiProperty({
+    enum: ['to', 'from'],
+    description: 'to: this process started the linked one; from: this one was started on it',
+  })
+  direction!: 'to' | 'from';
+  @ApiProperty() instanceId!: string;
+  @ApiProperty({ example: 'rtd' }) definition!: string;
+  @ApiProperty({ example: 'VACANT' }) state!: string;
+  @ApiProperty() title!: string;
+}
+
 export class ProcessViewDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
@@ -278,6 +291,12 @@ export class ProcessViewDto {
   @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({
+    type: [ProcessLinkDto],
+    required: false,
+    description: 'GET only: linked processes (the RTD of a convention, the convention of an RTD)',
+  })
+  links?: ProcessLinkDto[];
 }
 
 /** One row of GET /v1/processes. */
