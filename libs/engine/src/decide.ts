@@ -43,7 +43,9 @@ export function decideEvent(
     ]);
   }
   const ente = spec.scope === 'ente' ? String(event.payload['ente']) : undefined;
-  const refusal = authorizeEvent(spec, actor, tenant, participants, ente);
+  // appointee-scoped events (the RTD): the person the process names, read from the current snapshot
+  const appointee = spec.scope === 'appointee' ? (def.appointee?.(current) ?? null) : undefined;
+  const refusal = authorizeEvent(spec, actor, tenant, participants, ente, appointee);
   if (refusal) {
     throw new ForbiddenError(
       refusal,
