@@ -547,6 +547,10 @@ describe('audit (e2e)', () => {
         stateAfter: r!.state_after,
         versionAfter: r!.version_after,
         snapshotAfter: r!.snapshot_after,
+        recordedAt: (r!.recorded_at as Date).toISOString(),
+        idempotencyKey: r!.idempotency_key,
+        requestHash: r!.request_hash,
+        timerId: r!.timer_id,
       });
       await tamper(
         `UPDATE process_event SET payload = $2, hash = $3 WHERE instance_id = $1 AND seq = 2`,

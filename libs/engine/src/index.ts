@@ -5,3 +5,4 @@ export * from './authorization';
 export * from './audit-hash';
 export * from './validation';
 export * from './process-query.service';
+export * from './checkpoint';

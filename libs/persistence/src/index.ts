@@ -1,5 +1,7 @@
 export * from './data-source';
 export * from './ente.repository';
+export * from './ente-registry-audit';
+export * from './db-roles';
 export * from './entities/ente.entity';
 export * from './entities/process-instance.entity';
 export * from './entities/process-event.entity';

@@ -21,4 +21,5 @@ export class ProcessEventEntity {
   @Column({ name: 'timer_id', type: 'uuid', nullable: true }) timerId!: string | null;
   @Column({ name: 'prev_hash', type: 'text' }) prevHash!: string;
   @Column({ type: 'text' }) hash!: string;
+  @Column({ name: 'hash_version', type: 'smallint' }) hashVersion!: number;
 }
