@@ -1,4 +1,10 @@
-import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH, ProcessQueryService, verifyChain } from '@app/engine';
+import {
+  CURRENT_HASH_VERSION,
+  eventHash,
+  GENESIS_HASH,
+  ProcessQueryService,
+  verifyChain,
+} from '@app/engine';
 import type { BenchContext } from '../lib/context';
 import { fmtInt, nowMs, round, Samples } from '../lib/stats';
 import { PRESIDENTE } from '../lib/world';

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -45,6 +47,8 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     REDIS_PREFIX: `${process.env['ITER_TEST_REDIS_PREFIX']}-${randomBytes(3).toString('hex')}`,
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    // checkpoints of this harness's own, never a developer's var/checkpoints
+    CHECKPOINT_DIR: join(tmpdir(), `iter-test-checkpoints-${randomBytes(4).toString('hex')}`),
     ...extra,
   });
 }

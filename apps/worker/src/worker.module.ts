@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
+import { CheckpointService } from './checkpoint.service';
 import { NotificationProcessor } from './processors/notification.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
@@ -18,7 +19,7 @@ export class WorkerModule {
       providers: [
         TimerProcessor,
         NotificationProcessor,
-        ...(opts.reconcile === false ? [] : [ReconcilerService]),
+        ...(opts.reconcile === false ? [] : [ReconcilerService, CheckpointService]),
       ],
     };
   }

@@ -62,7 +62,10 @@ export function authorizeEvent(
   if (roles.length === 0)
     return refuse('FORBIDDEN', `Ruolo non abilitato: servono ${spec.roles.join(' o ')}`);
   if (actor.unione !== tenant)
-    return refuse('FORBIDDEN', `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`);
+    return refuse(
+      'FORBIDDEN',
+      `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`,
+    );
   const standing = actor.standing;
   if (!standing || actor.ente === null || standing.unione !== actor.unione) {
     return refuse(

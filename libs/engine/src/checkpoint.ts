@@ -120,12 +120,14 @@ export async function collectHeads(ds: DataSource): Promise<ChainHead[]> {
       `SELECT DISTINCT ON (instance_id) instance_id::text AS chain, seq, hash FROM process_event
        ORDER BY instance_id, seq DESC`,
     )) as ChainHead[];
-    const reg = (await qr.query(
-      `SELECT seq, hash FROM ente_event ORDER BY seq DESC LIMIT 1`,
-    )) as { seq: string; hash: string }[];
+    const reg = (await qr.query(`SELECT seq, hash FROM ente_event ORDER BY seq DESC LIMIT 1`)) as {
+      seq: string;
+      hash: string;
+    }[];
     await qr.commitTransaction();
     const heads = rows.map((r) => ({ chain: r.chain, seq: Number(r.seq), hash: r.hash }));
-    if (reg[0]) heads.push({ chain: REGISTRY_CHAIN_ID, seq: Number(reg[0].seq), hash: reg[0].hash });
+    if (reg[0])
+      heads.push({ chain: REGISTRY_CHAIN_ID, seq: Number(reg[0].seq), hash: reg[0].hash });
     return heads.sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
   } catch (err) {
     await qr.rollbackTransaction().catch(() => undefined);
@@ -162,7 +164,8 @@ export function signCheckpoint(heads: readonly ChainHead[], key: KeyObject, at: 
 
 /** Why a checkpoint cannot be trusted, or null: format, Merkle root over its heads, signature by `key`. */
 export function checkpointProblem(c: Checkpoint, key: KeyObject): string | null {
-  if (c.format !== CHECKPOINT_FORMAT || !Array.isArray(c.chains)) return 'unknown checkpoint format';
+  if (c.format !== CHECKPOINT_FORMAT || !Array.isArray(c.chains))
+    return 'unknown checkpoint format';
   if (merkleRoot(c.chains) !== c.merkleRoot)
     return 'the Merkle root does not match the chain heads listed';
   const pub = key.type === 'private' ? createPublicKey(key) : key;
@@ -287,4 +290,31 @@ export async function writeCheckpointNow(
     return { ...latest, written: false };
   const cp = signCheckpoint(heads, cfg.signingKey, now);
   return { file: await writeCheckpoint(cfg.dir, cp), checkpoint: cp, written: true };
+}
+
+/**
+ * The checkpoint settings of a configuration. The signing key is CHECKPOINT_PRIVATE_KEY; in dev mode
+ * (NODE_ENV other than production) without one, the development key, whose seed is public. The verifying key
+ * is CHECKPOINT_PUBLIC_KEY, else the one derived from the signing key.
+ */
+export function checkpointConfigFrom(config: {
+  nodeEnv: string;
+  checkpointDir: string;
+  checkpointPrivateKey: string | null;
+  checkpointPublicKey: string | null;
+}): CheckpointConfig & { devKey: boolean } {
+  const devMode = config.nodeEnv !== 'production';
+  let signingKey: KeyObject | null = null;
+  let devKey = false;
+  if (config.checkpointPrivateKey) signingKey = parsePrivateKey(config.checkpointPrivateKey);
+  else if (devMode) {
+    signingKey = DEV_CHECKPOINT_KEY;
+    devKey = true;
+  }
+  const verifyKey = config.checkpointPublicKey
+    ? parsePublicKey(config.checkpointPublicKey)
+    : signingKey
+      ? createPublicKey(signingKey)
+      : null;
+  return { dir: config.checkpointDir, signingKey, verifyKey, devKey };
 }

@@ -6,7 +6,11 @@ import {
   type Actor,
   type Clock,
 } from '@app/common';
-import { REGISTRY_CHAIN_ID, verifyRegistryChain, type RegistryVerifyResult } from '@app/persistence';
+import {
+  REGISTRY_CHAIN_ID,
+  verifyRegistryChain,
+  type RegistryVerifyResult,
+} from '@app/persistence';
 import type { DefinitionRegistry, ProcessDefinition } from '@app/workflows';
 import { eventHash, GENESIS_HASH, HASH_VERSIONS, type HashVersion } from './audit-hash';
 import { canRead } from './authorization';
@@ -444,7 +448,9 @@ export async function verifyChain(
   } finally {
     await qr.release();
   }
-  const checkpointHead = opts.checkpoint?.problem ? undefined : opts.checkpoint?.heads.get(instanceId);
+  const checkpointHead = opts.checkpoint?.problem
+    ? undefined
+    : opts.checkpoint?.heads.get(instanceId);
   const moved = chainMoved(checkpointHead, rows.length, (seq) => rows[seq - 1]?.hash);
   const checkpoint = opts.checkpoint
     ? checkOf(opts.checkpoint, moved ? [{ chain: instanceId, reason: moved }] : [])

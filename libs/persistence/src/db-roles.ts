@@ -62,7 +62,9 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
 async function ensureRole(c: Client, r: RoleRef): Promise<boolean> {
   let created = false;
   try {
-    await c.query(`CREATE ROLE ${q(r.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`);
+    await c.query(
+      `CREATE ROLE ${q(r.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`,
+    );
     created = true;
   } catch (err) {
     // 42710 duplicate_object; 23505 unique_violation when another session creates it at the same moment
@@ -93,7 +95,9 @@ export async function setupDatabaseRoles(s: RoleSetup, log: (m: string) => void)
     try {
       for (const r of [owner, runtime])
         if (await ensureRole(c, r)) log(`ruolo PostgreSQL "${r.name}" creato`);
-      const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [owner.database]);
+      const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [
+        owner.database,
+      ]);
       if (exists.rowCount === 0) {
         try {
           await c.query(`CREATE DATABASE ${q(owner.database)} OWNER ${q(owner.name)}`);
@@ -135,7 +139,9 @@ export async function setupDatabaseRoles(s: RoleSetup, log: (m: string) => void)
         END $$`);
       await c.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
       await c.query(`REVOKE ALL ON DATABASE ${q(owner.database)} FROM PUBLIC`);
-      await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${q(owner.database)} TO ${q(runtime.name)}`);
+      await c.query(
+        `GRANT CONNECT, TEMPORARY ON DATABASE ${q(owner.database)} TO ${q(runtime.name)}`,
+      );
     } finally {
       await c.query('SELECT pg_advisory_unlock($1)', [SETUP_LOCK]).catch(() => undefined);
     }
@@ -164,7 +170,8 @@ export async function grantRuntime(ds: DataSource, runtimeRole: string): Promise
       await ds.query(`GRANT SELECT, INSERT ON ${table} TO ${rt}`);
     else if (t === 'migrations' || t === 'typeorm_metadata')
       await ds.query(`GRANT SELECT ON ${table} TO ${rt}`);
-    else if (NO_DELETE.includes(t)) await ds.query(`GRANT SELECT, INSERT, UPDATE ON ${table} TO ${rt}`);
+    else if (NO_DELETE.includes(t))
+      await ds.query(`GRANT SELECT, INSERT, UPDATE ON ${table} TO ${rt}`);
     else await ds.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${rt}`);
   }
   await ds.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${rt}`);

@@ -52,7 +52,9 @@ export interface RegistryEventFields {
 }
 
 export function registryEventHash(prevHash: string, e: RegistryEventFields): string {
-  return sha256Hex(`${prevHash}\n${canonicalJson({ chain: REGISTRY_CHAIN_ID, hashVersion: 2, ...e })}`);
+  return sha256Hex(
+    `${prevHash}\n${canonicalJson({ chain: REGISTRY_CHAIN_ID, hashVersion: 2, ...e })}`,
+  );
 }
 
 /** Append one event to the registry chain. Call inside the transaction that changed the ente. */
@@ -99,7 +101,9 @@ export async function baselineRegistry(ds: DataSource): Promise<number> {
     await m.query(`SELECT pg_advisory_xact_lock($1)`, [REGISTRY_LOCK]);
     const any = (await m.query(`SELECT 1 FROM ente_event LIMIT 1`)) as unknown[];
     if (any.length) return 0;
-    const rows = (await m.query(`${AUDIT_SELECT} ORDER BY e.created_at, e.codice_ipa`)) as EnteAuditData[];
+    const rows = (await m.query(
+      `${AUDIT_SELECT} ORDER BY e.created_at, e.codice_ipa`,
+    )) as EnteAuditData[];
     for (const data of rows) {
       await appendRegistryEvent(m, {
         codiceIpa: data.codiceIpa,

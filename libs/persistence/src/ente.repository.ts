@@ -125,9 +125,11 @@ export class EnteRepository {
   ): Promise<string> {
     const { unioneId, ...rest } = e;
     const unione = unioneId
-      ? ((await this.ds.query(`SELECT codice_ipa FROM ente WHERE id = $1`, [unioneId])) as {
-          codice_ipa: string;
-        }[])[0]?.codice_ipa ?? null
+      ? ((
+          (await this.ds.query(`SELECT codice_ipa FROM ente WHERE id = $1`, [unioneId])) as {
+            codice_ipa: string;
+          }[]
+        )[0]?.codice_ipa ?? null)
       : null;
     const r = await this.save({ ...rest, popolazioneRef: e.popolazioneRef ?? null, unione }, actor);
     return r.id;
