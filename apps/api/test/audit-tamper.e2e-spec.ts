@@ -25,6 +25,8 @@ import { Scenario, unione } from '../../../test/support/scenario';
 const v = unione('valdera');
 const [X, Y] = v.comuni as [string, string, ...string[]];
 const TRIGGER = 'process_event_no_update_delete';
+/** deliberation numbers are unique per ente, organ and year: a new one per process */
+let deliberations = 0;
 
 describe('tampering by the database operator is detected (e2e)', () => {
   let h: Harness;
@@ -68,7 +70,7 @@ describe('tampering by the database operator is detected (e2e)', () => {
     await s.start();
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
-    await s.approve(X, String(1000 + Math.floor(Math.random() * 8_000_000)), '2026-02-20');
+    await s.approve(X, String(++deliberations), '2026-02-09');
     return s.id;
   }
   const checkpoint = () =>

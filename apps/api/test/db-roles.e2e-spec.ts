@@ -155,8 +155,8 @@ describe('database roles: owner for migrations, a runtime role that cannot rewri
     ['DELETE FROM ente_event', `DELETE FROM ente_event`],
     ['TRUNCATE ente_event', `TRUNCATE ente_event`],
     ['SET session_replication_role = replica', `SET session_replication_role = replica`],
-    ['ALTER TABLE process_event DISABLE TRIGGER', `ALTER TABLE process_event DISABLE TRIGGER ALL`],
-    ['ALTER TABLE ente_event DISABLE TRIGGER', `ALTER TABLE ente_event DISABLE TRIGGER ALL`],
+    ['ALTER TABLE process_event DISABLE TRIGGER', `ALTER TABLE process_event DISABLE TRIGGER USER`],
+    ['ALTER TABLE ente_event DISABLE TRIGGER', `ALTER TABLE ente_event DISABLE TRIGGER USER`],
     ['DROP TRIGGER', `DROP TRIGGER process_event_no_update_delete ON process_event`],
     ['DELETE FROM ente', `DELETE FROM ente`],
     ['INSERT INTO migrations', `INSERT INTO migrations (timestamp, name) VALUES (1, 'x')`],
@@ -170,7 +170,7 @@ describe('database roles: owner for migrations, a runtime role that cannot rewri
     expect(
       await sqlState(
         urlFor(OWNER),
-        `ALTER TABLE process_event DISABLE TRIGGER ALL; ALTER TABLE process_event ENABLE TRIGGER ALL`,
+        `ALTER TABLE process_event DISABLE TRIGGER USER; ALTER TABLE process_event ENABLE TRIGGER USER`,
       ),
     ).toBeNull();
   });
@@ -180,7 +180,7 @@ describe('database roles: owner for migrations, a runtime role that cannot rewri
     await s.start();
     await s.freeze();
     await s.sendToCouncils('2026-02-05T10:00:00+01:00');
-    await s.approve(v.comuni[0]!, '77', '2026-02-20');
+    await s.approve(v.comuni[0]!, '77', '2026-02-09');
     const token = await s.as('presidente');
     const res = await h!
       .http()
@@ -189,17 +189,13 @@ describe('database roles: owner for migrations, a runtime role that cannot rewri
     expect(res.body).toMatchObject({ valid: true, events: 4 });
     // the ente registry is written through the runtime role too, audited
     const admin = await h!.token({ roles: ['admin'], ente: null, unione: null });
-    const ente = await h!
-      .http()
-      .post('/v1/entes')
-      .set('Authorization', `Bearer ${admin}`)
-      .send({
-        kind: 'COMUNE',
-        denominazione: 'Ruoli',
-        codiceIpa: 'c_z980',
-        codiceIstat: '050980',
-        unione: v.ipa,
-      });
+    const ente = await h!.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send({
+      kind: 'COMUNE',
+      denominazione: 'Ruoli',
+      codiceIpa: 'c_z980',
+      codiceIstat: '050980',
+      unione: v.ipa,
+    });
     expect(ente.status).toBe(201);
   });
 });
