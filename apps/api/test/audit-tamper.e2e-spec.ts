@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import { readdir } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import {
   checkpointConfigFrom,
   eventHash,
   GENESIS_HASH,
+  signCheckpoint,
   writeCheckpointNow,
   type HashedEventFields,
 } from '@app/engine';
+import { verifyRegistryChain } from '@app/persistence';
 import { runCli } from '../../../test/support/cli';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { Scenario, unione } from '../../../test/support/scenario';
@@ -127,15 +130,10 @@ describe('tampering by the database operator is detected (e2e)', () => {
     }
     await h.ds.query(`UPDATE process_instance SET last_hash = $2 WHERE id = $1`, [id, prev]);
   }
-  const expectCliNames = async (id: string, pattern: RegExp) => {
-    const r = await cli(['verify-audit']);
-    expect(r.code).toBe(1);
-    const lines = r.stdout.split('\n').filter((l) => l.includes(id));
-    expect({ id, lines }).toEqual({
-      id,
-      lines: expect.arrayContaining([expect.stringMatching(pattern)]),
-    });
-  };
+  /** what `iter verify-audit` must print about each chain: checked by one run at the end (a CLI run is slow) */
+  const cliExpected: { id: string; pattern: RegExp }[] = [];
+  const expectCliNames = (id: string, pattern: RegExp) => cliExpected.push({ id, pattern });
+  const cliLines: string[] = [];
 
   it('new events use hash format 2; a chain of format 1 (recorded before the upgrade) still verifies', async () => {
     const id = await fresh();
@@ -148,86 +146,105 @@ describe('tampering by the database operator is detected (e2e)', () => {
     expect(await verifyHttp(id)).toMatchObject({ valid: true, firstBadSeq: null });
   });
 
-  it('a chain edited and re-hashed end to end verifies on its own, but not against the checkpoint taken before', async () => {
-    const id = await fresh();
-    const cp = await checkpoint();
-    expect(cp.checkpoint.chains.find((c) => c.chain === id)).toMatchObject({ seq: 4 });
-    await tamper(
-      `UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"1"') WHERE instance_id = $1 AND seq = 4`,
-      [id],
+  it('the writer skips a checkpoint when nothing moved, and writes JSON an operator can archive (also `iter checkpoint`)', async () => {
+    const cfg = checkpointConfigFrom(h.config);
+    const first = await writeCheckpointNow(h.ds, cfg, new Date(), { force: true });
+    const again = await writeCheckpointNow(h.ds, cfg, new Date());
+    expect(again).toMatchObject({ written: false, file: first.file });
+    const out = await cli(['checkpoint', '--force']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(
+      /checkpoint written .*checkpoint-\d{8}T\d{9}Z\.json: \d+ chains, merkle root [0-9a-f]{64}/,
     );
-    await rehashChain(id);
-    const r = await verifyHttp(id);
-    expect(r).toMatchObject({
-      valid: false,
-      firstBadSeq: 4,
-      reason: expect.stringMatching(/hash at checkpointed seq 4 differs/),
-      checkpoint: { status: 'mismatch', moved: [{ chain: id }] },
-    });
-    await expectCliNames(id, /^MOVED .*hash at checkpointed seq 4 differs/);
+    const files = (await readdir(cfg.dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBe(2);
   });
 
-  it('names a chain cut back below the checkpoint (shorter) and one removed altogether (missing)', async () => {
-    const shorter = await fresh();
-    const gone = await fresh();
-    await checkpoint();
-    // shorter: the last event removed and the head moved back, consistent on its own
-    const [third] = await h.ds.query<
-      { hash: string; version_after: number; snapshot_after: unknown }[]
-    >(
-      `SELECT hash, version_after, snapshot_after FROM process_event WHERE instance_id = $1 AND seq = 3`,
-      [shorter],
-    );
-    await tamper(`DELETE FROM process_event WHERE instance_id = $1 AND seq = 4`, [shorter]);
-    await h.ds.query(`DELETE FROM act_registry WHERE instance_id = $1`, [shorter]);
-    await h.ds.query(
-      `UPDATE process_instance SET last_seq = 3, last_hash = $2, version = $3, snapshot = $4 WHERE id = $1`,
-      [shorter, third!.hash, third!.version_after, third!.snapshot_after],
-    );
-    const r = await verifyHttp(shorter);
-    expect(r).toMatchObject({
-      valid: false,
-      reason: expect.stringMatching(
-        /chain shorter than the checkpoint: 3 events, checkpointed at seq 4/,
-      ),
-    });
-    // missing: the whole process removed
-    await tamper(`DELETE FROM process_event WHERE instance_id = $1`, [gone]);
-    for (const t of ['act_registry', 'timer', 'outbox'])
-      await h.ds.query(`DELETE FROM ${t} WHERE instance_id = $1`, [gone]);
-    await h.ds.query(`DELETE FROM process_instance WHERE id = $1`, [gone]);
-    const out = await cli(['verify-audit']);
-    expect(out.code).toBe(1);
-    expect(out.stdout).toContain(`MOVED ${shorter}: chain shorter than the checkpoint`);
-    expect(out.stdout).toContain(`MOVED ${gone}: chain missing (the checkpoint has it at seq 4)`);
-    const json = await cli(['verify-audit', '--json']);
-    const summary = JSON.parse(json.stdout.trim().split('\n').pop()!) as {
-      checkpoint: { status: string; moved: { chain: string; reason: string }[] };
-    };
-    expect(summary.checkpoint.status).toBe('mismatch');
-    expect(summary.checkpoint.moved).toEqual(
-      expect.arrayContaining([
-        { chain: gone, reason: 'chain missing (the checkpoint has it at seq 4)' },
-        expect.objectContaining({ chain: shorter }),
-      ]),
-    );
-  });
-
-  it('a checkpoint file edited by hand (or signed with another key) is reported untrusted, not believed', async () => {
+  it('a checkpoint file edited by hand is reported untrusted, not believed', async () => {
     const id = await fresh();
     const cp = await checkpoint();
-    const { writeFile } = await import('node:fs/promises');
+    const original = await readFile(cp.file, 'utf8');
     const edited = {
       ...cp.checkpoint,
       chains: cp.checkpoint.chains.map((c) => (c.chain === id ? { ...c, seq: 99 } : c)),
     };
     await writeFile(cp.file, JSON.stringify(edited));
     const r = await verifyHttp(id);
-    expect(r.checkpoint).toMatchObject({ status: 'untrusted' });
-    const out = await cli(['verify-audit']);
-    expect(out.code).toBe(1);
-    expect(out.stdout).toMatch(/CHECKPOINT .*Merkle root does not match/);
-    await checkpoint(); // a fresh, good one for the tests below
+    expect(r.checkpoint).toMatchObject({
+      status: 'untrusted',
+      problem: 'the Merkle root does not match the chain heads listed',
+    });
+    // re-signed with another key: refused too
+    const other = generateKeyPairSync('ed25519').privateKey;
+    const forged = signCheckpoint(edited.chains, other, new Date(cp.checkpoint.createdAt));
+    await writeFile(cp.file, JSON.stringify(forged));
+    expect((await verifyHttp(id)).checkpoint).toMatchObject({
+      status: 'untrusted',
+      problem: expect.stringMatching(/signature does not verify/),
+    });
+    await writeFile(cp.file, original);
+    expect((await verifyHttp(id)).checkpoint).toMatchObject({ status: 'ok' });
+  });
+
+  describe('against the checkpoint taken before the edits', () => {
+    const ids = { rehashed: '', shorter: '', gone: '' };
+    beforeAll(async () => {
+      ids.rehashed = await fresh();
+      ids.shorter = await fresh();
+      ids.gone = await fresh();
+      const cp = await checkpoint();
+      expect(cp.checkpoint.chains.find((c) => c.chain === ids.rehashed)).toMatchObject({ seq: 4 });
+    });
+
+    it('a chain edited and re-hashed end to end verifies on its own, but not against the checkpoint', async () => {
+      const id = ids.rehashed;
+      await tamper(
+        `UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"1"') WHERE instance_id = $1 AND seq = 4`,
+        [id],
+      );
+      await rehashChain(id);
+      const r = await verifyHttp(id);
+      expect(r).toMatchObject({
+        valid: false,
+        firstBadSeq: 4,
+        reason: expect.stringMatching(/hash at checkpointed seq 4 differs/),
+        checkpoint: { status: 'mismatch', moved: [{ chain: id }] },
+      });
+      expectCliNames(id, /^MOVED .*: hash at checkpointed seq 4 differs from the checkpoint/);
+    });
+
+    it('names a chain cut back below the checkpoint (shorter) and one removed altogether (missing)', async () => {
+      const { shorter, gone } = ids;
+      // shorter: the last event removed and the head moved back
+      const [third] = await h.ds.query<
+        { hash: string; version_after: number; snapshot_after: unknown }[]
+      >(
+        `SELECT hash, version_after, snapshot_after FROM process_event WHERE instance_id = $1 AND seq = 3`,
+        [shorter],
+      );
+      await tamper(`DELETE FROM process_event WHERE instance_id = $1 AND seq = 4`, [shorter]);
+      await h.ds.query(`DELETE FROM act_registry WHERE instance_id = $1`, [shorter]);
+      await h.ds.query(
+        `UPDATE process_instance SET last_seq = 3, last_hash = $2, version = $3, snapshot = $4 WHERE id = $1`,
+        [shorter, third!.hash, third!.version_after, third!.snapshot_after],
+      );
+      const r = await verifyHttp(shorter);
+      // the forger did not fix the state columns: that shows too; the checkpoint names what moved
+      expect(r).toMatchObject({ valid: false, checkpoint: { status: 'mismatch' } });
+      expect(r.checkpoint!.moved).toEqual([
+        {
+          chain: shorter,
+          reason: 'chain shorter than the checkpoint: 3 events, checkpointed at seq 4',
+        },
+      ]);
+      expectCliNames(shorter, /^MOVED .*: chain shorter than the checkpoint/);
+      // missing: the whole process removed
+      await tamper(`DELETE FROM process_event WHERE instance_id = $1`, [gone]);
+      for (const t of ['act_registry', 'timer', 'outbox'])
+        await h.ds.query(`DELETE FROM ${t} WHERE instance_id = $1`, [gone]);
+      await h.ds.query(`DELETE FROM process_instance WHERE id = $1`, [gone]);
+      expectCliNames(gone, /^MOVED .*: chain missing \(the checkpoint has it at seq 4\)/);
+    });
   });
 
   it('names a tenant moved by SQL (another Unione would act on it), over HTTP and in the CLI', async () => {
@@ -239,7 +256,7 @@ describe('tampering by the database operator is detected (e2e)', () => {
       firstBadSeq: 4,
       reason: expect.stringMatching(/instance columns differ from the audited snapshot: tenant/),
     });
-    await expectCliNames(id, /^INVALID .*: first bad seq 4 \(instance columns differ .*tenant/);
+    expectCliNames(id, /^INVALID .*: first bad seq 4 \(instance columns differ .*tenant/);
   });
 
   it.each([
@@ -273,7 +290,7 @@ describe('tampering by the database operator is detected (e2e)', () => {
       firstBadSeq: 2,
       reason: expect.stringMatching(/hash does not match/),
     });
-    await expectCliNames(id, /^INVALID .*: first bad seq 2 \(hash does not match/);
+    expectCliNames(id, /^INVALID .*: first bad seq 2 \(hash does not match/);
   });
 
   it('an edited recorded_at is covered by the hash', async () => {
@@ -283,32 +300,13 @@ describe('tampering by the database operator is detected (e2e)', () => {
       [id],
     );
     expect(await verifyHttp(id)).toMatchObject({ valid: false, firstBadSeq: 3 });
-    await expectCliNames(id, /^INVALID .*: first bad seq 3 \(hash does not match/);
-  });
-
-  it('the worker-side writer skips a checkpoint when nothing moved, and writes JSON an operator can archive', async () => {
-    const cfg = checkpointConfigFrom(h.config);
-    const first = await writeCheckpointNow(h.ds, cfg, new Date(), { force: true });
-    const again = await writeCheckpointNow(h.ds, cfg, new Date());
-    expect(again).toMatchObject({ written: false, file: first.file });
-    const files = (await readdir(cfg.dir)).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThan(0);
-    const out = await cli(['checkpoint', '--force']);
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(
-      /checkpoint written .*checkpoint-\d{8}T\d{9}Z\.json: \d+ chains, merkle root [0-9a-f]{64}/,
-    );
+    expectCliNames(id, /^INVALID .*: first bad seq 3 \(hash does not match/);
   });
 
   describe('the ente registry chain', () => {
     const post = (body: object) =>
       h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(body);
-    const registry = async () => {
-      const out = await cli(['verify-audit', '--json']);
-      return JSON.parse(out.stdout.trim().split('\n').pop()!) as {
-        registry: { valid: boolean; events: number; problems: { ente: string; reason: string }[] };
-      };
-    };
+    const registry = async () => ({ registry: await verifyRegistryChain(h.ds) });
 
     it('an update keeps the fields it omits (pec, popolazione feed notices and the quorum) and is audited', async () => {
       const full = {
@@ -364,9 +362,7 @@ describe('tampering by the database operator is detected (e2e)', () => {
           { seq: null, ente: Y, reason: 'ente differs from its last audited record (popolazione)' },
         ]),
       );
-      const text = await cli(['verify-audit']);
-      expect(text.code).toBe(1);
-      expect(text.stdout).toContain(
+      cliLines.push(
         `INVALID ente-registry ${Y}: ente differs from its last audited record (popolazione)`,
       );
     });
@@ -387,5 +383,34 @@ describe('tampering by the database operator is detected (e2e)', () => {
         ]),
       );
     });
+  });
+  it('`iter verify-audit` (a child process on the same database) names every one of them, and exits 1', async () => {
+    expect(cliExpected.length).toBeGreaterThanOrEqual(6);
+    const [text, json] = await Promise.all([
+      cli(['verify-audit']),
+      cli(['verify-audit', '--json']),
+    ]);
+    expect(text.code).toBe(1);
+    expect(json.code).toBe(1);
+    for (const { id, pattern } of cliExpected) {
+      const lines = text.stdout.split('\n').filter((l) => l.includes(id));
+      expect({ id, lines }).toEqual({
+        id,
+        lines: expect.arrayContaining([expect.stringMatching(pattern)]),
+      });
+    }
+    for (const line of cliLines) expect(text.stdout).toContain(line);
+    const summary = JSON.parse(json.stdout.trim().split('\n').pop()!) as {
+      invalid: number;
+      registry: { valid: boolean };
+      checkpoint: { status: string; moved: { chain: string; reason: string }[] };
+    };
+    expect(summary.registry.valid).toBe(false);
+    expect(summary.checkpoint.status).toBe('mismatch');
+    expect(summary.checkpoint.moved.map((m) => m.chain)).toEqual(
+      expect.arrayContaining(
+        cliExpected.filter((e) => e.pattern.source.includes('MOVED')).map((e) => e.id),
+      ),
+    );
   });
 });
