@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import type { Role } from '@app/common';
 import { eventHash, ProcessQueryService, verifyAllChains, type HistoryEvent } from '@app/engine';
 import { defaultRegistry } from '@app/workflows';
@@ -20,7 +19,6 @@ import { csvField, csvRow } from '../src/processes/history-export';
 const v = unione('valdera');
 const mir = unione('miracoli');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const ROOT = join(__dirname, '..', '..', '..');
 const TRIGGER = 'process_event_no_update_delete';
 
 interface Step {

@@ -529,7 +529,9 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
           [
             c.role,
             c.relation,
-            c.expected === 'allowed' ? 'passes authorization' : String(c.expected),
+            c.expected === 'allowed'
+              ? 'passes authorization'
+              : `${c.expected.status} ${c.expected.code}`,
             c,
           ] as const,
       ),

@@ -157,10 +157,10 @@ export async function grantRuntime(ds: DataSource, runtimeRole: string): Promise
   if (!IDENT.test(runtimeRole)) throw new Error(`nome di ruolo non valido: "${runtimeRole}"`);
   const rt = q(runtimeRole);
   const tables = (
-    (await ds.query(
+    await ds.query<{ name: string }[]>(
       `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`,
-    )) as { name: string }[]
+    )
   ).map((t) => t.name);
   await ds.query(`GRANT USAGE ON SCHEMA public TO ${rt}`);
   for (const t of tables) {
@@ -188,13 +188,15 @@ export interface RoleCheck {
 
 /** What the connected role could do to the audit log (for the start-up check). */
 export async function checkRuntimeRole(ds: DataSource): Promise<RoleCheck | null> {
-  const rows = (await ds.query(
+  const rows = await ds.query<
+    { role: string; superuser: boolean; owns: boolean; rewrite: boolean }[]
+  >(
     `SELECT current_user AS role, r.rolsuper AS superuser,
        pg_get_userbyid(c.relowner) = current_user AS owns,
        has_table_privilege('process_event', 'UPDATE') OR has_table_privilege('process_event', 'DELETE')
          OR has_table_privilege('process_event', 'TRUNCATE') AS rewrite
      FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = to_regclass('process_event')`,
-  )) as { role: string; superuser: boolean; owns: boolean; rewrite: boolean }[];
+  );
   const r = rows[0];
   if (!r) return null;
   return {

@@ -63,10 +63,10 @@ export async function appendRegistryEvent(
   e: Omit<RegistryEventFields, 'seq' | 'recordedAt'>,
 ): Promise<void> {
   await m.query(`SELECT pg_advisory_xact_lock($1)`, [REGISTRY_LOCK]);
-  const head = (await m.query(
+  const head = await m.query<{ now: Date; head: { seq: number; hash: string } | null }[]>(
     `SELECT clock_timestamp() AS now, (SELECT json_build_object('seq', seq, 'hash', hash) FROM ente_event
        ORDER BY seq DESC LIMIT 1) AS head`,
-  )) as { now: Date; head: { seq: number; hash: string } | null }[];
+  );
   const prev = head[0]!.head;
   const fields: RegistryEventFields = {
     ...e,
@@ -99,11 +99,11 @@ export async function appendRegistryEvent(
 export async function baselineRegistry(ds: DataSource): Promise<number> {
   return ds.transaction(async (m) => {
     await m.query(`SELECT pg_advisory_xact_lock($1)`, [REGISTRY_LOCK]);
-    const any = (await m.query(`SELECT 1 FROM ente_event LIMIT 1`)) as unknown[];
+    const any = await m.query<unknown[]>(`SELECT 1 FROM ente_event LIMIT 1`);
     if (any.length) return 0;
-    const rows = (await m.query(
+    const rows = await m.query<EnteAuditData[]>(
       `${AUDIT_SELECT} ORDER BY e.created_at, e.codice_ipa`,
-    )) as EnteAuditData[];
+    );
     for (const data of rows) {
       await appendRegistryEvent(m, {
         codiceIpa: data.codiceIpa,

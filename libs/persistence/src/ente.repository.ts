@@ -66,9 +66,9 @@ export class EnteRepository {
   ): Promise<{ id: string; op: 'create' | 'update' | 'unchanged'; changed: string[] }> {
     return this.ds.transaction(async (m) => {
       const existing = (
-        (await m.query(`${AUDIT_SELECT} WHERE e.codice_ipa = $1 FOR UPDATE OF e`, [
+        await m.query<EnteAuditData[]>(`${AUDIT_SELECT} WHERE e.codice_ipa = $1 FOR UPDATE OF e`, [
           e.codiceIpa,
-        ])) as EnteAuditData[]
+        ])
       )[0];
       const given = Object.fromEntries(
         Object.entries(e).filter(([, v]) => v !== undefined),
@@ -88,7 +88,7 @@ export class EnteRepository {
         merged.popolazioneRef ?? null,
         merged.unione ?? null,
       ];
-      const rows = (await m.query(
+      const rows = await m.query<{ id: string }[] | [{ id: string }[], number]>(
         existing
           ? `UPDATE ente SET kind = $1, denominazione = $2, codice_istat = $4, codice_catastale = $5,
                codice_fiscale = $6, pec = $7, regione = $8, provincia = $9, popolazione = $10, popolazione_ref = $11,
@@ -98,10 +98,10 @@ export class EnteRepository {
                regione, provincia, popolazione, popolazione_ref, unione_id)
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,(SELECT id FROM ente WHERE codice_ipa = $12)) RETURNING id`,
         params,
-      )) as { id: string }[] | [{ id: string }[], number];
+      );
       const id = (Array.isArray(rows[0]) ? rows[0][0] : rows[0])!.id;
       const after = (
-        (await m.query(`${AUDIT_SELECT} WHERE e.codice_ipa = $1`, [e.codiceIpa])) as EnteAuditData[]
+        await m.query<EnteAuditData[]>(`${AUDIT_SELECT} WHERE e.codice_ipa = $1`, [e.codiceIpa])
       )[0]!;
       const changed = existing
         ? (Object.keys(after) as (keyof EnteAuditData)[]).filter(
@@ -126,9 +126,10 @@ export class EnteRepository {
     const { unioneId, ...rest } = e;
     const unione = unioneId
       ? ((
-          (await this.ds.query(`SELECT codice_ipa FROM ente WHERE id = $1`, [unioneId])) as {
-            codice_ipa: string;
-          }[]
+          await this.ds.query<{ codice_ipa: string }[]>(
+            `SELECT codice_ipa FROM ente WHERE id = $1`,
+            [unioneId],
+          )
         )[0]?.codice_ipa ?? null)
       : null;
     const r = await this.save({ ...rest, popolazioneRef: e.popolazioneRef ?? null, unione }, actor);
