@@ -192,7 +192,7 @@ export async function writeCheckpoint(dir: string, c: Checkpoint): Promise<strin
 /** The newest checkpoint file in `dir` (by name, i.e. by createdAt), or null if there is none. */
 export async function readLatestCheckpoint(
   dir: string,
-): Promise<{ file: string; checkpoint: Checkpoint } | null> {
+): Promise<{ file: string; checkpoint: Checkpoint; digest: string } | null> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -206,7 +206,8 @@ export async function readLatestCheckpoint(
     .pop();
   if (!latest) return null;
   const file = join(dir, latest);
-  return { file, checkpoint: JSON.parse(await readFile(file, 'utf8')) as Checkpoint };
+  const text = await readFile(file, 'utf8');
+  return { file, checkpoint: JSON.parse(text) as Checkpoint, digest: sha256Hex(text) };
 }
 
 /** Checkpointing as configured: where, with which key (null: signing off; verifying may still work). */
@@ -234,16 +235,37 @@ export interface LoadedCheckpoint {
   heads: Map<string, ChainHead>;
 }
 
+/**
+ * The latest checkpoint, checked (Merkle root, signature). Checking costs a hash per chain, so the result is
+ * kept per file content (its SHA-256) and key: a file edited afterwards is checked again.
+ */
 export async function loadCheckpoint(cfg: CheckpointConfig): Promise<LoadedCheckpoint | null> {
   const latest = await readLatestCheckpoint(cfg.dir);
   if (!latest) return null;
+  const key = `${latest.file}|${latest.digest}|${cfg.verifyKey ? keyIdOf(cfg.verifyKey) : '-'}`;
+  const hit = loaded.get(key);
+  if (hit) return hit;
+  const out = checkLoaded(cfg, latest);
+  loaded.clear();
+  loaded.set(key, out);
+  return out;
+}
+
+const loaded = new Map<string, LoadedCheckpoint>();
+
+function checkLoaded(
+  cfg: CheckpointConfig,
+  latest: { file: string; checkpoint: Checkpoint },
+): LoadedCheckpoint {
+  const { file, checkpoint } = latest;
   const problem = cfg.verifyKey
     ? checkpointProblem(latest.checkpoint, cfg.verifyKey)
     : 'no key configured to verify checkpoints (CHECKPOINT_PUBLIC_KEY)';
   return {
-    ...latest,
+    file,
+    checkpoint,
     problem,
-    heads: new Map((latest.checkpoint.chains ?? []).map((h) => [h.chain, h])),
+    heads: new Map((checkpoint.chains ?? []).map((h) => [h.chain, h])),
   };
 }
 
