@@ -32,6 +32,7 @@ export function runCli(
           NODE_ENV: 'test',
           TS_NODE_TRANSPILE_ONLY: 'true',
           CHECKPOINT_DIR: join(tmpdir(), `iter-no-checkpoints-${randomBytes(4).toString('hex')}`),
+          CHECKPOINT_DEV_KEY: 'true',
           ...env,
         },
       },

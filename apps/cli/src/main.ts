@@ -21,7 +21,7 @@ import { defaultRegistry } from '@app/workflows';
  *   verify-audit [--json]         verify every hash chain in the database (processes and ente registry) against the
  *                                 latest signed checkpoint, print a summary (exit 1 if anything is wrong)
  *   checkpoint [--force]          write a signed checkpoint of every chain head to CHECKPOINT_DIR
- *   start                         run api + worker (what `npm start` does)
+ *   start [--dev-secret]          run api + worker (what `npm start` does, with --dev-secret)
  */
 function flags(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -81,7 +81,8 @@ async function main(): Promise<number> {
       const config = loadConfig();
       if (!config.jwtSecret) {
         console.error(
-          'JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso',
+          'JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso ' +
+            '(JWT_SECRET, oppure JWT_DEV_SECRET=true per il segreto di sviluppo incorporato)',
         );
         return 2;
       }
@@ -155,7 +156,7 @@ async function main(): Promise<number> {
       const cp = checkpointConfigFrom(config);
       if (!cp.signingKey) {
         console.error(
-          'CHECKPOINT_PRIVATE_KEY non impostata: in produzione i checkpoint si firmano con una chiave Ed25519 configurata',
+          'CHECKPOINT_PRIVATE_KEY non impostata: i checkpoint si firmano con una chiave Ed25519 configurata (in sviluppo CHECKPOINT_DEV_KEY=true usa la chiave di sviluppo)',
         );
         return 2;
       }
@@ -170,6 +171,33 @@ async function main(): Promise<number> {
       });
     }
     case 'start': {
+      // `npm start` passes --dev-secret: outside production, with no key configured, the api uses the built-in
+      // development secret (JWT_DEV_SECRET=true), and says so; anywhere else it must be asked for explicitly
+      const e = process.env;
+      if (
+        flags(rest)['dev-secret'] === 'true' &&
+        e['NODE_ENV'] !== 'production' &&
+        !e['JWT_SECRET'] &&
+        !e['JWT_JWKS_URL'] &&
+        e['JWT_DEV_SECRET'] === undefined
+      ) {
+        e['JWT_DEV_SECRET'] = 'true';
+        console.log(
+          '[iter] JWT_DEV_SECRET=true: token di sviluppo firmati con il segreto incorporato (mai in produzione)',
+        );
+      }
+      if (
+        flags(rest)['dev-secret'] === 'true' &&
+        e['NODE_ENV'] !== 'production' &&
+        !e['CHECKPOINT_PRIVATE_KEY'] &&
+        !e['CHECKPOINT_PRIVATE_KEY_FILE'] &&
+        e['CHECKPOINT_DEV_KEY'] === undefined
+      ) {
+        e['CHECKPOINT_DEV_KEY'] = 'true';
+        console.log(
+          '[iter] CHECKPOINT_DEV_KEY=true: checkpoint di audit firmati con la chiave di sviluppo (mai in produzione)',
+        );
+      }
       const config = loadConfig();
       await preflight(config, (m) => console.log(`[iter] ${m}`));
       const env = { ...process.env, MIGRATIONS_RUN: 'false' };

@@ -71,10 +71,18 @@ describe('checkpoints', () => {
   });
 
   it('uses the development key only in dev mode; a configured key (PEM or base64 seed) otherwise', () => {
-    const base = { checkpointDir: 'x', checkpointPublicKey: null };
+    const base = { checkpointDir: 'x', checkpointPublicKey: null, checkpointDevKey: true };
     expect(
       checkpointConfigFrom({ ...base, nodeEnv: 'development', checkpointPrivateKey: null }),
     ).toMatchObject({ devKey: true });
+    expect(
+      checkpointConfigFrom({
+        ...base,
+        checkpointDevKey: false,
+        nodeEnv: 'development',
+        checkpointPrivateKey: null,
+      }),
+    ).toMatchObject({ devKey: false, signingKey: null });
     expect(
       checkpointConfigFrom({ ...base, nodeEnv: 'production', checkpointPrivateKey: null }),
     ).toMatchObject({ devKey: false, signingKey: null, verifyKey: null });

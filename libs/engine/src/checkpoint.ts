@@ -315,17 +315,18 @@ export async function writeCheckpointNow(
 }
 
 /**
- * The checkpoint settings of a configuration. The signing key is CHECKPOINT_PRIVATE_KEY; in dev mode
- * (NODE_ENV other than production) without one, the development key, whose seed is public. The verifying key
- * is CHECKPOINT_PUBLIC_KEY, else the one derived from the signing key.
+ * The checkpoint settings of a configuration. The signing key is CHECKPOINT_PRIVATE_KEY; without one, only in
+ * dev mode (CHECKPOINT_DEV_KEY=true, never with NODE_ENV=production), the development key, whose seed is public.
+ * The verifying key is CHECKPOINT_PUBLIC_KEY, else the one derived from the signing key.
  */
 export function checkpointConfigFrom(config: {
   nodeEnv: string;
   checkpointDir: string;
   checkpointPrivateKey: string | null;
   checkpointPublicKey: string | null;
+  checkpointDevKey: boolean;
 }): CheckpointConfig & { devKey: boolean } {
-  const devMode = config.nodeEnv !== 'production';
+  const devMode = config.checkpointDevKey && config.nodeEnv !== 'production';
   let signingKey: KeyObject | null = null;
   let devKey = false;
   if (config.checkpointPrivateKey) signingKey = parsePrivateKey(config.checkpointPrivateKey);

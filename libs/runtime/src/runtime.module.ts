@@ -65,7 +65,10 @@ export class RuntimeModule {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
           useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
-            new ProcessQueryService(ds, reg, c, { checkpoints: checkpointConfigFrom(config) }),
+            new ProcessQueryService(ds, reg, c, {
+              exportPageSize: config.historyExportPageSize,
+              checkpoints: checkpointConfigFrom(config),
+            }),
         },
         {
           provide: Reconciler,
