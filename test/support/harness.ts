@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -48,6 +50,9 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
     // the built-in development secret, asked for explicitly (it is never used unless enabled)
     JWT_DEV_SECRET: 'true',
+    // checkpoints of this harness's own, never a developer's var/checkpoints
+    CHECKPOINT_DIR: join(tmpdir(), `iter-test-checkpoints-${randomBytes(4).toString('hex')}`),
+    CHECKPOINT_DEV_KEY: 'true',
     ...extra,
   });
 }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
+import { CheckpointService } from './checkpoint.service';
 import { NotificationProcessor } from './processors/notification.processor';
 import {
   ProcessEffectProcessor,
@@ -23,7 +24,9 @@ export class WorkerModule {
         TimerProcessor,
         NotificationProcessor,
         ProcessEffectProcessor,
-        ...(opts.reconcile === false ? [] : [ReconcilerService, ProcessEffectReconciler]),
+        ...(opts.reconcile === false
+          ? []
+          : [ReconcilerService, ProcessEffectReconciler, CheckpointService]),
       ],
     };
   }

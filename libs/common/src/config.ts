@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Configuration from environment variables, validated at start-up: a bad value stops the process with a
  * message naming the variable. Documented in README.md ("Configuration").
  */
 export interface IterConfig {
   nodeEnv: string;
+  /** the RUNTIME role's connection (api, worker): no UPDATE/DELETE on the audit tables */
   databaseUrl: string;
+  /** the OWNER role's connection: migrations, grants, seed */
+  databaseOwnerUrl: string;
+  /** a superuser connection used only to create the roles and the database (`npm start`, `iter migrate`) */
+  databaseAdminUrl: string | null;
   databasePoolSize: number;
   redisUrl: string;
   redisPrefix: string;
@@ -42,6 +49,16 @@ export interface IterConfig {
   /** Express "trust proxy": false, or the number of proxy hops in front of the API */
   trustProxy: number | false;
   clockOffsetMs: number;
+  /** where signed checkpoints of the audit chains' heads are written and read */
+  checkpointDir: string;
+  /** how often the worker writes a checkpoint (0: never; `iter checkpoint` still does) */
+  checkpointIntervalMs: number;
+  /** Ed25519 private key (PKCS#8 PEM or base64 32-byte seed) */
+  checkpointPrivateKey: string | null;
+  /** CHECKPOINT_DEV_KEY=true: without a key, sign with the development key (public seed; refused in production) */
+  checkpointDevKey: boolean;
+  /** Ed25519 public key (SPKI PEM) to verify checkpoints where the private key is not configured */
+  checkpointPublicKey: string | null;
 }
 
 export class ConfigError extends Error {
@@ -125,12 +142,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   const redisPrefix = str('REDIS_PREFIX', 'iter');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix))
     problems.push('REDIS_PREFIX: letters, digits, _ and - only');
+  // Two roles (docs/security.md): with no DATABASE_URL at all, the local defaults (trust auth) are the runtime
+  // role iter_app, the owner iter_owner, and the superuser postgres to create them. A DATABASE_URL without
+  // DATABASE_OWNER_URL is the single-role mode of earlier versions (migrations with the same connection).
+  const pgProtocols = ['postgres:', 'postgresql:'];
+  const localRoles = !env['DATABASE_URL'];
+  const databaseUrl = url('DATABASE_URL', 'postgres://iter_app@127.0.0.1:5432/iter', pgProtocols);
+  const databaseOwnerUrl = url(
+    'DATABASE_OWNER_URL',
+    localRoles ? 'postgres://iter_owner@127.0.0.1:5432/iter' : databaseUrl,
+    pgProtocols,
+  );
+  const databaseAdminUrl =
+    env['DATABASE_ADMIN_URL'] || localRoles
+      ? url('DATABASE_ADMIN_URL', 'postgres://postgres@127.0.0.1:5432/postgres', pgProtocols)
+      : null;
+  const fileOrValue = (name: string): string | null => {
+    const v = env[name];
+    if (v) return v;
+    const file = env[`${name}_FILE`];
+    if (!file) return null;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`${name}_FILE="${file}": ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const checkpointPrivateKey = fileOrValue('CHECKPOINT_PRIVATE_KEY');
+  const checkpointPublicKey = fileOrValue('CHECKPOINT_PUBLIC_KEY');
+  const checkpointDevKey = bool('CHECKPOINT_DEV_KEY', false);
+  if (checkpointDevKey && nodeEnv === 'production')
+    problems.push('CHECKPOINT_DEV_KEY: the development checkpoint key is refused in production');
   const cfg: IterConfig = {
     nodeEnv,
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/iter', [
-      'postgres:',
-      'postgresql:',
-    ]),
+    databaseUrl,
+    databaseOwnerUrl,
+    databaseAdminUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 8, 1, 200),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix,
@@ -161,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     historyExportPageSize: int('HISTORY_EXPORT_PAGE_SIZE', 500, 1, 10_000),
     trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
     clockOffsetMs,
+    checkpointDir: str('CHECKPOINT_DIR', 'var/checkpoints'),
+    checkpointIntervalMs: int('CHECKPOINT_INTERVAL_MS', 300_000, 0, 86_400_000),
+    checkpointPrivateKey,
+    checkpointPublicKey,
+    checkpointDevKey,
   };
   if (problems.length) throw new ConfigError(problems);
   return cfg;

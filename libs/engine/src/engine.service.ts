@@ -7,10 +7,12 @@ import {
 } from 'xstate';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
+  ActorEnteUnknownError,
   AlreadyExistsError,
   canonicalJson,
   EnteNotFoundError,
   ForbiddenError,
+  ForbiddenOrganError,
   IdempotencyKeyReusedError,
   ProcessNotFoundError,
   RuleViolationError,
@@ -21,6 +23,7 @@ import {
   type Actor,
   type ActorRecord,
   type Clock,
+  type EnteStanding,
 } from '@app/common';
 import { EnteRepository } from '@app/persistence';
 import {
@@ -37,9 +40,9 @@ import {
   type ProcessDefinition,
   type TimerSpec,
 } from '@app/workflows';
-import { eventHash, GENESIS_HASH } from './audit-hash';
-import { authorizeEvent, canRead, roleFor } from './authorization';
-import { decideEvent } from './decide';
+import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
+import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
+import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
@@ -94,6 +97,10 @@ interface LockedRow {
   last_hash: string;
   created_at: Date;
   updated_at: Date;
+  /** the database's clock once the row is locked: the new event's recorded_at (millisecond precision) */
+  db_now?: Date;
+  /** the acting token's ente in the registry (authorization by organ); null when it is not there */
+  actor_standing?: EnteStanding | null;
 }
 
 interface AfterCommit {
@@ -106,8 +113,13 @@ interface AfterCommit {
   processEffects?: string[];
 }
 
+/** The actor's ente ($2) as the registry knows it: its kind and the unione it belongs to (an unione: itself). */
+const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
+    CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
+  FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
+
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at
+  participants, armed_timers, last_seq, last_hash, created_at, updated_at, clock_timestamp() AS db_now, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 export interface EngineLogger {
@@ -154,6 +166,28 @@ export class Engine {
     }
     const codes = [named.unione, ...named.members];
     const found = await this.entes.findByCodes(codes);
+    // authorization by organ: the token's ente (the unione named by the input) must be in the registry
+    const own = found.get(named.unione);
+    if (!own) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${named.unione} del token non è nell'anagrafe degli enti: non può agire`,
+      );
+    }
+    const standing: EnteStanding = {
+      kind: own.kind,
+      unione: own.kind === 'UNIONE' ? own.codiceIpa : own.unione,
+    };
+    if (standing.unione !== actor.unione) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${named.unione} del token non appartiene all'Unione ${actor.unione ?? 'nessuna'}: non può agire`,
+      );
+    }
+    actor = { ...actor, standing };
+    if (!def.startRoles.some((r) => actor.roles.includes(r) && organFits(r, own.kind))) {
+      throw new ForbiddenOrganError(
+        `${def.startRoles.join(' o ')} non può avviare questo procedimento per ${own.denominazione}`,
+      );
+    }
     const missing = codes.filter((c) => !found.has(c));
     if (missing.length) throw new EnteNotFoundError(missing);
     const unione = found.get(named.unione)!;
@@ -190,22 +224,24 @@ export class Engine {
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
     const id = randomUUID();
     const at = this.clock.now().toISOString();
+    const actorIn = actor;
     const businessKey = this.businessKeyFor(def, req, input) ?? id;
     const participants = codes;
     const actorRecord: ActorRecord = {
       subject: actor.subject,
-      role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor),
+      role: roleFor({ roles: def.startRoles, scope: 'unione' }, actor),
       ente: actor.ente,
     };
 
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
-      const exists = (await qr.query(
-        `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
+      const probe = (await qr.query(
+        `SELECT clock_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
+           WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS exists`,
         [named.unione, def.key, businessKey],
-      )) as unknown[];
-      if (exists.length)
+      )) as { db_now: Date; exists: boolean }[];
+      if (probe[0]!.exists)
         throw new AlreadyExistsError(
           `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
           { businessKey },
@@ -246,6 +282,7 @@ export class Engine {
         last_hash: GENESIS_HASH,
         created_at: new Date(at),
         updated_at: new Date(at),
+        db_now: probe[0]!.db_now,
       };
       const done = await this.persistStep(qr, def, row, {
         next: snapshot,
@@ -265,7 +302,7 @@ export class Engine {
           row,
           snapshot,
           1,
-          actor,
+          actorIn,
           participants,
           this.clock.now(),
           at,
@@ -291,6 +328,7 @@ export class Engine {
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, actor);
       const def = this.registry.get(row.definition_key, row.definition_version);
+      actor = { ...actor, standing: row.actor_standing ?? null };
 
       if (opts.idempotencyKey !== undefined) {
         const prior = (await qr.query(
@@ -355,7 +393,7 @@ export class Engine {
         undefined,
         appointee,
       );
-      if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
+      if (roleRefusal) throw refusalError(roleRefusal, { event: req.type });
       await validatePayload(spec.payload, req.payload, 'payload');
       let payload = (req.payload ?? {}) as Record<string, unknown>;
       if (spec.resolveEnte) {
@@ -538,8 +576,9 @@ export class Engine {
   async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
     const rows: (LockedRow & { version: number })[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
-              armed_timers, last_seq, last_hash, created_at, updated_at FROM process_instance WHERE id = $1`,
-      [instanceId],
+              armed_timers, last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
+       FROM process_instance WHERE id = $1`,
+      [instanceId, actor.ente],
     );
     const row = rows[0];
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
@@ -549,7 +588,7 @@ export class Engine {
       row,
       this.restore(def.machine, row.snapshot),
       row.version,
-      actor,
+      { ...actor, standing: row.actor_standing ?? null },
       row.participants,
       this.clock.now(),
     );
@@ -568,7 +607,7 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await qr.query(LOCK_SQL, [instanceId])) as LockedRow[];
+    const rows = (await qr.query(LOCK_SQL, [instanceId, actor.ente])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
@@ -598,6 +637,8 @@ export class Engine {
     const seq = row.last_seq + 1;
     const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
     const stateAfter = def.stateLabel(step.next);
+    // recorded_at: the database clock read under the row lock, to the millisecond, so the hash can cover it
+    const recordedAt = (row.db_now ?? new Date()).toISOString();
     const hash = eventHash(row.last_hash, {
       instanceId: row.id,
       seq,
@@ -609,6 +650,10 @@ export class Engine {
       stateAfter,
       versionAfter: version,
       snapshotAfter,
+      recordedAt,
+      idempotencyKey: step.idempotencyKey ?? null,
+      requestHash: step.requestHash ?? null,
+      timerId: step.timerId ?? null,
     });
 
     // timers: diff what the new state wants with what is armed
@@ -654,8 +699,9 @@ export class Engine {
     );
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
+         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
+         recorded_at, hash_version)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
       [
         row.id,
         seq,
@@ -674,6 +720,8 @@ export class Engine {
         step.timerId ?? null,
         row.last_hash,
         hash,
+        recordedAt,
+        CURRENT_HASH_VERSION,
       ],
     );
     if (cancelled.length) {

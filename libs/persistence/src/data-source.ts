@@ -1,14 +1,18 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { grantRuntime } from './db-roles';
+import { baselineRegistry } from './ente-registry-audit';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
 import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
 import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
+import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
+  AuditHardening1765000000001,
 ];
 
 export interface DatabaseConfig {
@@ -40,13 +44,22 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
 /** Arbitrary constant: serialises concurrent `migrate` runs (api and worker start together). */
 const MIGRATION_LOCK = 7_317_001;
 
-/** Apply pending migrations under an advisory lock; returns the names applied. */
-export async function runMigrations(ds: DataSource): Promise<string[]> {
+/**
+ * Apply pending migrations under an advisory lock; returns the names applied. Then, still under the lock:
+ * the ente registry's audit chain gets its baseline (first adoption only), and with `runtimeRole` the
+ * runtime role gets its grants (libs/persistence/src/db-roles.ts). Run as the owner role.
+ */
+export async function runMigrations(
+  ds: DataSource,
+  opts: { runtimeRole?: string | null } = {},
+): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const applied = await ds.runMigrations({ transaction: 'all' });
+    await baselineRegistry(ds);
+    if (opts.runtimeRole) await grantRuntime(ds, opts.runtimeRole);
     return applied.map((m) => m.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -4,7 +4,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CLOCK, OffsetClock, type Clock, type IterConfig } from '@app/common';
-import { Engine, ProcessEffectRunner, ProcessQueryService } from '@app/engine';
+import {
+  checkpointConfigFrom,
+  Engine,
+  ProcessEffectRunner,
+  ProcessQueryService,
+} from '@app/engine';
 import { dataSourceOptions } from '@app/persistence';
 import { BullJobScheduler, QueueName, Reconciler, redisConnection } from '@app/scheduling';
 import { defaultRegistry, DefinitionRegistry } from '@app/workflows';
@@ -79,7 +84,10 @@ export class RuntimeModule {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
           useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
-            new ProcessQueryService(ds, reg, c, { exportPageSize: config.historyExportPageSize }),
+            new ProcessQueryService(ds, reg, c, {
+              exportPageSize: config.historyExportPageSize,
+              checkpoints: checkpointConfigFrom(config),
+            }),
         },
         {
           provide: Reconciler,
