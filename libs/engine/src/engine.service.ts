@@ -21,6 +21,7 @@ import {
   ValidationFailedError,
   VersionConflictError,
   type Actor,
+  type EnteKind,
   type ActorRecord,
   type Clock,
   type EnteStanding,
@@ -167,27 +168,8 @@ export class Engine {
     const codes = [named.unione, ...named.members];
     const found = await this.entes.findByCodes(codes);
     // authorization by organ: the token's ente (the unione named by the input) must be in the registry
-    const own = found.get(named.unione);
-    if (!own) {
-      throw new ActorEnteUnknownError(
-        `L'ente ${named.unione} del token non è nell'anagrafe degli enti: non può agire`,
-      );
-    }
-    const standing: EnteStanding = {
-      kind: own.kind,
-      unione: own.kind === 'UNIONE' ? own.codiceIpa : own.unione,
-    };
-    if (standing.unione !== actor.unione) {
-      throw new ActorEnteUnknownError(
-        `L'ente ${named.unione} del token non appartiene all'Unione ${actor.unione ?? 'nessuna'}: non può agire`,
-      );
-    }
-    actor = { ...actor, standing };
-    if (!def.startRoles.some((r) => actor.roles.includes(r) && organFits(r, own.kind))) {
-      throw new ForbiddenOrganError(
-        `${def.startRoles.join(' o ')} non può avviare questo procedimento per ${own.denominazione}`,
-      );
-    }
+    // (the system, starting a process as another one's effect, has no token: the unione is checked below)
+    if (!bySystem) actor = this.startStanding(def, actor, named.unione, found);
     const missing = codes.filter((c) => !found.has(c));
     if (missing.length) throw new EnteNotFoundError(missing);
     const unione = found.get(named.unione)!;
@@ -612,6 +594,40 @@ export class Engine {
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     return row;
+  }
+
+  /** The starter's standing (its ente in the registry, of its unione) and organ: refused with a stable code. */
+  private startStanding(
+    def: ProcessDefinition,
+    actor: Actor,
+    unioneCode: string,
+    found: ReadonlyMap<
+      string,
+      { kind: EnteKind; codiceIpa: string; unione: string | null; denominazione: string }
+    >,
+  ): Actor {
+    const own = found.get(unioneCode);
+    if (!own) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non è nell'anagrafe degli enti: non può agire`,
+      );
+    }
+    const standing: EnteStanding = {
+      kind: own.kind,
+      unione: own.kind === 'UNIONE' ? own.codiceIpa : own.unione,
+    };
+    if (standing.unione !== actor.unione) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non appartiene all'Unione ${actor.unione ?? 'nessuna'}: non può agire`,
+      );
+    }
+    actor = { ...actor, standing };
+    if (!def.startRoles.some((r) => actor.roles.includes(r) && organFits(r, own.kind))) {
+      throw new ForbiddenOrganError(
+        `${def.startRoles.join(' o ')} non può avviare questo procedimento per ${own.denominazione}`,
+      );
+    }
+    return actor;
   }
 
   /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */
