@@ -308,7 +308,8 @@ export class Engine {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
         throw new VersionConflictError(opts.expectedVersion, row.version);
       }
-      const spec = def.events[req.type];
+      // own keys only: `constructor`, `toString`... are not event types (Object.prototype is not looked at)
+      const spec = Object.hasOwn(def.events, req.type) ? def.events[req.type] : undefined;
       if (!spec) {
         throw new ValidationFailedError([
           {
