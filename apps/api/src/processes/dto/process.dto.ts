@@ -326,7 +326,7 @@ export class ProcessSummaryDto {
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'convenzione-ict-2026' }) businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
