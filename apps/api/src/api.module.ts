@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { JwtVerifier } from '@app/auth';
 import type { Clock, IterConfig } from '@app/common';
@@ -20,7 +19,6 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         RuntimeModule.forRoot({ config, clock }),
-        TerminusModule,
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
           errorMessage: 'Troppe richieste: riprovare tra poco',

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { IterConfig } from '@app/common';
-import { ITER_CONFIG } from '@app/runtime';
+import { DependencyMonitor, ITER_CONFIG } from '@app/runtime';
 import { Reconciler } from '@app/scheduling';
 
 /** Runs the reconciler at start and every RECONCILE_INTERVAL_MS (never two runs at once in one process). */
@@ -19,7 +19,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly reconciler: Reconciler,
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
-  ) {}
+    private readonly monitor: DependencyMonitor,
+  ) {
+    // Redis may come back empty (restarted without persistence): reconcile after every outage
+    monitor.reconcileOnRecovery = 'always';
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runOnce();
@@ -33,11 +37,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       .then((r) => {
         if (r.armedTimers || r.pendingNotifications) {
           this.log.log(
-            `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
+            `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}, leftovers removed ${r.leftoversRemoved}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
           );
         }
       })
-      .catch((err: unknown) => this.log.error(`reconciliation failed: ${(err as Error).message}`))
+      .catch((err: unknown) => {
+        // Postgres or Redis down: the monitor logs the outage once; the next run catches up
+        if (!this.monitor.report(err)) this.log.error(`reconciliation failed: ${(err as Error).message}`);
+      })
       .finally(() => {
         this.running = null;
       });

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
+import { ClockGuard } from './health/clock-guard.service';
+import { WorkerHealthServer } from './health/worker-health.server';
 import { NotificationProcessor } from './processors/notification.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
@@ -16,6 +18,8 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [RuntimeModule.forRoot({ config, clock })],
       providers: [
+        ClockGuard,
+        WorkerHealthServer,
         TimerProcessor,
         NotificationProcessor,
         ...(opts.reconcile === false ? [] : [ReconcilerService]),

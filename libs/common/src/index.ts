@@ -4,3 +4,5 @@ export * from './canonical-json';
 export * from './actor';
 export * from './ente-codes';
 export * from './config';
+export * from './errors/infra-errors';
+export * from './availability';
