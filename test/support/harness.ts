@@ -45,6 +45,7 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     REDIS_PREFIX: `${process.env['ITER_TEST_REDIS_PREFIX']}-${randomBytes(3).toString('hex')}`,
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    WORKER_HEALTH_PORT: '0',
     ...extra,
   });
 }
