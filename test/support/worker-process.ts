@@ -94,7 +94,9 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     RECONCILE_INTERVAL_MS: String(opts.reconcileIntervalMs ?? 1000),
     WORKER_CONCURRENCY: String(opts.concurrency ?? 8),
     WORKER_HEALTH_PORT: '0',
-    ...(opts.systemClockSkewMs ? { TEST_SYSTEM_CLOCK_SKEW_MS: String(opts.systemClockSkewMs) } : {}),
+    ...(opts.systemClockSkewMs
+      ? { TEST_SYSTEM_CLOCK_SKEW_MS: String(opts.systemClockSkewMs) }
+      : {}),
     ...opts.env,
   };
   const t0 = Date.now();

@@ -44,7 +44,11 @@ export class BullJobScheduler implements JobSchedulerPort {
         timers.slice(i, i + 1000).map((t) => ({
           name: JobName.TimerFired,
           data: { timerId: t.id } satisfies TimerFiredJob,
-          opts: { ...TIMER_OPTS, jobId: t.id, delay: Math.max(0, t.delayMs ?? t.dueAt.getTime() - now) },
+          opts: {
+            ...TIMER_OPTS,
+            jobId: t.id,
+            delay: Math.max(0, t.delayMs ?? t.dueAt.getTime() - now),
+          },
         })),
       );
     }

@@ -12,7 +12,10 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: enqueue timed out after ${ms} ms`)), ms);
+        timer = setTimeout(
+          () => reject(new Error(`${what}: enqueue timed out after ${ms} ms`)),
+          ms,
+        );
       }),
     ]);
   } finally {
@@ -79,7 +82,8 @@ export class ResilientJobScheduler implements JobSchedulerPort {
       this.skipped++;
       const infra = classifyInfraError(err);
       if (infra?.dependency === 'redis') this.redis.markDown(infra.reason);
-      else this.logger.warn(`enqueue ${what} failed, the reconciler will enqueue it: ${String(err)}`);
+      else
+        this.logger.warn(`enqueue ${what} failed, the reconciler will enqueue it: ${String(err)}`);
       return false;
     }
   }

@@ -12,7 +12,10 @@ import { loadConfig, type IterConfig } from '@app/common';
  */
 export function workerOptions(
   overrides: Partial<WorkerOptions> = {},
-  config: Pick<IterConfig, 'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'> = envConfig(),
+  config: Pick<
+    IterConfig,
+    'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'
+  > = envConfig(),
 ): Partial<WorkerOptions> {
   return {
     concurrency: config.workerConcurrency,
@@ -22,7 +25,10 @@ export function workerOptions(
   };
 }
 
-function envConfig(): Pick<IterConfig, 'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'> {
+function envConfig(): Pick<
+  IterConfig,
+  'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'
+> {
   try {
     return loadConfig(process.env);
   } catch {

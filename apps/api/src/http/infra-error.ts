@@ -3,7 +3,8 @@ import type { ErrorBody } from './domain-error.filter';
 
 const MESSAGES: Record<InfraFailure['code'], string> = {
   DATABASE_UNAVAILABLE: 'Database momentaneamente non disponibile: riprovare tra qualche secondo',
-  QUEUE_UNAVAILABLE: 'Coda dei lavori momentaneamente non disponibile: riprovare tra qualche secondo',
+  QUEUE_UNAVAILABLE:
+    'Coda dei lavori momentaneamente non disponibile: riprovare tra qualche secondo',
   PROCESS_BUSY:
     'Il procedimento è occupato da un’altra operazione in corso: riprovare tra qualche istante',
 };

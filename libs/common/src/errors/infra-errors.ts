@@ -3,7 +3,11 @@
  * the API answers them 503 (or 409 for a busy process) with Retry-After instead of 500, and logs them once
  * per outage. Mapped to HTTP in apps/api/src/http/domain-error.filter.ts.
  */
-export const INFRA_ERROR_CODES = ['DATABASE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'PROCESS_BUSY'] as const;
+export const INFRA_ERROR_CODES = [
+  'DATABASE_UNAVAILABLE',
+  'QUEUE_UNAVAILABLE',
+  'PROCESS_BUSY',
+] as const;
 export type InfraErrorCode = (typeof INFRA_ERROR_CODES)[number];
 
 export interface InfraFailure {
