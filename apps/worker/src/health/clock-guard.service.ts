@@ -62,6 +62,14 @@ export class ClockGuard implements OnApplicationBootstrap, OnApplicationShutdown
     return this.state.status === 'up';
   }
 
+  /**
+   * Now by the database's clock, as far as this process can tell (its clock minus the measured skew): the
+   * timestamps this worker hands to BullMQ (a job put back to wait) must not carry its own clock's error.
+   */
+  dbNow(): number {
+    return Date.now() - (this.state.skewMs ?? 0);
+  }
+
   get current(): ClockState {
     return { ...this.state };
   }

@@ -33,14 +33,20 @@ export class TimerProcessor extends WorkerHost {
   async process(job: Job<TimerFiredJob>, token?: string): Promise<string> {
     if (job.name !== JobName.TimerFired) throw new UnrecoverableError(`unknown job ${job.name}`);
     if (!(await this.clockGuard.allowed())) {
-      void this.worker.pause(true);
-      await job.moveToDelayed(Date.now() + SKEWED_RETRY_MS, token);
+      if (!this.worker.isPaused()) {
+        this.log.warn(
+          `scadenza non eseguita: orologio sfasato di ${this.clockGuard.current.skewMs} ms; ` +
+            `il worker si sospende e lascia i lavori agli altri`,
+        );
+        void this.worker.pause(true);
+      }
+      await job.moveToDelayed(this.clockGuard.dbNow() + SKEWED_RETRY_MS, token);
       throw new DelayedError();
     }
     const result = await this.engine.fireTimer(job.data.timerId);
     if (typeof result === 'object') {
       // not due yet by the database's clock: wait the difference it gave, then try again
-      await job.moveToDelayed(Date.now() + Math.max(result.inMs, 10), token);
+      await job.moveToDelayed(this.clockGuard.dbNow() + Math.max(result.inMs, 10), token);
       throw new DelayedError();
     }
     if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
