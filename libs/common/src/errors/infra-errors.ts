@@ -74,22 +74,29 @@ function* chain(err: unknown): Generator<Record<string, unknown>> {
 
 /** Postgres or Redis unavailable, or a busy row lock; null for anything else (a bug: 500). */
 export function classifyInfraError(err: unknown): InfraFailure | null {
-  for (const e of chain(err)) {
-    const name = typeof e['name'] === 'string' ? e['name'] : '';
-    const code = typeof e['code'] === 'string' ? e['code'] : '';
-    const message = typeof e['message'] === 'string' ? e['message'] : '';
+  const links = [...chain(err)];
+  const str = (e: Record<string, unknown>, k: string) => (typeof e[k] === 'string' ? e[k] : '');
+  // codes first (the driver's, wrapped by TypeORM's QueryFailedError), then messages
+  for (const e of links) {
+    const name = str(e, 'name');
+    const code = str(e, 'code');
     if (name === 'QueryRunnerAlreadyReleasedError' || name === 'ConnectionIsNotSetError')
       return { code: 'DATABASE_UNAVAILABLE', dependency: 'postgres', reason: name };
     if (code === '55P03')
       return { code: 'PROCESS_BUSY', dependency: 'postgres', reason: 'lock_timeout' };
     if (/^08[0-9A-Z]{3}$/.test(code) || PG_UNAVAILABLE.has(code))
       return { code: 'DATABASE_UNAVAILABLE', dependency: 'postgres', reason: code };
-    if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.some((r) => r.test(message)))
-      return { code: 'QUEUE_UNAVAILABLE', dependency: 'redis', reason: name || message };
+    if (name === 'MaxRetriesPerRequestError')
+      return { code: 'QUEUE_UNAVAILABLE', dependency: 'redis', reason: name };
     // Redis calls on a request are bounded and never throw a socket error up here (see
     // ResilientJobScheduler): a socket failure that reaches the edge is Postgres's
     if (SOCKET_CODES.has(code))
       return { code: 'DATABASE_UNAVAILABLE', dependency: 'postgres', reason: code };
+  }
+  for (const e of links) {
+    const message = str(e, 'message');
+    if (REDIS_MESSAGES.some((r) => r.test(message)))
+      return { code: 'QUEUE_UNAVAILABLE', dependency: 'redis', reason: message };
     if (PG_MESSAGES.some((r) => r.test(message)))
       return { code: 'DATABASE_UNAVAILABLE', dependency: 'postgres', reason: message };
   }
