@@ -67,7 +67,7 @@ export class QuietOutageLogger extends AdvancedConsoleLogger {
     queryRunner?: QueryRunner,
   ): void {
     // typed string, but TypeORM passes the driver's Error object
-    if (classifyInfraError(error as unknown)) return;
+    if (classifyInfraError(error)) return;
     super.logQueryError(error, query, parameters, queryRunner);
   }
 }

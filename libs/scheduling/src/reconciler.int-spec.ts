@@ -47,10 +47,10 @@ describe('Reconciler', () => {
     await h?.close();
   });
 
-  const armed = async () =>
-    (await h.ds.query(`SELECT id FROM timer WHERE status = 'armed' ORDER BY id`)).map(
-      (r: { id: string }) => r.id,
-    );
+  const armed = async (): Promise<string[]> =>
+    (
+      await h.ds.query<{ id: string }[]>(`SELECT id FROM timer WHERE status = 'armed' ORDER BY id`)
+    ).map((r) => r.id);
   const jobIds = async (states: ('delayed' | 'wait')[]) =>
     (await h.timersQueue.getJobs(states)).map((j) => j.id!).sort();
 
