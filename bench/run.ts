@@ -34,10 +34,11 @@ import { breakdownSection } from './sections/breakdown';
 import { ceilingSection } from './sections/ceiling';
 import { engineSection } from './sections/engine';
 import { httpSection } from './sections/http';
+import { outageSection } from './sections/outage';
 import { scalePoint } from './sections/scale';
 import { timersSection } from './sections/timers';
 
-const SECTIONS = ['scale', 'ceiling', 'engine', 'http', 'timers', 'audit'] as const;
+const SECTIONS = ['scale', 'ceiling', 'engine', 'http', 'outage', 'timers', 'audit'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -291,6 +292,12 @@ async function main(): Promise<void> {
         await httpSection(ctx, api);
         ctx.memory['api'] = await api.memory();
         await api.stop();
+        await dropNotificationBacklog();
+      });
+    }
+    if (args.only.has('outage')) {
+      await timed('outage', async () => {
+        await outageSection(ctx);
         await dropNotificationBacklog();
       });
     }
