@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
     ITER_CLOCK_OFFSET_MS: '0',
+    WORKER_HEALTH_PORT: '0', // a free port: never collides with anything else on the machine
   };
   const config = loadConfig(childEnv);
   const profileDir = join(resultsDir, `profiles-${stamp}`);
