@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { GENEROUS_DATABASE_TIMEOUTS } from './harness';
 
 /**
  * The real worker (apps/worker/src/main.ts) as a child process, run from source with ts-node: a process
@@ -94,6 +95,7 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     RECONCILE_INTERVAL_MS: String(opts.reconcileIntervalMs ?? 1000),
     WORKER_CONCURRENCY: String(opts.concurrency ?? 8),
     WORKER_HEALTH_PORT: '0',
+    ...GENEROUS_DATABASE_TIMEOUTS,
     ...(opts.systemClockSkewMs
       ? { TEST_SYSTEM_CLOCK_SKEW_MS: String(opts.systemClockSkewMs) }
       : {}),
