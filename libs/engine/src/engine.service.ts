@@ -776,8 +776,9 @@ export class Engine {
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
-    await qr.startTransaction();
     try {
+      // inside the try: a START TRANSACTION that times out (frozen server) must still release its connection
+      await qr.startTransaction();
       const out = await fn(qr);
       await qr.commitTransaction();
       return out;
