@@ -164,24 +164,31 @@ export class DependencyMonitor implements OnApplicationShutdown {
     this.timer.unref();
   }
 
-  /** Redis is back: replay skipped removals, then let the reconciler enqueue what the outage skipped */
+  /**
+   * Redis is back: the reconciler enqueues what this process skipped (still armed or pending, compared after
+   * adding), then the removals skipped meanwhile are replayed. The worker reconciles everything instead
+   * (Redis may have come back empty); so does a process that skipped more than it could remember.
+   */
   private async recover(): Promise<void> {
     if (this.recovering) return;
     this.recovering = (async () => {
+      const skipped = this.scheduler.takeSkipped();
       try {
-        const removed = await this.scheduler.flushRemovals();
-        const skipped = this.scheduler.skipped;
-        if (this.reconcileOnRecovery === 'always' || skipped > 0) {
-          this.scheduler.skipped = 0;
-          const r = await this.reconciler.run();
+        const full = this.reconcileOnRecovery === 'always' || skipped.overflow;
+        if (full || skipped.timers.length || skipped.notices.length) {
+          const r = full
+            ? await this.reconciler.run()
+            : await this.reconciler.runFor(skipped.timers, skipped.notices);
           this.log.log(
-            `dopo il ritorno di Redis: ${skipped} accodamenti saltati, riconciliati ${r.armedTimers} timer e ` +
-              `${r.pendingNotifications} notifiche in ${r.ms} ms (${removed + r.leftoversRemoved} job rimossi)`,
+            `Redis di nuovo disponibile: ${full ? 'riconciliazione completa' : `${skipped.timers.length} timer e ${skipped.notices.length} notifiche saltati`}, ` +
+              `accodati ${r.armedTimers} timer e ${r.pendingNotifications} notifiche in ${r.ms} ms`,
           );
         }
+        await this.scheduler.flushRemovals();
       } catch (err) {
-        this.scheduler.skipped = Math.max(this.scheduler.skipped, 1); // try again at the next recovery
-        this.log.warn(`riconciliazione dopo il ritorno di Redis non riuscita: ${String(err)}`);
+        // Redis went away again: a full pass at the next recovery (and the worker's every RECONCILE_INTERVAL_MS)
+        this.scheduler.requireFullReconcile();
+        this.log.warn(`riaccodamento dopo il ritorno di Redis non riuscito: ${String(err)}`);
       } finally {
         this.recovering = null;
       }

@@ -127,4 +127,17 @@ describe('Reconciler', () => {
     );
     expect(queries.filter((q) => /status <> 'armed'/.test(q))).toHaveLength(batches);
   });
+
+  it('runFor: enqueues only the given rows that are still armed (what one process skipped)', async () => {
+    await h.timersQueue.obliterate({ force: true });
+    const rows = await armed();
+    const [cancelled] = (await h.ds.query(
+      `SELECT id FROM timer WHERE status = 'cancelled' LIMIT 1`,
+    )) as { id: string }[];
+    const given = [...rows.slice(0, 5), cancelled!.id];
+    const r = await h.app.get(Reconciler).runFor(given, []);
+    expect(r.armedTimers).toBe(5);
+    expect(await jobIds(['delayed', 'wait'])).toEqual(rows.slice(0, 5).sort());
+    expect((await h.app.get(Reconciler).runFor([], [])).armedTimers).toBe(0);
+  });
 });

@@ -35,21 +35,42 @@ export class Reconciler {
   ) {}
 
   async run(): Promise<ReconcileReport> {
+    return this.reconcile(null, null);
+  }
+
+  /**
+   * The same for the given rows only (those whose enqueue a process skipped while Redis was down): what is
+   * still armed or pending is enqueued, compared after adding, and the rest left alone. Cheap enough to run
+   * on the api's request path's process when Redis returns, unlike a full pass.
+   */
+  async runFor(
+    timerIds: readonly string[],
+    outboxIds: readonly string[],
+  ): Promise<ReconcileReport> {
+    return this.reconcile(timerIds, outboxIds);
+  }
+
+  private async reconcile(
+    timerIds: readonly string[] | null,
+    outboxIds: readonly string[] | null,
+  ): Promise<ReconcileReport> {
     const t0 = Date.now();
     const offset = clockOffsetMs(this.clock);
     let armedTimers = 0;
     let dueTimersPromoted = 0;
     let leftoversRemoved = 0;
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows: { id: string; due_at: Date; delay_ms: number }[] = await this.ds.query(
-        `SELECT id, due_at,
-                GREATEST(0, extract(epoch FROM due_at - now()) * 1000 - $3)::float8 AS delay_ms
-         FROM timer WHERE status = 'armed' AND id > $1 ORDER BY id LIMIT $2`,
-        [after, this.batchSize, offset],
-      );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
+    const timerBatches = this.batches(
+      timerIds,
+      (after, ids) =>
+        this.ds.query(
+          `SELECT id, due_at,
+                  GREATEST(0, extract(epoch FROM due_at - now()) * 1000 - $3)::float8 AS delay_ms
+           FROM timer WHERE status = 'armed' AND id > $1 ${ids ? 'AND id = ANY($4)' : ''}
+           ORDER BY id LIMIT $2`,
+          ids ? [after, this.batchSize, offset, ids] : [after, this.batchSize, offset],
+        ) as Promise<{ id: string; due_at: Date; delay_ms: number }[]>,
+    );
+    for await (const rows of timerBatches) {
       armedTimers += rows.length;
       const due = rows.filter((r) => r.delay_ms === 0).map((r) => r.id);
       dueTimersPromoted += await this.promoteDelayed(due);
@@ -66,14 +87,16 @@ export class Reconciler {
       }
     }
     let pendingNotifications = 0;
-    let afterN = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows: { id: string }[] = await this.ds.query(
-        `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT $2`,
-        [afterN, this.batchSize],
-      );
-      if (rows.length === 0) break;
-      afterN = rows[rows.length - 1]!.id;
+    const outboxBatches = this.batches(
+      outboxIds,
+      (after, ids) =>
+        this.ds.query(
+          `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ${ids ? 'AND id = ANY($3)' : ''}
+           ORDER BY id LIMIT $2`,
+          ids ? [after, this.batchSize, ids] : [after, this.batchSize],
+        ) as Promise<{ id: string }[]>,
+    );
+    for await (const rows of outboxBatches) {
       pendingNotifications += rows.length;
       await this.scheduler.enqueueNotifications(rows.map((r) => r.id));
     }
@@ -84,6 +107,21 @@ export class Reconciler {
       pendingNotifications,
       ms: Date.now() - t0,
     };
+  }
+
+  /** keyset pages of batchSize rows (by id), over every row or over the given ids only */
+  private async *batches<R extends { id: string }>(
+    ids: readonly string[] | null,
+    read: (after: string, ids: string[] | null) => Promise<R[]>,
+  ): AsyncGenerator<R[]> {
+    if (ids && ids.length === 0) return;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows = await read(after, ids ? [...ids] : null);
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      yield rows;
+    }
   }
 
   /** due timers whose job still waits in the delayed set (e.g. the clock moved): one pipeline finds them */

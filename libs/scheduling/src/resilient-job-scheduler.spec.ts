@@ -56,3 +56,20 @@ describe('ResilientJobScheduler', () => {
     expect(s.skipped).toBe(0);
   });
 });
+
+describe('ResilientJobScheduler: what was skipped', () => {
+  it('remembers the ids it skipped, bounded, for the reconciler to enqueue when Redis returns', async () => {
+    const { port } = fake({ current: 'fail' });
+    const redis = new Availability('redis');
+    const s = new ResilientJobScheduler(port, redis, 1000, undefined, 3);
+    await s.enqueueTimers([
+      { id: 't1', dueAt: new Date() },
+      { id: 't2', dueAt: new Date() },
+    ]);
+    await s.enqueueNotifications(['n1']);
+    expect(s.takeSkipped()).toEqual({ timers: ['t1', 't2'], notices: ['n1'], overflow: false });
+    expect(s.takeSkipped()).toEqual({ timers: [], notices: [], overflow: false });
+    await s.enqueueTimers(['a', 'b', 'c', 'd'].map((id) => ({ id, dueAt: new Date() })));
+    expect(s.takeSkipped()).toMatchObject({ timers: ['a', 'b', 'c'], overflow: true });
+  });
+});

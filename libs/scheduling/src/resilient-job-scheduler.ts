@@ -28,14 +28,19 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
  *
  * - Redis known down (the availability says so): nothing is attempted, the call returns at once.
  * - Otherwise the call gets `timeoutMs`; a timeout or a connection error marks Redis down (logged once).
- * - The rows are the truth: what is skipped is enqueued by the reconciler when Redis returns
- *   (DependencyMonitor runs it on recovery, the worker also every RECONCILE_INTERVAL_MS), with the row id
- *   as job id, so a job is never enqueued twice. Removals of cancelled timers skipped meanwhile are kept
- *   (bounded) and replayed on recovery; the reconciler removes the rest.
+ * - The rows are the truth: the ids skipped are remembered (bounded) and, when Redis returns, the
+ *   reconciler enqueues those still armed or pending (DependencyMonitor; a full pass if more was skipped
+ *   than remembered; the worker also reconciles fully after an outage and every RECONCILE_INTERVAL_MS),
+ *   with the row id as job id, so a job is never enqueued twice. Removals of cancelled timers skipped
+ *   meanwhile are replayed too.
  */
 export class ResilientJobScheduler implements JobSchedulerPort {
   private readonly removals = new Set<string>();
-  /** transitions whose jobs were not enqueued since the last recovery: the reconciler must run */
+  private readonly skippedTimers = new Set<string>();
+  private readonly skippedNotices = new Set<string>();
+  /** more was skipped than remembered: only a full reconciliation catches up */
+  private overflow = false;
+  /** calls whose jobs were not enqueued since the last recovery */
   skipped = 0;
 
   constructor(
@@ -47,19 +52,54 @@ export class ResilientJobScheduler implements JobSchedulerPort {
   ) {}
 
   async enqueueTimers(timers: readonly TimerToEnqueue[]): Promise<void> {
-    if (timers.length) await this.guard('timers', () => this.inner.enqueueTimers(timers));
+    if (!timers.length) return;
+    const ok = await this.guard('timers', () => this.inner.enqueueTimers(timers));
+    if (!ok)
+      this.remember(
+        this.skippedTimers,
+        timers.map((t) => t.id),
+      );
   }
 
   async enqueueNotifications(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.guard('notifications', () => this.inner.enqueueNotifications(ids));
+    if (!ids.length) return;
+    const ok = await this.guard('notifications', () => this.inner.enqueueNotifications(ids));
+    if (!ok) this.remember(this.skippedNotices, ids);
+  }
+
+  /** what was skipped since the last call (the reconciler enqueues what of it is still armed/pending) */
+  takeSkipped(): { timers: string[]; notices: string[]; overflow: boolean } {
+    const out = {
+      timers: [...this.skippedTimers],
+      notices: [...this.skippedNotices],
+      overflow: this.overflow,
+    };
+    this.skippedTimers.clear();
+    this.skippedNotices.clear();
+    this.overflow = false;
+    this.skipped = 0;
+    return out;
+  }
+
+  /** the ids taken could not be enqueued after all: the next recovery reconciles everything */
+  requireFullReconcile(): void {
+    this.overflow = true;
+  }
+
+  private remember(set: Set<string>, ids: readonly string[]): void {
+    for (const id of ids) {
+      if (set.size >= this.maxRemembered) {
+        this.overflow = true;
+        return;
+      }
+      set.add(id);
+    }
   }
 
   async removeTimers(ids: readonly string[]): Promise<void> {
     if (!ids.length) return;
     const ok = await this.guard('removal', () => this.inner.removeTimers(ids));
-    if (!ok) {
-      for (const id of ids) if (this.removals.size < this.maxRemembered) this.removals.add(id);
-    }
+    if (!ok) this.remember(this.removals, ids);
   }
 
   /** after Redis returns: the removals skipped during the outage (the reconciler does the rest) */
