@@ -17,25 +17,39 @@ import {
 } from '@app/scheduling';
 import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
 
-/** The producer side of the two queues: no offline queue, bounded commands (see producerConnection) */
+/** how long one bulk command of the reconciler may take (thousands of jobs on a loaded machine) */
+const BULK_COMMAND_TIMEOUT_MS = 30_000;
+
+/**
+ * The producer side of the two queues: no offline queue, bounded commands (see producerConnection). The
+ * post-commit enqueue uses a short bound (ENQUEUE_TIMEOUT_MS); the reconciler's bulk adds have connections of
+ * their own with a longer one, so a large pass neither times out nor delays a request's enqueue.
+ */
 export class ProducerQueues implements OnApplicationShutdown {
   readonly timers: Queue;
   readonly notifications: Queue;
+  readonly bulkTimers: Queue;
+  readonly bulkNotifications: Queue;
 
   constructor(config: IterConfig, onError: (err: Error) => void) {
-    const opts = {
-      connection: producerConnection(config.redisUrl, config.enqueueTimeoutMs),
+    const opts = (timeoutMs: number) => ({
+      connection: producerConnection(config.redisUrl, timeoutMs),
       prefix: config.redisPrefix,
-    };
-    this.timers = new Queue(QueueName.Timers, opts);
-    this.notifications = new Queue(QueueName.Notifications, opts);
+    });
+    this.timers = new Queue(QueueName.Timers, opts(config.enqueueTimeoutMs));
+    this.notifications = new Queue(QueueName.Notifications, opts(config.enqueueTimeoutMs));
+    this.bulkTimers = new Queue(QueueName.Timers, opts(BULK_COMMAND_TIMEOUT_MS));
+    this.bulkNotifications = new Queue(QueueName.Notifications, opts(BULK_COMMAND_TIMEOUT_MS));
     // without a listener an 'error' event would crash the process; the monitor turns it into "Redis down"
-    this.timers.on('error', onError);
-    this.notifications.on('error', onError);
+    for (const q of this.all()) q.on('error', onError);
+  }
+
+  private all(): Queue[] {
+    return [this.timers, this.notifications, this.bulkTimers, this.bulkNotifications];
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.timers.close(), this.notifications.close()]).catch(() => undefined);
+    await Promise.all(this.all().map((q) => q.close())).catch(() => undefined);
   }
 }
 
@@ -173,6 +187,7 @@ export class DependencyMonitor implements OnApplicationShutdown {
     if (this.recovering) return;
     this.recovering = (async () => {
       const skipped = this.scheduler.takeSkipped();
+      let retry = false;
       try {
         const full = this.reconcileOnRecovery === 'always' || skipped.overflow;
         if (full || skipped.timers.length || skipped.notices.length) {
@@ -186,11 +201,20 @@ export class DependencyMonitor implements OnApplicationShutdown {
         }
         await this.scheduler.flushRemovals();
       } catch (err) {
-        // Redis went away again: a full pass at the next recovery (and the worker's every RECONCILE_INTERVAL_MS)
-        this.scheduler.requireFullReconcile();
-        this.log.warn(`riaccodamento dopo il ritorno di Redis non riuscito: ${String(err)}`);
+        // not this time (Redis went away again, a timeout): give the ids back and try again shortly
+        this.scheduler.giveBack(skipped);
+        this.log.warn(
+          `riaccodamento dopo il ritorno di Redis non riuscito, nuovo tentativo: ${String(err)}`,
+        );
+        retry = true;
       } finally {
         this.recovering = null;
+      }
+      if (retry && !this.stopped) {
+        const t = setTimeout(() => {
+          if (this.deps.redis.isUp) void this.recover();
+        }, 2000);
+        t.unref();
       }
     })();
     await this.recovering;

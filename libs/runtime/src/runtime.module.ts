@@ -123,9 +123,15 @@ export class RuntimeModule {
         },
         {
           provide: Reconciler,
-          inject: [DataSource, BullJobScheduler, PRODUCER_QUEUES, CLOCK],
-          useFactory: (ds: DataSource, s: BullJobScheduler, q: ProducerQueues, c: Clock) =>
-            new Reconciler(ds, s, q.timers, c),
+          inject: [DataSource, PRODUCER_QUEUES, CLOCK],
+          // its own connections (longer command timeout): a large pass never delays a request's enqueue
+          useFactory: (ds: DataSource, q: ProducerQueues, c: Clock) =>
+            new Reconciler(
+              ds,
+              new BullJobScheduler(q.bulkTimers, q.bulkNotifications, c),
+              q.bulkTimers,
+              c,
+            ),
         },
       ],
       exports: [

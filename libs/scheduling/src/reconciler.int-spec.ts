@@ -131,9 +131,9 @@ describe('Reconciler', () => {
   it('runFor: enqueues only the given rows that are still armed (what one process skipped)', async () => {
     await h.timersQueue.obliterate({ force: true });
     const rows = await armed();
-    const [cancelled] = (await h.ds.query(
+    const [cancelled] = await h.ds.query<{ id: string }[]>(
       `SELECT id FROM timer WHERE status = 'cancelled' LIMIT 1`,
-    )) as { id: string }[];
+    );
     const given = [...rows.slice(0, 5), cancelled!.id];
     const r = await h.app.get(Reconciler).runFor(given, []);
     expect(r.armedTimers).toBe(5);

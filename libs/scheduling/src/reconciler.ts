@@ -59,16 +59,14 @@ export class Reconciler {
     let armedTimers = 0;
     let dueTimersPromoted = 0;
     let leftoversRemoved = 0;
-    const timerBatches = this.batches(
-      timerIds,
-      (after, ids) =>
-        this.ds.query(
-          `SELECT id, due_at,
+    const timerBatches = this.batches(timerIds, (after, ids) =>
+      this.ds.query<{ id: string; due_at: Date; delay_ms: number }[]>(
+        `SELECT id, due_at,
                   GREATEST(0, extract(epoch FROM due_at - now()) * 1000 - $3)::float8 AS delay_ms
            FROM timer WHERE status = 'armed' AND id > $1 ${ids ? 'AND id = ANY($4)' : ''}
            ORDER BY id LIMIT $2`,
-          ids ? [after, this.batchSize, offset, ids] : [after, this.batchSize, offset],
-        ) as Promise<{ id: string; due_at: Date; delay_ms: number }[]>,
+        ids ? [after, this.batchSize, offset, ids] : [after, this.batchSize, offset],
+      ),
     );
     for await (const rows of timerBatches) {
       armedTimers += rows.length;
@@ -87,14 +85,12 @@ export class Reconciler {
       }
     }
     let pendingNotifications = 0;
-    const outboxBatches = this.batches(
-      outboxIds,
-      (after, ids) =>
-        this.ds.query(
-          `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ${ids ? 'AND id = ANY($3)' : ''}
+    const outboxBatches = this.batches(outboxIds, (after, ids) =>
+      this.ds.query<{ id: string }[]>(
+        `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ${ids ? 'AND id = ANY($3)' : ''}
            ORDER BY id LIMIT $2`,
-          ids ? [after, this.batchSize, ids] : [after, this.batchSize],
-        ) as Promise<{ id: string }[]>,
+        ids ? [after, this.batchSize, ids] : [after, this.batchSize],
+      ),
     );
     for await (const rows of outboxBatches) {
       pendingNotifications += rows.length;

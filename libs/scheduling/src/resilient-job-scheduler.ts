@@ -81,9 +81,12 @@ export class ResilientJobScheduler implements JobSchedulerPort {
     return out;
   }
 
-  /** the ids taken could not be enqueued after all: the next recovery reconciles everything */
-  requireFullReconcile(): void {
-    this.overflow = true;
+  /** the ids taken could not be enqueued after all: remembered again for the next attempt */
+  giveBack(skipped: { timers: string[]; notices: string[]; overflow: boolean }): void {
+    this.remember(this.skippedTimers, skipped.timers);
+    this.remember(this.skippedNotices, skipped.notices);
+    if (skipped.overflow) this.overflow = true;
+    this.skipped++;
   }
 
   private remember(set: Set<string>, ids: readonly string[]): void {
