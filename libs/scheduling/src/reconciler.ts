@@ -131,14 +131,15 @@ export class Reconciler {
     let promoted = 0;
     for (let i = 0; i < delayed.length; i += 500) {
       const results = await Promise.all(
-        delayed.slice(i, i + 500).map(async (id) => {
-          const job = await this.timersQueue.getJob(id);
-          if (!job) return 0;
-          return job.promote().then(
-            () => 1,
-            () => 0, // moved meanwhile (a worker took it): nothing to do
-          );
-        }),
+        delayed
+          .slice(i, i + 500)
+          .map(async (id) => {
+            const job = await this.timersQueue.getJob(id);
+            if (!job) return 0;
+            await job.promote();
+            return 1;
+          })
+          .map((p) => p.catch(() => 0)), // moved meanwhile (a worker took it): nothing to do
       );
       promoted += results.reduce<number>((a, b) => a + b, 0);
     }
