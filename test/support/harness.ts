@@ -34,6 +34,18 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
+/**
+ * The test machine is shared and often loaded far beyond its 2 cores: tests that are not about timeouts run with
+ * timeouts no healthy run reaches (so a slow moment is not a failure), the fault tests set the short ones they
+ * exercise. Production runs with the defaults of libs/common/src/config.ts.
+ */
+export const GENEROUS_DATABASE_TIMEOUTS = {
+  DATABASE_CONNECT_TIMEOUT_MS: '30000',
+  DATABASE_STATEMENT_TIMEOUT_MS: '120000',
+  DATABASE_LOCK_TIMEOUT_MS: '60000',
+  DATABASE_IDLE_TX_TIMEOUT_MS: '120000',
+} as const;
+
 /** Test configuration: this run's database, a Redis prefix of this test file's own. */
 export function testConfig(extra: Record<string, string> = {}): IterConfig {
   const db = process.env['ITER_TEST_DATABASE_URL'];
@@ -53,6 +65,8 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     // checkpoints of this harness's own, never a developer's var/checkpoints
     CHECKPOINT_DIR: join(tmpdir(), `iter-test-checkpoints-${randomBytes(4).toString('hex')}`),
     CHECKPOINT_DEV_KEY: 'true',
+    WORKER_HEALTH_PORT: '0',
+    ...GENEROUS_DATABASE_TIMEOUTS,
     ...extra,
   });
 }

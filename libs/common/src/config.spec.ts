@@ -17,6 +17,13 @@ describe('loadConfig', () => {
       docsEnabled: true,
       reconcileIntervalMs: 60_000,
       trustProxy: false,
+      databaseConnectTimeoutMs: 3000,
+      databaseStatementTimeoutMs: 10_000,
+      databaseLockTimeoutMs: 2000,
+      databaseIdleInTransactionTimeoutMs: 10_000,
+      enqueueTimeoutMs: 1000,
+      maxClockSkewMs: 5000,
+      workerHealthPort: 3001,
     });
   });
 
@@ -78,6 +85,14 @@ describe('loadConfig', () => {
       'JWT_DEV_SECRET',
     ],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '5' }, 'DATABASE_LOCK_TIMEOUT_MS'],
+    [
+      { DATABASE_LOCK_TIMEOUT_MS: '20000', DATABASE_STATEMENT_TIMEOUT_MS: '10000' },
+      'DATABASE_LOCK_TIMEOUT_MS',
+    ],
+    [{ ENQUEUE_TIMEOUT_MS: 'soon' }, 'ENQUEUE_TIMEOUT_MS'],
+    [{ MAX_CLOCK_SKEW_MS: '-1' }, 'MAX_CLOCK_SKEW_MS'],
+    [{ WORKER_HEALTH_PORT: '70000' }, 'WORKER_HEALTH_PORT'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL'],
     [{ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }, 'development secret'],
     [{ NODE_ENV: 'production', JWT_DEV_SECRET: 'true' }, 'JWT_DEV_SECRET'],

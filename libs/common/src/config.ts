@@ -59,6 +59,24 @@ export interface IterConfig {
   checkpointDevKey: boolean;
   /** Ed25519 public key (SPKI PEM) to verify checkpoints where the private key is not configured */
   checkpointPublicKey: string | null;
+  /** Postgres: how long a request waits for a pool connection (and for the connection itself) */
+  databaseConnectTimeoutMs: number;
+  /** Postgres statement_timeout; the client gives up on a silent server a second after it */
+  databaseStatementTimeoutMs: number;
+  /** Postgres lock_timeout: a busy process answers 409 PROCESS_BUSY after this long */
+  databaseLockTimeoutMs: number;
+  /** Postgres idle_in_transaction_session_timeout: a frozen client's row locks are freed after this long */
+  databaseIdleInTransactionTimeoutMs: number;
+  /** bound on the post-commit enqueue: Redis down or frozen delays an answer by at most this much */
+  enqueueTimeoutMs: number;
+  /** how often Postgres and Redis are probed (every second while one is down) */
+  healthProbeIntervalMs: number;
+  /** the worker refuses to fire timers while its clock differs from Postgres's by more than this */
+  maxClockSkewMs: number;
+  /** how often the worker measures its clock against Postgres's */
+  clockCheckIntervalMs: number;
+  /** the worker's health endpoint (GET /health, /health/live, /health/ready); 0 = a free port */
+  workerHealthPort: number;
 }
 
 export class ConfigError extends Error {
@@ -214,7 +232,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     checkpointPrivateKey,
     checkpointPublicKey,
     checkpointDevKey,
+    databaseConnectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
+    databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    databaseLockTimeoutMs: int('DATABASE_LOCK_TIMEOUT_MS', 2_000, 10, 600_000),
+    databaseIdleInTransactionTimeoutMs: int('DATABASE_IDLE_TX_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    enqueueTimeoutMs: int('ENQUEUE_TIMEOUT_MS', 1_000, 50, 60_000),
+    healthProbeIntervalMs: int('HEALTH_PROBE_INTERVAL_MS', 5_000, 100, 600_000),
+    maxClockSkewMs: int('MAX_CLOCK_SKEW_MS', 5_000, 10, 86_400_000),
+    clockCheckIntervalMs: int('CLOCK_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
+    workerHealthPort: int('WORKER_HEALTH_PORT', 3001, 0, 65535),
   };
+  if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
+    problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }

@@ -23,6 +23,7 @@ import {
   type Actor,
   type EnteKind,
   type ActorRecord,
+  clockOffsetMs,
   type Clock,
   type EnteStanding,
 } from '@app/common';
@@ -73,8 +74,10 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled */
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled;
+ * `early`: not due yet by the database's clock, `inMs` says how long until it is */
+export type FireResult =
+  'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date; inMs: number };
 
 interface ArmedTimer {
   id: string;
@@ -119,8 +122,10 @@ const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
     CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
   FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
 
+// lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
+// 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at, clock_timestamp() AS db_now, ${STANDING_SQL}
+  participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 export interface EngineLogger {
@@ -205,7 +210,6 @@ export class Engine {
     const machineInput = def.machineInput(input, facts, linked);
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
     const id = randomUUID();
-    const at = this.clock.now().toISOString();
     const actorIn = actor;
     const businessKey = this.businessKeyFor(def, req, input) ?? id;
     const participants = codes;
@@ -218,12 +222,13 @@ export class Engine {
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
-      const probe = (await qr.query(
-        `SELECT clock_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
-           WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS exists`,
+      const [probe] = (await qr.query(
+        `SELECT statement_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
+           WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS taken`,
         [named.unione, def.key, businessKey],
-      )) as { db_now: Date; exists: boolean }[];
-      if (probe[0]!.exists)
+      )) as { db_now: Date; taken: boolean }[];
+      const at = this.dbTime(probe!.db_now).toISOString();
+      if (probe!.taken)
         throw new AlreadyExistsError(
           `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
           { businessKey },
@@ -264,7 +269,7 @@ export class Engine {
         last_hash: GENESIS_HASH,
         created_at: new Date(at),
         updated_at: new Date(at),
-        db_now: probe[0]!.db_now,
+        db_now: probe!.db_now,
       };
       const done = await this.persistStep(qr, def, row, {
         next: snapshot,
@@ -452,29 +457,41 @@ export class Engine {
    * system actor, audited like any other step, and the row becomes `fired` in the same transaction.
    */
   async fireTimer(timerId: string): Promise<FireResult> {
-    const found: { instance_id: string }[] = await this.ds.query(
-      `SELECT instance_id FROM timer WHERE id = $1`,
-      [timerId],
-    );
-    const instanceId = found[0]?.instance_id;
-    if (!instanceId) return 'missing';
+    // due or not is the database's answer (its clock, shifted by the injectable clock's offset: 0 in
+    // production), checked before the process is locked: an early or stale job never takes the lock
+    const offset = clockOffsetMs(this.clock);
+    const found: { instance_id: string; status: string; due_at: Date; in_ms: number }[] =
+      await this.ds.query(
+        `SELECT instance_id, status, due_at,
+                (extract(epoch FROM due_at - now()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
+      );
+    const pre = found[0];
+    if (!pre) return 'missing';
+    if (pre.status !== 'armed') return 'stale';
+    if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
+    const instanceId = pre.instance_id;
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
       const timers = (await qr.query(
-        `SELECT id, key, due_at, status, event FROM timer WHERE id = $1`,
-        [timerId],
+        `SELECT id, key, due_at, status, event,
+                (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
       )) as {
         id: string;
         key: string;
         due_at: Date;
         status: string;
+        in_ms: number;
         event: { type: string; payload: Record<string, unknown> };
       }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
       const now = this.stepTime(row);
-      if (timer.due_at.getTime() > this.clock.now().getTime())
-        return { outcome: { early: timer.due_at } };
+      if (timer.in_ms > 0)
+        return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
@@ -577,9 +594,19 @@ export class Engine {
     return { ...view, links: await linksOf(this.ds, instanceId) };
   }
 
-  /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
+  /**
+   * The database's clock shifted by the injectable clock's offset (0 in production, moved by tests): every
+   * process takes "now" from Postgres, so a worker whose own clock is wrong cannot date steps or fire
+   * deadlines by it.
+   */
+  private dbTime(dbNow: Date | undefined): Date {
+    if (!dbNow) return this.clock.now();
+    return new Date(new Date(dbNow).getTime() + clockOffsetMs(this.clock));
+  }
+
+  /** the time of a new step: the database's clock, never before the instance's previous step */
   private stepTime(row: LockedRow): Date {
-    const now = this.clock.now();
+    const now = this.dbTime(row.db_now);
     const last = new Date(row.updated_at);
     return now.getTime() >= last.getTime() ? now : last;
   }
@@ -951,16 +978,23 @@ export class Engine {
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
-    await qr.startTransaction();
     try {
+      // inside the try: a START TRANSACTION that times out (frozen server) must still release its connection
+      await qr.startTransaction();
       const out = await fn(qr);
       await qr.commitTransaction();
       return out;
     } catch (err) {
-      await qr.rollbackTransaction().catch(() => undefined);
+      const rolledBack = await qr.rollbackTransaction().then(
+        () => true,
+        () => false,
+      );
+      // a connection that could not roll back (timed out, cut off) must never go back to the pool: a
+      // statement still queued on it would otherwise run in the next user's transaction
+      if (!rolledBack) await destroyConnection(qr, err);
       throw err;
     } finally {
-      await qr.release();
+      if (!qr.isReleased) await qr.release();
     }
   }
 }
@@ -1027,4 +1061,11 @@ export async function linksOf(ds: DataSource, instanceId: string): Promise<Proce
     state: r.state_value,
     title: r.title,
   }));
+}
+
+/** Release a query runner's connection with an error: pg-pool then closes it instead of reusing it. */
+async function destroyConnection(qr: QueryRunner, err: unknown): Promise<void> {
+  const pg = qr as unknown as { releasePostgresConnection?: (e: Error) => Promise<void> };
+  if (typeof pg.releasePostgresConnection === 'function')
+    await pg.releasePostgresConnection(err instanceof Error ? err : new Error(String(err)));
 }

@@ -1,4 +1,10 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import {
+  AdvancedConsoleLogger,
+  DataSource,
+  type DataSourceOptions,
+  type QueryRunner,
+} from 'typeorm';
+import { classifyInfraError } from '@app/common';
 import { grantRuntime } from './db-roles';
 import { baselineRegistry } from './ente-registry-audit';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
@@ -18,6 +24,51 @@ export const MIGRATIONS = [
 export interface DatabaseConfig {
   url: string;
   poolSize: number;
+  /** bounds for the api and the worker (migrations and tools run without them) */
+  timeouts?: DatabaseTimeouts;
+}
+
+export interface DatabaseTimeouts {
+  /** waiting for a pool connection, and for a new connection to be established */
+  connectMs: number;
+  /** server-side statement_timeout; the client stops waiting for a silent server a second later */
+  statementMs: number;
+  /** server-side lock_timeout: SELECT … FOR UPDATE on a busy process fails with 55P03 after this */
+  lockMs: number;
+  /** server-side idle_in_transaction_session_timeout: a frozen client's locks are freed after this */
+  idleInTransactionMs: number;
+}
+
+/** node-postgres pool options for the timeouts (set per connection at start-up: no extra round trip) */
+export function poolTimeoutOptions(t: DatabaseTimeouts): Record<string, number | boolean> {
+  return {
+    connectionTimeoutMillis: t.connectMs,
+    statement_timeout: t.statementMs,
+    lock_timeout: t.lockMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    // a frozen server answers nothing, not even the statement_timeout error: the client bounds the wait
+    query_timeout: t.statementMs + 1000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5000,
+  };
+}
+
+/**
+ * TypeORM's console logger, minus the failures of an unavailable database and of a busy row lock: those
+ * are expected during an outage and are reported once per outage by the api/worker health monitor (and
+ * answered 503/409), not once per statement.
+ */
+export class QuietOutageLogger extends AdvancedConsoleLogger {
+  override logQueryError(
+    error: string,
+    query: string,
+    parameters?: unknown[],
+    queryRunner?: QueryRunner,
+  ): void {
+    // typed string, but TypeORM passes the driver's Error object
+    if (classifyInfraError(error)) return;
+    super.logQueryError(error, query, parameters, queryRunner);
+  }
 }
 
 /**
@@ -37,7 +88,12 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: ['error'],
-    extra: { max: db.poolSize, application_name: 'iter' },
+    logger: new QuietOutageLogger(['error']),
+    extra: {
+      max: db.poolSize,
+      application_name: 'iter',
+      ...(db.timeouts ? poolTimeoutOptions(db.timeouts) : {}),
+    },
   };
 }
 
