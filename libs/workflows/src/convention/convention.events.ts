@@ -11,6 +11,7 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -103,7 +104,11 @@ export class StartConventionDto {
   @ArrayUnique()
   @Matches(CODICE_IPA, { each: true, message: 'each must be a codice IPA' })
   members!: string[];
-  @IsOptional() @ValidateNested() @Type(() => ConventionPolicyDto) policy?: ConventionPolicyDto;
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ConventionPolicyDto)
+  policy?: ConventionPolicyDto;
 }
 
 export class FreezeTextDto {
@@ -150,9 +155,9 @@ export class RecordDeliberationDto {
   @ValidateNested({ each: true })
   @Type(() => ParereDto)
   pareri?: ParereDto[];
-  @IsOptional() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
   @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
-  @IsOptional() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
 }
 
 export class CertifyExecutivityDto {
