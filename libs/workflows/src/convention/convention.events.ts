@@ -11,7 +11,6 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -20,6 +19,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsPlainObject } from '../validators';
 import {
   APPROVAL_RULES,
   NON_DELIBERATING_RULES,
@@ -105,7 +105,7 @@ export class StartConventionDto {
   @Matches(CODICE_IPA, { each: true, message: 'each must be a codice IPA' })
   members!: string[];
   @IsOptional()
-  @IsObject()
+  @IsPlainObject()
   @ValidateNested()
   @Type(() => ConventionPolicyDto)
   policy?: ConventionPolicyDto;
@@ -155,9 +155,9 @@ export class RecordDeliberationDto {
   @ValidateNested({ each: true })
   @Type(() => ParereDto)
   pareri?: ParereDto[];
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
   @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
 }
 
 export class CertifyExecutivityDto {

@@ -12,7 +12,6 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
-  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -25,6 +24,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
+import { IsPlainObject } from '../validators';
 import { isCodiceFiscalePersona } from '@app/common';
 import {
   ACT_TYPES,
@@ -71,7 +71,7 @@ export class StartRtdDto {
   /** the id of the ICT convention (process `convenzione`) that must be IN_FORCE */
   @IsUUID() convention!: string;
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(300) title?: string;
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => RtdPolicyDto) policy?: RtdPolicyDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => RtdPolicyDto) policy?: RtdPolicyDto;
 }
 
 export class CompetencesDto {
@@ -103,12 +103,12 @@ export class SelectCandidateDto {
   @IsOptional() @IsIn(RTD_LEVELS) level?: RtdLevel;
   @IsOptional() @IsBoolean() enteHasDirigenti?: boolean;
   @IsOptional()
-  @IsObject()
+  @IsPlainObject()
   @ValidateNested()
   @Type(() => CompetencesDto)
   competences?: CompetencesDto;
   @IsOptional()
-  @IsObject()
+  @IsPlainObject()
   @ValidateNested()
   @Type(() => PartialDeclarationsDto)
   declarations?: PartialDeclarationsDto;
@@ -138,7 +138,7 @@ export class ReferenteDto {
 }
 
 export class IssueDecreeDto {
-  @IsObject() @ValidateNested() @Type(() => ActDto) act!: ActDto;
+  @IsPlainObject() @ValidateNested() @Type(() => ActDto) act!: ActDto;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) startDate!: string;
   /** months in office; the term never passes the underlying incarico */
   @IsInt() @Min(1) @Max(120) durationMonths!: number;
@@ -163,7 +163,7 @@ export class RecordNotificationDto {
 }
 
 export class AcceptDto {
-  @IsObject() @ValidateNested() @Type(() => DeclarationsDto) declarations!: DeclarationsDto;
+  @IsPlainObject() @ValidateNested() @Type(() => DeclarationsDto) declarations!: DeclarationsDto;
 }
 
 export class RecordPublicationDto {
