@@ -16,7 +16,6 @@ import {
   RuleViolationError,
   sha256Hex,
   SYSTEM_ACTOR,
-  TransitionNotAllowedError,
   ValidationFailedError,
   VersionConflictError,
   type Actor,
@@ -40,6 +39,7 @@ import {
 } from '@app/workflows';
 import { eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, roleFor } from './authorization';
+import { decideEvent } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
@@ -69,7 +69,8 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled */
+export type FireResult = 'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date };
 
 interface ArmedTimer {
   id: string;
@@ -325,7 +326,8 @@ export class Engine {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
         throw new VersionConflictError(opts.expectedVersion, row.version);
       }
-      const spec = def.events[req.type];
+      // own keys only: `constructor`, `toString`... are not event types (Object.prototype is not looked at)
+      const spec = Object.hasOwn(def.events, req.type) ? def.events[req.type] : undefined;
       if (!spec) {
         throw new ValidationFailedError([
           {
@@ -372,17 +374,6 @@ export class Engine {
           };
         }
       }
-      if (spec.scope === 'ente') {
-        const enteRefusal = authorizeEvent(
-          spec,
-          actor,
-          row.tenant,
-          row.participants,
-          String(payload['ente']),
-        );
-        if (enteRefusal)
-          throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
-      }
       const current = this.restore(def.machine, row.snapshot);
       const event: MachineEvent = {
         type: req.type,
@@ -390,11 +381,15 @@ export class Engine {
         actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
         at: this.stepTime(row).toISOString(),
       };
-      this.assertAccepted(def, current, event);
-      const [next, actions] = transition(def.machine, current, event);
-      if (next === current) {
-        throw new RuleViolationError('GUARD_REFUSED', `L'evento ${req.type} non è applicabile ora`);
-      }
+      // who, state, rule, transition: the same pure decision allowedEvents is tested against
+      const { next, actions } = decideEvent(
+        def,
+        current,
+        event,
+        actor,
+        row.tenant,
+        row.participants,
+      );
       const act = spec.registersAct?.(current, event);
       if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
@@ -463,6 +458,27 @@ export class Engine {
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
+      if (
+        wanted &&
+        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+        wanted.notAfter !== undefined &&
+        now.getTime() >= Date.parse(wanted.notAfter)
+      ) {
+        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+        // done in armed_timers so that the state does not arm it again for the same due date
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
+          timerId,
+          now.toISOString(),
+        ]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          {
+            ...row.armed_timers,
+            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+          },
+        ]);
+        return { outcome: 'late' as const };
+      }
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
@@ -557,29 +573,6 @@ export class Engine {
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     return row;
-  }
-
-  private assertAccepted(
-    def: ProcessDefinition,
-    current: AnyMachineSnapshot,
-    event: MachineEvent,
-  ): void {
-    const accepted = acceptedEventTypes(current);
-    if (!accepted.has(event.type)) {
-      const allowed = Object.keys(def.events).filter(
-        (t) => def.events[t]!.scope !== 'system' && accepted.has(t),
-      );
-      throw new TransitionNotAllowedError(def.stateLabel(current), event.type, allowed);
-    }
-    const refusal = def.events[event.type]?.rule?.(current, event);
-    if (refusal) {
-      throw new RuleViolationError(
-        refusal.rule,
-        refusal.message,
-        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
-        refusal.details,
-      );
-    }
   }
 
   /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */

@@ -57,7 +57,12 @@ export interface InstanceRowLike {
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
-/** Events the caller may send now: the state accepts them and the caller's role and ente allow it. */
+/**
+ * Events the caller may send now and that would be accepted with a valid payload: the state takes them
+ * (409 otherwise), the caller's role and ente allow them (403 otherwise, see `authorizeEvent`) and the
+ * event's rule precondition holds (422 otherwise) — for `ente`-scoped events with the caller's ente as
+ * `payload.ente`. The same functions `decideEvent` runs on a send, so the list and the answer agree.
+ */
 export function allowedEventsFor(
   def: ProcessDefinition,
   snapshot: AnyMachineSnapshot,
@@ -72,10 +77,15 @@ export function allowedEventsFor(
     if (spec.scope === 'system' || !accepted.has(type)) continue;
     if (spec.scope === 'ente') {
       const entes = participants.filter(
-        (ente) => authorizeEvent(spec, actor, tenant, participants, ente) === null,
+        (ente) =>
+          authorizeEvent(spec, actor, tenant, participants, ente) === null &&
+          (spec.precondition?.(snapshot, ente) ?? null) === null,
       );
       if (entes.length > 0) out.push({ type, description: spec.description, entes });
-    } else if (authorizeEvent(spec, actor, tenant, participants, undefined, appointee) === null) {
+    } else if (
+      authorizeEvent(spec, actor, tenant, participants, undefined, appointee) === null &&
+      (spec.precondition?.(snapshot, undefined) ?? null) === null
+    ) {
       out.push({ type, description: spec.description });
     }
   }

@@ -79,7 +79,7 @@ export class RuntimeModule {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
           useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
-            new ProcessQueryService(ds, reg, c),
+            new ProcessQueryService(ds, reg, c, { exportPageSize: config.historyExportPageSize }),
         },
         {
           provide: Reconciler,

@@ -15,6 +15,16 @@ export type EventScope = 'unione' | 'ente' | 'system' | 'appointee';
 // `appointee`: only the person the process names (ProcessDefinition.appointee: token `sub` = their codice
 // fiscale), with a role in `roles`, working in the tenant unione.
 
+/**
+ * One event of a definition, written once: type (the key in `ProcessDefinition.events`), payload DTO, roles,
+ * scope and rule. Everything else is derived from it: the machine's guard for the event (`ruleGuard`), the
+ * engine's check before `transition()` (422 RULE_VIOLATION with the rule's code), the list of events a caller
+ * may send now (`allowedEvents`: authorization + `precondition`), the authorization matrix and the API docs.
+ *
+ * Rules are written once as an `EventRule` over the machine's context (see `specRule` and `ruleGuard` below);
+ * the machine never has a guard of its own for an event a person sends, so the answer, the list and the
+ * machine cannot disagree (the engine's GUARD_REFUSED is only a safety net that no reachable state hits).
+ */
 export interface EventSpec {
   /** one line, for the API docs and the allowed-events list */
   description: string;
@@ -24,11 +34,17 @@ export interface EventSpec {
   /** class-validator DTO for the payload; `undefined` means the event takes no payload */
   payload?: PayloadClass;
   /**
-   * Domain rule checked after the state accepts the event, before it is sent: returns a refusal
-   * (422 RULE_VIOLATION) or null. The machine's own guards use the same functions, so the machine
-   * stays correct on its own and the engine can say *why*.
+   * THE domain rule of the event, checked after the state accepts the event and before it is sent: returns a
+   * refusal (422 RULE_VIOLATION, `details.rule`) or null. It starts with `precondition`. Built with
+   * `specRule(eventRule, ctxOf)`; the machine's guard for the event calls the same `eventRule` (`ruleGuard`).
    */
   rule?: (snapshot: AnyMachineSnapshot, event: MachineEvent) => RuleRefusal | null;
+  /**
+   * The part of `rule` that does not depend on the payload's details: may this event be sent now, and for
+   * `ente`-scoped events by/for `ente`? `allowedEvents` lists an event only when it returns null (with the
+   * caller's ente as `ente` for the `ente` scope, `undefined` otherwise). Absent: always possible.
+   */
+  precondition?: (snapshot: AnyMachineSnapshot, ente: string | undefined) => RuleRefusal | null;
   /**
    * The payload names a comune not yet in the process (`payload.ente`): the engine resolves it from the ente
    * registry, checks it is a member of the tenant unione, and passes its facts as `payload.enteFacts`.
@@ -59,6 +75,61 @@ export interface RuleRefusal {
   details?: Record<string, unknown>;
 }
 
+/**
+ * A rule written once, over the machine's context `C`:
+ * - `precondition(context, ente)`: payload-independent (what state the process and that ente are in);
+ *   `ente` is `payload.ente` when the payload has one (for `ente`-scoped events: the ente acting);
+ * - `check(context, event)`: the payload's details (dates, hashes, votes), run only after `precondition`.
+ * `evaluateRule` runs both; `ruleGuard` makes the machine's guard of it, `specRule` the EventSpec fields.
+ */
+export interface EventRule<C, E extends MachineEvent = MachineEvent> {
+  precondition?: (context: C, ente: string | undefined) => RuleRefusal | null;
+  check?: (context: C, event: E) => RuleRefusal | null;
+}
+
+/** A table of rules by event type (events without a rule are always allowed by it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RuleTable<C> = Readonly<Record<string, EventRule<C, any> | undefined>>;
+
+const payloadEnte = (event: MachineEvent): string | undefined => {
+  const ente = (event.payload as Record<string, unknown> | undefined)?.['ente'];
+  return typeof ente === 'string' ? ente : undefined;
+};
+
+/** Evaluate a rule: its precondition (with `payload.ente`), then its payload check. */
+export function evaluateRule<C, E extends MachineEvent>(
+  rule: EventRule<C, E> | undefined,
+  context: C,
+  event: E,
+): RuleRefusal | null {
+  if (!rule) return null;
+  return rule.precondition?.(context, payloadEnte(event)) ?? rule.check?.(context, event) ?? null;
+}
+
+/**
+ * The machine's guard for every event a person sends: `guards: { rule: ruleGuard(RULES) }` and
+ * `on: { 'x.y': { guard: 'rule', ... } }`. The machine refuses exactly what the rule refuses.
+ */
+export function ruleGuard<C>(
+  rules: RuleTable<C>,
+): (args: { context: C; event: { type: string } }) => boolean {
+  return ({ context, event }) =>
+    evaluateRule(rules[event.type], context, event as MachineEvent) === null;
+}
+
+/** The EventSpec fields (`rule`, `precondition`) of a rule, for a definition whose snapshot holds `C`. */
+export function specRule<C>(
+  rule: EventRule<C, never> | undefined,
+  contextOf: (snapshot: AnyMachineSnapshot) => C,
+): Pick<EventSpec, 'rule' | 'precondition'> {
+  if (!rule) return {};
+  const r = rule as unknown as EventRule<C>;
+  return {
+    rule: (s, ev) => evaluateRule(r, contextOf(s), ev),
+    ...(r.precondition ? { precondition: (s, ente) => r.precondition!(contextOf(s), ente) } : {}),
+  };
+}
+
 /** The event a machine receives: payload validated, actor authorized, time given by the engine. */
 export interface MachineEvent<T extends string = string, P = Record<string, unknown>> {
   type: T;
@@ -76,10 +147,30 @@ export interface TimerSpec {
   key: string;
   kind: TimerKind;
   dueAt: string; // ISO instant
+  /**
+   * ISO instant from which firing is pointless (a reminder at or after its deadline, or once a closer reminder
+   * is due): a job that runs that late is cancelled, never delivered. Absent: no limit.
+   */
+  notAfter?: string;
   event: { type: string; payload: Record<string, unknown> };
 }
 
-export type ProcessStatus = 'active' | 'completed' | 'failed' | 'terminated';
+/**
+ * Where a process stands, for lists and filters:
+ * - `active`: a procedure is under way (for a convention: its approval, or an amendment of it while in force);
+ * - `in_force`: its outcome is in effect and it is still alive (a convention in force: recesso, adhesions,
+ *   renewal, dissolution, expiry may still come) — not over, so not `completed`;
+ * - `completed`: over, with its outcome reached (no later life);
+ * - `failed`: over without its outcome; `terminated`: ended (abandoned, expired, dissolved).
+ */
+export const PROCESS_STATUSES = [
+  'active',
+  'in_force',
+  'completed',
+  'failed',
+  'terminated',
+] as const;
+export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /** Who a notification is for: the organ or role of an ente. The notifications layer resolves addresses. */
 export interface Recipient {

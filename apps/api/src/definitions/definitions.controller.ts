@@ -1,9 +1,17 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
+import { DefinitionDto } from './definition.dto';
 
-const describe = (d: ProcessDefinition) => ({
+const describe = (d: ProcessDefinition): DefinitionDto => ({
   key: d.key,
   version: d.version,
   title: d.title,
@@ -29,7 +37,9 @@ export class DefinitionsController {
   constructor(private readonly registry: DefinitionRegistry) {}
 
   @Get()
+  @ApiOperation({ operationId: 'listDefinitions', summary: 'List process definitions' })
   @ApiOkResponse({
+    type: [DefinitionDto],
     description: 'every deployed definition version, with who may send which event',
   })
   list() {
@@ -37,7 +47,9 @@ export class DefinitionsController {
   }
 
   @Get(':key')
-  @ApiOkResponse({ description: 'the latest version of one definition' })
+  @ApiOperation({ operationId: 'getDefinition', summary: 'Get a process definition' })
+  @ApiOkResponse({ type: DefinitionDto, description: 'the latest version of one definition' })
+  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   get(@Param('key') key: string) {
     return describe(this.registry.latest(key));
   }
