@@ -5,7 +5,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
@@ -55,12 +54,16 @@ export class DefinitionsController {
   }
 
   @Get(':key/diagram')
-  @ApiProduces('text/plain')
+  @ApiOperation({
+    operationId: 'getDefinitionDiagram',
+    summary: 'Mermaid diagram of a process definition',
+  })
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
-    schema: { type: 'string' },
+    content: { 'text/plain': { schema: { type: 'string' } } },
   })
+  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   diagram(@Param('key') key: string, @Res({ passthrough: true }) res: Response): string {
     const text = mermaidDiagram(this.registry.latest(key));
     // set only on success: an error keeps its JSON body and type
