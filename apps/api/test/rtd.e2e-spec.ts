@@ -283,6 +283,7 @@ describe('RTD appointment (e2e)', () => {
     await confirmIpa(r, entes.slice(8), '2026-03-24');
     const active = await r.get();
     expect(active.body.state).toBe('ACTIVE');
+    expect(active.body.status).toBe('in_force');
     expect(
       active.body.data.entes.every((e: { branch: string }) => e.branch === 'IPA_REGISTERED'),
     ).toBe(true);

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/v1/processes/{id}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mermaid diagram of a process, its current state marked */
+        get: operations["getProcessDiagram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/processes": {
         parameters: {
             query?: never;
@@ -167,6 +184,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/definitions/{key}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mermaid diagram of a process definition */
+        get: operations["getDefinitionDiagram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/entes": {
         parameters: {
             query?: never;
@@ -257,7 +291,7 @@ export interface components {
             };
         };
         /** @description Which definition to start, with its start input. */
-        CreateProcessDto: components["schemas"]["StartConvenzioneRequest"];
+        CreateProcessDto: components["schemas"]["StartConvenzioneRequest"] | components["schemas"]["StartRtdRequest"];
         DefinitionRefDto: {
             /** @example convenzione */
             key: string;
@@ -275,6 +309,21 @@ export interface components {
             /** @enum {string} */
             kind: "reminder" | "deadline";
             dueAt: string;
+        };
+        ProcessLinkDto: {
+            /** @example rtd */
+            relation: string;
+            /**
+             * @description to: this process started the linked one; from: this one was started on it
+             * @enum {string}
+             */
+            direction: "to" | "from";
+            instanceId: string;
+            /** @example rtd */
+            definition: string;
+            /** @example VACANT */
+            state: string;
+            title: string;
         };
         ProcessViewDto: {
             /** Format: uuid */
@@ -300,6 +349,8 @@ export interface components {
             timers: components["schemas"]["TimerViewDto"][];
             createdAt: string;
             updatedAt: string;
+            /** @description GET only: linked processes (the RTD of a convention, the convention of an RTD) */
+            links?: components["schemas"]["ProcessLinkDto"][];
         };
         ProcessSummaryDto: {
             /** Format: uuid */
@@ -332,7 +383,7 @@ export interface components {
             total: number;
         };
         /** @description An event: `type` selects the payload schema. GET /v1/processes/{id} lists the events the caller may send now. */
-        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"];
+        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"] | components["schemas"]["RtdAcceptEvent"] | components["schemas"]["RtdCandidateSelectEvent"] | components["schemas"]["RtdCandidateWithdrawEvent"] | components["schemas"]["RtdDeclineEvent"] | components["schemas"]["RtdDecreeIssueEvent"] | components["schemas"]["RtdIncaricoEndEvent"] | components["schemas"]["RtdIpaConfirmEvent"] | components["schemas"]["RtdNotificationRecordEvent"] | components["schemas"]["RtdPublicationRecordEvent"] | components["schemas"]["RtdResignationRecordEvent"] | components["schemas"]["RtdRevokeEvent"];
         ActorRecordDto: {
             /** @example seg.g843 */
             subject: string;
@@ -347,7 +398,7 @@ export interface components {
             /** @example convention.deliberation.record */
             type: string;
             /** @description the payload of the event `type`, as accepted (an empty object when it has none) */
-            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | Record<string, never>;
+            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AcceptDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConfirmIpaDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["ConventionEndDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["EnteAddDto"] | components["schemas"]["EnteWithdrawDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["IncaricoEndDto"] | components["schemas"]["IssueDecreeDto"] | components["schemas"]["ReasonDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["RecordNotificationDto"] | components["schemas"]["RecordPublicationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["ResignationDto"] | components["schemas"]["RevokeDto"] | components["schemas"]["RtdDateDto"] | components["schemas"]["RtdDeadlineDto"] | components["schemas"]["RtdReminderDto"] | components["schemas"]["SelectCandidateDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | components["schemas"]["StartRtdDto"] | Record<string, never>;
             actor: components["schemas"]["ActorRecordDto"];
             /** Format: date-time */
             occurredAt: string;
@@ -507,6 +558,124 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             readAt: string | null;
+        };
+        ConventionEndDto: {
+            date: string;
+            reason: string;
+        };
+        EnteWithdrawDto: {
+            ente: string;
+            date: string;
+            reason: string;
+        };
+        EnteAddDto: {
+            ente: string;
+            date: string;
+        };
+        RtdReminderDto: {
+            key: string;
+            daysBefore: number;
+        };
+        RtdDeadlineDto: {
+            key: string;
+            dueAt: string;
+        };
+        RtdDateDto: {
+            date: string;
+        };
+        IncaricoEndDto: {
+            date: string;
+            reason: string;
+        };
+        ResignationDto: {
+            date: string;
+            effectiveDate: string;
+        };
+        RevokeDto: {
+            number: string;
+            date: string;
+            effectiveDate: string;
+            reason: string;
+        };
+        ConfirmIpaDto: {
+            ente: string;
+            registeredOn: string;
+            reference?: string;
+        };
+        RecordPublicationDto: {
+            /** @enum {string} */
+            channel: "ALBO" | "AMMINISTRAZIONE_TRASPARENTE";
+            date: string;
+            reference: string;
+        };
+        AcceptDto: {
+            declarations: components["schemas"]["DeclarationsDto"];
+        };
+        DeclarationsDto: {
+            inconferibilita: boolean;
+            incompatibilita: boolean;
+        };
+        RecordNotificationDto: {
+            deliveredAt: string;
+        };
+        IssueDecreeDto: {
+            act: components["schemas"]["ActDto"];
+            startDate: string;
+            durationMonths: number;
+            entes: string[];
+            referenti: components["schemas"]["ReferenteDto"][];
+        };
+        ReferenteDto: {
+            ente: string;
+            name: string;
+            /** Format: email */
+            email?: string;
+        };
+        ActDto: {
+            /** @enum {string} */
+            type: "DECRETO" | "DELIBERA_GIUNTA" | "DETERMINA";
+            number: string;
+            date: string;
+        };
+        ReasonDto: {
+            reason: string;
+        };
+        SelectCandidateDto: {
+            name: string;
+            codiceFiscale: string;
+            /** Format: email */
+            pec?: string;
+            /** Format: email */
+            email?: string;
+            /** @enum {string} */
+            level?: "DIRIGENTE" | "EQ";
+            enteHasDirigenti?: boolean;
+            competences?: components["schemas"]["CompetencesDto"];
+            declarations?: components["schemas"]["PartialDeclarationsDto"];
+            incaricoEnd?: string;
+        };
+        PartialDeclarationsDto: {
+            inconferibilita?: boolean;
+            incompatibilita?: boolean;
+        };
+        CompetencesDto: {
+            tecnologiche?: boolean;
+            giuridiche?: boolean;
+            manageriali?: boolean;
+        };
+        StartRtdDto: {
+            /** Format: uuid */
+            convention: string;
+            title?: string;
+            policy?: components["schemas"]["RtdPolicyDto"];
+        };
+        RtdPolicyDto: {
+            decreeDays?: number;
+            acceptanceDays?: number;
+            publicationDays?: number;
+            ipaDays?: number;
+            ipaRecheckMonths?: number;
+            reminderDaysBefore?: number[];
         };
         DecorrenzaDto: {
             date: string;
@@ -953,6 +1122,105 @@ export interface components {
             type: "convention.sign";
             payload: components["schemas"]["SignConventionDto"];
         };
+        /** @description L’interessato accetta la nomina e rende le dichiarazioni (D.Lgs. 39/2013) */
+        RtdAcceptEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.accept";
+            payload: components["schemas"]["AcceptDto"];
+        };
+        /** @description Individua il candidato RTD: dati, livello, competenze, dichiarazioni, fine incarico */
+        RtdCandidateSelectEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.candidate.select";
+            payload: components["schemas"]["SelectCandidateDto"];
+        };
+        /** @description Ritira il candidato selezionato (motivato) */
+        RtdCandidateWithdrawEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.candidate.withdraw";
+            payload: components["schemas"]["ReasonDto"];
+        };
+        /** @description L’interessato rinuncia alla nomina */
+        RtdDeclineEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.decline";
+            payload: components["schemas"]["ReasonDto"];
+        };
+        /** @description Adotta l’atto di nomina (decreto, delibera di Giunta o determina): enti serviti, referenti, durata */
+        RtdDecreeIssueEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.decree.issue";
+            payload: components["schemas"]["IssueDecreeDto"];
+        };
+        /** @description Registra la fine anticipata dell’incarico dirigenziale o EQ sottostante */
+        RtdIncaricoEndEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.incarico.end";
+            payload: components["schemas"]["IncaricoEndDto"];
+        };
+        /** @description Conferma la registrazione (o la verifica) dell’RTD su IPA per il proprio ente */
+        RtdIpaConfirmEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.ipa.confirm";
+            payload: components["schemas"]["ConfirmIpaDto"];
+        };
+        /** @description Registra la consegna PEC dell’atto all’interessato (ricevuta di avvenuta consegna) */
+        RtdNotificationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.notification.record";
+            payload: components["schemas"]["RecordNotificationDto"];
+        };
+        /** @description Registra la pubblicazione all’albo pretorio o in Amministrazione Trasparente */
+        RtdPublicationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.publication.record";
+            payload: components["schemas"]["RecordPublicationDto"];
+        };
+        /** @description Registra le dimissioni dell’RTD e la data da cui hanno effetto */
+        RtdResignationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.resignation.record";
+            payload: components["schemas"]["ResignationDto"];
+        };
+        /** @description Revoca l’RTD con decreto motivato */
+        RtdRevokeEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.revoke";
+            payload: components["schemas"]["RevokeDto"];
+        };
         /**
          * @description Approvazione della convenzione (art. 30 TUEL): start a process of the latest version of `convenzione`
          * @example {
@@ -992,6 +1260,17 @@ export interface components {
             businessKey?: string;
             input: components["schemas"]["StartConventionDto"];
         };
+        /** @description Nomina del Responsabile per la transizione al digitale associato (art. 17 CAD): start a process of the latest version of `rtd` */
+        StartRtdRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            definition: "rtd";
+            /** @description unique per unione and definition; defaults to the id */
+            businessKey?: string;
+            input: components["schemas"]["StartRtdDto"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1001,6 +1280,73 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getProcessDiagram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description INVALID_ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PROCESS_NOT_FOUND (also for another unione’s process) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     listProcesses: {
         parameters: {
             query?: {
@@ -1716,6 +2062,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DefinitionDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DEFINITION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getDefinitionDiagram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */

@@ -1,6 +1,10 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { initialTransition } from 'xstate';
 import { rtdInput } from '../../../test/factories/rtd.factory';
+import { smallConventionInput } from '../../../test/factories/convention.factory';
+import { conventionDefinitionV1 } from './convention/convention.definition';
 import { mermaidDiagram } from './diagram';
 import { defaultRegistry } from './registry';
 import { rtdDefinitionV1 } from './rtd/rtd.definition';
@@ -32,5 +36,22 @@ describe('Mermaid diagrams generated from the machines', () => {
     expect(text).toContain('class VACANT current');
     expect(text).toMatch(/note left of BRANCH__IPA_PENDING\n\s+u_bassareg, c_a988/);
     expect(text).toContain('class BRANCH__IPA_PENDING branch');
+  });
+
+  it('draws the convention’s per-ente progress machine and lists each ente in its state', () => {
+    const [s] = initialTransition(conventionDefinitionV1.machine, smallConventionInput());
+    const text = mermaidDiagram(conventionDefinitionV1, { snapshot: s });
+    expect(text).toContain('class DRAFT current');
+    expect(text).toMatch(/note left of BRANCH__INVITED\n\s+u_valdera, c_a864, c_g843/);
+    expect(text).toContain('BRANCH__INVITED --> BRANCH__COUNCIL_CONVENED : convene');
+  });
+
+  it('README.md and docs/rtd.md show the diagrams exactly as generated (regenerate them when a machine changes)', () => {
+    const root = join(__dirname, '..', '..', '..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const rtdDoc = readFileSync(join(root, 'docs', 'rtd.md'), 'utf8');
+    expect(readme).toContain(mermaidDiagram(conventionDefinitionV1));
+    expect(readme).toContain(mermaidDiagram(rtdDefinitionV1));
+    expect(rtdDoc).toContain(mermaidDiagram(rtdDefinitionV1));
   });
 });

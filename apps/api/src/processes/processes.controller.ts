@@ -104,11 +104,14 @@ export class ProcessesController {
   ) {}
 
   @Get(':id/diagram')
-  @ApiProduces('text/plain')
+  @ApiOperation({
+    operationId: 'getProcessDiagram',
+    summary: 'Mermaid diagram of a process, its current state marked',
+  })
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked',
-    schema: { type: 'string' },
+    content: { 'text/plain': { schema: { type: 'string' } } },
   })
   @E(400, 'INVALID_ID')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')

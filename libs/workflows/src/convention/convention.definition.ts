@@ -33,6 +33,7 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
+import { enteProgressMachine } from './ente-progress.machine';
 import {
   CONVENTION_RULES,
   isJoining,
@@ -385,6 +386,12 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     },
   }),
   timers: conventionTimers,
+  // each ente's progress is its own machine: the instance diagram lists every ente in its state
+  branches: {
+    machine: enteProgressMachine,
+    title: 'Percorso di ogni ente',
+    of: (s) => ctxOf(s).entes.map((e) => ({ ente: e.codiceIpa, state: e.status })),
+  },
   // what conventionTimers arms in each state, for the diagram (GET /v1/definitions/convenzione/diagram)
   timerDocs: {
     IN_DELIBERATION: ['deadline:<ente> (councilDeadlineDays)', 'reminder:<ente>:<n>'],

@@ -119,8 +119,11 @@ export function rtdTimers(s: AnyMachineSnapshot): TimerSpec[] {
   return out;
 }
 
+/** `in_force` while an RTD is fully active (its later life goes on), `terminated` once the convention ended */
 function rtdStatus(s: AnyMachineSnapshot): ProcessStatus {
-  return rtdStateLabel(s) === 'ENDED' ? 'terminated' : 'active';
+  const label = rtdStateLabel(s);
+  if (label === 'ENDED') return 'terminated';
+  return label === 'ACTIVE' ? 'in_force' : 'active';
 }
 
 function pendingEntes(s: AnyMachineSnapshot): string[] {
