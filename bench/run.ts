@@ -35,6 +35,7 @@ import { ceilingSection } from './sections/ceiling';
 import { engineSection } from './sections/engine';
 import { httpSection } from './sections/http';
 import { notificationsSection } from './sections/notifications';
+import { outageSection } from './sections/outage';
 import { scalePoint } from './sections/scale';
 import { timersSection } from './sections/timers';
 
@@ -43,6 +44,7 @@ const SECTIONS = [
   'ceiling',
   'engine',
   'http',
+  'outage',
   'timers',
   'notifications',
   'audit',
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
     ITER_CLOCK_OFFSET_MS: '0',
+    WORKER_HEALTH_PORT: '0', // a free port: never collides with anything else on the machine
   };
   const config = loadConfig(childEnv);
   const profileDir = join(resultsDir, `profiles-${stamp}`);
@@ -303,6 +306,12 @@ async function main(): Promise<void> {
         await httpSection(ctx, api);
         ctx.memory['api'] = await api.memory();
         await api.stop();
+        await dropNotificationBacklog();
+      });
+    }
+    if (args.only.has('outage')) {
+      await timed('outage', async () => {
+        await outageSection(ctx);
         await dropNotificationBacklog();
       });
     }

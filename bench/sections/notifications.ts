@@ -7,7 +7,7 @@ import { fmtInt, nowMs } from '../lib/stats';
 import { createConventions } from '../lib/world';
 
 /**
- * 7. Notifications: the outbox rows of N conventions just sent to their councils (each send = 16 inbox rows + 8
+ * 8. Notifications: the outbox rows of N conventions just sent to their councils (each send = 16 inbox rows + 8
  * PEC messages, one delivery batch) delivered by DeliveryService, 8 batches at a time, to a real SMTP server in
  * this process (smtp-server, messages drained, not parsed). Figures: rows delivered per second, PEC messages per
  * second. No worker and no queue: this is the delivery path itself (the queue adds one job per transition).
@@ -70,14 +70,14 @@ export async function notificationsSection(ctx: BenchContext): Promise<void> {
     `notifications: ${fmtInt(delivered)} of ${fmtInt(rows)} rows delivered (${fmtInt(messages)} PEC messages) in ${seconds.toFixed(2)} s`,
   );
   report.add({
-    section: '7 notifications',
+    section: '8 notifications',
     name: 'notifications delivered/s (inbox + PEC over SMTP, 8 batches at once)',
     value: delivered / seconds,
     unit: '/s',
     note: `${fmtInt(delivered)}/${fmtInt(rows)} rows of ${fmtInt(batches.length)} transitions`,
   });
   report.add({
-    section: '7 notifications',
+    section: '8 notifications',
     name: 'PEC messages/s to an SMTP server on loopback',
     value: messages / seconds,
     unit: '/s',

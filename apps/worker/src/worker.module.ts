@@ -2,9 +2,16 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
+import { CheckpointService } from './checkpoint.service';
+import { ClockGuard } from './health/clock-guard.service';
+import { WorkerHealthServer } from './health/worker-health.server';
 import { ImapPollerService } from './imap-poller.service';
 import { notificationProviders } from './notifications.providers';
 import { NotificationProcessor } from './processors/notification.processor';
+import {
+  ProcessEffectProcessor,
+  ProcessEffectReconciler,
+} from './processors/process-effect.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
 
@@ -19,11 +26,16 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [RuntimeModule.forRoot({ config, clock })],
       providers: [
+        ClockGuard,
+        WorkerHealthServer,
         TimerProcessor,
         NotificationProcessor,
         ...notificationProviders(opts.notifications ?? loadNotificationConfig()),
         ImapPollerService,
-        ...(opts.reconcile === false ? [] : [ReconcilerService]),
+        ProcessEffectProcessor,
+        ...(opts.reconcile === false
+          ? []
+          : [ReconcilerService, ProcessEffectReconciler, CheckpointService]),
       ],
     };
   }

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/v1/processes/{id}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mermaid diagram of a process, its current state marked */
+        get: operations["getProcessDiagram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/processes": {
         parameters: {
             query?: never;
@@ -167,6 +184,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/definitions/{key}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The definition as a Mermaid state diagram */
+        get: operations["getDefinitionDiagram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/entes": {
         parameters: {
             query?: never;
@@ -179,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Register or update an ente
-         * @description Admins only; an ente is created or updated by its codice IPA.
+         * @description Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
          */
         post: operations["registerEnte"];
         delete?: never;
@@ -332,8 +366,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness of Postgres and Redis */
+        /** Postgres and Redis: up or down, and since when */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: Postgres answers (Redis down only delays jobs) */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -360,7 +428,7 @@ export interface components {
             };
         };
         /** @description Which definition to start, with its start input. */
-        CreateProcessDto: components["schemas"]["StartConvenzioneRequest"];
+        CreateProcessDto: components["schemas"]["StartConvenzioneRequest"] | components["schemas"]["StartRtdRequest"];
         DefinitionRefDto: {
             /** @example convenzione */
             key: string;
@@ -379,6 +447,21 @@ export interface components {
             kind: "reminder" | "deadline";
             dueAt: string;
         };
+        ProcessLinkDto: {
+            /** @example rtd */
+            relation: string;
+            /**
+             * @description to: this process started the linked one; from: this one was started on it
+             * @enum {string}
+             */
+            direction: "to" | "from";
+            instanceId: string;
+            /** @example rtd */
+            definition: string;
+            /** @example VACANT */
+            state: string;
+            title: string;
+        };
         ProcessViewDto: {
             /** Format: uuid */
             id: string;
@@ -388,7 +471,7 @@ export interface components {
             businessKey: string;
             title: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @example IN_DELIBERATION */
             state: string;
             /** @description send back as If-Match */
@@ -403,6 +486,8 @@ export interface components {
             timers: components["schemas"]["TimerViewDto"][];
             createdAt: string;
             updatedAt: string;
+            /** @description GET only: linked processes (the RTD of a convention, the convention of an RTD) */
+            links?: components["schemas"]["ProcessLinkDto"][];
         };
         ProcessSummaryDto: {
             /** Format: uuid */
@@ -412,7 +497,7 @@ export interface components {
             businessKey: string;
             title: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @example IN_DELIBERATION */
             state: string;
             /** @description send back as If-Match */
@@ -435,7 +520,7 @@ export interface components {
             total: number;
         };
         /** @description An event: `type` selects the payload schema. GET /v1/processes/{id} lists the events the caller may send now. */
-        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDeliveryRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"];
+        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDeliveryRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"] | components["schemas"]["RtdAcceptEvent"] | components["schemas"]["RtdCandidateSelectEvent"] | components["schemas"]["RtdCandidateWithdrawEvent"] | components["schemas"]["RtdDeclineEvent"] | components["schemas"]["RtdDecreeIssueEvent"] | components["schemas"]["RtdIncaricoEndEvent"] | components["schemas"]["RtdIpaConfirmEvent"] | components["schemas"]["RtdNotificationRecordEvent"] | components["schemas"]["RtdPublicationRecordEvent"] | components["schemas"]["RtdResignationRecordEvent"] | components["schemas"]["RtdRevokeEvent"];
         ActorRecordDto: {
             /** @example seg.g843 */
             subject: string;
@@ -450,7 +535,7 @@ export interface components {
             /** @example convention.deliberation.record */
             type: string;
             /** @description the payload of the event `type`, as accepted (an empty object when it has none) */
-            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["DeliveryDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | Record<string, never>;
+            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AcceptDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConfirmIpaDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["ConventionEndDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["DeliveryDto"] | components["schemas"]["EnteAddDto"] | components["schemas"]["EnteWithdrawDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["IncaricoEndDto"] | components["schemas"]["IssueDecreeDto"] | components["schemas"]["ReasonDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["RecordNotificationDto"] | components["schemas"]["RecordPublicationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["ResignationDto"] | components["schemas"]["RevokeDto"] | components["schemas"]["RtdDateDto"] | components["schemas"]["RtdDeadlineDto"] | components["schemas"]["RtdReminderDto"] | components["schemas"]["SelectCandidateDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | components["schemas"]["StartRtdDto"] | Record<string, never>;
             actor: components["schemas"]["ActorRecordDto"];
             /** Format: date-time */
             occurredAt: string;
@@ -464,6 +549,22 @@ export interface components {
             /** @description SHA-256 over the canonical event and prevHash */
             hash: string;
         };
+        MovedChainDto: {
+            /** @description process id, or ente-registry */
+            chain: string;
+            /** @example hash at checkpointed seq 4 differs from the checkpoint */
+            reason: string;
+        };
+        CheckpointCheckDto: {
+            /** @enum {string} */
+            status: "ok" | "mismatch" | "absent" | "untrusted";
+            file: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            moved: components["schemas"]["MovedChainDto"][];
+            /** @description why the checkpoint is not trusted */
+            problem: string | null;
+        };
         VerifyResultDto: {
             valid: boolean;
             /** @description events read */
@@ -473,6 +574,8 @@ export interface components {
             reason: string | null;
             /** @description hash of the last event that verified */
             lastHash: string;
+            /** @description the chain compared with the latest signed checkpoint (docs/security.md) */
+            checkpoint?: components["schemas"]["CheckpointCheckDto"];
         };
         StateAtDto: {
             /** Format: uuid */
@@ -490,7 +593,7 @@ export interface components {
             /** @example IN_DELIBERATION */
             state: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @description the business view then, as GET /v1/processes/:id answered it */
             data: Record<string, never>;
         };
@@ -694,6 +797,124 @@ export interface components {
             /** @example https://iter.example.it/v1/entes/c_g843/calendar.ics?token=… */
             url: string;
         };
+        ConventionEndDto: {
+            date: string;
+            reason: string;
+        };
+        EnteWithdrawDto: {
+            ente: string;
+            date: string;
+            reason: string;
+        };
+        EnteAddDto: {
+            ente: string;
+            date: string;
+        };
+        RtdReminderDto: {
+            key: string;
+            daysBefore: number;
+        };
+        RtdDeadlineDto: {
+            key: string;
+            dueAt: string;
+        };
+        RtdDateDto: {
+            date: string;
+        };
+        IncaricoEndDto: {
+            date: string;
+            reason: string;
+        };
+        ResignationDto: {
+            date: string;
+            effectiveDate: string;
+        };
+        RevokeDto: {
+            number: string;
+            date: string;
+            effectiveDate: string;
+            reason: string;
+        };
+        ConfirmIpaDto: {
+            ente: string;
+            registeredOn: string;
+            reference?: string;
+        };
+        RecordPublicationDto: {
+            /** @enum {string} */
+            channel: "ALBO" | "AMMINISTRAZIONE_TRASPARENTE";
+            date: string;
+            reference: string;
+        };
+        AcceptDto: {
+            declarations: components["schemas"]["DeclarationsDto"];
+        };
+        DeclarationsDto: {
+            inconferibilita: boolean;
+            incompatibilita: boolean;
+        };
+        RecordNotificationDto: {
+            deliveredAt: string;
+        };
+        IssueDecreeDto: {
+            act: components["schemas"]["ActDto"];
+            startDate: string;
+            durationMonths: number;
+            entes: string[];
+            referenti: components["schemas"]["ReferenteDto"][];
+        };
+        ReferenteDto: {
+            ente: string;
+            name: string;
+            /** Format: email */
+            email?: string;
+        };
+        ActDto: {
+            /** @enum {string} */
+            type: "DECRETO" | "DELIBERA_GIUNTA" | "DETERMINA";
+            number: string;
+            date: string;
+        };
+        ReasonDto: {
+            reason: string;
+        };
+        SelectCandidateDto: {
+            name: string;
+            codiceFiscale: string;
+            /** Format: email */
+            pec?: string;
+            /** Format: email */
+            email?: string;
+            /** @enum {string} */
+            level?: "DIRIGENTE" | "EQ";
+            enteHasDirigenti?: boolean;
+            competences?: components["schemas"]["CompetencesDto"];
+            declarations?: components["schemas"]["PartialDeclarationsDto"];
+            incaricoEnd?: string;
+        };
+        PartialDeclarationsDto: {
+            inconferibilita?: boolean;
+            incompatibilita?: boolean;
+        };
+        CompetencesDto: {
+            tecnologiche?: boolean;
+            giuridiche?: boolean;
+            manageriali?: boolean;
+        };
+        StartRtdDto: {
+            /** Format: uuid */
+            convention: string;
+            title?: string;
+            policy?: components["schemas"]["RtdPolicyDto"];
+        };
+        RtdPolicyDto: {
+            decreeDays?: number;
+            acceptanceDays?: number;
+            publicationDays?: number;
+            ipaDays?: number;
+            ipaRecheckMonths?: number;
+            reminderDaysBefore?: number[];
+        };
         DecorrenzaDto: {
             date: string;
         };
@@ -825,6 +1046,7 @@ export interface components {
             decorrenza?: "AT_LAST_SIGNATURE" | "FIRST_DAY_OF_NEXT_MONTH" | "FIXED_DATE";
             decorrenzaDate?: string;
             costClauses?: boolean;
+            saturdayExtends?: boolean;
         };
         /**
          * @description Archivia il procedimento (motivato)
@@ -1161,6 +1383,105 @@ export interface components {
             type: "convention.sign";
             payload: components["schemas"]["SignConventionDto"];
         };
+        /** @description L’interessato accetta la nomina e rende le dichiarazioni (D.Lgs. 39/2013) */
+        RtdAcceptEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.accept";
+            payload: components["schemas"]["AcceptDto"];
+        };
+        /** @description Individua il candidato RTD: dati, livello, competenze, dichiarazioni, fine incarico */
+        RtdCandidateSelectEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.candidate.select";
+            payload: components["schemas"]["SelectCandidateDto"];
+        };
+        /** @description Ritira il candidato selezionato (motivato) */
+        RtdCandidateWithdrawEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.candidate.withdraw";
+            payload: components["schemas"]["ReasonDto"];
+        };
+        /** @description L’interessato rinuncia alla nomina */
+        RtdDeclineEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.decline";
+            payload: components["schemas"]["ReasonDto"];
+        };
+        /** @description Adotta l’atto di nomina (decreto, delibera di Giunta o determina): enti serviti, referenti, durata */
+        RtdDecreeIssueEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.decree.issue";
+            payload: components["schemas"]["IssueDecreeDto"];
+        };
+        /** @description Registra la fine anticipata dell’incarico dirigenziale o EQ sottostante */
+        RtdIncaricoEndEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.incarico.end";
+            payload: components["schemas"]["IncaricoEndDto"];
+        };
+        /** @description Conferma la registrazione (o la verifica) dell’RTD su IPA per il proprio ente */
+        RtdIpaConfirmEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.ipa.confirm";
+            payload: components["schemas"]["ConfirmIpaDto"];
+        };
+        /** @description Registra la consegna PEC dell’atto all’interessato (ricevuta di avvenuta consegna) */
+        RtdNotificationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.notification.record";
+            payload: components["schemas"]["RecordNotificationDto"];
+        };
+        /** @description Registra la pubblicazione all’albo pretorio o in Amministrazione Trasparente */
+        RtdPublicationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.publication.record";
+            payload: components["schemas"]["RecordPublicationDto"];
+        };
+        /** @description Registra le dimissioni dell’RTD e la data da cui hanno effetto */
+        RtdResignationRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.resignation.record";
+            payload: components["schemas"]["ResignationDto"];
+        };
+        /** @description Revoca l’RTD con decreto motivato */
+        RtdRevokeEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rtd.revoke";
+            payload: components["schemas"]["RevokeDto"];
+        };
         /**
          * @description Approvazione della convenzione (art. 30 TUEL): start a process of the latest version of `convenzione`
          * @example {
@@ -1200,6 +1521,17 @@ export interface components {
             businessKey?: string;
             input: components["schemas"]["StartConventionDto"];
         };
+        /** @description Nomina del Responsabile per la transizione al digitale associato (art. 17 CAD): start a process of the latest version of `rtd` */
+        StartRtdRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            definition: "rtd";
+            /** @description unique per unione and definition; defaults to the id */
+            businessKey?: string;
+            input: components["schemas"]["StartRtdDto"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1209,12 +1541,79 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getProcessDiagram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description INVALID_ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PROCESS_NOT_FOUND (also for another unione’s process) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     listProcesses: {
         parameters: {
             query?: {
                 definition?: string;
                 state?: string;
-                status?: "active" | "completed" | "failed" | "terminated";
+                status?: "active" | "in_force" | "completed" | "failed" | "terminated";
                 /** @description processes in which this ente has something to do now */
                 ente?: string;
                 /** @description only processes with a deadline already passed (true) or not (false) */
@@ -1924,6 +2323,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DefinitionDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DEFINITION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getDefinitionDiagram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
@@ -2776,49 +3233,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Health Check is successful */
+            /** @description both answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @example ok */
-                        status?: string;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /** @example {} */
-                        error?: {
-                            [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
+                        /** @enum {string} */
+                        status?: "ok";
                         details?: {
                             [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                status?: "up" | "down";
+                                /** Format: date-time */
+                                since?: string | null;
+                                error?: string;
                             };
                         };
                     };
@@ -2842,63 +3272,122 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The Health Check is not successful */
+            /** @description SERVICE_UNAVAILABLE: details name what is down and since when */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the process answers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": {
-                        /** @example error */
-                        status?: string;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect"
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up"
-                         *       },
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect"
-                         *       }
-                         *     }
-                         */
+                        /** @enum {string} */
+                        status?: "ok";
                         details?: {
                             [key: string]: {
-                                status: string;
-                            } & {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                status?: "up" | "down";
+                                /** Format: date-time */
+                                since?: string | null;
+                                error?: string;
                             };
                         };
                     };
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ready to serve */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status?: "ok";
+                        details?: {
+                            [key: string]: {
+                                /** @enum {string} */
+                                status?: "up" | "down";
+                                /** Format: date-time */
+                                since?: string | null;
+                                error?: string;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: details name what is down and since when */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

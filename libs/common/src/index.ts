@@ -4,3 +4,6 @@ export * from './canonical-json';
 export * from './actor';
 export * from './ente-codes';
 export * from './config';
+export * from './person-codes';
+export * from './errors/infra-errors';
+export * from './availability';

@@ -7,27 +7,34 @@ import {
 } from 'xstate';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
+  ActorEnteUnknownError,
   AlreadyExistsError,
   canonicalJson,
   EnteNotFoundError,
   ForbiddenError,
+  ForbiddenOrganError,
   IdempotencyKeyReusedError,
   ProcessNotFoundError,
   RuleViolationError,
   sha256Hex,
   SYSTEM_ACTOR,
-  TransitionNotAllowedError,
   ValidationFailedError,
   VersionConflictError,
   type Actor,
+  type EnteKind,
   type ActorRecord,
+  clockOffsetMs,
   type Clock,
+  type EnteStanding,
 } from '@app/common';
 import { EnteRepository } from '@app/persistence';
 import {
   acceptedEventTypes,
   notificationRows,
   toEffects,
+  toProcessEffects,
+  type LinkedProcess,
+  type ProcessEffect,
   type ActRef,
   type DefinitionRegistry,
   type Effect,
@@ -36,8 +43,9 @@ import {
   type ProcessDefinition,
   type TimerSpec,
 } from '@app/workflows';
-import { eventHash, GENESIS_HASH } from './audit-hash';
-import { authorizeEvent, canRead, roleFor } from './authorization';
+import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
+import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
+import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
@@ -47,6 +55,13 @@ export interface DispatchOptions {
   expectedVersion?: number;
   /** Idempotency-Key: the same key replays the first answer and changes nothing */
   idempotencyKey?: string;
+  /** the process_effect row this step carries out (a signal): marked done in the step's transaction */
+  effectId?: string;
+}
+
+export interface StartOptions {
+  /** the process_effect row this start carries out: marked done in the start's transaction */
+  effectId?: string;
 }
 
 export interface StartRequest {
@@ -60,7 +75,10 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled;
+ * `early`: not due yet by the database's clock, `inMs` says how long until it is */
+export type FireResult =
+  'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date; inMs: number };
 
 interface ArmedTimer {
   id: string;
@@ -84,6 +102,10 @@ interface LockedRow {
   last_hash: string;
   created_at: Date;
   updated_at: Date;
+  /** the database's clock once the row is locked: the new event's recorded_at (millisecond precision) */
+  db_now?: Date;
+  /** the acting token's ente in the registry (authorization by organ); null when it is not there */
+  actor_standing?: EnteStanding | null;
 }
 
 interface AfterCommit {
@@ -92,10 +114,19 @@ interface AfterCommit {
   timers: TimerJob[];
   cancelled: string[];
   outbox: string[];
+  /** process_effect rows (start another process, signal a linked one) for the worker */
+  processEffects?: string[];
 }
 
+/** The actor's ente ($2) as the registry knows it: its kind and the unione it belongs to (an unione: itself). */
+const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
+    CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
+  FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
+
+// lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
+// 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at
+  participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 export interface EngineLogger {
@@ -122,15 +153,19 @@ export class Engine {
 
   // ---------------------------------------------------------------- start
 
-  async start(req: StartRequest, actor: Actor): Promise<ProcessView> {
+  async start(req: StartRequest, actor: Actor, opts: StartOptions = {}): Promise<ProcessView> {
     const def = this.registry.latest(req.definition);
     await validatePayload(def.input, req.input, 'input');
     const input = req.input as object;
-    const named = def.inputEntes(input);
+    const linked = def.prerequisite ? await this.loadPrerequisite(def, input, actor) : undefined;
+    const named = def.inputEntes(input, linked);
+    // the system starts a process only as the effect of another one's step (e.g. the RTD of a convention)
+    const bySystem = actor.roles.includes('system') && opts.effectId !== undefined;
     if (
-      !def.startRoles.some((r) => actor.roles.includes(r)) ||
-      actor.ente !== named.unione ||
-      actor.unione !== named.unione
+      !bySystem &&
+      (!def.startRoles.some((r) => actor.roles.includes(r)) ||
+        actor.ente !== named.unione ||
+        actor.unione !== named.unione)
     ) {
       throw new ForbiddenError(
         `Solo ${def.startRoles.join(' o ')} dell'Unione ${named.unione} può avviare questo procedimento`,
@@ -138,6 +173,9 @@ export class Engine {
     }
     const codes = [named.unione, ...named.members];
     const found = await this.entes.findByCodes(codes);
+    // authorization by organ: the token's ente (the unione named by the input) must be in the registry
+    // (the system, starting a process as another one's effect, has no token: the unione is checked below)
+    if (!bySystem) actor = this.startStanding(def, actor, named.unione, found);
     const missing = codes.filter((c) => !found.has(c));
     if (missing.length) throw new EnteNotFoundError(missing);
     const unione = found.get(named.unione)!;
@@ -170,26 +208,28 @@ export class Engine {
         },
       ]),
     );
-    const machineInput = def.machineInput(input, facts);
+    const machineInput = def.machineInput(input, facts, linked);
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
     const id = randomUUID();
-    const at = this.clock.now().toISOString();
-    const businessKey = req.businessKey ?? id;
+    const actorIn = actor;
+    const businessKey = this.businessKeyFor(def, req, input) ?? id;
     const participants = codes;
     const actorRecord: ActorRecord = {
       subject: actor.subject,
-      role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor),
+      role: roleFor({ roles: def.startRoles, scope: 'unione' }, actor),
       ente: actor.ente,
     };
 
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
-      const exists = (await qr.query(
-        `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
+      const [probe] = (await qr.query(
+        `SELECT statement_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
+           WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS taken`,
         [named.unione, def.key, businessKey],
-      )) as unknown[];
-      if (exists.length)
+      )) as { db_now: Date; taken: boolean }[];
+      const at = this.dbTime(probe!.db_now).toISOString();
+      if (probe!.taken)
         throw new AlreadyExistsError(
           `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
           { businessKey },
@@ -230,6 +270,7 @@ export class Engine {
         last_hash: GENESIS_HASH,
         created_at: new Date(at),
         updated_at: new Date(at),
+        db_now: probe!.db_now,
       };
       const done = await this.persistStep(qr, def, row, {
         next: snapshot,
@@ -239,7 +280,9 @@ export class Engine {
         at,
         stateBefore: null,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
       });
+      await this.linkStarted(qr, def, linked, id, opts.effectId);
       return {
         done,
         view: buildView(
@@ -247,7 +290,7 @@ export class Engine {
           row,
           snapshot,
           1,
-          actor,
+          actorIn,
           participants,
           this.clock.now(),
           at,
@@ -273,6 +316,7 @@ export class Engine {
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, actor);
       const def = this.registry.get(row.definition_key, row.definition_version);
+      actor = { ...actor, standing: row.actor_standing ?? null };
 
       if (opts.idempotencyKey !== undefined) {
         const prior = (await qr.query(
@@ -325,8 +369,19 @@ export class Engine {
       if (spec.scope === 'system' && !actor.roles.includes('system')) {
         throw new ForbiddenError('Evento riservato al sistema (scadenze e promemoria)');
       }
-      const roleRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, undefined);
-      if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
+      const appointee =
+        spec.scope === 'appointee'
+          ? (def.appointee?.(this.restore(def.machine, row.snapshot)) ?? null)
+          : undefined;
+      const roleRefusal = authorizeEvent(
+        spec,
+        actor,
+        row.tenant,
+        row.participants,
+        undefined,
+        appointee,
+      );
+      if (roleRefusal) throw refusalError(roleRefusal, { event: req.type });
       await validatePayload(spec.payload, req.payload, 'payload');
       let payload = (req.payload ?? {}) as Record<string, unknown>;
       if (spec.resolveEnte) {
@@ -345,17 +400,6 @@ export class Engine {
           };
         }
       }
-      if (spec.scope === 'ente') {
-        const enteRefusal = authorizeEvent(
-          spec,
-          actor,
-          row.tenant,
-          row.participants,
-          String(payload['ente']),
-        );
-        if (enteRefusal)
-          throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
-      }
       const current = this.restore(def.machine, row.snapshot);
       const event: MachineEvent = {
         type: req.type,
@@ -363,11 +407,15 @@ export class Engine {
         actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
         at: this.stepTime(row).toISOString(),
       };
-      this.assertAccepted(def, current, event);
-      const [next, actions] = transition(def.machine, current, event);
-      if (next === current) {
-        throw new RuleViolationError('GUARD_REFUSED', `L'evento ${req.type} non è applicabile ora`);
-      }
+      // who, state, rule, transition: the same pure decision allowedEvents is tested against
+      const { next, actions } = decideEvent(
+        def,
+        current,
+        event,
+        actor,
+        row.tenant,
+        row.participants,
+      );
       const act = spec.registersAct?.(current, event);
       if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
@@ -378,9 +426,12 @@ export class Engine {
         at: event.at,
         stateBefore: row.state_value,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
         idempotencyKey: opts.idempotencyKey,
         requestHash,
       });
+      if (opts.effectId)
+        await this.markEffectDone(qr, opts.effectId, { instanceId: row.id, seq: row.last_seq + 1 });
       // the answer is this transition's result, not whatever a later read would see
       const view = buildView(
         def,
@@ -407,32 +458,65 @@ export class Engine {
    * system actor, audited like any other step, and the row becomes `fired` in the same transaction.
    */
   async fireTimer(timerId: string): Promise<FireResult> {
-    const found: { instance_id: string }[] = await this.ds.query(
-      `SELECT instance_id FROM timer WHERE id = $1`,
-      [timerId],
-    );
-    const instanceId = found[0]?.instance_id;
-    if (!instanceId) return 'missing';
+    // due or not is the database's answer (its clock, shifted by the injectable clock's offset: 0 in
+    // production), checked before the process is locked: an early or stale job never takes the lock
+    const offset = clockOffsetMs(this.clock);
+    const found: { instance_id: string; status: string; due_at: Date; in_ms: number }[] =
+      await this.ds.query(
+        `SELECT instance_id, status, due_at,
+                (extract(epoch FROM due_at - now()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
+      );
+    const pre = found[0];
+    if (!pre) return 'missing';
+    if (pre.status !== 'armed') return 'stale';
+    if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
+    const instanceId = pre.instance_id;
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
       const timers = (await qr.query(
-        `SELECT id, key, due_at, status, event FROM timer WHERE id = $1`,
-        [timerId],
+        `SELECT id, key, due_at, status, event,
+                (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
       )) as {
         id: string;
         key: string;
         due_at: Date;
         status: string;
+        in_ms: number;
         event: { type: string; payload: Record<string, unknown> };
       }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
       const now = this.stepTime(row);
-      if (timer.due_at.getTime() > this.clock.now().getTime())
-        return { outcome: { early: timer.due_at } };
+      if (timer.in_ms > 0)
+        return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
+      if (
+        wanted &&
+        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+        wanted.notAfter !== undefined &&
+        now.getTime() >= Date.parse(wanted.notAfter)
+      ) {
+        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+        // done in armed_timers so that the state does not arm it again for the same due date
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
+          timerId,
+          now.toISOString(),
+        ]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          {
+            ...row.armed_timers,
+            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+          },
+        ]);
+        return { outcome: 'late' as const };
+      }
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
@@ -478,6 +562,7 @@ export class Engine {
         at: event.at,
         stateBefore: row.state_value,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
         timerId,
       });
       return { outcome: 'fired' as const, after };
@@ -491,26 +576,38 @@ export class Engine {
   async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
     const rows: (LockedRow & { version: number })[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
-              armed_timers, last_seq, last_hash, created_at, updated_at FROM process_instance WHERE id = $1`,
-      [instanceId],
+              armed_timers, last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
+       FROM process_instance WHERE id = $1`,
+      [instanceId, actor.ente],
     );
     const row = rows[0];
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     const def = this.registry.get(row.definition_key, row.definition_version);
-    return buildView(
+    const view = buildView(
       def,
       row,
       this.restore(def.machine, row.snapshot),
       row.version,
-      actor,
+      { ...actor, standing: row.actor_standing ?? null },
       row.participants,
       this.clock.now(),
     );
+    return { ...view, links: await linksOf(this.ds, instanceId) };
   }
 
-  /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
+  /**
+   * The database's clock shifted by the injectable clock's offset (0 in production, moved by tests): every
+   * process takes "now" from Postgres, so a worker whose own clock is wrong cannot date steps or fire
+   * deadlines by it.
+   */
+  private dbTime(dbNow: Date | undefined): Date {
+    if (!dbNow) return this.clock.now();
+    return new Date(new Date(dbNow).getTime() + clockOffsetMs(this.clock));
+  }
+
+  /** the time of a new step: the database's clock, never before the instance's previous step */
   private stepTime(row: LockedRow): Date {
-    const now = this.clock.now();
+    const now = this.dbTime(row.db_now);
     const last = new Date(row.updated_at);
     return now.getTime() >= last.getTime() ? now : last;
   }
@@ -520,33 +617,45 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await qr.query(LOCK_SQL, [instanceId])) as LockedRow[];
+    const rows = (await qr.query(LOCK_SQL, [instanceId, actor.ente])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     return row;
   }
 
-  private assertAccepted(
+  /** The starter's standing (its ente in the registry, of its unione) and organ: refused with a stable code. */
+  private startStanding(
     def: ProcessDefinition,
-    current: AnyMachineSnapshot,
-    event: MachineEvent,
-  ): void {
-    const accepted = acceptedEventTypes(current);
-    if (!accepted.has(event.type)) {
-      const allowed = Object.keys(def.events).filter(
-        (t) => def.events[t]!.scope !== 'system' && accepted.has(t),
-      );
-      throw new TransitionNotAllowedError(def.stateLabel(current), event.type, allowed);
-    }
-    const refusal = def.events[event.type]?.rule?.(current, event);
-    if (refusal) {
-      throw new RuleViolationError(
-        refusal.rule,
-        refusal.message,
-        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+    actor: Actor,
+    unioneCode: string,
+    found: ReadonlyMap<
+      string,
+      { kind: EnteKind; codiceIpa: string; unione: string | null; denominazione: string }
+    >,
+  ): Actor {
+    const own = found.get(unioneCode);
+    if (!own) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non è nell'anagrafe degli enti: non può agire`,
       );
     }
+    const standing: EnteStanding = {
+      kind: own.kind,
+      unione: own.kind === 'UNIONE' ? own.codiceIpa : own.unione,
+    };
+    if (standing.unione !== actor.unione) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non appartiene all'Unione ${actor.unione ?? 'nessuna'}: non può agire`,
+      );
+    }
+    actor = { ...actor, standing };
+    if (!def.startRoles.some((r) => actor.roles.includes(r) && organFits(r, own.kind))) {
+      throw new ForbiddenOrganError(
+        `${def.startRoles.join(' o ')} non può avviare questo procedimento per ${own.denominazione}`,
+      );
+    }
+    return actor;
   }
 
   /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */
@@ -562,6 +671,7 @@ export class Engine {
       at: string;
       stateBefore: string | null;
       effects: Effect[];
+      processEffects?: ProcessEffect[];
       idempotencyKey?: string;
       requestHash?: string;
       timerId?: string;
@@ -571,6 +681,8 @@ export class Engine {
     const seq = row.last_seq + 1;
     const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
     const stateAfter = def.stateLabel(step.next);
+    // recorded_at: the database clock read under the row lock, to the millisecond, so the hash can cover it
+    const recordedAt = (row.db_now ?? new Date()).toISOString();
     const hash = eventHash(row.last_hash, {
       instanceId: row.id,
       seq,
@@ -582,6 +694,10 @@ export class Engine {
       stateAfter,
       versionAfter: version,
       snapshotAfter,
+      recordedAt,
+      idempotencyKey: step.idempotencyKey ?? null,
+      requestHash: step.requestHash ?? null,
+      timerId: step.timerId ?? null,
     });
 
     // timers: diff what the new state wants with what is armed
@@ -627,8 +743,9 @@ export class Engine {
     );
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
+         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
+         recorded_at, hash_version)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
       [
         row.id,
         seq,
@@ -647,6 +764,8 @@ export class Engine {
         step.timerId ?? null,
         row.last_hash,
         hash,
+        recordedAt,
+        CURRENT_HASH_VERSION,
       ],
     );
     if (cancelled.length) {
@@ -698,12 +817,14 @@ export class Engine {
         [row.id, seq, row.tenant, JSON.stringify(outbox)],
       );
     }
+    const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
     return {
       wanted: wantedList,
       timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
       cancelled,
       // one delivery job per transition (not per recipient): its id is the smallest row id of the batch
       outbox: outbox.length ? [outbox.map((o) => o.id).sort()[0]!] : [],
+      processEffects,
     };
   }
 
@@ -741,6 +862,7 @@ export class Engine {
       if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);
       if (a.cancelled.length) await this.scheduler.removeTimers(a.cancelled);
+      if (a.processEffects?.length) await this.scheduler.enqueueProcessEffects?.(a.processEffects);
     } catch (err) {
       this.logger.warn(
         'enqueue after commit failed; the reconciler will enqueue the missing jobs',
@@ -749,19 +871,205 @@ export class Engine {
     }
   }
 
+  // ---------------------------------------------------------------- linked processes (issue 12)
+
+  /** the process a definition starts on (the RTD's convention), loaded and checked; refusals are 422 */
+  private async loadPrerequisite(
+    def: ProcessDefinition,
+    input: object,
+    actor: Actor,
+  ): Promise<LinkedProcess> {
+    const pre = def.prerequisite!;
+    const id = String((input as Record<string, unknown>)[pre.inputField]);
+    const rows = await this.ds.query<
+      {
+        id: string;
+        definition_key: string;
+        definition_version: number;
+        tenant: string;
+        snapshot: unknown;
+      }[]
+    >(
+      `SELECT id, definition_key, definition_version, tenant, snapshot FROM process_instance WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row || row.definition_key !== pre.definition || !canRead(actor, row.tenant)) {
+      throw new RuleViolationError(
+        'PREREQUISITE_NOT_FOUND',
+        `Procedimento ${pre.definition} ${id} non trovato`,
+        [
+          {
+            field: `input.${pre.inputField}`,
+            errors: [`must be the id of a ${pre.definition} process`],
+          },
+        ],
+      );
+    }
+    const ldef = this.registry.get(row.definition_key, row.definition_version);
+    const linked: LinkedProcess = {
+      instanceId: row.id,
+      definition: row.definition_key,
+      tenant: row.tenant,
+      snapshot: this.restore(ldef.machine, row.snapshot),
+    };
+    const refusal = pre.check(linked, this.clock.now().toISOString());
+    if (refusal) {
+      throw new RuleViolationError(
+        refusal.rule,
+        refusal.message,
+        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+        refusal.details,
+      );
+    }
+    return linked;
+  }
+
+  /** a definition may derive its business key (one RTD per convention): a caller cannot choose another */
+  private businessKeyFor(
+    def: ProcessDefinition,
+    req: StartRequest,
+    input: object,
+  ): string | undefined {
+    if (!def.businessKeyOf) return req.businessKey;
+    const key = def.businessKeyOf(input);
+    if (req.businessKey !== undefined && req.businessKey !== key) {
+      throw new ValidationFailedError([
+        { field: 'businessKey', errors: [`set by the definition: ${key}`] },
+      ]);
+    }
+    return key;
+  }
+
+  /** store the link to the prerequisite and mark the start effect done, in the start's transaction */
+  private async linkStarted(
+    qr: QueryRunner,
+    def: ProcessDefinition,
+    linked: LinkedProcess | undefined,
+    id: string,
+    effectId: string | undefined,
+  ): Promise<void> {
+    if (linked && def.prerequisite) {
+      const rows = (await qr.query(
+        `INSERT INTO process_link (from_instance, relation, to_instance) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING to_instance`,
+        [linked.instanceId, def.prerequisite.relation, id],
+      )) as unknown[];
+      if (rows.length === 0) {
+        throw new AlreadyExistsError(
+          `Il procedimento ${linked.instanceId} ha già un procedimento collegato (${def.prerequisite.relation})`,
+          { relation: def.prerequisite.relation, from: linked.instanceId },
+        );
+      }
+    }
+    if (effectId) await this.markEffectDone(qr, effectId, { instanceId: id });
+  }
+
+  /** a process effect is done once: a second run finds it done and rolls its own work back */
+  private async markEffectDone(
+    qr: QueryRunner,
+    effectId: string,
+    result: Record<string, unknown>,
+  ): Promise<void> {
+    const rows = (await qr.query(
+      `UPDATE process_effect SET status = 'done', result = $2, done_at = now(), attempts = attempts + 1
+       WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [effectId, result],
+    )) as unknown[];
+    if (rows.length === 0) throw new EffectAlreadyDoneError(effectId);
+  }
+
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
-    await qr.startTransaction();
     try {
+      // inside the try: a START TRANSACTION that times out (frozen server) must still release its connection
+      await qr.startTransaction();
       const out = await fn(qr);
       await qr.commitTransaction();
       return out;
     } catch (err) {
-      await qr.rollbackTransaction().catch(() => undefined);
+      const rolledBack = await qr.rollbackTransaction().then(
+        () => true,
+        () => false,
+      );
+      // a connection that could not roll back (timed out, cut off) must never go back to the pool: a
+      // statement still queued on it would otherwise run in the next user's transaction
+      if (!rolledBack) await destroyConnection(qr, err);
       throw err;
     } finally {
-      await qr.release();
+      if (!qr.isReleased) await qr.release();
     }
   }
+}
+
+/** a process effect another run already carried out: its work is rolled back, nothing happens twice */
+export class EffectAlreadyDoneError extends Error {
+  constructor(readonly effectId: string) {
+    super(`process effect ${effectId} already done`);
+  }
+}
+
+/** Write the step's process effects (start another process, signal a linked one): same transaction. */
+async function writeProcessEffects(
+  qr: QueryRunner,
+  instanceId: string,
+  seq: number,
+  effects: readonly ProcessEffect[],
+): Promise<string[]> {
+  if (effects.length === 0) return [];
+  const rows = effects.map((e, ordinal) => ({ id: randomUUID(), ordinal, kind: e.kind, spec: e }));
+  await qr.query(
+    `INSERT INTO process_effect (id, instance_id, event_seq, ordinal, kind, spec, status)
+     SELECT e.id, $1, $2, e.ordinal, e.kind, e.spec, 'pending'
+     FROM jsonb_to_recordset($3::jsonb) AS e(id uuid, ordinal int, kind text, spec jsonb)`,
+    [instanceId, seq, JSON.stringify(rows)],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface ProcessLinkView {
+  relation: string;
+  /** `to`: this process started the linked one; `from`: this process was started on the linked one */
+  direction: 'to' | 'from';
+  instanceId: string;
+  definition: string;
+  state: string;
+  title: string;
+}
+
+/** the processes linked to this one, both ways (the RTD of a convention; the convention of an RTD) */
+export async function linksOf(ds: DataSource, instanceId: string): Promise<ProcessLinkView[]> {
+  const rows = await ds.query<
+    {
+      relation: string;
+      direction: 'to' | 'from';
+      id: string;
+      definition_key: string;
+      state_value: string;
+      title: string;
+    }[]
+  >(
+    `SELECT l.relation, 'to' AS direction, p.id, p.definition_key, p.state_value, p.title
+       FROM process_link l JOIN process_instance p ON p.id = l.to_instance WHERE l.from_instance = $1
+     UNION ALL
+     SELECT l.relation, 'from' AS direction, p.id, p.definition_key, p.state_value, p.title
+       FROM process_link l JOIN process_instance p ON p.id = l.from_instance WHERE l.to_instance = $1`,
+    [instanceId],
+  );
+  return rows.map((r) => ({
+    relation: r.relation,
+    direction: r.direction,
+    instanceId: r.id,
+    definition: r.definition_key,
+    state: r.state_value,
+    title: r.title,
+  }));
+}
+
+/** Release a query runner's connection with an error: pg-pool then closes it instead of reusing it. */
+async function destroyConnection(qr: QueryRunner, err: unknown): Promise<void> {
+  const pg = qr as unknown as { releasePostgresConnection?: (e: Error) => Promise<void> };
+  if (typeof pg.releasePostgresConnection === 'function')
+    await pg.releasePostgresConnection(err instanceof Error ? err : new Error(String(err)));
 }

@@ -2,7 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryService } from '@app/notifications';
-import { JobName, QueueName, type DeliverNotificationJob } from '@app/scheduling';
+import { JobName, QueueName, workerOptions, type DeliverNotificationJob } from '@app/scheduling';
 
 /**
  * Thin: one job per transition (its id is the smallest outbox row id of the batch); DeliveryService sends every
@@ -10,12 +10,8 @@ import { JobName, QueueName, type DeliverNotificationJob } from '@app/scheduling
  * job back to the delayed set until the earliest retry time, so a row's backoff is its own and the queue holds
  * one job per transition whatever the number of recipients.
  */
-// read at import time (decorator), like TimerProcessor: a short lock hands a killed worker's job to another one
-@Processor(QueueName.Notifications, {
-  concurrency: Number(process.env['WORKER_CONCURRENCY'] ?? 8),
-  lockDuration: Number(process.env['WORKER_LOCK_MS'] ?? 10_000),
-  stalledInterval: Number(process.env['WORKER_STALLED_CHECK_MS'] ?? 5_000),
-})
+// WORKER_CONCURRENCY, WORKER_LOCK_MS, WORKER_STALLED_CHECK_MS: a dead worker's notices run elsewhere within seconds
+@Processor(QueueName.Notifications, workerOptions())
 export class NotificationProcessor extends WorkerHost {
   private readonly log = new Logger('notifications');
 

@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { PROCESS_STATUSES } from '@app/workflows';
 
 /**
  * Validated here as one shape; in the OpenAPI document its schema is replaced by `oneOf` the definitions' start
@@ -99,9 +100,9 @@ export class ListProcessesQueryDto {
   @IsString()
   @MaxLength(64)
   state?: string;
-  @ApiPropertyOptional({ example: 'active', enum: ['active', 'completed', 'failed', 'terminated'] })
+  @ApiPropertyOptional({ example: 'active', enum: PROCESS_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'completed', 'failed', 'terminated'])
+  @IsIn(PROCESS_STATUSES)
   status?: string;
   @ApiPropertyOptional({
     example: 'c_g843',
@@ -208,9 +209,25 @@ export class StateAtDto {
   @ApiProperty() occurredAt!: string;
   @ApiProperty({ description: 'the process version then' }) version!: number;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' })
   data!: Record<string, unknown>;
+}
+
+export class MovedChainDto {
+  @ApiProperty({ description: 'process id, or ente-registry' }) chain!: string;
+  @ApiProperty({ example: 'hash at checkpointed seq 4 differs from the checkpoint' })
+  reason!: string;
+}
+
+export class CheckpointCheckDto {
+  @ApiProperty({ enum: ['ok', 'mismatch', 'absent', 'untrusted'] }) status!:
+    'ok' | 'mismatch' | 'absent' | 'untrusted';
+  @ApiProperty({ nullable: true, type: String }) file!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) createdAt!: string | null;
+  @ApiProperty({ type: [MovedChainDto] }) moved!: MovedChainDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'why the checkpoint is not trusted' })
+  problem!: string | null;
 }
 
 export class VerifyResultDto {
@@ -224,6 +241,11 @@ export class VerifyResultDto {
   firstBadSeq!: number | null;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty({ description: 'hash of the last event that verified' }) lastHash!: string;
+  @ApiPropertyOptional({
+    type: CheckpointCheckDto,
+    description: 'the chain compared with the latest signed checkpoint (docs/security.md)',
+  })
+  checkpoint?: CheckpointCheckDto;
 }
 
 export class ErrorResponseDto {
@@ -256,13 +278,26 @@ export class TimerViewDto {
   @ApiProperty() dueAt!: string;
 }
 
+export class ProcessLinkDto {
+  @ApiProperty({ example: 'rtd' }) relation!: string;
+  @ApiProperty({
+    enum: ['to', 'from'],
+    description: 'to: this process started the linked one; from: this one was started on it',
+  })
+  direction!: 'to' | 'from';
+  @ApiProperty() instanceId!: string;
+  @ApiProperty({ example: 'rtd' }) definition!: string;
+  @ApiProperty({ example: 'VACANT' }) state!: string;
+  @ApiProperty() title!: string;
+}
+
 export class ProcessViewDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'u_valdera' }) tenant!: string;
   @ApiProperty() businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String] }) pendingEntes!: string[];
@@ -277,6 +312,12 @@ export class ProcessViewDto {
   @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({
+    type: [ProcessLinkDto],
+    required: false,
+    description: 'GET only: linked processes (the RTD of a convention, the convention of an RTD)',
+  })
+  links?: ProcessLinkDto[];
 }
 
 /** One row of GET /v1/processes. */
@@ -285,7 +326,7 @@ export class ProcessSummaryDto {
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'convenzione-ict-2026' }) businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
