@@ -96,7 +96,7 @@ describe('notificationRows: who receives what, on which channel', () => {
       {
         kind: 'notify',
         template: 'rtd.decree',
-        to: [{ ente: 'u_valdera', role: 'appointee' as never }],
+        to: [{ ente: 'u_valdera', role: 'appointee' }],
         data: {},
       },
       'u_valdera',
@@ -112,7 +112,7 @@ describe('notificationRows: who receives what, on which channel', () => {
         kind: 'notify',
         template: 'rtd.decree-issued',
         to: [
-          { ente: 'u_valdera', role: 'appointee' as never },
+          { ente: 'u_valdera', role: 'appointee' },
           { ente: 'u_valdera', role: 'presidente' },
           { ente: 'u_valdera', role: 'staff' },
         ],
