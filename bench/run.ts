@@ -34,10 +34,11 @@ import { breakdownSection } from './sections/breakdown';
 import { ceilingSection } from './sections/ceiling';
 import { engineSection } from './sections/engine';
 import { httpSection } from './sections/http';
+import { outageSection } from './sections/outage';
 import { scalePoint } from './sections/scale';
 import { timersSection } from './sections/timers';
 
-const SECTIONS = ['scale', 'ceiling', 'engine', 'http', 'timers', 'audit'] as const;
+const SECTIONS = ['scale', 'ceiling', 'engine', 'http', 'outage', 'timers', 'audit'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
     ITER_CLOCK_OFFSET_MS: '0',
+    WORKER_HEALTH_PORT: '0', // a free port: never collides with anything else on the machine
   };
   const config = loadConfig(childEnv);
   const profileDir = join(resultsDir, `profiles-${stamp}`);
@@ -294,6 +296,12 @@ async function main(): Promise<void> {
         await httpSection(ctx, api);
         ctx.memory['api'] = await api.memory();
         await api.stop();
+        await dropNotificationBacklog();
+      });
+    }
+    if (args.only.has('outage')) {
+      await timed('outage', async () => {
+        await outageSection(ctx);
         await dropNotificationBacklog();
       });
     }

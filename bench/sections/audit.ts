@@ -1,4 +1,10 @@
-import { eventHash, GENESIS_HASH, ProcessQueryService, verifyChain } from '@app/engine';
+import {
+  CURRENT_HASH_VERSION,
+  eventHash,
+  GENESIS_HASH,
+  ProcessQueryService,
+  verifyChain,
+} from '@app/engine';
 import type { BenchContext } from '../lib/context';
 import { fmtInt, nowMs, round, Samples } from '../lib/stats';
 import { PRESIDENTE } from '../lib/world';
@@ -16,8 +22,8 @@ interface TemplateEvent {
 }
 
 const COLUMNS = `instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at, state_before, state_after,
-  version_after, snapshot_after, prev_hash, hash`;
-const PER_ROW = 14;
+  version_after, snapshot_after, prev_hash, hash, recorded_at, hash_version`;
+const PER_ROW = 16;
 const BATCH = 250;
 /** multi-row INSERT … VALUES with parameters: each jsonb value is parsed once by Postgres */
 const insertSql = (rows: number) =>
@@ -90,6 +96,10 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
         stateAfter: t.stateAfter,
         versionAfter: seq,
         snapshotAfter: t.snapshot,
+        recordedAt: occurredAt,
+        idempotencyKey: null,
+        requestHash: null,
+        timerId: null,
       });
       batch.push(
         id,
@@ -106,6 +116,8 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
         t.snapshotJson,
         prev,
         hash,
+        occurredAt,
+        CURRENT_HASH_VERSION,
       );
       batchRows++;
       prev = hash;

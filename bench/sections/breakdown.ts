@@ -95,6 +95,10 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
         stateAfter: row.state_value,
         versionAfter: 10,
         snapshotAfter: persisted,
+        recordedAt: event.at,
+        idempotencyKey: null,
+        requestHash: null,
+        timerId: null,
       }),
   ]);
   steps.push([

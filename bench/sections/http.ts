@@ -10,7 +10,7 @@ import { ensureFresh } from './engine';
  * RINVIATA events spread round robin over many instances: each request gets the next instance, the next of its
  * 8 entes and a number never used by that ente, so every request is valid however many run at once.
  */
-class Spread {
+export class Spread {
   private i = 0;
   private readonly used: Int32Array;
   exhausted = false;
@@ -46,7 +46,7 @@ function sumCodes(runs: CannonRun[]): Record<string, number> {
   return out;
 }
 
-interface CannonRun {
+export interface CannonRun {
   connections: number;
   seconds: number;
   ok: number;
@@ -59,7 +59,7 @@ interface CannonRun {
   autocannonLatency: { p50: number; p90: number; p99: number };
 }
 
-async function cannon(
+export async function cannon(
   ctx: BenchContext,
   port: number,
   spread: Spread,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -32,6 +34,18 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
+/**
+ * The test machine is shared and often loaded far beyond its 2 cores: tests that are not about timeouts run with
+ * timeouts no healthy run reaches (so a slow moment is not a failure), the fault tests set the short ones they
+ * exercise. Production runs with the defaults of libs/common/src/config.ts.
+ */
+export const GENEROUS_DATABASE_TIMEOUTS = {
+  DATABASE_CONNECT_TIMEOUT_MS: '30000',
+  DATABASE_STATEMENT_TIMEOUT_MS: '120000',
+  DATABASE_LOCK_TIMEOUT_MS: '60000',
+  DATABASE_IDLE_TX_TIMEOUT_MS: '120000',
+} as const;
+
 /** Test configuration: this run's database, a Redis prefix of this test file's own. */
 export function testConfig(extra: Record<string, string> = {}): IterConfig {
   const db = process.env['ITER_TEST_DATABASE_URL'];
@@ -48,6 +62,11 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
     // the built-in development secret, asked for explicitly (it is never used unless enabled)
     JWT_DEV_SECRET: 'true',
+    // checkpoints of this harness's own, never a developer's var/checkpoints
+    CHECKPOINT_DIR: join(tmpdir(), `iter-test-checkpoints-${randomBytes(4).toString('hex')}`),
+    CHECKPOINT_DEV_KEY: 'true',
+    WORKER_HEALTH_PORT: '0',
+    ...GENEROUS_DATABASE_TIMEOUTS,
     ...extra,
   });
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { GENEROUS_DATABASE_TIMEOUTS } from './harness';
 
 /**
  * The real worker (apps/worker/src/main.ts) as a child process, run from source with ts-node: a process
@@ -25,6 +26,13 @@ export interface WorkerProcessOptions {
   poolSize?: number;
   /** how long to wait for "Iter worker started" */
   startTimeoutMs?: number;
+  /** more environment variables (WORKER_LOCK_MS, DATABASE_LOCK_TIMEOUT_MS, ...) */
+  env?: Record<string, string>;
+  /**
+   * Make the child's SYSTEM clock wrong by this much (test/support/system-clock-skew.ts patches Date in the
+   * child before anything loads): a machine whose clock is off, not the deliberate ITER_CLOCK_OFFSET_MS.
+   */
+  systemClockSkewMs?: number;
 }
 
 export interface WorkerExit {
@@ -45,6 +53,11 @@ export interface WorkerProcess {
   kill(): Promise<WorkerExit>;
   /** SIGTERM: Nest shutdown hooks close the BullMQ workers and the pool; SIGKILL after graceMs */
   stop(graceMs?: number): Promise<WorkerExit>;
+  /** SIGSTOP / SIGCONT: a frozen process keeps its sockets, locks and open transactions */
+  freeze(): void;
+  thaw(): void;
+  /** the port of the worker's health endpoint (WORKER_HEALTH_PORT=0: a free port, read from its log) */
+  healthPort(): number | null;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -81,6 +94,12 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     ITER_CLOCK_OFFSET_MS: String(opts.clockOffsetMs),
     RECONCILE_INTERVAL_MS: String(opts.reconcileIntervalMs ?? 1000),
     WORKER_CONCURRENCY: String(opts.concurrency ?? 8),
+    WORKER_HEALTH_PORT: '0',
+    ...GENEROUS_DATABASE_TIMEOUTS,
+    ...(opts.systemClockSkewMs
+      ? { TEST_SYSTEM_CLOCK_SKEW_MS: String(opts.systemClockSkewMs) }
+      : {}),
+    ...opts.env,
   };
   const t0 = Date.now();
   const child: ChildProcess = spawn(
@@ -90,6 +109,7 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
       'ts-node/register/transpile-only',
       '-r',
       'tsconfig-paths/register',
+      ...(opts.systemClockSkewMs ? ['-r', './test/support/system-clock-skew.ts'] : []),
       'apps/worker/src/main.ts',
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -151,7 +171,16 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     started,
     output: () => out,
     exited,
-    kill: () => signal('SIGKILL', 0),
+    kill: () => {
+      if (!exitInfo) child.kill('SIGCONT'); // a frozen child dies too
+      return signal('SIGKILL', 0);
+    },
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
+    healthPort: () => {
+      const m = /worker health on port (\d+)/.exec(out);
+      return m ? Number(m[1]) : null;
+    },
     stop: (graceMs = 10_000) => signal('SIGTERM', graceMs),
   };
   running.add(proc);

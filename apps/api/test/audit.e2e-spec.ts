@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Role } from '@app/common';
 import { eventHash, ProcessQueryService, verifyAllChains, type HistoryEvent } from '@app/engine';
 import { defaultRegistry } from '@app/workflows';
+import { runCli } from '../../../test/support/cli';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { Scenario, unione } from '../../../test/support/scenario';
 import { csvField, csvRow } from '../src/processes/history-export';
@@ -20,7 +19,6 @@ import { csvField, csvRow } from '../src/processes/history-export';
 const v = unione('valdera');
 const mir = unione('miracoli');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const ROOT = join(__dirname, '..', '..', '..');
 const TRIGGER = 'process_event_no_update_delete';
 
 interface Step {
@@ -547,6 +545,10 @@ describe('audit (e2e)', () => {
         stateAfter: r!.state_after,
         versionAfter: r!.version_after,
         snapshotAfter: r!.snapshot_after,
+        recordedAt: (r!.recorded_at as Date).toISOString(),
+        idempotencyKey: r!.idempotency_key,
+        requestHash: r!.request_hash,
+        timerId: r!.timer_id,
       });
       await tamper(
         `UPDATE process_event SET payload = $2, hash = $3 WHERE instance_id = $1 AND seq = 2`,
@@ -749,34 +751,4 @@ function parseCsv(text: string): string[][] {
       throw new Error(`record ${n} has ${r.length} fields, the header ${width}`);
   });
   return rows;
-}
-
-/** Run apps/cli from its TypeScript source (ts-node, transpile only), as `npm run iter --` would run it built. */
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        'ts-node/register',
-        '-r',
-        'tsconfig-paths/register',
-        join(ROOT, 'apps/cli/src/main.ts'),
-        ...args,
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'test', TS_NODE_TRANSPILE_ONLY: 'true', ...env },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }

@@ -191,7 +191,11 @@ describe('authentication with the HS256 development secret (e2e)', () => {
       if (res.status !== 401) open.push(`${method.toUpperCase()} ${path} → ${res.status}`);
       else expect(res.body.code).toBe('UNAUTHENTICATED');
     }
-    expect(open).toEqual(['GET /health → 200']);
+    expect(open).toEqual([
+      'GET /health → 200',
+      'GET /health/live → 200',
+      'GET /health/ready → 200',
+    ]);
   });
 
   it('serves /docs and /docs-json without a token', async () => {

@@ -16,14 +16,21 @@ import {
 } from '../../../test/factories/rtd.factory';
 
 /**
- * Issue #5: the authorization matrix, generated from the definitions' metadata. For every definition, every
- * public event (scope `unione` or `ente`), every role a token may carry and three places the caller can
- * stand — its own ente, another ente of the same Unione, another Unione — the expected answer is derived
- * from the metadata alone (roles + scope, as documented in libs/workflows/src/definition.ts):
- *   - another Unione                        → 404, the process does not exist for it;
- *   - role not in `roles`, or wrong ente    → 403 FORBIDDEN;
- *   - otherwise                             → passes authorization: 200, or 409/422 if the state or a
- *                                              domain rule refuses it afterwards (never 400, 401, 403, 404).
+ * Issues #5 and #9: the authorization matrix, generated from the definitions' metadata. For every definition,
+ * every public event (scope `unione` or `ente`), every role a token may carry and every place the caller can
+ * stand (PLACES: the Unione itself, a comune of the process, another comune acting for it, another Unione, an
+ * ente the registry does not know, a comune of another Unione under this Unione's token), the expected answer
+ * is derived from the metadata (roles + scope, as documented in libs/workflows/src/definition.ts) and the
+ * law's organs (ORGANS below), in this order:
+ *   - another Unione                                   → 404, the process does not exist for it;
+ *   - role not in `roles`                              → 403 FORBIDDEN;
+ *   - token ente unknown, or not of the token's unione → 403 ACTOR_ENTE_UNKNOWN (it acts on nothing);
+ *   - the role's organ does not act for that kind of ente (a sindaco for the Unione, a presidente for a
+ *     comune)                                          → 403 FORBIDDEN_ORGAN;
+ *   - wrong ente for the scope                         → 403 FORBIDDEN;
+ *   - otherwise                                        → passes authorization: 200, or 409/422 if the state or
+ *                                                        a domain rule refuses it afterwards.
+ * A definition added later (e.g. the RTD's, with the `appointee` role) gets its cells from its metadata.
  * Every refused cell must leave the process exactly as it was (version, audit events, chain head).
  *
  * Speed: one instance per stage serves every refused cell (they change nothing); each allowed cell gets a
@@ -45,12 +52,21 @@ const CELL_TIME = new Date('2026-05-04T09:00:00Z');
 // ------------------------------------------------------------------ per-definition fixtures
 
 type StageName =
-  'draft' | 'frozen' | 'sent' | 'approvedX' | 'amending' | 'ready' | 'inForce' | 'joining';
+  | 'draft'
+  | 'frozen'
+  | 'sent'
+  | 'approvedX'
+  | 'approvedAll'
+  | 'amending'
+  | 'ready'
+  | 'inForce'
+  | 'joining';
 const STAGES: StageName[] = [
   'draft',
   'frozen',
   'sent',
   'approvedX',
+  'approvedAll',
   'amending',
   'ready',
   'inForce',
@@ -60,6 +76,13 @@ const STAGES: StageName[] = [
 interface DefinitionFixture {
   /** the stage (state) in which each public event is accepted */
   stageOf: Record<string, StageName>;
+  /** where the Unione acting for itself needs another stage than a comune (e.g. it deliberates last) */
+  unioneStageOf?: Record<string, StageName>;
+  /**
+   * Allowed cells a domain rule refuses after authorization (422 with this rule), by `type@KIND` of the ente
+   * acted for: authorization let them through, the law does not (e.g. the Unione cannot withdraw from itself).
+   */
+  ruleRefuses?: Record<string, string>;
   /** a payload that the event's DTO and rules accept in that stage, acting for `ente` */
   payload(type: string, ente: string): Record<string, unknown>;
 }
@@ -96,6 +119,8 @@ const FIXTURES: Record<string, DefinitionFixture> = {
       'convention.dissolution.record': 'inForce',
       'convention.adhesion.accept': 'joining',
     },
+    unioneStageOf: { 'convention.executivity.certify': 'approvedAll' },
+    ruleRefuses: { 'convention.recesso.record@UNIONE': 'NOT_AN_ACTIVE_COMUNE' },
     payload(type, ente) {
       switch (type) {
         case 'convention.freeze':
@@ -292,6 +317,7 @@ async function buildConvention(h: Harness, stage: StageName): Promise<string> {
     if (stage === 'approvedX') return id;
     await deliberate('2026-03-10T09:00:00Z', Y, '2026-03-02');
     await deliberate('2026-03-10T09:00:00Z', U, '2026-03-02');
+    if (stage === 'approvedAll') return id;
     for (const e of PARTICIPANTS)
       await certify('2026-03-25T09:00:00Z', e, '2026-03-09', '2026-03-20');
     if (stage === 'ready') return id;
@@ -374,13 +400,54 @@ const BUILDERS: Record<string, (h: Harness, stage: StageName) => Promise<string>
 
 // ------------------------------------------------------------------ the matrix, from the metadata
 
-type Relation = 'own ente' | 'other ente, same unione' | 'other unione';
-const RELATIONS: Relation[] = ['own ente', 'other ente, same unione', 'other unione'];
+/**
+ * The organs (TUEL): the sindaco is the legal representative of a COMUNE (art. 50), the presidente of the
+ * UNIONE; the segretario records the acts of its own ente, of either kind. Roles not named here are bound
+ * by the event's scope alone.
+ */
+type Kind = 'COMUNE' | 'UNIONE';
+const ORGANS: Partial<Record<Role, readonly Kind[]>> = {
+  sindaco: ['COMUNE'],
+  presidente: ['UNIONE'],
+  segretario: ['COMUNE', 'UNIONE'],
+};
+/** The ente registry as the tenant knows it: the Unione and its comuni (DOMAIN.md §6 fixtures). */
+const KIND_IN_TENANT = new Map<string, Kind>([
+  [U, 'UNIONE'],
+  ...v.comuni.map((c): [string, Kind] => [c, 'COMUNE']),
+]);
+/** a codice IPA no ente has */
+const NOWHERE = 'c_x000';
+
+type Relation =
+  | 'the unione'
+  | 'a comune of the process'
+  | 'another comune, for it'
+  | 'other unione'
+  | 'ente not in the registry'
+  | 'comune of another unione';
+const RELATIONS: Relation[] = [
+  'the unione',
+  'a comune of the process',
+  'another comune, for it',
+  'other unione',
+  'ente not in the registry',
+  'comune of another unione',
+];
 
 /** The ente a role works for: the Unione's own organs and officers, or a member comune. */
 const COMUNE_ROLES: readonly Role[] = ['segretario', 'sindaco'];
 const homeOf = (role: Role) => (COMUNE_ROLES.includes(role) ? X : U);
 const otherOf = (role: Role) => (COMUNE_ROLES.includes(role) ? Y : X);
+
+type Expected =
+  | 'allowed'
+  | { status: 404; code: 'PROCESS_NOT_FOUND' }
+  | { status: 403; code: 'FORBIDDEN' | 'FORBIDDEN_ORGAN' | 'ACTOR_ENTE_UNKNOWN' };
+const refused = (code: 'FORBIDDEN' | 'FORBIDDEN_ORGAN' | 'ACTOR_ENTE_UNKNOWN'): Expected => ({
+  status: 403,
+  code,
+});
 
 interface Cell {
   definition: ProcessDefinition;
@@ -391,17 +458,46 @@ interface Cell {
   actor: Actor;
   /** payload.ente for `ente`-scoped events: the ente the caller acts for */
   target: string;
-  expected: 'allowed' | 403 | 404;
+  expected: Expected;
 }
 
-/** The expected answer, from the metadata's documented semantics (not from the engine's code). */
-function expectedOf(spec: EventSpec, role: Role, actor: Actor, target: string): Cell['expected'] {
-  if (actor.unione !== U) return 404;
-  if (!spec.roles.includes(role)) return 403;
-  if (spec.scope === 'unione') return actor.ente === U ? 'allowed' : 403;
-  // the person the process names, whatever ente their token carries
-  if (spec.scope === 'appointee') return actor.subject === APPOINTEE_CF ? 'allowed' : 403;
-  return actor.ente === target && PARTICIPANTS.includes(target) ? 'allowed' : 403;
+/** The expected answer, from the metadata's documented semantics and the organs (not from the engine's code). */
+function expectedOf(spec: EventSpec, role: Role, actor: Actor, target: string): Expected {
+  if (actor.unione !== U) return { status: 404, code: 'PROCESS_NOT_FOUND' };
+  if (!spec.roles.includes(role)) return refused('FORBIDDEN');
+  const kind = actor.ente === null ? undefined : KIND_IN_TENANT.get(actor.ente);
+  if (!kind) return refused('ACTOR_ENTE_UNKNOWN');
+  if (ORGANS[role] && !ORGANS[role].includes(kind)) return refused('FORBIDDEN_ORGAN');
+  // the person the process names, whatever ente of the tenant their token carries
+  if (spec.scope === 'appointee')
+    return actor.subject === APPOINTEE_CF ? 'allowed' : refused('FORBIDDEN');
+  if (spec.scope === 'unione') return actor.ente === U ? 'allowed' : refused('FORBIDDEN');
+  return actor.ente === target && PARTICIPANTS.includes(target) ? 'allowed' : refused('FORBIDDEN');
+}
+
+/** Where the caller stands for one relation, and the ente it acts for (payload.ente of `ente` events). */
+function placeOf(
+  relation: Relation,
+  role: Exclude<Role, 'system'>,
+  spec: EventSpec,
+): { actor: Actor; target: string } {
+  const forUnione = spec.scope === 'unione';
+  switch (relation) {
+    case 'the unione':
+      return { actor: actorOf(role, U), target: U };
+    case 'a comune of the process':
+      return { actor: actorOf(role, X), target: forUnione ? U : X };
+    case 'another comune, for it':
+      return { actor: actorOf(role, Y), target: forUnione ? U : X };
+    case 'other unione': {
+      const ente = COMUNE_ROLES.includes(role) ? m.comuni[0]! : m.ipa;
+      return { actor: actorOf(role, ente, m.ipa), target: forUnione ? U : ente };
+    }
+    case 'ente not in the registry':
+      return { actor: actorOf(role, NOWHERE), target: forUnione ? U : NOWHERE };
+    case 'comune of another unione':
+      return { actor: actorOf(role, m.comuni[0]!), target: forUnione ? U : m.comuni[0]! };
+  }
 }
 
 function cellsOf(def: ProcessDefinition): Cell[] {
@@ -410,13 +506,7 @@ function cellsOf(def: ProcessDefinition): Cell[] {
     if (spec.scope === 'system') continue;
     for (const role of TOKEN_ROLES) {
       for (const relation of RELATIONS) {
-        const target = spec.scope === 'unione' ? U : homeOf(role);
-        const actor =
-          relation === 'own ente'
-            ? actorOf(role, homeOf(role))
-            : relation === 'other ente, same unione'
-              ? actorOf(role, otherOf(role))
-              : actorOf(role, COMUNE_ROLES.includes(role) ? m.comuni[0]! : m.ipa, m.ipa);
+        const { actor, target } = placeOf(relation, role, spec);
         cells.push({
           definition: def,
           type,
@@ -499,12 +589,40 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
         publicEvents.length * TOKEN_ROLES.length * RELATIONS.length,
       );
     }
-    // the matrix is not degenerate: every event has at least one allowed cell and refused ones of both kinds
+    // the matrix is not degenerate: every event has at least one allowed cell and refused ones of every kind
+    const codeOf = (c: Cell) => (c.expected === 'allowed' ? 'allowed' : c.expected.code);
     for (const type of new Set(ALL_CELLS.map((c) => c.type))) {
       const mine = ALL_CELLS.filter((c) => c.type === type);
-      expect(mine.some((c) => c.expected === 'allowed')).toBe(true);
-      expect(mine.some((c) => c.expected === 403)).toBe(true);
-      expect(mine.some((c) => c.expected === 404)).toBe(true);
+      const spec = mine[0]!.spec;
+      const codes = new Set(mine.map(codeOf));
+      expect({ type, codes: [...codes].sort() }).toEqual({
+        type,
+        codes: expect.arrayContaining([
+          'allowed',
+          'FORBIDDEN',
+          'PROCESS_NOT_FOUND',
+          'ACTOR_ENTE_UNKNOWN',
+          // an event of an organ (sindaco, presidente) has its mismatched cells: the organ for the other kind
+          ...(spec.roles.some((r) => ORGANS[r]?.length === 1) ? ['FORBIDDEN_ORGAN'] : []),
+        ]),
+      });
+    }
+    // every role × kind of ente the organs exclude is a cell of every event that role may send
+    for (const cell of ALL_CELLS.filter((c) => c.spec.roles.includes(c.role))) {
+      const kinds = ORGANS[cell.role];
+      for (const kind of ['COMUNE', 'UNIONE'] as const) {
+        if (!kinds || kinds.includes(kind)) continue;
+        expect(
+          ALL_CELLS.some(
+            (c) =>
+              c.type === cell.type &&
+              c.role === cell.role &&
+              c.actor.unione === U &&
+              KIND_IN_TENANT.get(c.actor.ente!) === kind &&
+              codeOf(c) === 'FORBIDDEN_ORGAN',
+          ),
+        ).toBe(true);
+      }
     }
   });
 
@@ -539,13 +657,16 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
           [
             c.role,
             c.relation,
-            c.expected === 'allowed' ? 'passes authorization' : String(c.expected),
+            c.expected === 'allowed'
+              ? 'passes authorization'
+              : `${c.expected.status} ${c.expected.code}`,
             c,
           ] as const,
       ),
     )('%s, %s → %s', async (_role, _relation, _label, cell) => {
       const f = fixtureOf(cell.definition);
-      const stage = f.stageOf[cell.type]!;
+      const stage =
+        (cell.target === U ? f.unioneStageOf?.[cell.type] : undefined) ?? f.stageOf[cell.type]!;
       const payload = f.payload(cell.type, cell.target);
       const id =
         cell.expected === 'allowed' ? await f.build(h, stage) : shared.get(`${defKey}/${stage}`)!;
@@ -554,7 +675,12 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
       const after = await stateOf(id);
       const name = `${cell.type} by ${cell.role}@${cell.actor.ente} (${cell.relation})`;
       if (cell.expected === 'allowed') {
-        allowedAnswers.push({ cell: name, status: res.status, code: res.body?.code });
+        const rule = f.ruleRefuses?.[`${cell.type}@${KIND_IN_TENANT.get(cell.target)}`];
+        allowedAnswers.push({
+          cell: name,
+          status: res.status === 422 && rule && res.body?.details?.rule === rule ? 200 : res.status,
+          code: res.body?.code,
+        });
         expect({
           name,
           passedAuthorization: [200, 409, 422].includes(res.status),
@@ -572,8 +698,7 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
       } else {
         expect({ name, status: res.status, code: res.body.code }).toEqual({
           name,
-          status: cell.expected,
-          code: cell.expected === 404 ? 'PROCESS_NOT_FOUND' : 'FORBIDDEN',
+          ...cell.expected,
         });
         expect(after).toEqual(before); // nothing changed: version, events, chain head, state
       }
@@ -674,13 +799,17 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
         const id = shared.get(`${def.key}/${f.stageOf[type]!}`)!;
         const before = await stateOf(id);
         for (const role of spec.roles) {
-          const res = await send(id, actorOf(role, Z), type, f.payload(type, Z));
+          const actor = actorOf(role, Z);
+          const res = await send(id, actor, type, f.payload(type, Z));
+          // Z is a comune of the Unione: a presidente's organ does not act for it at all
           expect({ type, role, status: res.status, code: res.body.code }).toEqual({
             type,
             role,
-            status: 403,
-            code: 'FORBIDDEN',
+            ...(expectedOf(spec, role, actor, Z) as object),
           });
+          expect(res.body.code).toBe(
+            ORGANS[role] && !ORGANS[role].includes('COMUNE') ? 'FORBIDDEN_ORGAN' : 'FORBIDDEN',
+          );
         }
         expect(await stateOf(id)).toEqual(before);
       }

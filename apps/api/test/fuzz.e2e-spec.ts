@@ -2,6 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import fc from 'fast-check';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { candidatePayload } from '../../../test/factories/rtd.factory';
 import { pareri, Scenario, sha256, CONVENTION_TEXT, unione } from '../../../test/support/scenario';
 
 /**
@@ -63,6 +64,8 @@ interface Baseline {
   body?: Json;
   bodySchema?: Schema;
   query: Record<string, string>;
+  /** the same request on a twin process, sent once to prove the baseline acceptable */
+  twinPath?: string;
 }
 
 const v = unione('valdera');
@@ -108,8 +111,8 @@ function wrongTypes(s: Schema | undefined): Json[] {
       return ['true', 1, []];
     case 'array':
       return ['x', { a: 1 }, 7];
-    case 'object':
-      return ['x', [1], 7];
+    case 'object': // an empty array passes @ValidateNested: the DTO must say @IsObject
+      return ['x', [1], [], 7];
     default:
       return [];
   }
@@ -187,6 +190,26 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
 
   it('answers every broken request with a 4xx and writes nothing', async () => {
     const [c1, c2] = v.comuni as [string, string];
+    // RTD processes (convention in force) waiting for their candidate: one to fuzz, one twin
+    const rtds: string[] = [];
+    for (const [n, key] of ['fuzz-rtd', 'fuzz-rtd-twin'].entries()) {
+      const c = new Scenario(h, v.ipa, [c1, c2]);
+      await c.start(undefined, key);
+      await c.freeze();
+      await c.sendToCouncils('2026-02-05T10:00:00+01:00');
+      h.clock.set(new Date('2026-03-10T09:00:00Z'));
+      for (const [i, e] of [v.ipa, c1, c2].entries())
+        await c.approve(e, `${70 + n * 10 + i}/2026`, '2026-03-02', { ie: true });
+      h.clock.set(new Date('2026-03-12T09:00:00Z'));
+      for (const e of [v.ipa, c1, c2]) await c.sign(e, '2026-03-12T08:00:00Z');
+      const started = await h
+        .http()
+        .post('/v1/processes')
+        .set('Authorization', `Bearer ${await c.as('presidente')}`)
+        .send({ definition: 'rtd', input: { convention: c.id } });
+      expect(started.status).toBe(201);
+      rtds.push((started.body as { id: string }).id);
+    }
     // processes in the state where a council deliberation is what they expect next: one to fuzz, one twin
     const target = new Scenario(h, v.ipa, [c1, c2]);
     await target.start(undefined, 'fuzz-target');
@@ -196,7 +219,7 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
     await twin.start(undefined, 'fuzz-twin');
     await twin.freeze();
     await twin.sendToCouncils('2026-02-10T10:00:00+01:00');
-    h.clock.set(new Date('2026-02-21T09:00:00Z')); // the council met on the 20th
+    h.clock.set(new Date('2026-03-20T09:00:00Z')); // the council met on 20 Feb; the RTD is chosen today
     const pres = await target.as('presidente');
     const seg = await target.as('segretario', c1);
     const admin = await h.token({ roles: ['admin'], ente: null, unione: null });
@@ -214,7 +237,16 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
       events: { type: string; payload: { name: string } | null }[];
     }[] = (await h.http().get('/v1/definitions').set('Authorization', `Bearer ${pres}`)).body;
     const conv = definitions.find((d) => d.key === 'convenzione')!;
+    const rtd = definitions.find((d) => d.key === 'rtd')!;
     const schemaNamed = (name: string) => doc.components.schemas[name]!;
+    const eventBody = (def: typeof conv, type: string): Schema => ({
+      type: 'object',
+      required: ['type', 'payload'],
+      properties: {
+        type: { type: 'string' },
+        payload: schemaNamed(def.events.find((e) => e.type === type)!.payload!.name),
+      },
+    });
 
     // the valid requests: bodies the process would take now, path ids that exist, a token that may act
     const deliberation = {
@@ -227,16 +259,32 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
       votes: { favorevoli: 9, contrari: 1, astenuti: 0, presenti: 10, assegnati: 12 },
       immediatamenteEseguibile: false,
     };
-    const eventSchema: Schema = {
-      type: 'object',
-      required: ['type', 'payload'],
-      properties: {
-        type: { type: 'string' },
-        payload: schemaNamed(
-          conv.events.find((e) => e.type === 'convention.deliberation.record')!.payload!.name,
-        ),
+    // the events route, once per process definition: a body each process would take now
+    const eventCases: {
+      label: string;
+      id: string;
+      twin: string;
+      token: string;
+      body: Json;
+      schema: Schema;
+    }[] = [
+      {
+        label: 'convenzione',
+        id: target.id,
+        twin: twin.id,
+        token: seg,
+        body: { type: 'convention.deliberation.record', payload: deliberation },
+        schema: eventBody(conv, 'convention.deliberation.record'),
       },
-    };
+      {
+        label: 'rtd',
+        id: rtds[0]!,
+        twin: rtds[1]!,
+        token: await target.as('staff'),
+        body: { type: 'rtd.candidate.select', payload: candidatePayload() as Json },
+        schema: eventBody(rtd, 'rtd.candidate.select'),
+      },
+    ];
     const startSchema: Schema = {
       type: 'object',
       required: ['definition', 'input'],
@@ -257,12 +305,6 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
           },
           startSchema,
           pres,
-        ];
-      if (path === '/v1/processes/{id}/events')
-        return [
-          { type: 'convention.deliberation.record', payload: deliberation },
-          eventSchema,
-          seg,
         ];
       if (path === '/v1/entes') {
         const schema = resolve(
@@ -298,9 +340,28 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
           .replace('/v1/notifications/{id}', `/v1/notifications/${notice}`)
           .replace('{id}', target.id)
           .replace('{key}', 'convenzione');
-        const valid = validBody(path, method);
         const query = validQuery[path] ?? {};
         const qs = new URLSearchParams(query).toString();
+        if (path === '/v1/processes/{id}/events' && method === 'post') {
+          for (const c of eventCases) {
+            baselines.push({
+              op: { ...op, method, path },
+              req: {
+                label: `POST ${path} (${c.label})`,
+                method: 'POST',
+                path: `/v1/processes/${c.id}/events`,
+                token: c.token,
+                body: JSON.stringify(c.body),
+              },
+              body: c.body,
+              bodySchema: c.schema,
+              query,
+              twinPath: `/v1/processes/${c.twin}/events`,
+            });
+          }
+          continue;
+        }
+        const valid = validBody(path, method);
         baselines.push({
           op: { ...op, method, path },
           req: {
@@ -319,7 +380,8 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
     expect(baselines.map((b) => b.req.label)).toEqual(
       expect.arrayContaining([
         'POST /v1/processes',
-        'POST /v1/processes/{id}/events',
+        'POST /v1/processes/{id}/events (convenzione)',
+        'POST /v1/processes/{id}/events (rtd)',
         'GET /v1/processes/{id}/history/export',
         'POST /v1/entes',
       ]),
@@ -335,8 +397,7 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
       ]);
     };
     for (const b of baselines.filter((x) => x.body !== undefined)) {
-      if (b.op.path === '/v1/processes/{id}/events')
-        await calibrate(b, `/v1/processes/${twin.id}/events`, b.body!);
+      if (b.twinPath) await calibrate(b, b.twinPath, b.body!);
       if (b.op.path === '/v1/processes')
         await calibrate(b, b.req.path, { ...(b.body as object), businessKey: 'fuzz-calibration' });
       if (b.op.path === '/v1/entes')
@@ -392,7 +453,7 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
             if (s?.enum)
               add(b, `${name} bad enum`, { body: setAt(b.body!, at, 'NOT_IN_THE_ENUM') });
             if (
-              /date|At$|On$|Start$/i.test(String(at[at.length - 1])) &&
+              /date|At$|On$|Start$|End$/i.test(String(at[at.length - 1])) &&
               typeof value === 'string'
             ) {
               for (const d of ['2026-02-30', 'yesterday', '2026-13-01T00:00:00Z', '20260220'])

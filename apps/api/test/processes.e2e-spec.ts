@@ -265,7 +265,10 @@ describe('processes API (e2e)', () => {
     ).toBe(401);
     const health = await h.http().get('/health');
     expect(health.status).toBe(200);
-    expect(health.body.info).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
+    expect(health.body.details).toMatchObject({
+      postgres: { status: 'up' },
+      redis: { status: 'up' },
+    });
   });
 
   it('keeps the history in order with a valid hash chain', async () => {

@@ -2,16 +2,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { mintDevToken } from '@app/auth';
 import { ConfigError, loadConfig, ROLES, type Role } from '@app/common';
-import { verifyAllChains } from '@app/engine';
-import { createDataSource, runMigrations, seedUnioni, UNIONI_FIXTURES } from '@app/persistence';
-import { ensureDatabase, preflight } from '@app/runtime';
+import {
+  checkpointConfigFrom,
+  loadCheckpoint,
+  verifyAllChains,
+  writeCheckpointNow,
+} from '@app/engine';
+import { createDataSource, seedUnioni, UNIONI_FIXTURES } from '@app/persistence';
+import { ensureDatabase, prepareDatabase, preflight } from '@app/runtime';
+import { defaultRegistry } from '@app/workflows';
 
 /**
  * Iter admin commands (plain argv, no framework):
- *   migrate                       apply pending migrations
- *   seed [unione-key ...]         load the unions of DOMAIN.md §6 (default: all four)
+ *   migrate                       create the roles (with DATABASE_ADMIN_URL), apply pending migrations as the owner,
+ *                                 grant the runtime role
+ *   seed [unione-key ...]         load the unions of DOMAIN.md §6 (default: all four), audited in the registry chain
  *   token --sub S --role R[,R] [--ente IPA] [--unione IPA] [--ttl 8h]   mint a development HS256 token
- *   verify-audit [--json]         verify every hash chain in the database, print a summary (exit 1 if one is broken)
+ *   verify-audit [--json]         verify every hash chain in the database (processes and ente registry) against the
+ *                                 latest signed checkpoint, print a summary (exit 1 if anything is wrong)
+ *   checkpoint [--force]          write a signed checkpoint of every chain head to CHECKPOINT_DIR
  *   start [--dev-secret]          run api + worker (what `npm start` does, with --dev-secret)
  */
 function flags(argv: string[]): Record<string, string> {
@@ -27,10 +36,10 @@ function flags(argv: string[]): Record<string, string> {
 
 async function withDataSource<T>(
   fn: (ds: ReturnType<typeof createDataSource>) => Promise<T>,
+  url: string = loadConfig().databaseUrl,
 ): Promise<T> {
-  const config = loadConfig();
-  await ensureDatabase(config.databaseUrl, (m) => console.log(m));
-  const ds = createDataSource({ url: config.databaseUrl, poolSize: 4 });
+  await ensureDatabase(url, (m) => console.log(m));
+  const ds = createDataSource({ url, poolSize: 4 });
   await ds.initialize();
   try {
     return await fn(ds);
@@ -43,7 +52,7 @@ async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
     case 'migrate': {
-      const applied = await withDataSource((ds) => runMigrations(ds));
+      const applied = await prepareDatabase(loadConfig(), (m) => console.log(m));
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema up to date');
       return 0;
     }
@@ -56,10 +65,9 @@ async function main(): Promise<number> {
         );
         return 2;
       }
-      const r = await withDataSource(async (ds) => {
-        await runMigrations(ds);
-        return seedUnioni(ds, keys);
-      });
+      const config = loadConfig();
+      await prepareDatabase(config, (m) => console.log(m));
+      const r = await withDataSource((ds) => seedUnioni(ds, keys), config.databaseOwnerUrl);
       console.log(`seeded ${r.unioni} unioni, ${r.comuni} comuni`);
       for (const u of UNIONI_FIXTURES.filter((x) => keys.length === 0 || keys.includes(x.key))) {
         console.log(
@@ -104,17 +112,62 @@ async function main(): Promise<number> {
     }
     case 'verify-audit': {
       const json = flags(rest)['json'] === 'true';
+      const config = loadConfig();
+      const cp = checkpointConfigFrom(config);
       return withDataSource(async (ds) => {
-        const r = await verifyAllChains(ds, (id, v) => {
-          if (!v.valid && !json)
-            console.log(`INVALID ${id}: first bad seq ${v.firstBadSeq} (${v.reason})`);
-        });
+        const r = await verifyAllChains(
+          ds,
+          (id, v) => {
+            if (!v.valid && !json)
+              console.log(`INVALID ${id}: first bad seq ${v.firstBadSeq} (${v.reason})`);
+          },
+          { registry: defaultRegistry(), checkpoint: await loadCheckpoint(cp) },
+        );
+        const ok =
+          r.invalid === 0 &&
+          r.registry.valid &&
+          (r.checkpoint.status === 'ok' || r.checkpoint.status === 'absent');
         if (json) console.log(JSON.stringify(r));
-        else
+        else {
+          for (const p of r.registry.problems)
+            console.log(
+              `INVALID ente-registry${p.ente ? ` ${p.ente}` : ''}${p.seq ? ` seq ${p.seq}` : ''}: ${p.reason}`,
+            );
+          for (const m of r.checkpoint.moved) console.log(`MOVED ${m.chain}: ${m.reason}`);
+          if (r.checkpoint.status === 'untrusted')
+            console.log(`CHECKPOINT ${r.checkpoint.file}: ${r.checkpoint.problem}`);
           console.log(
             `${r.chains} chains, ${r.events} events verified: ${r.valid} valid, ${r.invalid} invalid`,
           );
-        return r.invalid === 0 ? 0 : 1;
+          console.log(
+            `ente registry: ${r.registry.events} events, ${r.registry.valid ? 'valid' : `${r.registry.problems.length} problems`}`,
+          );
+          console.log(
+            r.checkpoint.status === 'absent'
+              ? `checkpoint: none in ${cp.dir}`
+              : `checkpoint ${r.checkpoint.createdAt} (${r.checkpoint.file}): ${r.checkpoint.status}`,
+          );
+        }
+        return ok ? 0 : 1;
+      });
+    }
+    case 'checkpoint': {
+      const config = loadConfig();
+      const cp = checkpointConfigFrom(config);
+      if (!cp.signingKey) {
+        console.error(
+          'CHECKPOINT_PRIVATE_KEY non impostata: i checkpoint si firmano con una chiave Ed25519 configurata (in sviluppo CHECKPOINT_DEV_KEY=true usa la chiave di sviluppo)',
+        );
+        return 2;
+      }
+      return withDataSource(async (ds) => {
+        const r = await writeCheckpointNow(ds, cp, new Date(), {
+          force: flags(rest)['force'] === 'true',
+        });
+        console.log(
+          `${r.written ? 'checkpoint written' : 'no change since'} ${r.file}: ${r.checkpoint.chains.length} chains, merkle root ${r.checkpoint.merkleRoot}${cp.devKey ? ' (development key)' : ''}`,
+        );
+        return 0;
       });
     }
     case 'start': {
@@ -131,6 +184,18 @@ async function main(): Promise<number> {
         e['JWT_DEV_SECRET'] = 'true';
         console.log(
           '[iter] JWT_DEV_SECRET=true: token di sviluppo firmati con il segreto incorporato (mai in produzione)',
+        );
+      }
+      if (
+        flags(rest)['dev-secret'] === 'true' &&
+        e['NODE_ENV'] !== 'production' &&
+        !e['CHECKPOINT_PRIVATE_KEY'] &&
+        !e['CHECKPOINT_PRIVATE_KEY_FILE'] &&
+        e['CHECKPOINT_DEV_KEY'] === undefined
+      ) {
+        e['CHECKPOINT_DEV_KEY'] = 'true';
+        console.log(
+          '[iter] CHECKPOINT_DEV_KEY=true: checkpoint di audit firmati con la chiave di sviluppo (mai in produzione)',
         );
       }
       const config = loadConfig();
@@ -159,7 +224,7 @@ async function main(): Promise<number> {
     }
     default:
       console.error(
-        'comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit [--json] | start',
+        'comandi: migrate | seed [unione...] | token --sub --role [--ente --unione] | verify-audit [--json] | checkpoint [--force] | start',
       );
       return cmd ? 2 : 0;
   }

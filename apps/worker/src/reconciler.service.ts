@@ -6,7 +6,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { IterConfig } from '@app/common';
-import { ITER_CONFIG } from '@app/runtime';
+import { DependencyMonitor, ITER_CONFIG } from '@app/runtime';
+import { ClockGuard } from './health/clock-guard.service';
 import { Reconciler } from '@app/scheduling';
 
 /** Runs the reconciler at start and every RECONCILE_INTERVAL_MS (never two runs at once in one process). */
@@ -19,7 +20,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly reconciler: Reconciler,
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
-  ) {}
+    private readonly monitor: DependencyMonitor,
+    private readonly clockGuard: ClockGuard,
+  ) {
+    // Redis may come back empty (restarted without persistence): reconcile after every outage
+    monitor.reconcileOnRecovery = 'always';
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runOnce();
@@ -28,16 +34,23 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   async runOnce(): Promise<void> {
     if (this.running) return;
-    this.running = this.reconciler
-      .run()
+    this.running = this.clockGuard
+      .allowed()
+      // a skewed clock would date the jobs it enqueues wrongly (BullMQ delays count from this clock): skip
+      .then((ok) => (ok ? this.reconciler.run() : null))
       .then((r) => {
+        if (!r) return;
         if (r.armedTimers || r.pendingNotifications) {
           this.log.log(
-            `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
+            `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}, leftovers removed ${r.leftoversRemoved}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
           );
         }
       })
-      .catch((err: unknown) => this.log.error(`reconciliation failed: ${(err as Error).message}`))
+      .catch((err: unknown) => {
+        // Postgres or Redis down: the monitor logs the outage once; the next run catches up
+        if (!this.monitor.report(err))
+          this.log.error(`reconciliation failed: ${(err as Error).message}`);
+      })
       .finally(() => {
         this.running = null;
       });

@@ -1,6 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
+import { CheckpointService } from './checkpoint.service';
+import { ClockGuard } from './health/clock-guard.service';
+import { WorkerHealthServer } from './health/worker-health.server';
 import { NotificationProcessor } from './processors/notification.processor';
 import {
   ProcessEffectProcessor,
@@ -20,10 +23,14 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [RuntimeModule.forRoot({ config, clock })],
       providers: [
+        ClockGuard,
+        WorkerHealthServer,
         TimerProcessor,
         NotificationProcessor,
         ProcessEffectProcessor,
-        ...(opts.reconcile === false ? [] : [ReconcilerService, ProcessEffectReconciler]),
+        ...(opts.reconcile === false
+          ? []
+          : [ReconcilerService, ProcessEffectReconciler, CheckpointService]),
       ],
     };
   }

@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Register or update an ente
-         * @description Admins only; an ente is created or updated by its codice IPA.
+         * @description Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
          */
         post: operations["registerEnte"];
         delete?: never;
@@ -360,7 +360,7 @@ export interface components {
             businessKey: string;
             title: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @example IN_DELIBERATION */
             state: string;
             /** @description send back as If-Match */
@@ -412,6 +412,22 @@ export interface components {
             /** @description SHA-256 over the canonical event and prevHash */
             hash: string;
         };
+        MovedChainDto: {
+            /** @description process id, or ente-registry */
+            chain: string;
+            /** @example hash at checkpointed seq 4 differs from the checkpoint */
+            reason: string;
+        };
+        CheckpointCheckDto: {
+            /** @enum {string} */
+            status: "ok" | "mismatch" | "absent" | "untrusted";
+            file: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            moved: components["schemas"]["MovedChainDto"][];
+            /** @description why the checkpoint is not trusted */
+            problem: string | null;
+        };
         VerifyResultDto: {
             valid: boolean;
             /** @description events read */
@@ -421,6 +437,8 @@ export interface components {
             reason: string | null;
             /** @description hash of the last event that verified */
             lastHash: string;
+            /** @description the chain compared with the latest signed checkpoint (docs/security.md) */
+            checkpoint?: components["schemas"]["CheckpointCheckDto"];
         };
         StateAtDto: {
             /** Format: uuid */

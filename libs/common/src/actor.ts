@@ -21,6 +21,19 @@ export interface Actor {
   ente: string | null;
   /** codice IPA of the unione (tenant) the actor works in; null only for the system actor */
   unione: string | null;
+  /**
+   * Where the actor's `ente` stands in the ente registry, resolved by the engine (never from a token):
+   * `undefined` = not resolved yet, `null` = not in the registry.
+   */
+  standing?: EnteStanding | null;
+}
+
+export type EnteKind = 'COMUNE' | 'UNIONE';
+
+/** An ente as the registry knows it: its kind and the unione it belongs to (an unione belongs to itself). */
+export interface EnteStanding {
+  kind: EnteKind;
+  unione: string | null;
 }
 
 export const SYSTEM_ACTOR: Actor = {

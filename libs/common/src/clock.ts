@@ -27,3 +27,12 @@ export class OffsetClock implements Clock {
     return this.offsetMs;
   }
 }
+
+/**
+ * How far a clock is deliberately shifted from the system clock (0 in production; tests and demos move it).
+ * Times that must agree across processes come from the database's clock plus this offset: the offset is
+ * the one deliberate shift, the database the one source of "now".
+ */
+export function clockOffsetMs(clock: Clock): number {
+  return clock instanceof OffsetClock ? clock.offset : clock.now().getTime() - Date.now();
+}

@@ -4,7 +4,10 @@ describe('loadConfig', () => {
   it('has working defaults for a development machine', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      databaseUrl: 'postgres://postgres@127.0.0.1:5432/iter',
+      // two roles on the local server: the runtime role for api/worker, the owner for migrations
+      databaseUrl: 'postgres://iter_app@127.0.0.1:5432/iter',
+      databaseOwnerUrl: 'postgres://iter_owner@127.0.0.1:5432/iter',
+      databaseAdminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
       redisUrl: 'redis://127.0.0.1:6379',
       port: 3000,
       migrationsRun: true,
@@ -14,6 +17,27 @@ describe('loadConfig', () => {
       docsEnabled: true,
       reconcileIntervalMs: 60_000,
       trustProxy: false,
+      databaseConnectTimeoutMs: 3000,
+      databaseStatementTimeoutMs: 10_000,
+      databaseLockTimeoutMs: 2000,
+      databaseIdleInTransactionTimeoutMs: 10_000,
+      enqueueTimeoutMs: 1000,
+      maxClockSkewMs: 5000,
+      workerHealthPort: 3001,
+    });
+  });
+
+  it('keeps the single-role mode of a given DATABASE_URL unless DATABASE_OWNER_URL is set', () => {
+    const url = 'postgres://someone@db.example:5432/iter';
+    expect(loadConfig({ DATABASE_URL: url })).toMatchObject({
+      databaseUrl: url,
+      databaseOwnerUrl: url,
+      databaseAdminUrl: null,
+    });
+    const owner = 'postgres://owner@db.example:5432/iter';
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_OWNER_URL: owner })).toMatchObject({
+      databaseUrl: url,
+      databaseOwnerUrl: owner,
     });
   });
 
@@ -39,6 +63,10 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    [{ DATABASE_OWNER_URL: 'mysql://x' }, 'DATABASE_OWNER_URL'],
+    [{ CHECKPOINT_INTERVAL_MS: '-1' }, 'CHECKPOINT_INTERVAL_MS'],
+    [{ NODE_ENV: 'production', CHECKPOINT_DEV_KEY: 'true' }, 'CHECKPOINT_DEV_KEY'],
+    [{ CHECKPOINT_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }, 'CHECKPOINT_PRIVATE_KEY_FILE'],
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
@@ -57,6 +85,14 @@ describe('loadConfig', () => {
       'JWT_DEV_SECRET',
     ],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '5' }, 'DATABASE_LOCK_TIMEOUT_MS'],
+    [
+      { DATABASE_LOCK_TIMEOUT_MS: '20000', DATABASE_STATEMENT_TIMEOUT_MS: '10000' },
+      'DATABASE_LOCK_TIMEOUT_MS',
+    ],
+    [{ ENQUEUE_TIMEOUT_MS: 'soon' }, 'ENQUEUE_TIMEOUT_MS'],
+    [{ MAX_CLOCK_SKEW_MS: '-1' }, 'MAX_CLOCK_SKEW_MS'],
+    [{ WORKER_HEALTH_PORT: '70000' }, 'WORKER_HEALTH_PORT'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL'],
     [{ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }, 'development secret'],
     [{ NODE_ENV: 'production', JWT_DEV_SECRET: 'true' }, 'JWT_DEV_SECRET'],

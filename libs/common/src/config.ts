@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Configuration from environment variables, validated at start-up: a bad value stops the process with a
  * message naming the variable. Documented in README.md ("Configuration").
  */
 export interface IterConfig {
   nodeEnv: string;
+  /** the RUNTIME role's connection (api, worker): no UPDATE/DELETE on the audit tables */
   databaseUrl: string;
+  /** the OWNER role's connection: migrations, grants, seed */
+  databaseOwnerUrl: string;
+  /** a superuser connection used only to create the roles and the database (`npm start`, `iter migrate`) */
+  databaseAdminUrl: string | null;
   databasePoolSize: number;
   redisUrl: string;
   redisPrefix: string;
@@ -42,6 +49,34 @@ export interface IterConfig {
   /** Express "trust proxy": false, or the number of proxy hops in front of the API */
   trustProxy: number | false;
   clockOffsetMs: number;
+  /** where signed checkpoints of the audit chains' heads are written and read */
+  checkpointDir: string;
+  /** how often the worker writes a checkpoint (0: never; `iter checkpoint` still does) */
+  checkpointIntervalMs: number;
+  /** Ed25519 private key (PKCS#8 PEM or base64 32-byte seed) */
+  checkpointPrivateKey: string | null;
+  /** CHECKPOINT_DEV_KEY=true: without a key, sign with the development key (public seed; refused in production) */
+  checkpointDevKey: boolean;
+  /** Ed25519 public key (SPKI PEM) to verify checkpoints where the private key is not configured */
+  checkpointPublicKey: string | null;
+  /** Postgres: how long a request waits for a pool connection (and for the connection itself) */
+  databaseConnectTimeoutMs: number;
+  /** Postgres statement_timeout; the client gives up on a silent server a second after it */
+  databaseStatementTimeoutMs: number;
+  /** Postgres lock_timeout: a busy process answers 409 PROCESS_BUSY after this long */
+  databaseLockTimeoutMs: number;
+  /** Postgres idle_in_transaction_session_timeout: a frozen client's row locks are freed after this long */
+  databaseIdleInTransactionTimeoutMs: number;
+  /** bound on the post-commit enqueue: Redis down or frozen delays an answer by at most this much */
+  enqueueTimeoutMs: number;
+  /** how often Postgres and Redis are probed (every second while one is down) */
+  healthProbeIntervalMs: number;
+  /** the worker refuses to fire timers while its clock differs from Postgres's by more than this */
+  maxClockSkewMs: number;
+  /** how often the worker measures its clock against Postgres's */
+  clockCheckIntervalMs: number;
+  /** the worker's health endpoint (GET /health, /health/live, /health/ready); 0 = a free port */
+  workerHealthPort: number;
 }
 
 export class ConfigError extends Error {
@@ -125,12 +160,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   const redisPrefix = str('REDIS_PREFIX', 'iter');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix))
     problems.push('REDIS_PREFIX: letters, digits, _ and - only');
+  // Two roles (docs/security.md): with no DATABASE_URL at all, the local defaults (trust auth) are the runtime
+  // role iter_app, the owner iter_owner, and the superuser postgres to create them. A DATABASE_URL without
+  // DATABASE_OWNER_URL is the single-role mode of earlier versions (migrations with the same connection).
+  const pgProtocols = ['postgres:', 'postgresql:'];
+  const localRoles = !env['DATABASE_URL'];
+  const databaseUrl = url('DATABASE_URL', 'postgres://iter_app@127.0.0.1:5432/iter', pgProtocols);
+  const databaseOwnerUrl = url(
+    'DATABASE_OWNER_URL',
+    localRoles ? 'postgres://iter_owner@127.0.0.1:5432/iter' : databaseUrl,
+    pgProtocols,
+  );
+  const databaseAdminUrl =
+    env['DATABASE_ADMIN_URL'] || localRoles
+      ? url('DATABASE_ADMIN_URL', 'postgres://postgres@127.0.0.1:5432/postgres', pgProtocols)
+      : null;
+  const fileOrValue = (name: string): string | null => {
+    const v = env[name];
+    if (v) return v;
+    const file = env[`${name}_FILE`];
+    if (!file) return null;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`${name}_FILE="${file}": ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const checkpointPrivateKey = fileOrValue('CHECKPOINT_PRIVATE_KEY');
+  const checkpointPublicKey = fileOrValue('CHECKPOINT_PUBLIC_KEY');
+  const checkpointDevKey = bool('CHECKPOINT_DEV_KEY', false);
+  if (checkpointDevKey && nodeEnv === 'production')
+    problems.push('CHECKPOINT_DEV_KEY: the development checkpoint key is refused in production');
   const cfg: IterConfig = {
     nodeEnv,
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/iter', [
-      'postgres:',
-      'postgresql:',
-    ]),
+    databaseUrl,
+    databaseOwnerUrl,
+    databaseAdminUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 8, 1, 200),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix,
@@ -161,7 +227,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     historyExportPageSize: int('HISTORY_EXPORT_PAGE_SIZE', 500, 1, 10_000),
     trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
     clockOffsetMs,
+    checkpointDir: str('CHECKPOINT_DIR', 'var/checkpoints'),
+    checkpointIntervalMs: int('CHECKPOINT_INTERVAL_MS', 300_000, 0, 86_400_000),
+    checkpointPrivateKey,
+    checkpointPublicKey,
+    checkpointDevKey,
+    databaseConnectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
+    databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    databaseLockTimeoutMs: int('DATABASE_LOCK_TIMEOUT_MS', 2_000, 10, 600_000),
+    databaseIdleInTransactionTimeoutMs: int('DATABASE_IDLE_TX_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    enqueueTimeoutMs: int('ENQUEUE_TIMEOUT_MS', 1_000, 50, 60_000),
+    healthProbeIntervalMs: int('HEALTH_PROBE_INTERVAL_MS', 5_000, 100, 600_000),
+    maxClockSkewMs: int('MAX_CLOCK_SKEW_MS', 5_000, 10, 86_400_000),
+    clockCheckIntervalMs: int('CLOCK_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
+    workerHealthPort: int('WORKER_HEALTH_PORT', 3001, 0, 65535),
   };
+  if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
+    problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }

@@ -5,3 +5,5 @@ export * from './actor';
 export * from './ente-codes';
 export * from './config';
 export * from './person-codes';
+export * from './errors/infra-errors';
+export * from './availability';

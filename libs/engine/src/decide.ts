@@ -1,5 +1,7 @@
 import { transition, type AnyMachineSnapshot } from 'xstate';
 import {
+  ActorEnteUnknownError,
+  ForbiddenOrganError,
   ForbiddenError,
   RuleViolationError,
   TransitionNotAllowedError,
@@ -7,7 +9,19 @@ import {
   type Actor,
 } from '@app/common';
 import { acceptedEventTypes, type MachineEvent, type ProcessDefinition } from '@app/workflows';
-import { authorizeEvent } from './authorization';
+import { authorizeEvent, type Refusal } from './authorization';
+
+/** 403 with the refusal's stable code (FORBIDDEN, FORBIDDEN_ORGAN, ACTOR_ENTE_UNKNOWN). */
+export function refusalError(r: Refusal, details?: unknown): Error {
+  switch (r.code) {
+    case 'FORBIDDEN_ORGAN':
+      return new ForbiddenOrganError(r.message, details);
+    case 'ACTOR_ENTE_UNKNOWN':
+      return new ActorEnteUnknownError(r.message, details);
+    case 'FORBIDDEN':
+      return new ForbiddenError(r.message, details);
+  }
+}
 
 /** the executable actions `transition()` returns (their params are data, see @app/workflows effects) */
 export interface DecidedAction {
@@ -43,11 +57,11 @@ export function decideEvent(
     ]);
   }
   const ente = spec.scope === 'ente' ? String(event.payload['ente']) : undefined;
-  // `appointee` events: only the person the process names (token sub = their codice fiscale)
+  // appointee-scoped events (the RTD): the person the process names, read from the current snapshot
   const appointee = spec.scope === 'appointee' ? (def.appointee?.(current) ?? null) : undefined;
   const refusal = authorizeEvent(spec, actor, tenant, participants, ente, appointee);
   if (refusal) {
-    throw new ForbiddenError(
+    throw refusalError(
       refusal,
       ente === undefined ? { event: event.type } : { event: event.type, ente },
     );

@@ -7,10 +7,12 @@ import {
 } from 'xstate';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
+  ActorEnteUnknownError,
   AlreadyExistsError,
   canonicalJson,
   EnteNotFoundError,
   ForbiddenError,
+  ForbiddenOrganError,
   IdempotencyKeyReusedError,
   ProcessNotFoundError,
   RuleViolationError,
@@ -19,8 +21,11 @@ import {
   ValidationFailedError,
   VersionConflictError,
   type Actor,
+  type EnteKind,
   type ActorRecord,
+  clockOffsetMs,
   type Clock,
+  type EnteStanding,
 } from '@app/common';
 import { EnteRepository } from '@app/persistence';
 import {
@@ -37,9 +42,9 @@ import {
   type ProcessDefinition,
   type TimerSpec,
 } from '@app/workflows';
-import { eventHash, GENESIS_HASH } from './audit-hash';
-import { authorizeEvent, canRead, roleFor } from './authorization';
-import { decideEvent } from './decide';
+import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
+import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
+import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
@@ -69,8 +74,10 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled */
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled;
+ * `early`: not due yet by the database's clock, `inMs` says how long until it is */
+export type FireResult =
+  'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date; inMs: number };
 
 interface ArmedTimer {
   id: string;
@@ -94,6 +101,10 @@ interface LockedRow {
   last_hash: string;
   created_at: Date;
   updated_at: Date;
+  /** the database's clock once the row is locked: the new event's recorded_at (millisecond precision) */
+  db_now?: Date;
+  /** the acting token's ente in the registry (authorization by organ); null when it is not there */
+  actor_standing?: EnteStanding | null;
 }
 
 interface AfterCommit {
@@ -106,8 +117,15 @@ interface AfterCommit {
   processEffects?: string[];
 }
 
+/** The actor's ente ($2) as the registry knows it: its kind and the unione it belongs to (an unione: itself). */
+const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
+    CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
+  FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
+
+// lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
+// 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at
+  participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 export interface EngineLogger {
@@ -154,6 +172,9 @@ export class Engine {
     }
     const codes = [named.unione, ...named.members];
     const found = await this.entes.findByCodes(codes);
+    // authorization by organ: the token's ente (the unione named by the input) must be in the registry
+    // (the system, starting a process as another one's effect, has no token: the unione is checked below)
+    if (!bySystem) actor = this.startStanding(def, actor, named.unione, found);
     const missing = codes.filter((c) => !found.has(c));
     if (missing.length) throw new EnteNotFoundError(missing);
     const unione = found.get(named.unione)!;
@@ -189,23 +210,25 @@ export class Engine {
     const machineInput = def.machineInput(input, facts, linked);
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
     const id = randomUUID();
-    const at = this.clock.now().toISOString();
+    const actorIn = actor;
     const businessKey = this.businessKeyFor(def, req, input) ?? id;
     const participants = codes;
     const actorRecord: ActorRecord = {
       subject: actor.subject,
-      role: roleFor({ roles: def.startRoles, scope: 'unione', description: '' }, actor),
+      role: roleFor({ roles: def.startRoles, scope: 'unione' }, actor),
       ente: actor.ente,
     };
 
     const after = await this.inTransaction(async (qr) => {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
-      const exists = (await qr.query(
-        `SELECT 1 FROM process_instance WHERE tenant = $1 AND definition_key = $2 AND business_key = $3`,
+      const [probe] = (await qr.query(
+        `SELECT statement_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
+           WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS taken`,
         [named.unione, def.key, businessKey],
-      )) as unknown[];
-      if (exists.length)
+      )) as { db_now: Date; taken: boolean }[];
+      const at = this.dbTime(probe!.db_now).toISOString();
+      if (probe!.taken)
         throw new AlreadyExistsError(
           `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
           { businessKey },
@@ -246,6 +269,7 @@ export class Engine {
         last_hash: GENESIS_HASH,
         created_at: new Date(at),
         updated_at: new Date(at),
+        db_now: probe!.db_now,
       };
       const done = await this.persistStep(qr, def, row, {
         next: snapshot,
@@ -265,7 +289,7 @@ export class Engine {
           row,
           snapshot,
           1,
-          actor,
+          actorIn,
           participants,
           this.clock.now(),
           at,
@@ -291,6 +315,7 @@ export class Engine {
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, actor);
       const def = this.registry.get(row.definition_key, row.definition_version);
+      actor = { ...actor, standing: row.actor_standing ?? null };
 
       if (opts.idempotencyKey !== undefined) {
         const prior = (await qr.query(
@@ -355,7 +380,7 @@ export class Engine {
         undefined,
         appointee,
       );
-      if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
+      if (roleRefusal) throw refusalError(roleRefusal, { event: req.type });
       await validatePayload(spec.payload, req.payload, 'payload');
       let payload = (req.payload ?? {}) as Record<string, unknown>;
       if (spec.resolveEnte) {
@@ -432,29 +457,41 @@ export class Engine {
    * system actor, audited like any other step, and the row becomes `fired` in the same transaction.
    */
   async fireTimer(timerId: string): Promise<FireResult> {
-    const found: { instance_id: string }[] = await this.ds.query(
-      `SELECT instance_id FROM timer WHERE id = $1`,
-      [timerId],
-    );
-    const instanceId = found[0]?.instance_id;
-    if (!instanceId) return 'missing';
+    // due or not is the database's answer (its clock, shifted by the injectable clock's offset: 0 in
+    // production), checked before the process is locked: an early or stale job never takes the lock
+    const offset = clockOffsetMs(this.clock);
+    const found: { instance_id: string; status: string; due_at: Date; in_ms: number }[] =
+      await this.ds.query(
+        `SELECT instance_id, status, due_at,
+                (extract(epoch FROM due_at - now()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
+      );
+    const pre = found[0];
+    if (!pre) return 'missing';
+    if (pre.status !== 'armed') return 'stale';
+    if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
+    const instanceId = pre.instance_id;
     const result = await this.inTransaction(async (qr) => {
       const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
       const timers = (await qr.query(
-        `SELECT id, key, due_at, status, event FROM timer WHERE id = $1`,
-        [timerId],
+        `SELECT id, key, due_at, status, event,
+                (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+         FROM timer WHERE id = $1`,
+        [timerId, offset],
       )) as {
         id: string;
         key: string;
         due_at: Date;
         status: string;
+        in_ms: number;
         event: { type: string; payload: Record<string, unknown> };
       }[];
       const timer = timers[0];
       if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
       const now = this.stepTime(row);
-      if (timer.due_at.getTime() > this.clock.now().getTime())
-        return { outcome: { early: timer.due_at } };
+      if (timer.in_ms > 0)
+        return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
@@ -538,8 +575,9 @@ export class Engine {
   async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
     const rows: (LockedRow & { version: number })[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
-              armed_timers, last_seq, last_hash, created_at, updated_at FROM process_instance WHERE id = $1`,
-      [instanceId],
+              armed_timers, last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
+       FROM process_instance WHERE id = $1`,
+      [instanceId, actor.ente],
     );
     const row = rows[0];
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
@@ -549,16 +587,26 @@ export class Engine {
       row,
       this.restore(def.machine, row.snapshot),
       row.version,
-      actor,
+      { ...actor, standing: row.actor_standing ?? null },
       row.participants,
       this.clock.now(),
     );
     return { ...view, links: await linksOf(this.ds, instanceId) };
   }
 
-  /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
+  /**
+   * The database's clock shifted by the injectable clock's offset (0 in production, moved by tests): every
+   * process takes "now" from Postgres, so a worker whose own clock is wrong cannot date steps or fire
+   * deadlines by it.
+   */
+  private dbTime(dbNow: Date | undefined): Date {
+    if (!dbNow) return this.clock.now();
+    return new Date(new Date(dbNow).getTime() + clockOffsetMs(this.clock));
+  }
+
+  /** the time of a new step: the database's clock, never before the instance's previous step */
   private stepTime(row: LockedRow): Date {
-    const now = this.clock.now();
+    const now = this.dbTime(row.db_now);
     const last = new Date(row.updated_at);
     return now.getTime() >= last.getTime() ? now : last;
   }
@@ -568,11 +616,45 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await qr.query(LOCK_SQL, [instanceId])) as LockedRow[];
+    const rows = (await qr.query(LOCK_SQL, [instanceId, actor.ente])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     return row;
+  }
+
+  /** The starter's standing (its ente in the registry, of its unione) and organ: refused with a stable code. */
+  private startStanding(
+    def: ProcessDefinition,
+    actor: Actor,
+    unioneCode: string,
+    found: ReadonlyMap<
+      string,
+      { kind: EnteKind; codiceIpa: string; unione: string | null; denominazione: string }
+    >,
+  ): Actor {
+    const own = found.get(unioneCode);
+    if (!own) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non è nell'anagrafe degli enti: non può agire`,
+      );
+    }
+    const standing: EnteStanding = {
+      kind: own.kind,
+      unione: own.kind === 'UNIONE' ? own.codiceIpa : own.unione,
+    };
+    if (standing.unione !== actor.unione) {
+      throw new ActorEnteUnknownError(
+        `L'ente ${unioneCode} del token non appartiene all'Unione ${actor.unione ?? 'nessuna'}: non può agire`,
+      );
+    }
+    actor = { ...actor, standing };
+    if (!def.startRoles.some((r) => actor.roles.includes(r) && organFits(r, own.kind))) {
+      throw new ForbiddenOrganError(
+        `${def.startRoles.join(' o ')} non può avviare questo procedimento per ${own.denominazione}`,
+      );
+    }
+    return actor;
   }
 
   /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */
@@ -598,6 +680,8 @@ export class Engine {
     const seq = row.last_seq + 1;
     const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
     const stateAfter = def.stateLabel(step.next);
+    // recorded_at: the database clock read under the row lock, to the millisecond, so the hash can cover it
+    const recordedAt = (row.db_now ?? new Date()).toISOString();
     const hash = eventHash(row.last_hash, {
       instanceId: row.id,
       seq,
@@ -609,6 +693,10 @@ export class Engine {
       stateAfter,
       versionAfter: version,
       snapshotAfter,
+      recordedAt,
+      idempotencyKey: step.idempotencyKey ?? null,
+      requestHash: step.requestHash ?? null,
+      timerId: step.timerId ?? null,
     });
 
     // timers: diff what the new state wants with what is armed
@@ -654,8 +742,9 @@ export class Engine {
     );
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
+         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
+         recorded_at, hash_version)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
       [
         row.id,
         seq,
@@ -674,6 +763,8 @@ export class Engine {
         step.timerId ?? null,
         row.last_hash,
         hash,
+        recordedAt,
+        CURRENT_HASH_VERSION,
       ],
     );
     if (cancelled.length) {
@@ -887,16 +978,23 @@ export class Engine {
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
-    await qr.startTransaction();
     try {
+      // inside the try: a START TRANSACTION that times out (frozen server) must still release its connection
+      await qr.startTransaction();
       const out = await fn(qr);
       await qr.commitTransaction();
       return out;
     } catch (err) {
-      await qr.rollbackTransaction().catch(() => undefined);
+      const rolledBack = await qr.rollbackTransaction().then(
+        () => true,
+        () => false,
+      );
+      // a connection that could not roll back (timed out, cut off) must never go back to the pool: a
+      // statement still queued on it would otherwise run in the next user's transaction
+      if (!rolledBack) await destroyConnection(qr, err);
       throw err;
     } finally {
-      await qr.release();
+      if (!qr.isReleased) await qr.release();
     }
   }
 }
@@ -963,4 +1061,11 @@ export async function linksOf(ds: DataSource, instanceId: string): Promise<Proce
     state: r.state_value,
     title: r.title,
   }));
+}
+
+/** Release a query runner's connection with an error: pg-pool then closes it instead of reusing it. */
+async function destroyConnection(qr: QueryRunner, err: unknown): Promise<void> {
+  const pg = qr as unknown as { releasePostgresConnection?: (e: Error) => Promise<void> };
+  if (typeof pg.releasePostgresConnection === 'function')
+    await pg.releasePostgresConnection(err instanceof Error ? err : new Error(String(err)));
 }

@@ -8,3 +8,4 @@ export * from './process-query.service';
 export * from './decide';
 export * from './process-effects';
 export * from './diagram';
+export * from './checkpoint';

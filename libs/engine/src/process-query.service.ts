@@ -6,9 +6,22 @@ import {
   type Actor,
   type Clock,
 } from '@app/common';
-import type { DefinitionRegistry } from '@app/workflows';
-import { eventHash, GENESIS_HASH } from './audit-hash';
+import {
+  REGISTRY_CHAIN_ID,
+  verifyRegistryChain,
+  type RegistryVerifyResult,
+} from '@app/persistence';
+import type { DefinitionRegistry, ProcessDefinition } from '@app/workflows';
+import { eventHash, GENESIS_HASH, HASH_VERSIONS, type HashVersion } from './audit-hash';
 import { canRead } from './authorization';
+import {
+  chainMoved,
+  checkOf,
+  loadCheckpoint,
+  type CheckpointCheck,
+  type CheckpointConfig,
+  type LoadedCheckpoint,
+} from './checkpoint';
 
 export interface ListFilter {
   definition?: string;
@@ -64,6 +77,8 @@ export interface VerifyResult {
   reason: string | null;
   /** the hash of the last event that verified (the genesis hash when none did) */
   lastHash: string;
+  /** the chain compared with the latest signed checkpoint (when checkpoints are configured) */
+  checkpoint?: CheckpointCheck;
 }
 
 /** Every chain in the database (apps/cli `verify-audit`). */
@@ -107,7 +122,7 @@ export class ProcessQueryService {
     private readonly ds: DataSource,
     private readonly registry: DefinitionRegistry,
     private readonly clock: Clock,
-    private readonly opts: { exportPageSize?: number } = {},
+    private readonly opts: { exportPageSize?: number; checkpoints?: CheckpointConfig | null } = {},
   ) {}
 
   async list(
@@ -289,7 +304,11 @@ export class ProcessQueryService {
   /** Recompute the chain from the genesis hash; names the first seq that does not match. */
   async verify(instanceId: string, actor: Actor): Promise<VerifyResult> {
     await this.assertReadable(instanceId, actor);
-    return verifyChain(this.ds, instanceId);
+    const cfg = this.opts.checkpoints;
+    return verifyChain(this.ds, instanceId, {
+      registry: this.registry,
+      checkpoint: cfg ? await loadCheckpoint(cfg) : undefined,
+    });
   }
 }
 
@@ -330,6 +349,10 @@ interface EventRow {
   state_after: string;
   version_after: number;
   snapshot_after?: unknown;
+  idempotency_key?: string | null;
+  request_hash?: string | null;
+  timer_id?: string | null;
+  hash_version?: number;
   prev_hash: string;
   hash: string;
 }
@@ -350,34 +373,73 @@ function toHistoryEvent(r: EventRow): HistoryEvent {
   };
 }
 
+/** The instance columns the engine trusts, and what the last audited event says they must be. */
+const TRUSTED_COLUMNS = [
+  'tenant',
+  'participants',
+  'state_value',
+  'status',
+  'pending_entes',
+  'title',
+] as const;
+
+interface InstanceRow {
+  tenant: string;
+  definition_key: string;
+  definition_version: number;
+  last_seq: number;
+  last_hash: string;
+  version: number;
+  snapshot: unknown;
+  participants: string[];
+  state_value: string;
+  status: string;
+  pending_entes: string[];
+  title: string;
+}
+
+export interface VerifyOptions {
+  /** to check the instance columns against the audited snapshot (tenant, participants, state, ...) */
+  registry?: DefinitionRegistry;
+  /** the latest checkpoint (loadCheckpoint): the chain must still hold the checkpointed head */
+  checkpoint?: LoadedCheckpoint | null;
+}
+
 /**
  * Verify one instance's chain (exported for the CLI). Reads the events and the instance row in one
  * REPEATABLE READ transaction, so a concurrent append cannot look like tampering, then checks:
  * - seqs run 1..n without gaps (a deleted event is named by its seq);
- * - every prev_hash links to the previous event and every hash matches the event's content;
+ * - every prev_hash links to the previous event and every hash matches the event's content, in the event's
+ *   hash format (1: the original; 2: RFC 8785, covering recorded_at, idempotency_key, request_hash, timer_id);
  * - the instance row agrees with the chain's last event: head seq and hash (events deleted from the end are
- *   caught here), version and snapshot (the current state is the one the audit log says).
+ *   caught here), version and snapshot, and the columns the engine trusts (tenant from the start event;
+ *   participants, state_value, status, pending_entes and title as the definition computes them from the
+ *   audited snapshot);
+ * - with a checkpoint: the chain still has the checkpointed seq with the checkpointed hash, so a chain
+ *   edited and re-hashed by the database operator is named even though it is consistent on its own.
  */
-export async function verifyChain(ds: DataSource, instanceId: string): Promise<VerifyResult> {
+export async function verifyChain(
+  ds: DataSource,
+  instanceId: string,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   const qr = ds.createQueryRunner();
   await qr.connect();
   let rows: EventRow[];
-  let head: { last_seq: number; last_hash: string; version: number; snapshot: unknown } | undefined;
+  let head: InstanceRow | undefined;
   try {
     await qr.startTransaction('REPEATABLE READ');
     head = (
       (await qr.query(
-        `SELECT last_seq, last_hash, version, snapshot FROM process_instance WHERE id = $1`,
+        `SELECT tenant, definition_key, definition_version, last_seq, last_hash, version, snapshot, participants,
+                state_value, status, pending_entes, title
+         FROM process_instance WHERE id = $1`,
         [instanceId],
-      )) as {
-        last_seq: number;
-        last_hash: string;
-        version: number;
-        snapshot: unknown;
-      }[]
+      )) as InstanceRow[]
     )[0];
     rows = (await qr.query(
-      `SELECT ${EVENT_COLUMNS}, snapshot_after FROM process_event WHERE instance_id = $1 ORDER BY seq`,
+      `SELECT ${EVENT_COLUMNS}, snapshot_after, idempotency_key, request_hash, timer_id, hash_version
+       FROM process_event WHERE instance_id = $1 ORDER BY seq`,
       [instanceId],
     )) as EventRow[];
     await qr.commitTransaction();
@@ -387,6 +449,33 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
   } finally {
     await qr.release();
   }
+  const checkpointHead = opts.checkpoint?.problem
+    ? undefined
+    : opts.checkpoint?.heads.get(instanceId);
+  const moved = chainMoved(checkpointHead, rows.length, (seq) => rows[seq - 1]?.hash);
+  const checkpoint = opts.checkpoint
+    ? checkOf(opts.checkpoint, moved ? [{ chain: instanceId, reason: moved }] : [])
+    : undefined;
+  const result = verifyRows(instanceId, rows, head, opts.registry);
+  if (!checkpoint) return result;
+  if (result.valid && checkpoint.status === 'mismatch') {
+    return {
+      ...result,
+      valid: false,
+      firstBadSeq: checkpointHead ? Math.min(checkpointHead.seq, rows.length + 1) : null,
+      reason: `checkpoint ${checkpoint.createdAt}: ${moved}`,
+      checkpoint,
+    };
+  }
+  return { ...result, checkpoint };
+}
+
+function verifyRows(
+  instanceId: string,
+  rows: EventRow[],
+  head: InstanceRow | undefined,
+  registry: DefinitionRegistry | undefined,
+): VerifyResult {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
   const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
@@ -403,18 +492,29 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
       return fail(expectedSeq, `${missing} missing (the next stored event is seq ${r.seq})`);
     }
     if (r.prev_hash !== prev) return fail(r.seq, 'prev_hash does not link to the previous event');
-    const h = eventHash(prev, {
-      instanceId,
-      seq: r.seq,
-      type: r.type,
-      payload: r.payload,
-      actor: { subject: r.actor_subject, role: r.actor_role, ente: r.actor_ente },
-      occurredAt: r.occurred_at.toISOString(),
-      stateBefore: r.state_before,
-      stateAfter: r.state_after,
-      versionAfter: r.version_after,
-      snapshotAfter: r.snapshot_after,
-    });
+    const version = r.hash_version ?? 1;
+    if (!(HASH_VERSIONS as readonly number[]).includes(version))
+      return fail(r.seq, `unknown hash format ${version}`);
+    const h = eventHash(
+      prev,
+      {
+        instanceId,
+        seq: r.seq,
+        type: r.type,
+        payload: r.payload,
+        actor: { subject: r.actor_subject, role: r.actor_role, ente: r.actor_ente },
+        occurredAt: r.occurred_at.toISOString(),
+        stateBefore: r.state_before,
+        stateAfter: r.state_after,
+        versionAfter: r.version_after,
+        snapshotAfter: r.snapshot_after,
+        recordedAt: r.recorded_at.toISOString(),
+        idempotencyKey: r.idempotency_key ?? null,
+        requestHash: r.request_hash ?? null,
+        timerId: r.timer_id ?? null,
+      },
+      version as HashVersion,
+    );
     if (h !== r.hash) return fail(r.seq, 'hash does not match the event content');
     prev = r.hash;
     expectedSeq++;
@@ -447,15 +547,76 @@ export async function verifyChain(ds: DataSource, instanceId: string): Promise<V
         'the current state of the instance differs from the snapshot after its last event',
       );
     }
+    const first = rows[0];
+    if (last && first && registry) {
+      const moved = movedColumns(registry, head, first, last);
+      if (moved.length) {
+        return fail(
+          last.seq,
+          `instance columns differ from the audited snapshot: ${moved.join(', ')}`,
+        );
+      }
+    }
   }
   return { valid: true, events: rows.length, firstBadSeq: null, reason: null, lastHash: prev };
 }
 
-/** Verify every chain in the database, oldest instance first (apps/cli `verify-audit`). */
+/** The trusted instance columns that differ from what the audited events say. */
+function movedColumns(
+  registry: DefinitionRegistry,
+  head: InstanceRow,
+  first: EventRow,
+  last: EventRow,
+): string[] {
+  let def: ProcessDefinition;
+  try {
+    def = registry.get(head.definition_key, head.definition_version);
+  } catch {
+    return ['definition_key/definition_version (no such definition)'];
+  }
+  const snapshot = def.machine.resolveState(
+    last.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+  );
+  let tenant: string | null = null;
+  try {
+    tenant = def.tenantOf
+      ? def.tenantOf(
+          def.machine.resolveState(
+            first.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+          ),
+        )
+      : def.inputEntes(first.payload as object).unione;
+  } catch {
+    tenant = null;
+  }
+  const expected: Record<(typeof TRUSTED_COLUMNS)[number], unknown> = {
+    tenant,
+    participants: def.participants(snapshot),
+    state_value: last.state_after,
+    status: def.status(snapshot),
+    pending_entes: def.pendingEntes(snapshot),
+    title: def.titleOf(snapshot),
+  };
+  return TRUSTED_COLUMNS.filter(
+    (c) => canonicalJson(head[c] ?? null) !== canonicalJson(expected[c] ?? null),
+  );
+}
+
+/** Every chain in the database (apps/cli `verify-audit`). */
+export interface VerifyAuditResult extends VerifyAllResult {
+  registry: RegistryVerifyResult;
+  checkpoint: CheckpointCheck;
+}
+
+/**
+ * Verify every chain in the database, oldest instance first, the ente registry's chain, and every chain of
+ * the latest checkpoint (a chain the checkpoint has and the database lost is named as missing).
+ */
 export async function verifyAllChains(
   ds: DataSource,
   onChain?: (instanceId: string, result: VerifyResult) => void,
-): Promise<VerifyAllResult> {
+  opts: VerifyOptions = {},
+): Promise<VerifyAuditResult> {
   const ids: { id: string }[] = await ds.query(
     `SELECT id FROM process_instance ORDER BY created_at, id`,
   );
@@ -466,15 +627,35 @@ export async function verifyAllChains(
     invalid: 0,
     failures: [],
   };
+  const moved: { chain: string; reason: string }[] = [];
+  const seen = new Set<string>();
   for (const { id } of ids) {
-    const r = await verifyChain(ds, id);
+    seen.add(id);
+    const r = await verifyChain(ds, id, opts);
     onChain?.(id, r);
     out.events += r.events;
+    if (r.checkpoint?.moved.length) moved.push(...r.checkpoint.moved);
     if (r.valid) out.valid++;
     else {
       out.invalid++;
       out.failures.push({ instanceId: id, firstBadSeq: r.firstBadSeq, reason: r.reason });
     }
   }
-  return out;
+  const registry = await verifyRegistryChain(ds);
+  const cp = opts.checkpoint ?? null;
+  if (cp && !cp.problem) {
+    const regHead = cp.heads.get(REGISTRY_CHAIN_ID);
+    const regMoved = regHead
+      ? chainMoved(regHead, registry.events, (seq) => registry.hashes.get(seq))
+      : null;
+    if (regMoved) moved.push({ chain: REGISTRY_CHAIN_ID, reason: regMoved });
+    for (const chain of cp.heads.keys()) {
+      if (chain === REGISTRY_CHAIN_ID || seen.has(chain)) continue;
+      const reason = `chain missing (the checkpoint has it at seq ${cp.heads.get(chain)!.seq})`;
+      moved.push({ chain, reason });
+      out.invalid++;
+      out.failures.push({ instanceId: chain, firstBadSeq: 1, reason });
+    }
+  }
+  return { ...out, registry, checkpoint: checkOf(cp, moved) };
 }

@@ -1,19 +1,74 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import {
+  AdvancedConsoleLogger,
+  DataSource,
+  type DataSourceOptions,
+  type QueryRunner,
+} from 'typeorm';
+import { classifyInfraError } from '@app/common';
+import { grantRuntime } from './db-roles';
+import { baselineRegistry } from './ente-registry-audit';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
 import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
 import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
+import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
+  AuditHardening1765000000001,
 ];
 
 export interface DatabaseConfig {
   url: string;
   poolSize: number;
+  /** bounds for the api and the worker (migrations and tools run without them) */
+  timeouts?: DatabaseTimeouts;
+}
+
+export interface DatabaseTimeouts {
+  /** waiting for a pool connection, and for a new connection to be established */
+  connectMs: number;
+  /** server-side statement_timeout; the client stops waiting for a silent server a second later */
+  statementMs: number;
+  /** server-side lock_timeout: SELECT … FOR UPDATE on a busy process fails with 55P03 after this */
+  lockMs: number;
+  /** server-side idle_in_transaction_session_timeout: a frozen client's locks are freed after this */
+  idleInTransactionMs: number;
+}
+
+/** node-postgres pool options for the timeouts (set per connection at start-up: no extra round trip) */
+export function poolTimeoutOptions(t: DatabaseTimeouts): Record<string, number | boolean> {
+  return {
+    connectionTimeoutMillis: t.connectMs,
+    statement_timeout: t.statementMs,
+    lock_timeout: t.lockMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    // a frozen server answers nothing, not even the statement_timeout error: the client bounds the wait
+    query_timeout: t.statementMs + 1000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5000,
+  };
+}
+
+/**
+ * TypeORM's console logger, minus the failures of an unavailable database and of a busy row lock: those
+ * are expected during an outage and are reported once per outage by the api/worker health monitor (and
+ * answered 503/409), not once per statement.
+ */
+export class QuietOutageLogger extends AdvancedConsoleLogger {
+  override logQueryError(
+    error: string,
+    query: string,
+    parameters?: unknown[],
+    queryRunner?: QueryRunner,
+  ): void {
+    // typed string, but TypeORM passes the driver's Error object
+    if (classifyInfraError(error)) return;
+    super.logQueryError(error, query, parameters, queryRunner);
+  }
 }
 
 /**
@@ -33,20 +88,34 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: ['error'],
-    extra: { max: db.poolSize, application_name: 'iter' },
+    logger: new QuietOutageLogger(['error']),
+    extra: {
+      max: db.poolSize,
+      application_name: 'iter',
+      ...(db.timeouts ? poolTimeoutOptions(db.timeouts) : {}),
+    },
   };
 }
 
 /** Arbitrary constant: serialises concurrent `migrate` runs (api and worker start together). */
 const MIGRATION_LOCK = 7_317_001;
 
-/** Apply pending migrations under an advisory lock; returns the names applied. */
-export async function runMigrations(ds: DataSource): Promise<string[]> {
+/**
+ * Apply pending migrations under an advisory lock; returns the names applied. Then, still under the lock:
+ * the ente registry's audit chain gets its baseline (first adoption only), and with `runtimeRole` the
+ * runtime role gets its grants (libs/persistence/src/db-roles.ts). Run as the owner role.
+ */
+export async function runMigrations(
+  ds: DataSource,
+  opts: { runtimeRole?: string | null } = {},
+): Promise<string[]> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const applied = await ds.runMigrations({ transaction: 'all' });
+    await baselineRegistry(ds);
+    if (opts.runtimeRole) await grantRuntime(ds, opts.runtimeRole);
     return applied.map((m) => m.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -1,3 +1,5 @@
 export * from './runtime.module';
 export * from './tokens';
 export * from './preflight';
+export * from './dependency-monitor';
+export * from './health-body';

@@ -1,14 +1,37 @@
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { BullModule } from '@nestjs/bullmq';
 import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { CLOCK, OffsetClock, type Clock, type IterConfig } from '@app/common';
-import { Engine, ProcessEffectRunner, ProcessQueryService } from '@app/engine';
+import {
+  Availability,
+  classifyInfraError,
+  CLOCK,
+  OffsetClock,
+  type Clock,
+  type IterConfig,
+} from '@app/common';
+import {
+  checkpointConfigFrom,
+  Engine,
+  ProcessEffectRunner,
+  ProcessQueryService,
+} from '@app/engine';
 import { dataSourceOptions } from '@app/persistence';
-import { BullJobScheduler, QueueName, Reconciler, redisConnection } from '@app/scheduling';
+import {
+  BullJobScheduler,
+  QueueName,
+  Reconciler,
+  redisConnection,
+  ResilientJobScheduler,
+} from '@app/scheduling';
 import { defaultRegistry, DefinitionRegistry } from '@app/workflows';
-import { ITER_CONFIG } from './tokens';
+import {
+  DEPENDENCIES,
+  DependencyMonitor,
+  ProducerQueues,
+  type Dependencies,
+} from './dependency-monitor';
+import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
 
 export interface RuntimeOptions {
   config: IterConfig;
@@ -27,11 +50,21 @@ export class RuntimeModule {
     const { config } = opts;
     const clock = opts.clock ?? new OffsetClock(config.clockOffsetMs);
     const logger = new Logger('Engine');
+    const healthLog = new Logger('health');
     return {
       module: RuntimeModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize }),
+          ...dataSourceOptions({
+            url: config.databaseUrl,
+            poolSize: config.databasePoolSize,
+            timeouts: {
+              connectMs: config.databaseConnectTimeoutMs,
+              statementMs: config.databaseStatementTimeoutMs,
+              lockMs: config.databaseLockTimeoutMs,
+              idleInTransactionMs: config.databaseIdleInTransactionTimeoutMs,
+            },
+          }),
         }),
         BullModule.forRoot({
           connection: redisConnection(config.redisUrl),
@@ -48,22 +81,43 @@ export class RuntimeModule {
         { provide: CLOCK, useValue: clock },
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
-          provide: BullJobScheduler,
-          inject: [
-            getQueueToken(QueueName.Timers),
-            getQueueToken(QueueName.Notifications),
-            CLOCK,
-            getQueueToken(QueueName.ProcessEffects),
-          ],
-          useFactory: (t: Queue, n: Queue, c: Clock, e: Queue) => new BullJobScheduler(t, n, c, e),
+          provide: DEPENDENCIES,
+          useFactory: (): Dependencies => ({
+            postgres: new Availability('postgres', healthLog),
+            redis: new Availability('redis', healthLog),
+          }),
         },
         {
+          provide: PRODUCER_QUEUES,
+          inject: [DEPENDENCIES],
+          useFactory: (deps: Dependencies) =>
+            new ProducerQueues(config, (err) => {
+              const infra = classifyInfraError(err);
+              deps.redis.markDown(infra?.reason ?? err.message);
+            }),
+        },
+        {
+          provide: BullJobScheduler,
+          inject: [PRODUCER_QUEUES, CLOCK],
+          useFactory: (q: ProducerQueues, c: Clock) =>
+            new BullJobScheduler(q.timers, q.notifications, c, q.processEffects),
+        },
+        {
+          provide: ResilientJobScheduler,
+          inject: [BullJobScheduler, DEPENDENCIES],
+          useFactory: (s: BullJobScheduler, deps: Dependencies) =>
+            new ResilientJobScheduler(s, deps.redis, config.enqueueTimeoutMs, {
+              warn: (m) => logger.warn(m),
+            }),
+        },
+        DependencyMonitor,
+        {
           provide: Engine,
-          inject: [DataSource, DefinitionRegistry, BullJobScheduler, CLOCK],
+          inject: [DataSource, DefinitionRegistry, ResilientJobScheduler, CLOCK],
           useFactory: (
             ds: DataSource,
             reg: DefinitionRegistry,
-            sched: BullJobScheduler,
+            sched: ResilientJobScheduler,
             c: Clock,
           ) =>
             new Engine(ds, reg, sched, c, {
@@ -79,13 +133,22 @@ export class RuntimeModule {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
           useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
-            new ProcessQueryService(ds, reg, c, { exportPageSize: config.historyExportPageSize }),
+            new ProcessQueryService(ds, reg, c, {
+              exportPageSize: config.historyExportPageSize,
+              checkpoints: checkpointConfigFrom(config),
+            }),
         },
         {
           provide: Reconciler,
-          inject: [DataSource, BullJobScheduler, getQueueToken(QueueName.Timers), CLOCK],
-          useFactory: (ds: DataSource, s: BullJobScheduler, q: Queue, c: Clock) =>
-            new Reconciler(ds, s, q, c),
+          inject: [DataSource, PRODUCER_QUEUES, CLOCK],
+          // its own connections (longer command timeout): a large pass never delays a request's enqueue
+          useFactory: (ds: DataSource, q: ProducerQueues, c: Clock) =>
+            new Reconciler(
+              ds,
+              new BullJobScheduler(q.bulkTimers, q.bulkNotifications, c),
+              q.bulkTimers,
+              c,
+            ),
         },
       ],
       exports: [
@@ -93,6 +156,10 @@ export class RuntimeModule {
         CLOCK,
         DefinitionRegistry,
         BullJobScheduler,
+        ResilientJobScheduler,
+        DependencyMonitor,
+        DEPENDENCIES,
+        PRODUCER_QUEUES,
         Engine,
         ProcessEffectRunner,
         ProcessQueryService,

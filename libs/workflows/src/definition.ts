@@ -190,6 +190,11 @@ export interface ProcessDefinition<TInput extends object = object> {
   /** roles that may start it; the actor's ente must be the unione named in the input */
   startRoles: readonly Role[];
   /** the unione (tenant) and participating entes named by a start input (and the prerequisite process, if any) */
+  /**
+   * The tenant (unione) recorded by a started instance's snapshot, for `verify` to compare with the instance row
+   * when the start input alone does not name it (a process started from a linked one, like the RTD).
+   */
+  tenantOf?(snapshot: AnyMachineSnapshot): string;
   inputEntes(input: TInput, linked?: LinkedProcess): { unione: string; members: string[] };
   /** every ente taking part (for authorization of ente-scoped events), recomputed after each transition */
   participants(snapshot: AnyMachineSnapshot): string[];

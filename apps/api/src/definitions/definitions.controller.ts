@@ -5,6 +5,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
@@ -56,14 +57,15 @@ export class DefinitionsController {
   @Get(':key/diagram')
   @ApiOperation({
     operationId: 'getDefinitionDiagram',
-    summary: 'Mermaid diagram of a process definition',
+    summary: 'The definition as a Mermaid state diagram',
   })
+  @ApiProduces('text/plain')
+  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
-    content: { 'text/plain': { schema: { type: 'string' } } },
+    schema: { type: 'string' },
   })
-  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   diagram(@Param('key') key: string, @Res({ passthrough: true }) res: Response): string {
     const text = mermaidDiagram(this.registry.latest(key));
     // set only on success: an error keeps its JSON body and type

@@ -128,7 +128,8 @@ export class EntesController {
   @ApiOperation({
     operationId: 'registerEnte',
     summary: 'Register or update an ente',
-    description: 'Admins only; an ente is created or updated by its codice IPA.',
+    description:
+      'Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.',
   })
   @ApiResponse({ status: 201, type: EnteDto, description: 'created or updated (by codice IPA)' })
   @ApiResponse({
@@ -144,7 +145,11 @@ export class EntesController {
   async create(@Body() dto: CreateEnteDto, @CurrentActor() actor: Actor): Promise<EnteRecord> {
     if (!actor.roles.includes('admin'))
       throw new ForbiddenError('Solo un amministratore può registrare enti');
-    if (dto.kind === 'COMUNE' && !dto.codiceIstat) {
+    // an update changes only what it names: the rules apply to the ente as it will be
+    const existing = (await this.repo.findByCodes([dto.codiceIpa])).get(dto.codiceIpa);
+    const codiceIstat = dto.codiceIstat ?? existing?.codiceIstat ?? null;
+    const unione = dto.unione ?? (existing?.kind === dto.kind ? existing.unione : null);
+    if (dto.kind === 'COMUNE' && !codiceIstat) {
       throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [
         { field: 'codiceIstat', errors: ['required for a comune'] },
       ]);
@@ -161,14 +166,27 @@ export class EntesController {
         ],
       );
     }
-    let unioneId: string | null = null;
     if (dto.unione) {
       const u = (await this.repo.findByCodes([dto.unione])).get(dto.unione);
       if (!u || u.kind !== 'UNIONE') throw new EnteNotFoundError([dto.unione]);
-      unioneId = u.id;
     }
     try {
-      await this.upsert(dto, unioneId);
+      await this.repo.save(
+        {
+          kind: dto.kind,
+          denominazione: dto.denominazione,
+          codiceIpa: dto.codiceIpa,
+          codiceIstat: dto.kind === 'UNIONE' ? null : codiceIstat,
+          codiceCatastale: dto.codiceCatastale,
+          codiceFiscale: dto.codiceFiscale,
+          pec: dto.pec,
+          regione: dto.regione,
+          provincia: dto.provincia,
+          popolazione: dto.popolazione,
+          unione: dto.kind === 'UNIONE' ? null : unione,
+        },
+        { subject: actor.subject, role: 'admin' },
+      );
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
         throw new AlreadyExistsError(`Codice già registrato per un altro ente`, {
@@ -178,21 +196,5 @@ export class EntesController {
       throw err;
     }
     return (await this.repo.findByCodes([dto.codiceIpa])).get(dto.codiceIpa)!;
-  }
-
-  private upsert(dto: CreateEnteDto, unioneId: string | null): Promise<string> {
-    return this.repo.upsert({
-      kind: dto.kind,
-      denominazione: dto.denominazione,
-      codiceIpa: dto.codiceIpa,
-      codiceIstat: dto.codiceIstat ?? null,
-      codiceCatastale: dto.codiceCatastale ?? null,
-      codiceFiscale: dto.codiceFiscale ?? null,
-      pec: dto.pec ?? null,
-      regione: dto.regione ?? null,
-      provincia: dto.provincia ?? null,
-      popolazione: dto.popolazione ?? null,
-      unioneId,
-    });
   }
 }

@@ -9,6 +9,8 @@ import {
 import type { Response } from 'express';
 import { DomainError, type ErrorCode } from '@app/common';
 import { ApiError } from './api-error';
+import { DependencyMonitor } from '@app/runtime';
+import { infraToHttp } from './infra-error';
 
 /** The one place where domain error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -16,6 +18,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   INVALID_ID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  FORBIDDEN_ORGAN: 403,
+  ACTOR_ENTE_UNKNOWN: 403,
   PROCESS_NOT_FOUND: 404,
   DEFINITION_NOT_FOUND: 404,
   TRANSITION_NOT_ALLOWED: 409,
@@ -70,8 +74,18 @@ export interface ErrorBody {
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
+  constructor(private readonly monitor: DependencyMonitor) {}
+
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    // Postgres/Redis down or a busy process: 503/409 with Retry-After, logged once per outage (the monitor)
+    const infra = infraToHttp(err);
+    if (infra) {
+      this.monitor.report(err);
+      res.setHeader('Retry-After', String(infra.retryAfterS));
+      res.status(infra.status).json(infra.body);
+      return;
+    }
     const [status, body] = toHttp(err);
     if (status >= 500)
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -2,14 +2,15 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { JobName, QueueName, type DeliverNotificationJob } from '@app/scheduling';
+import { JobName, QueueName, workerOptions, type DeliverNotificationJob } from '@app/scheduling';
 
 /**
  * Delivers outbox rows. The in-app inbox is the only channel so far: delivery marks the row delivered
  * (it is then listed by GET /v1/notifications). E-mail/PEC and signed webhooks come with the
  * notifications issue; the row, its dedupe key and this job id (= row id) are already in place.
  */
-@Processor(QueueName.Notifications, { concurrency: 8 })
+// WORKER_CONCURRENCY, WORKER_LOCK_MS, WORKER_STALLED_CHECK_MS: a dead worker's notices run elsewhere within seconds
+@Processor(QueueName.Notifications, workerOptions())
 export class NotificationProcessor extends WorkerHost {
   constructor(private readonly ds: DataSource) {
     super();

@@ -1,35 +1,52 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CLOCK, type Clock } from '@app/common';
 import { Engine } from '@app/engine';
-import { JobName, QueueName, type TimerFiredJob } from '@app/scheduling';
+import { DependencyMonitor } from '@app/runtime';
+import { JobName, QueueName, workerOptions, type TimerFiredJob } from '@app/scheduling';
+import { ClockGuard } from '../health/clock-guard.service';
 
-/** Thin: the engine re-reads the timer row and does nothing unless it is still armed and wanted. */
-// read at import time (decorator); loadConfig validates the same variables at start-up. A short lock lets
-// BullMQ hand a killed worker's jobs to another one within seconds (a job run twice is a no-op: the row decides)
-@Processor(QueueName.Timers, {
-  concurrency: Number(process.env['WORKER_CONCURRENCY'] ?? 8),
-  lockDuration: Number(process.env['WORKER_LOCK_MS'] ?? 10_000),
-  stalledInterval: Number(process.env['WORKER_STALLED_CHECK_MS'] ?? 5_000),
-})
+/** how long a job refused by a worker with a skewed clock waits before any worker may take it again */
+const SKEWED_RETRY_MS = 2_000;
+
+/**
+ * Thin: the engine re-reads the timer row and does nothing unless it is still armed, due by the
+ * database's clock, and wanted. Worker settings (WORKER_CONCURRENCY, WORKER_LOCK_MS,
+ * WORKER_STALLED_CHECK_MS) come from workerOptions(), shared with the notification processor.
+ */
+@Processor(QueueName.Timers, workerOptions())
 export class TimerProcessor extends WorkerHost {
   private readonly log = new Logger('timers');
 
   constructor(
     private readonly engine: Engine,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly clockGuard: ClockGuard,
+    private readonly monitor: DependencyMonitor,
   ) {
     super();
+    // a worker whose clock is off takes no timer job; it resumes when the clock is back within the bound
+    clockGuard.onChange((ok) => {
+      if (ok && this.worker.isPaused()) this.worker.resume();
+    });
   }
 
   async process(job: Job<TimerFiredJob>, token?: string): Promise<string> {
     if (job.name !== JobName.TimerFired) throw new UnrecoverableError(`unknown job ${job.name}`);
+    if (!(await this.clockGuard.allowed())) {
+      if (!this.worker.isPaused()) {
+        this.log.warn(
+          `scadenza non eseguita: orologio sfasato di ${this.clockGuard.current.skewMs} ms; ` +
+            `il worker si sospende e lascia i lavori agli altri`,
+        );
+        void this.worker.pause(true);
+      }
+      await job.moveToDelayed(this.clockGuard.dbNow() + SKEWED_RETRY_MS, token);
+      throw new DelayedError();
+    }
     const result = await this.engine.fireTimer(job.data.timerId);
     if (typeof result === 'object') {
-      // fired before its due time by this process's clock: wait the difference, then try again
-      const wait = result.early.getTime() - this.clock.now().getTime();
-      await job.moveToDelayed(Date.now() + Math.max(wait, 10), token);
+      // not due yet by the database's clock: wait the difference it gave, then try again
+      await job.moveToDelayed(this.clockGuard.dbNow() + Math.max(result.inMs, 10), token);
       throw new DelayedError();
     }
     if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
@@ -38,6 +55,8 @@ export class TimerProcessor extends WorkerHost {
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<TimerFiredJob> | undefined, err: Error): void {
+    // Postgres down: one line per outage (the monitor's), not one per job; BullMQ retries, the reconciler re-adds
+    if (this.monitor.report(err)) return;
     this.log.warn(
       `timer ${job?.data.timerId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`,
     );
@@ -46,6 +65,7 @@ export class TimerProcessor extends WorkerHost {
   /** e.g. a job whose key vanished while it ran (Redis flushed, timer cancelled): Postgres already has the truth */
   @OnWorkerEvent('error')
   onError(err: Error): void {
+    if (this.monitor.report(err, 'redis')) return;
     this.log.warn(`worker: ${err.message}`);
   }
 }

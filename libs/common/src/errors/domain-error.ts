@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'INVALID_ID',
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'FORBIDDEN_ORGAN',
+  'ACTOR_ENTE_UNKNOWN',
   'PROCESS_NOT_FOUND',
   'DEFINITION_NOT_FOUND',
   'TRANSITION_NOT_ALLOWED',
@@ -65,6 +67,25 @@ export class UnauthenticatedError extends DomainError<'UNAUTHENTICATED'> {
 
 export class ForbiddenError extends DomainError<'FORBIDDEN'> {
   readonly code = 'FORBIDDEN';
+  constructor(reason: string, details?: unknown) {
+    super(reason, details);
+  }
+}
+
+/**
+ * The role may send the event, but not for this kind of ente: the sindaco acts for a COMUNE, the presidente for
+ * the UNIONE (libs/engine/src/authorization.ts, ORGAN_KINDS).
+ */
+export class ForbiddenOrganError extends DomainError<'FORBIDDEN_ORGAN'> {
+  readonly code = 'FORBIDDEN_ORGAN';
+  constructor(reason: string, details?: unknown) {
+    super(reason, details);
+  }
+}
+
+/** The token's `ente` is not in the ente registry, or does not belong to the token's `unione`: it acts on nothing. */
+export class ActorEnteUnknownError extends DomainError<'ACTOR_ENTE_UNKNOWN'> {
+  readonly code = 'ACTOR_ENTE_UNKNOWN';
   constructor(reason: string, details?: unknown) {
     super(reason, details);
   }

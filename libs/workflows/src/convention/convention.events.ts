@@ -19,6 +19,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsPlainObject } from '../validators';
 import {
   APPROVAL_RULES,
   NON_DELIBERATING_RULES,
@@ -103,7 +104,11 @@ export class StartConventionDto {
   @ArrayUnique()
   @Matches(CODICE_IPA, { each: true, message: 'each must be a codice IPA' })
   members!: string[];
-  @IsOptional() @ValidateNested() @Type(() => ConventionPolicyDto) policy?: ConventionPolicyDto;
+  @IsOptional()
+  @IsPlainObject()
+  @ValidateNested()
+  @Type(() => ConventionPolicyDto)
+  policy?: ConventionPolicyDto;
 }
 
 export class FreezeTextDto {
@@ -150,9 +155,9 @@ export class RecordDeliberationDto {
   @ValidateNested({ each: true })
   @Type(() => ParereDto)
   pareri?: ParereDto[];
-  @IsOptional() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => VotesDto) votes?: VotesDto;
   @IsOptional() @IsBoolean() immediatamenteEseguibile?: boolean;
-  @IsOptional() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => VotesDto) ieVotes?: VotesDto;
 }
 
 export class CertifyExecutivityDto {

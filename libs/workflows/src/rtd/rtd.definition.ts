@@ -182,6 +182,7 @@ export const rtdDefinitionV1: ProcessDefinition<StartRtdDto> = {
     },
   },
   businessKeyOf: (input) => `rtd:${input.convention}`,
+  tenantOf: (s) => ctxOf(s).unione,
   inputEntes: (_input, linked) => {
     if (!linked) return { unione: '', members: [] };
     const c = convOf(linked);

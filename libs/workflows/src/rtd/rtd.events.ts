@@ -24,6 +24,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
+import { IsPlainObject } from '../validators';
 import { isCodiceFiscalePersona } from '@app/common';
 import {
   ACT_TYPES,
@@ -70,7 +71,7 @@ export class StartRtdDto {
   /** the id of the ICT convention (process `convenzione`) that must be IN_FORCE */
   @IsUUID() convention!: string;
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(300) title?: string;
-  @IsOptional() @ValidateNested() @Type(() => RtdPolicyDto) policy?: RtdPolicyDto;
+  @IsOptional() @IsPlainObject() @ValidateNested() @Type(() => RtdPolicyDto) policy?: RtdPolicyDto;
 }
 
 export class CompetencesDto {
@@ -101,8 +102,13 @@ export class SelectCandidateDto {
   @IsOptional() @IsEmail() @MaxLength(200) email?: string;
   @IsOptional() @IsIn(RTD_LEVELS) level?: RtdLevel;
   @IsOptional() @IsBoolean() enteHasDirigenti?: boolean;
-  @IsOptional() @ValidateNested() @Type(() => CompetencesDto) competences?: CompetencesDto;
   @IsOptional()
+  @IsPlainObject()
+  @ValidateNested()
+  @Type(() => CompetencesDto)
+  competences?: CompetencesDto;
+  @IsOptional()
+  @IsPlainObject()
   @ValidateNested()
   @Type(() => PartialDeclarationsDto)
   declarations?: PartialDeclarationsDto;
@@ -132,7 +138,7 @@ export class ReferenteDto {
 }
 
 export class IssueDecreeDto {
-  @ValidateNested() @Type(() => ActDto) act!: ActDto;
+  @IsPlainObject() @ValidateNested() @Type(() => ActDto) act!: ActDto;
   @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) startDate!: string;
   /** months in office; the term never passes the underlying incarico */
   @IsInt() @Min(1) @Max(120) durationMonths!: number;
@@ -157,7 +163,7 @@ export class RecordNotificationDto {
 }
 
 export class AcceptDto {
-  @ValidateNested() @Type(() => DeclarationsDto) declarations!: DeclarationsDto;
+  @IsPlainObject() @ValidateNested() @Type(() => DeclarationsDto) declarations!: DeclarationsDto;
 }
 
 export class RecordPublicationDto {

@@ -214,6 +214,22 @@ export class StateAtDto {
   data!: Record<string, unknown>;
 }
 
+export class MovedChainDto {
+  @ApiProperty({ description: 'process id, or ente-registry' }) chain!: string;
+  @ApiProperty({ example: 'hash at checkpointed seq 4 differs from the checkpoint' })
+  reason!: string;
+}
+
+export class CheckpointCheckDto {
+  @ApiProperty({ enum: ['ok', 'mismatch', 'absent', 'untrusted'] }) status!:
+    'ok' | 'mismatch' | 'absent' | 'untrusted';
+  @ApiProperty({ nullable: true, type: String }) file!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) createdAt!: string | null;
+  @ApiProperty({ type: [MovedChainDto] }) moved!: MovedChainDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'why the checkpoint is not trusted' })
+  problem!: string | null;
+}
+
 export class VerifyResultDto {
   @ApiProperty() valid!: boolean;
   @ApiProperty({ description: 'events read' }) events!: number;
@@ -225,6 +241,11 @@ export class VerifyResultDto {
   firstBadSeq!: number | null;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty({ description: 'hash of the last event that verified' }) lastHash!: string;
+  @ApiPropertyOptional({
+    type: CheckpointCheckDto,
+    description: 'the chain compared with the latest signed checkpoint (docs/security.md)',
+  })
+  checkpoint?: CheckpointCheckDto;
 }
 
 export class ErrorResponseDto {
@@ -305,7 +326,7 @@ export class ProcessSummaryDto {
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'convenzione-ict-2026' }) businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
