@@ -59,13 +59,12 @@ export class DefinitionsController {
     operationId: 'getDefinitionDiagram',
     summary: 'The definition as a Mermaid state diagram',
   })
-  @ApiProduces('text/plain')
-  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
-    schema: { type: 'string' },
+    content: { 'text/plain': { schema: { type: 'string' } } },
   })
+  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   diagram(@Param('key') key: string, @Res({ passthrough: true }) res: Response): string {
     const text = mermaidDiagram(this.registry.latest(key));
     // set only on success: an error keeps its JSON body and type
