@@ -28,6 +28,9 @@ export async function createApiApp(
   answerClientErrorsAsJson(app.getHttpServer());
   app.use(helmet());
   app.disable('x-powered-by');
+  // no automatic weak ETag (W/"…"): on an error it could pass for a version; the only ETag is the process
+  // version the processes controller sets itself (If-Match)
+  app.set('etag', false);
   // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   // rate limit, URL characters, body type, size, JSON depth and keys: before /docs and Nest's router

@@ -3,6 +3,10 @@ import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
 import { CheckpointService } from './checkpoint.service';
 import { NotificationProcessor } from './processors/notification.processor';
+import {
+  ProcessEffectProcessor,
+  ProcessEffectReconciler,
+} from './processors/process-effect.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
 
@@ -19,7 +23,10 @@ export class WorkerModule {
       providers: [
         TimerProcessor,
         NotificationProcessor,
-        ...(opts.reconcile === false ? [] : [ReconcilerService, CheckpointService]),
+        ProcessEffectProcessor,
+        ...(opts.reconcile === false
+          ? []
+          : [ReconcilerService, ProcessEffectReconciler, CheckpointService]),
       ],
     };
   }

@@ -285,7 +285,7 @@ export interface components {
             businessKey: string;
             title: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @example IN_DELIBERATION */
             state: string;
             /** @description send back as If-Match */
@@ -309,7 +309,7 @@ export interface components {
             businessKey: string;
             title: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @example IN_DELIBERATION */
             state: string;
             /** @description send back as If-Match */
@@ -405,7 +405,7 @@ export interface components {
             /** @example IN_DELIBERATION */
             state: string;
             /** @enum {string} */
-            status: "active" | "completed" | "failed" | "terminated";
+            status: "active" | "in_force" | "completed" | "failed" | "terminated";
             /** @description the business view then, as GET /v1/processes/:id answered it */
             data: Record<string, never>;
         };
@@ -634,6 +634,7 @@ export interface components {
             decorrenza?: "AT_LAST_SIGNATURE" | "FIRST_DAY_OF_NEXT_MONTH" | "FIXED_DATE";
             decorrenzaDate?: string;
             costClauses?: boolean;
+            saturdayExtends?: boolean;
         };
         /**
          * @description Archivia il procedimento (motivato)
@@ -1005,7 +1006,7 @@ export interface operations {
             query?: {
                 definition?: string;
                 state?: string;
-                status?: "active" | "completed" | "failed" | "terminated";
+                status?: "active" | "in_force" | "completed" | "failed" | "terminated";
                 /** @description processes in which this ente has something to do now */
                 ente?: string;
                 /** @description only processes with a deadline already passed (true) or not (false) */

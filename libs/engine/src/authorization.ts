@@ -52,6 +52,8 @@ export function authorizeEvent(
   tenant: string,
   participants: readonly string[],
   payloadEnte: string | undefined,
+  /** for `appointee`-scoped events: the codice fiscale of the person the process names */
+  appointee?: string | null,
 ): Refusal | null {
   if (spec.scope === 'system') {
     return actor.roles.includes('system')
@@ -80,6 +82,15 @@ export function authorizeEvent(
       'FORBIDDEN_ORGAN',
       `${roles.join(' o ')} non può agire per ${standing.kind === 'COMUNE' ? 'un comune' : "un'unione"} (${actor.ente})`,
     );
+  }
+  if (spec.scope === 'appointee') {
+    // the token's subject is the appointee's codice fiscale (docs/rtd.md)
+    return appointee && actor.subject === appointee
+      ? null
+      : refuse(
+          'FORBIDDEN',
+          'Solo la persona nominata in questo procedimento può compiere questo atto',
+        );
   }
   if (spec.scope === 'unione') {
     return actor.ente === tenant

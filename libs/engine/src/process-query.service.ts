@@ -579,7 +579,13 @@ function movedColumns(
   );
   let tenant: string | null = null;
   try {
-    tenant = def.inputEntes(first.payload as object).unione;
+    tenant = def.tenantOf
+      ? def.tenantOf(
+          def.machine.resolveState(
+            first.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+          ),
+        )
+      : def.inputEntes(first.payload as object).unione;
   } catch {
     tenant = null;
   }

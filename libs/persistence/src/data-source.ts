@@ -3,11 +3,15 @@ import { grantRuntime } from './db-roles';
 import { baselineRegistry } from './ente-registry-audit';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
+import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
+import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
+  StatusInForce1765100000000,
+  ProcessEffects1765300000000,
   AuditHardening1765000000001,
 ];
 

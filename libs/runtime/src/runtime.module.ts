@@ -4,7 +4,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CLOCK, OffsetClock, type Clock, type IterConfig } from '@app/common';
-import { checkpointConfigFrom, Engine, ProcessQueryService } from '@app/engine';
+import {
+  checkpointConfigFrom,
+  Engine,
+  ProcessEffectRunner,
+  ProcessQueryService,
+} from '@app/engine';
 import { dataSourceOptions } from '@app/persistence';
 import { BullJobScheduler, QueueName, Reconciler, redisConnection } from '@app/scheduling';
 import { defaultRegistry, DefinitionRegistry } from '@app/workflows';
@@ -37,7 +42,11 @@ export class RuntimeModule {
           connection: redisConnection(config.redisUrl),
           prefix: config.redisPrefix,
         }),
-        BullModule.registerQueue({ name: QueueName.Timers }, { name: QueueName.Notifications }),
+        BullModule.registerQueue(
+          { name: QueueName.Timers },
+          { name: QueueName.Notifications },
+          { name: QueueName.ProcessEffects },
+        ),
       ],
       providers: [
         { provide: ITER_CONFIG, useValue: config },
@@ -45,8 +54,13 @@ export class RuntimeModule {
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
           provide: BullJobScheduler,
-          inject: [getQueueToken(QueueName.Timers), getQueueToken(QueueName.Notifications), CLOCK],
-          useFactory: (t: Queue, n: Queue, c: Clock) => new BullJobScheduler(t, n, c),
+          inject: [
+            getQueueToken(QueueName.Timers),
+            getQueueToken(QueueName.Notifications),
+            CLOCK,
+            getQueueToken(QueueName.ProcessEffects),
+          ],
+          useFactory: (t: Queue, n: Queue, c: Clock, e: Queue) => new BullJobScheduler(t, n, c, e),
         },
         {
           provide: Engine,
@@ -60,6 +74,11 @@ export class RuntimeModule {
             new Engine(ds, reg, sched, c, {
               warn: (m, meta) => logger.warn(`${m}: ${String(meta)}`),
             }),
+        },
+        {
+          provide: ProcessEffectRunner,
+          inject: [DataSource, Engine],
+          useFactory: (ds: DataSource, engine: Engine) => new ProcessEffectRunner(ds, engine),
         },
         {
           provide: ProcessQueryService,
@@ -83,6 +102,7 @@ export class RuntimeModule {
         DefinitionRegistry,
         BullJobScheduler,
         Engine,
+        ProcessEffectRunner,
         ProcessQueryService,
         Reconciler,
         BullModule,

@@ -1,12 +1,14 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { DefinitionRegistry, type ProcessDefinition } from '@app/workflows';
+import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';
 import { DefinitionDto } from './definition.dto';
 
 const describe = (d: ProcessDefinition): DefinitionDto => ({
@@ -50,5 +52,24 @@ export class DefinitionsController {
   @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
   get(@Param('key') key: string) {
     return describe(this.registry.latest(key));
+  }
+
+  @Get(':key/diagram')
+  @ApiOperation({
+    operationId: 'getDefinitionDiagram',
+    summary: 'The definition as a Mermaid state diagram',
+  })
+  @ApiProduces('text/plain')
+  @ApiNotFoundResponse({ description: 'DEFINITION_NOT_FOUND' })
+  @ApiOkResponse({
+    description:
+      'Mermaid stateDiagram-v2 generated from the machine: every state, every event, the timers each state arms, each ente’s branch',
+    schema: { type: 'string' },
+  })
+  diagram(@Param('key') key: string, @Res({ passthrough: true }) res: Response): string {
+    const text = mermaidDiagram(this.registry.latest(key));
+    // set only on success: an error keeps its JSON body and type
+    res.type('text/plain; charset=utf-8');
+    return text;
   }
 }

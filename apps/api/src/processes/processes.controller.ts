@@ -23,8 +23,11 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ValidationFailedError, type Actor } from '@app/common';
+import { DataSource } from 'typeorm';
+import { DefinitionRegistry } from '@app/workflows';
 import {
   Engine,
+  processDiagram,
   ProcessQueryService,
   type HistoryFilter,
   type StateAt,
@@ -96,7 +99,28 @@ export class ProcessesController {
   constructor(
     private readonly engine: Engine,
     private readonly query: ProcessQueryService,
+    private readonly ds: DataSource,
+    private readonly registry: DefinitionRegistry,
   ) {}
+
+  @Get(':id/diagram')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description:
+      'Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked',
+    schema: { type: 'string' },
+  })
+  @E(400, 'INVALID_ID')
+  @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  async diagram(
+    @Param('id', UuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const text = await processDiagram(this.ds, this.registry, id, actor);
+    res.type('text/plain; charset=utf-8');
+    return text;
+  }
 
   @Post()
   @HttpCode(201)

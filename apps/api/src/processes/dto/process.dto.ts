@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { PROCESS_STATUSES } from '@app/workflows';
 
 /**
  * Validated here as one shape; in the OpenAPI document its schema is replaced by `oneOf` the definitions' start
@@ -99,9 +100,9 @@ export class ListProcessesQueryDto {
   @IsString()
   @MaxLength(64)
   state?: string;
-  @ApiPropertyOptional({ example: 'active', enum: ['active', 'completed', 'failed', 'terminated'] })
+  @ApiPropertyOptional({ example: 'active', enum: PROCESS_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'completed', 'failed', 'terminated'])
+  @IsIn(PROCESS_STATUSES)
   status?: string;
   @ApiPropertyOptional({
     example: 'c_g843',
@@ -208,7 +209,7 @@ export class StateAtDto {
   @ApiProperty() occurredAt!: string;
   @ApiProperty({ description: 'the process version then' }) version!: number;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' })
   data!: Record<string, unknown>;
 }
@@ -277,13 +278,26 @@ export class TimerViewDto {
   @ApiProperty() dueAt!: string;
 }
 
+export class ProcessLinkDto {
+  @ApiProperty({ example: 'rtd' }) relation!: string;
+  @ApiProperty({
+    enum: ['to', 'from'],
+    description: 'to: this process started the linked one; from: this one was started on it',
+  })
+  direction!: 'to' | 'from';
+  @ApiProperty() instanceId!: string;
+  @ApiProperty({ example: 'rtd' }) definition!: string;
+  @ApiProperty({ example: 'VACANT' }) state!: string;
+  @ApiProperty() title!: string;
+}
+
 export class ProcessViewDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'u_valdera' }) tenant!: string;
   @ApiProperty() businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String] }) pendingEntes!: string[];
@@ -298,6 +312,12 @@ export class ProcessViewDto {
   @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({
+    type: [ProcessLinkDto],
+    required: false,
+    description: 'GET only: linked processes (the RTD of a convention, the convention of an RTD)',
+  })
+  links?: ProcessLinkDto[];
 }
 
 /** One row of GET /v1/processes. */
@@ -306,7 +326,7 @@ export class ProcessSummaryDto {
   @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'convenzione-ict-2026' }) businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
