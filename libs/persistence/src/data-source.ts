@@ -16,9 +16,9 @@ import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHar
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
+  AuditHardening1765000000001,
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
-  AuditHardening1765000000001,
 ];
 
 export interface DatabaseConfig {
