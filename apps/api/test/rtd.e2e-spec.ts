@@ -239,6 +239,19 @@ describe('RTD appointment (e2e)', () => {
       'rtd.accept',
       'rtd.decline',
     ]);
+    // the decree reached the appointee's inbox, with the PEC address the channel needs
+    const appointeeInbox = await h
+      .http()
+      .get('/v1/notifications')
+      .set('Authorization', `Bearer ${mario}`);
+    expect(appointeeInbox.status).toBe(200);
+    expect(
+      (appointeeInbox.body as { template: string; payload: Record<string, unknown> }[]).find(
+        (n) => n.template === 'rtd.decree-issued',
+      )?.payload,
+    ).toMatchObject({
+      appointee: { codiceFiscale: CF_FIRST, pec: 'mario.rossi@pec.bassareggiana.invalid' },
+    });
     const notMine = await sendAs(r, laura, 'rtd.accept', ALL_DECLARATIONS);
     expect(notMine.status).toBe(403);
     expect(notMine.body.code).toBe('FORBIDDEN');

@@ -133,11 +133,18 @@ function reachable(): Probe[] {
 
 // ---------------------------------------------------------------- actors
 
+/** a token's holder, with its ente's standing as the engine resolves it from the registry (every comune here is Valdera's) */
 const person = (role: Role, ente: string | null, unione: string | null = VALDERA): Actor => ({
   subject: `${role}@${ente ?? 'platform'}`,
   roles: [role],
   ente,
   unione,
+  standing:
+    ente === null
+      ? null
+      : ente === VALDERA || ente === MIRACOLI
+        ? { kind: 'UNIONE', unione: ente }
+        : { kind: 'COMUNE', unione: VALDERA },
 });
 const BUTI = VALDERA_COMUNI.find((c) => c.denominazione === 'Buti')!.codiceIpa;
 

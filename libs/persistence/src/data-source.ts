@@ -17,9 +17,9 @@ import { NotificationDelivery1765400000001 } from './migrations/1765400000001-No
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   ActRegistry1764100000000,
+  AuditHardening1765000000001,
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
-  AuditHardening1765000000001,
   NotificationDelivery1765400000001,
 ];
 
