@@ -34,11 +34,21 @@ import { breakdownSection } from './sections/breakdown';
 import { ceilingSection } from './sections/ceiling';
 import { engineSection } from './sections/engine';
 import { httpSection } from './sections/http';
+import { notificationsSection } from './sections/notifications';
 import { outageSection } from './sections/outage';
 import { scalePoint } from './sections/scale';
 import { timersSection } from './sections/timers';
 
-const SECTIONS = ['scale', 'ceiling', 'engine', 'http', 'outage', 'timers', 'audit'] as const;
+const SECTIONS = [
+  'scale',
+  'ceiling',
+  'engine',
+  'http',
+  'outage',
+  'timers',
+  'notifications',
+  'audit',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -318,6 +328,8 @@ async function main(): Promise<void> {
         await timersSection(ctx, worker);
       });
     }
+    if (args.only.has('notifications'))
+      await timed('notifications', () => notificationsSection(ctx));
     if (args.only.has('scale'))
       await timed('scale-large', () => scalePoint(ctx, sizes.scaleLarge, fillerTemplate));
     if (args.only.has('audit')) await timed('audit', () => auditSection(ctx, auditTemplate));

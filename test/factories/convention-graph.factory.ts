@@ -31,6 +31,7 @@ import {
   certifyEvent,
   conveneEvent,
   decorrenzaEvent,
+  deliveryEvent,
   deliberationEvent,
   dissolutionEvent,
   expireEvent,
@@ -192,6 +193,22 @@ export function graphEvents(s: Snap): ConventionEvent[] {
         out.push(pontedera.remindersSent === 0 ? G.remind(pontedera) : G.convene(c, pontedera));
       if (pontedera.status === 'COUNCIL_CONVENED')
         out.push(G.approve(c, pontedera), G.reject(c, pontedera));
+      // each council's own PEC delivery: offered late in round 1 (the others decided) to keep the graph small
+      if (
+        pontedera.status === 'COUNCIL_CONVENED' &&
+        valdera.status !== 'INVITED' &&
+        bientina.status !== 'INVITED' &&
+        c.textVersions.length === 1 &&
+        !pontedera.delivery &&
+        !valdera.delivery
+      ) {
+        const r = roundDates(c);
+        const delivered = `${addCalendarDays(toRomeDate(new Date(c.sentAt ?? FREEZE_AT)), 1)}T10:00:00.000Z`;
+        out.push(
+          deliveryEvent(PONTEDERA, delivered, r.at, 'receipt'),
+          deliveryEvent(VALDERA, delivered, r.at, 'record'),
+        );
+      }
       for (const e of c.entes) if (e.status === 'APPROVED') out.push(G.certify(e));
       if (
         label(s) === 'STALLED' &&

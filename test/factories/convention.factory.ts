@@ -32,6 +32,7 @@ import {
   type RecessoEvent,
   type RecordDeliberationEvent,
   type ReminderEvent,
+  type DeliveryEvent,
   type SendEvent,
   type SignEvent,
   type Votes,
@@ -216,6 +217,20 @@ export const sendEvent = (deliveredAt: string, at: string, by = PRESIDENTE): Sen
   type: 'convention.send',
   payload: { deliveredAt },
   actor: by,
+  at,
+});
+
+/** the PEC delivery of the text to one ente: from its receipt (system) or recorded by hand (Unione staff) */
+export const deliveryEvent = (
+  ente: string,
+  deliveredAt: string,
+  at: string,
+  source: 'receipt' | 'record' = 'receipt',
+): DeliveryEvent => ({
+  type: source === 'receipt' ? 'convention.delivery.receipt' : 'convention.delivery.record',
+  payload:
+    source === 'receipt' ? { ente, deliveredAt, receiptId: `opec-${ente}` } : { ente, deliveredAt },
+  actor: source === 'receipt' ? SYSTEM : STAFF,
   at,
 });
 

@@ -131,7 +131,7 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
     onData?.();
   });
 
-  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000; // under a full parallel test run on 2 cores start-up can pass 30 s
   const started = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       onData = null;

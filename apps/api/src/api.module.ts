@@ -3,18 +3,31 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { JwtVerifier } from '@app/auth';
 import type { Clock, IterConfig } from '@app/common';
+import {
+  DeliveryService,
+  loadNotificationConfig,
+  NOTIFICATION_CONFIG,
+  type NotificationConfig,
+} from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
+import { DataSource } from 'typeorm';
 import { JwtAuthGuard } from './auth/auth.guard';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { EntesController } from './entes/entes.controller';
 import { HealthController } from './health/health.controller';
 import { DomainErrorFilter } from './http/domain-error.filter';
+import { CalendarController } from './notifications/calendar.controller';
 import { NotificationsController } from './notifications/notifications.controller';
+import { WebhooksController } from './notifications/webhooks.controller';
 import { ProcessesController } from './processes/processes.controller';
 
 @Module({})
 export class ApiModule {
-  static forRoot(config: IterConfig, clock?: Clock): DynamicModule {
+  static forRoot(
+    config: IterConfig,
+    clock?: Clock,
+    notifications: NotificationConfig = loadNotificationConfig(),
+  ): DynamicModule {
     return {
       module: ApiModule,
       imports: [
@@ -27,6 +40,8 @@ export class ApiModule {
         DefinitionsController,
         EntesController,
         NotificationsController,
+        WebhooksController,
+        CalendarController,
         HealthController,
       ],
       providers: [
@@ -41,6 +56,14 @@ export class ApiModule {
               maxLifetimeSec: config.jwtMaxLifetimeSec,
               clockSkewSec: config.jwtClockSkewSec,
             }),
+        },
+        { provide: NOTIFICATION_CONFIG, useValue: notifications },
+        {
+          // the api sends nothing: it only re-queues (resend); the worker delivers
+          provide: DeliveryService,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new DeliveryService(ds, notifications, { pec: null, email: null }),
         },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: JwtAuthGuard },

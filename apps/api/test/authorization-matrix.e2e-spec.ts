@@ -108,6 +108,7 @@ const FIXTURES: Record<string, DefinitionFixture> = {
       'convention.council.convene': 'sent',
       'convention.deliberation.record': 'sent',
       'convention.deadline.extend': 'sent',
+      'convention.delivery.record': 'sent',
       'convention.executivity.certify': 'approvedX',
       'convention.amendment.accept': 'amending',
       'convention.amendment.refuse': 'amending',
@@ -142,6 +143,9 @@ const FIXTURES: Record<string, DefinitionFixture> = {
           };
         case 'convention.deadline.extend':
           return { days: 10, reason: 'Proroga motivata' };
+        case 'convention.delivery.record':
+        case 'convention.delivery.receipt':
+          return { ente, deliveredAt: '2026-02-05T10:00:00Z' };
         case 'convention.executivity.certify':
           return { ente, publicationStart: '2026-03-09', executiveOn: '2026-03-20' };
         case 'convention.amendment.accept':

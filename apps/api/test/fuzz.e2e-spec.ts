@@ -339,7 +339,8 @@ describe('fuzz: the OpenAPI operations, one field broken at a time (e2e)', () =>
         const concrete = path
           .replace('/v1/notifications/{id}', `/v1/notifications/${notice}`)
           .replace('{id}', target.id)
-          .replace('{key}', 'convenzione');
+          .replace('{key}', 'convenzione')
+          .replace('{code}', c1);
         const query = validQuery[path] ?? {};
         const qs = new URLSearchParams(query).toString();
         if (path === '/v1/processes/{id}/events' && method === 'post') {

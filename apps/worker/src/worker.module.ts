@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
+import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
 import { CheckpointService } from './checkpoint.service';
 import { ClockGuard } from './health/clock-guard.service';
 import { WorkerHealthServer } from './health/worker-health.server';
+import { ImapPollerService } from './imap-poller.service';
+import { notificationProviders } from './notifications.providers';
 import { NotificationProcessor } from './processors/notification.processor';
 import {
   ProcessEffectProcessor,
@@ -17,7 +20,7 @@ export class WorkerModule {
   static forRoot(
     config: IterConfig,
     clock?: Clock,
-    opts: { reconcile?: boolean } = {},
+    opts: { reconcile?: boolean; notifications?: NotificationConfig } = {},
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -27,6 +30,8 @@ export class WorkerModule {
         WorkerHealthServer,
         TimerProcessor,
         NotificationProcessor,
+        ...notificationProviders(opts.notifications ?? loadNotificationConfig()),
+        ImapPollerService,
         ProcessEffectProcessor,
         ...(opts.reconcile === false
           ? []

@@ -229,10 +229,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller’s in-app inbox */
+        /** The caller’s inbox, or (status=…) the delivery state of outgoing notifications */
         get: operations["listNotifications"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-send a dead (or skipped) notification: its attempts start again (admin) */
+        post: operations["resendNotification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -250,6 +267,92 @@ export interface paths {
         put?: never;
         /** Mark a notice as read */
         post: operations["markNotificationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Unione’s webhook subscriptions (no secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Subscribe a URL to the Unione’s notifications; the signing secret is shown once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subscription */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the previous one keeps signing for WEBHOOK_SECRET_OVERLAP_HOURS */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entes/{code}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ente’s open deadlines as an .ics feed (bearer token, or ?token= feed token) */
+        get: operations["enteCalendarFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entes/{code}/calendar-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue (or replace) the ente’s calendar feed token */
+        post: operations["rotateEnteCalendarToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -417,7 +520,7 @@ export interface components {
             total: number;
         };
         /** @description An event: `type` selects the payload schema. GET /v1/processes/{id} lists the events the caller may send now. */
-        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"] | components["schemas"]["RtdAcceptEvent"] | components["schemas"]["RtdCandidateSelectEvent"] | components["schemas"]["RtdCandidateWithdrawEvent"] | components["schemas"]["RtdDeclineEvent"] | components["schemas"]["RtdDecreeIssueEvent"] | components["schemas"]["RtdIncaricoEndEvent"] | components["schemas"]["RtdIpaConfirmEvent"] | components["schemas"]["RtdNotificationRecordEvent"] | components["schemas"]["RtdPublicationRecordEvent"] | components["schemas"]["RtdResignationRecordEvent"] | components["schemas"]["RtdRevokeEvent"];
+        SendEventDto: components["schemas"]["ConventionAbandonEvent"] | components["schemas"]["ConventionAdhesionAcceptEvent"] | components["schemas"]["ConventionAdhesionOpenEvent"] | components["schemas"]["ConventionAmendmentAcceptEvent"] | components["schemas"]["ConventionAmendmentOpenEvent"] | components["schemas"]["ConventionAmendmentRefuseEvent"] | components["schemas"]["ConventionCouncilConveneEvent"] | components["schemas"]["ConventionDeadlineExtendEvent"] | components["schemas"]["ConventionDeliberationRecordEvent"] | components["schemas"]["ConventionDeliveryRecordEvent"] | components["schemas"]["ConventionDissolutionRecordEvent"] | components["schemas"]["ConventionExecutivityCertifyEvent"] | components["schemas"]["ConventionFreezeEvent"] | components["schemas"]["ConventionRecessoRecordEvent"] | components["schemas"]["ConventionRenewalRecordEvent"] | components["schemas"]["ConventionSendEvent"] | components["schemas"]["ConventionSignEvent"] | components["schemas"]["RtdAcceptEvent"] | components["schemas"]["RtdCandidateSelectEvent"] | components["schemas"]["RtdCandidateWithdrawEvent"] | components["schemas"]["RtdDeclineEvent"] | components["schemas"]["RtdDecreeIssueEvent"] | components["schemas"]["RtdIncaricoEndEvent"] | components["schemas"]["RtdIpaConfirmEvent"] | components["schemas"]["RtdNotificationRecordEvent"] | components["schemas"]["RtdPublicationRecordEvent"] | components["schemas"]["RtdResignationRecordEvent"] | components["schemas"]["RtdRevokeEvent"];
         ActorRecordDto: {
             /** @example seg.g843 */
             subject: string;
@@ -432,7 +535,7 @@ export interface components {
             /** @example convention.deliberation.record */
             type: string;
             /** @description the payload of the event `type`, as accepted (an empty object when it has none) */
-            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AcceptDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConfirmIpaDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["ConventionEndDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["EnteAddDto"] | components["schemas"]["EnteWithdrawDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["IncaricoEndDto"] | components["schemas"]["IssueDecreeDto"] | components["schemas"]["ReasonDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["RecordNotificationDto"] | components["schemas"]["RecordPublicationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["ResignationDto"] | components["schemas"]["RevokeDto"] | components["schemas"]["RtdDateDto"] | components["schemas"]["RtdDeadlineDto"] | components["schemas"]["RtdReminderDto"] | components["schemas"]["SelectCandidateDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | components["schemas"]["StartRtdDto"] | Record<string, never>;
+            payload: components["schemas"]["AbandonDto"] | components["schemas"]["AcceptDto"] | components["schemas"]["AdhesionAcceptDto"] | components["schemas"]["AdhesionOpenDto"] | components["schemas"]["AmendmentTextDto"] | components["schemas"]["CertifyExecutivityDto"] | components["schemas"]["CollectiveActDto"] | components["schemas"]["ConfirmIpaDto"] | components["schemas"]["ConveneCouncilDto"] | components["schemas"]["ConventionEndDto"] | components["schemas"]["DeadlineExpireDto"] | components["schemas"]["DecorrenzaDto"] | components["schemas"]["DeliveryDto"] | components["schemas"]["EnteAddDto"] | components["schemas"]["EnteWithdrawDto"] | components["schemas"]["ExpireDto"] | components["schemas"]["ExtendDeadlineDto"] | components["schemas"]["FreezeTextDto"] | components["schemas"]["IncaricoEndDto"] | components["schemas"]["IssueDecreeDto"] | components["schemas"]["ReasonDto"] | components["schemas"]["RecessoDto"] | components["schemas"]["RecessoEffectiveDto"] | components["schemas"]["RecordDeliberationDto"] | components["schemas"]["RecordNotificationDto"] | components["schemas"]["RecordPublicationDto"] | components["schemas"]["ReminderDto"] | components["schemas"]["ResignationDto"] | components["schemas"]["RevokeDto"] | components["schemas"]["RtdDateDto"] | components["schemas"]["RtdDeadlineDto"] | components["schemas"]["RtdReminderDto"] | components["schemas"]["SelectCandidateDto"] | components["schemas"]["SendToCouncilsDto"] | components["schemas"]["SignConventionDto"] | components["schemas"]["StartConventionDto"] | components["schemas"]["StartRtdDto"] | Record<string, never>;
             actor: components["schemas"]["ActorRecordDto"];
             /** Format: date-time */
             occurredAt: string;
@@ -593,6 +696,107 @@ export interface components {
             /** Format: date-time */
             readAt: string | null;
         };
+        DeliveryItemDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            instanceId: string;
+            eventSeq: number;
+            /** @example u_valdera */
+            tenant: string;
+            /** @enum {string} */
+            channel: "pec" | "email" | "webhook";
+            /** @example convention.sent */
+            template: string;
+            /** @example c_g254 */
+            recipientEnte: string;
+            /** @example consiglio+segretario */
+            recipientRole: string;
+            /** @enum {string} */
+            status: "pending" | "sending" | "delivered" | "dead" | "skipped" | "failed";
+            attempts: number;
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** @example <uuid@iter.local> */
+            messageId: string | null;
+            /** @enum {string|null} */
+            pecStatus: "accettazione" | "avvenuta-consegna" | "mancata-consegna" | null;
+            /** Format: date-time */
+            pecDeliveredAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+        };
+        ResendAcceptedDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending";
+        };
+        CreateWebhookDto: {
+            /** @example https://protocollo.unione-valdera.invalid/iter-webhook */
+            url: string;
+            /** @example Protocollo informatico */
+            description?: string;
+            /**
+             * @description platform admins only: the Unione the subscription is for
+             * @example u_valdera
+             */
+            unione?: string;
+        };
+        WebhookWithSecretDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example u_valdera */
+            unione: string;
+            /** @example https://protocollo.unione-valdera.invalid/iter-webhook */
+            url: string;
+            description: string | null;
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            rotatedAt: string | null;
+            /**
+             * Format: date-time
+             * @description during a rotation, the previous secret still signs until then
+             */
+            previousSecretValidUntil: string | null;
+            /**
+             * @description the signing secret: shown only in this answer
+             * @example whsec_…
+             */
+            secret: string;
+        };
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example u_valdera */
+            unione: string;
+            /** @example https://protocollo.unione-valdera.invalid/iter-webhook */
+            url: string;
+            description: string | null;
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            rotatedAt: string | null;
+            /**
+             * Format: date-time
+             * @description during a rotation, the previous secret still signs until then
+             */
+            previousSecretValidUntil: string | null;
+        };
+        CalendarTokenDto: {
+            /** @description the ente’s calendar feed token (replaces the previous one) */
+            token: string;
+            /** @example https://iter.example.it/v1/entes/c_g843/calendar.ics?token=… */
+            url: string;
+        };
         ConventionEndDto: {
             date: string;
             reason: string;
@@ -721,6 +925,11 @@ export interface components {
         ReminderDto: {
             ente: string;
             daysBefore: number;
+        };
+        DeliveryDto: {
+            ente: string;
+            deliveredAt: string;
+            receiptId?: string;
         };
         ExtendDeadlineDto: {
             ente?: string;
@@ -1024,6 +1233,24 @@ export interface components {
              */
             type: "convention.deliberation.record";
             payload: components["schemas"]["RecordDeliberationDto"];
+        };
+        /**
+         * @description Registra a mano la consegna del testo a un ente (ricevuta giunta per altra via): il termine decorre da qui
+         * @example {
+         *       "type": "convention.delivery.record",
+         *       "payload": {
+         *         "ente": "c_g843",
+         *         "deliveredAt": "2026-03-03T10:12:00+01:00"
+         *       }
+         *     }
+         */
+        ConventionDeliveryRecordEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "convention.delivery.record";
+            payload: components["schemas"]["DeliveryDto"];
         };
         /**
          * @description Registra la deliberazione di scioglimento consensuale del proprio ente
@@ -2352,6 +2579,8 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description admin (and Unione staff, for their own Unione): the notifications on the PEC, e-mail and webhook channels in this delivery status, e.g. `dead`; without it, the caller’s inbox */
+                status?: "pending" | "sending" | "delivered" | "dead" | "skipped" | "failed";
             };
             header?: never;
             path?: never;
@@ -2359,16 +2588,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the in-app inbox of the caller’s ente and roles, newest first */
+            /** @description without status: the in-app inbox of the caller’s ente and roles, newest first; with status: outgoing notifications (no addresses: id, instanceId, eventSeq, tenant, channel, template, recipientEnte, recipientRole, status, attempts, lastError, nextAttemptAt, messageId, pecStatus, pecDeliveredAt, createdAt, updatedAt, deliveredAt) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InboxItemDto"][];
+                    "application/json": (components["schemas"]["InboxItemDto"] | components["schemas"]["DeliveryItemDto"])[];
                 };
             };
-            /** @description VALIDATION_FAILED: unread is not true or false */
+            /** @description VALIDATION_FAILED: unread is not true or false, unknown status */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2379,6 +2608,100 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: status=… by someone who is not an admin or Unione staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    resendNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendAcceptedDto"];
+                };
+            };
+            /** @description INVALID_ID: not a uuid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description NOTIFICATION_NOT_FOUND: unknown, or another Unione’s */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RULE_VIOLATION (NOT_RESENDABLE): not dead, skipped or with a mancata consegna */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2444,6 +2767,436 @@ export interface operations {
             };
             /** @description NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description subscriptions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"][];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin or the Unione’s staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description the subscription with its secret (shown only now) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: url, description, unione */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin or the Unione’s staff, or another Unione */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description INVALID_ID: not a uuid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin or the Unione’s staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND: unknown, or another Unione’s */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the subscription with its new secret (shown only now) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description INVALID_ID: not a uuid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin or the Unione’s staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description WEBHOOK_NOT_FOUND: unknown, or another Unione’s */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    enteCalendarFeed: {
+        parameters: {
+            query?: {
+                /** @description the ente’s feed token (POST /v1/entes/:code/calendar-token): lets a calendar app subscribe without a bearer token */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description an iCalendar (RFC 5545) feed: one all-day VEVENT per open deadline, with alarms */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no bearer token and no valid feed token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: the token may not read this ente */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ENTE_NOT_FOUND */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    rotateEnteCalendarToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the new feed token and the feed URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarTokenDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: not the ente’s segretario, the Unione’s staff or an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ENTE_NOT_FOUND */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,6 +30,7 @@ import {
 import { EnteRepository } from '@app/persistence';
 import {
   acceptedEventTypes,
+  notificationRows,
   toEffects,
   toProcessEffects,
   type LinkedProcess,
@@ -793,23 +794,25 @@ export class Engine {
         ],
       );
     }
+    // notifications: an inbox row per recipient + the definition's channel (PEC per ente / e-mail per role)
     const outbox = step.effects.flatMap((e) =>
       e.kind === 'notify'
-        ? e.to.map((r) => ({
+        ? notificationRows(def, e, row.tenant).map((n) => ({
             id: randomUUID(),
-            recipient_ente: r.ente,
-            recipient_role: r.role,
-            template: e.template,
-            payload: { ...e.data, instanceId: row.id, businessKey: row.business_key },
-            dedupe_key: `${row.id}/${seq}/${e.template}/${r.ente}/${r.role}`,
+            recipient_ente: n.recipientEnte,
+            recipient_role: n.recipientRole,
+            channel: n.channel,
+            template: n.template,
+            payload: { ...n.payload, instanceId: row.id, businessKey: row.business_key },
+            dedupe_key: `${row.id}/${seq}/${n.key}`,
           }))
         : [],
     );
     if (outbox.length) {
       await qr.query(
         `INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload, status, attempts, dedupe_key)
-         SELECT o.id, $1, $2, $3, o.recipient_ente, o.recipient_role, 'inbox', o.template, o.payload, 'pending', 0, o.dedupe_key
-         FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, template text, payload jsonb, dedupe_key text)
+         SELECT o.id, $1, $2, $3, o.recipient_ente, o.recipient_role, o.channel, o.template, o.payload, 'pending', 0, o.dedupe_key
+         FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text, template text, payload jsonb, dedupe_key text)
          ON CONFLICT (dedupe_key) DO NOTHING`,
         [row.id, seq, row.tenant, JSON.stringify(outbox)],
       );
@@ -819,7 +822,8 @@ export class Engine {
       wanted: wantedList,
       timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
       cancelled,
-      outbox: outbox.map((o) => o.id),
+      // one delivery job per transition (not per recipient): its id is the smallest row id of the batch
+      outbox: outbox.length ? [outbox.map((o) => o.id).sort()[0]!] : [],
       processEffects,
     };
   }

@@ -12,6 +12,7 @@ import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry
 import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
 import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
+import { NotificationDelivery1765400000001 } from './migrations/1765400000001-NotificationDelivery';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   AuditHardening1765000000001,
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
+  NotificationDelivery1765400000001,
 ];
 
 export interface DatabaseConfig {

@@ -85,10 +85,16 @@ export class Reconciler {
       }
     }
     let pendingNotifications = 0;
+    // one delivery job per transition (docs/notifications.md): its id is the smallest id of the rows the engine
+    // wrote for it; a transition is due while any of its rows is pending (or sending under a lease)
     const outboxBatches = this.batches(outboxIds, (after, ids) =>
       this.ds.query<{ id: string }[]>(
-        `SELECT id FROM outbox WHERE status = 'pending' AND id > $1 ${ids ? 'AND id = ANY($3)' : ''}
-           ORDER BY id LIMIT $2`,
+        `SELECT min(o.id::text COLLATE "C") AS id FROM outbox o
+         WHERE o.subscription_id IS NULL
+           AND EXISTS (SELECT 1 FROM outbox p WHERE p.instance_id = o.instance_id AND p.event_seq = o.event_seq
+                         AND p.status IN ('pending', 'sending'))
+           ${ids ? 'AND (o.instance_id, o.event_seq) IN (SELECT instance_id, event_seq FROM outbox WHERE id = ANY($3))' : ''}
+         GROUP BY o.instance_id, o.event_seq HAVING min(o.id::text COLLATE "C") > $1 ORDER BY 1 LIMIT $2`,
         ids ? [after, this.batchSize, ids] : [after, this.batchSize],
       ),
     );

@@ -235,6 +235,11 @@ export interface ProcessDefinition<TInput extends object = object> {
     title: string;
     of(snapshot: AnyMachineSnapshot): { ente: string; state: string }[];
   };
+  /**
+   * How each kind of notification (the `template` of a notify effect) leaves Iter besides the in-app inbox:
+   * its channel and who receives it (docs/notifications.md has the table). A kind missing here goes by PEC.
+   */
+  notifications?: Readonly<Record<string, NotificationSpec>>;
 }
 
 /** The process another one starts on (e.g. the RTD's convention), as the engine loaded it. */
@@ -254,6 +259,29 @@ export interface PrerequisiteSpec {
   relation: string;
   /** refuse the start (rule code) unless the linked process allows it now */
   check(linked: LinkedProcess, at: string): RuleRefusal | null;
+}
+
+/** One row of a definition's notification table. */
+export interface NotificationSpec {
+  /**
+   * `pec`: a formal notice, one message per ente to its PEC from the registry (the roles named in it);
+   * `email`: informal, one message per recipient role to the personal e-mail the ente gives for that role
+   * (`ente.contacts[role]`), to its PEC when it gives none.
+   */
+  channel: 'pec' | 'email';
+  /** who receives it, in Italian (the docs table); the machine's notify effect names the actual recipients */
+  recipients: string;
+  /**
+   * Recipients the definition adds to those the machine names (e.g. the Unione's presidente on every reminder),
+   * given the machine's list and the tenant unione. Duplicates are dropped.
+   */
+  addRecipients?: (to: readonly Recipient[], unione: string) => Recipient[];
+  /**
+   * A system event the PEC *ricevuta di avvenuta consegna* of this notice feeds into the process, once per
+   * receipt, with payload `{ ente, deliveredAt, receiptId }` (e.g. each council's term starts from its own
+   * receipt of the text).
+   */
+  deliveryEvent?: string;
 }
 
 /** Extra facts the engine resolves before the machine starts (e.g. ente names and populations). */

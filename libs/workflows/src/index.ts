@@ -1,5 +1,6 @@
 export * from './definition';
 export * from './effects';
+export * from './notification-rows';
 export * from './registry';
 export * from './machine-support';
 export * from './convention/convention.types';

@@ -5,7 +5,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import { DefinitionRegistry, mermaidDiagram, type ProcessDefinition } from '@app/workflows';

@@ -29,6 +29,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   RULE_VIOLATION: 422,
   ENTE_NOT_FOUND: 422,
   BEFORE_PROCESS_START: 404,
+  NOTIFICATION_NOT_FOUND: 404,
+  WEBHOOK_NOT_FOUND: 404,
 };
 
 /** Codes for errors raised by the HTTP layer itself (routing, body parsing, rate limiting). */

@@ -90,6 +90,7 @@ export const API_EXAMPLES: ApiExamples = {
     },
     'convention.renewal.record': { ente: pontedera, number: '31', date: '2031-02-20' },
     'convention.dissolution.record': { ente: pontedera, number: '35', date: '2031-03-02' },
+    'convention.delivery.record': { ente: pontedera, deliveredAt: '2026-03-03T10:12:00+01:00' },
     'convention.deadline.extend': {
       ente: pontedera,
       days: 30,

@@ -47,7 +47,11 @@ export function buildOpenApiDocument(
     .addTag('processes', 'start processes, send events, read their state and audit history')
     .addTag('definitions', 'the deployed process definitions: events, roles, payload schemas')
     .addTag('entes', 'the registry of comuni and unioni')
-    .addTag('notifications', 'the in-app inbox')
+    .addTag(
+      'notifications',
+      'the in-app inbox, delivery state and dead letters, the calendar feed (docs/notifications.md)',
+    )
+    .addTag('webhooks', 'signed webhooks per Unione (HMAC-SHA256 over timestamp.body)')
     .addTag('health', 'liveness of Postgres and Redis')
     .build();
   const doc = SwaggerModule.createDocument(app, config, {

@@ -1,35 +1,42 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
-import { DataSource } from 'typeorm';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DeliveryService } from '@app/notifications';
 import { JobName, QueueName, workerOptions, type DeliverNotificationJob } from '@app/scheduling';
 
 /**
- * Delivers outbox rows. The in-app inbox is the only channel so far: delivery marks the row delivered
- * (it is then listed by GET /v1/notifications). E-mail/PEC and signed webhooks come with the
- * notifications issue; the row, its dedupe key and this job id (= row id) are already in place.
+ * Thin: one job per transition (its id is the smallest outbox row id of the batch); DeliveryService sends every
+ * due row of that transition on its channel (inbox, PEC, e-mail, webhook). Rows left to retry move the same
+ * job back to the delayed set until the earliest retry time, so a row's backoff is its own and the queue holds
+ * one job per transition whatever the number of recipients.
  */
 // WORKER_CONCURRENCY, WORKER_LOCK_MS, WORKER_STALLED_CHECK_MS: a dead worker's notices run elsewhere within seconds
 @Processor(QueueName.Notifications, workerOptions())
 export class NotificationProcessor extends WorkerHost {
-  constructor(private readonly ds: DataSource) {
+  private readonly log = new Logger('notifications');
+
+  constructor(private readonly delivery: DeliveryService) {
     super();
   }
 
-  async process(job: Job<DeliverNotificationJob>): Promise<string> {
+  async process(job: Job<DeliverNotificationJob>, token?: string): Promise<string> {
     if (job.name !== JobName.DeliverNotification)
       throw new UnrecoverableError(`unknown job ${job.name}`);
-    // for an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows
-    const [, affected] = await this.ds.query<[unknown[], number]>(
-      `UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts + 1
-       WHERE id = $1 AND status = 'pending'`,
-      [job.data.outboxId],
-    );
-    return affected > 0 ? 'delivered' : 'already-done';
+    const r = await this.delivery.deliverBatch(job.data.outboxId);
+    if (r.retryAt) {
+      await job.moveToDelayed(Math.max(r.retryAt.getTime(), Date.now() + 50), token);
+      throw new DelayedError();
+    }
+    return `delivered ${r.delivered}, dead ${r.dead}, skipped ${r.skipped}`;
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<DeliverNotificationJob> | undefined, err: Error): void {
+    this.log.warn(`delivery job ${job?.id ?? '?'} failed: ${err.message}`);
   }
 
   @OnWorkerEvent('error')
   onError(err: Error): void {
-    new Logger('notifications').warn(`worker: ${err.message}`);
+    this.log.warn(`worker: ${err.message}`);
   }
 }

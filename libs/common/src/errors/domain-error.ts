@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'ENTE_NOT_FOUND',
   'ALREADY_EXISTS',
   'BEFORE_PROCESS_START',
+  'NOTIFICATION_NOT_FOUND',
+  'WEBHOOK_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -185,5 +187,21 @@ export class BeforeProcessStartError extends DomainError<'BEFORE_PROCESS_START'>
       startedAt,
       fields: [{ field: 'at', errors: [`must not be before ${startedAt}`] }],
     });
+  }
+}
+
+/** A notification that does not exist, or that the caller may not see (another ente or unione): 404. */
+export class NotificationNotFoundError extends DomainError<'NOTIFICATION_NOT_FOUND'> {
+  readonly code = 'NOTIFICATION_NOT_FOUND';
+  constructor(readonly id: string) {
+    super(`Notifica ${id} non trovata`);
+  }
+}
+
+/** A webhook subscription that does not exist or belongs to another unione: 404. */
+export class WebhookNotFoundError extends DomainError<'WEBHOOK_NOT_FOUND'> {
+  readonly code = 'WEBHOOK_NOT_FOUND';
+  constructor(readonly id: string) {
+    super(`Sottoscrizione webhook ${id} non trovata`);
   }
 }

@@ -33,6 +33,8 @@ import {
   StartConventionDto,
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
+import { conventionNotifications } from './convention.notifications';
+import { DeliveryDto } from './convention.delivery';
 import { enteProgressMachine } from './ente-progress.machine';
 import {
   CONVENTION_RULES,
@@ -366,6 +368,20 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'unione',
       payload: AbandonDto,
     },
+    'convention.delivery.receipt': {
+      description:
+        'Consegna PEC del testo a un ente, dalla ricevuta di avvenuta consegna: il termine del suo consiglio decorre da qui',
+      roles: [],
+      scope: 'system',
+      payload: DeliveryDto,
+    },
+    'convention.delivery.record': {
+      description:
+        'Registra a mano la consegna del testo a un ente (ricevuta giunta per altra via): il termine decorre da qui',
+      roles: ['presidente', 'staff'],
+      scope: 'unione',
+      payload: DeliveryDto,
+    },
     'convention.reminder': {
       description: 'Sollecito prima del termine',
       roles: [],
@@ -386,6 +402,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     },
   }),
   timers: conventionTimers,
+  notifications: conventionNotifications,
   // each ente's progress is its own machine: the instance diagram lists every ente in its state
   branches: {
     machine: enteProgressMachine,
@@ -456,6 +473,7 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
         executivity: e.executivity,
         signature: e.signature,
         remindersSent: e.remindersSent,
+        delivery: e.delivery ?? null,
       })),
     };
   },

@@ -1604,7 +1604,7 @@ describe('path coverage (@xstate/graph)', () => {
         'TERMINATED',
       ].sort(),
     );
-    expect(ALL_EVENT_TYPES).toHaveLength(21);
+    expect(ALL_EVENT_TYPES).toHaveLength(23);
   });
 
   it('reaches every state label', () => {

@@ -13,6 +13,7 @@ import {
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
 import type { NotifyParams, SignalParams, StartProcessParams } from '../effects';
+import { applyDelivery } from './convention.delivery';
 import type { Recipient } from '../definition';
 import { ruleGuard } from '../definition';
 import { CONVENTION_RULES, isActive, PRE_VOTE, reminderNotAfter } from './convention.rules';
@@ -250,6 +251,11 @@ export const conventionMachine = setup({
   actions: {
     // executed by the engine (outbox), never here
     notify: (_: unknown, _params: NotifyParams) => {},
+    recordDelivery: assign(({ context, event }) =>
+      event.type === 'convention.delivery.receipt' || event.type === 'convention.delivery.record'
+        ? { entes: applyDelivery(context, event) }
+        : {},
+    ),
     // process effects (issue 12): written by the engine in the step's transaction, carried out by the worker
     startProcess: (_: unknown, _params: StartProcessParams) => {},
     signal: (_: unknown, _params: SignalParams) => {},
@@ -795,6 +801,9 @@ export const conventionMachine = setup({
             { type: 'notify', params: ({ context, event }) => expiryNotice(context, event) },
           ],
         },
+        // each council's term from its own PEC receipt (or a delivery recorded by hand)
+        'convention.delivery.receipt': { guard: 'rule', actions: 'recordDelivery' },
+        'convention.delivery.record': { guard: 'rule', actions: 'recordDelivery' },
         'convention.deadline.extend': {
           guard: 'rule',
           actions: [

@@ -194,6 +194,16 @@ export interface EnteProgress extends EnteFacts {
   executivity: Executivity | null;
   signature: Signature | null;
   remindersSent: number;
+  /** the PEC delivery of the text to this ente (its own RdAC): the council's term runs from it */
+  delivery?: EnteDelivery | null;
+}
+
+export interface EnteDelivery {
+  deliveredAt: string;
+  /** `pec-receipt`: read from the ricevuta di avvenuta consegna; `manual`: recorded by the Unione */
+  source: 'pec-receipt' | 'manual';
+  receiptId: string | null;
+  recordedAt: string;
 }
 
 export interface TextVersion {
@@ -308,6 +318,11 @@ export type DeadlineExpireEvent = MachineEvent<
   { ente: string; dueAt: string }
 >;
 export type DecorrenzaEvent = MachineEvent<'convention.decorrenza.reach', { date: IsoDate }>;
+/** the PEC delivery of the text to one ente: from its receipt (system) or recorded by the Unione (manual) */
+export type DeliveryEvent = MachineEvent<
+  'convention.delivery.receipt' | 'convention.delivery.record',
+  { ente: string; deliveredAt: string; receiptId?: string }
+>;
 
 export type ConventionEvent =
   | FreezeEvent
@@ -329,4 +344,5 @@ export type ConventionEvent =
   | RecessoEvent
   | RecessoEffectiveEvent
   | CollectiveActEvent
-  | ExpireEvent;
+  | ExpireEvent
+  | DeliveryEvent;
