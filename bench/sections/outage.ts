@@ -64,12 +64,16 @@ export async function outageSection(ctx: BenchContext): Promise<void> {
       for (const ente of VALDERA.entes) {
         tokens.set(
           ente,
-          await mintDevToken(config.jwtSecret!, {
-            sub: `bench.segretario.${ente}`,
-            roles: ['segretario'],
-            ente,
-            unione: VALDERA.unione,
-          }),
+          await mintDevToken(
+            config.jwtSecret!,
+            {
+              sub: `bench.segretario.${ente}`,
+              roles: ['segretario'],
+              ente,
+              unione: VALDERA.unione,
+            },
+            { issuer: config.jwtIssuer, audience: config.jwtAudience },
+          ),
         );
       }
       const events = Math.ceil((sizes.httpFixedRate * sizes.httpFixedMs) / 1000) + 50;
