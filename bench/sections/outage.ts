@@ -72,6 +72,7 @@ export async function outageSection(ctx: BenchContext): Promise<void> {
               ente,
               unione: VALDERA.unione,
             },
+            '8h',
             { issuer: config.jwtIssuer, audience: config.jwtAudience },
           ),
         );
