@@ -5,13 +5,16 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { JwtVerifier } from '@app/auth';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
+import { AuthController } from './auth/auth.controller';
 import { JwtAuthGuard } from './auth/auth.guard';
+import { loadSessionSettings, SessionService } from './auth/session';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { EntesController } from './entes/entes.controller';
 import { HealthController } from './health/health.controller';
 import { DomainErrorFilter } from './http/domain-error.filter';
 import { NotificationsController } from './notifications/notifications.controller';
 import { ProcessesController } from './processes/processes.controller';
+import { TodoController } from './todo/todo.controller';
 
 @Module({})
 export class ApiModule {
@@ -32,6 +35,8 @@ export class ApiModule {
         EntesController,
         NotificationsController,
         HealthController,
+        AuthController,
+        TodoController,
       ],
       providers: [
         {
@@ -44,6 +49,7 @@ export class ApiModule {
               audience: config.jwtAudience,
             }),
         },
+        { provide: SessionService, useValue: new SessionService(loadSessionSettings(config)) },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -6,6 +6,7 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import helmet from 'helmet';
 import type { Clock, IterConfig } from '@app/common';
 import { ApiModule } from './api.module';
+import { serveConsole } from './console/console-static';
 import { iterValidationPipe } from './http/validation';
 
 /** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
@@ -28,6 +29,7 @@ export async function createApiApp(
   if (config.corsOrigins.length)
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
+  serveConsole(app); // the web console (apps/console) at `/`, when built
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle('Iter API')
