@@ -93,21 +93,25 @@ export function App(): ReactNode {
         )}
       </header>
       <main id="contenuto" className="container-xxl py-4" tabIndex={-1}>
-        <Routes>
-          <Route path="/accedi" element={signedIn ? <Navigate to="/" replace /> : <SignInPage />} />
-          {!signedIn && (
+        {signedIn ? (
+          <Routes>
+            <Route path="/accedi" element={<Navigate to="/" replace />} />
+            <Route path="/" element={<TodoPage />} />
+            <Route path="/procedimenti/:id" element={<ProcessPage />} />
+            <Route path="/procedimenti/:id/registro" element={<RegistryPage />} />
+            <Route path="/notifiche" element={<NotificationsPage />} />
+            <Route path="/enti" element={<EntesPage />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        ) : (
+          <Routes>
+            <Route path="/accedi" element={<SignInPage />} />
             <Route
               path="*"
               element={<Navigate to="/accedi" replace state={{ from: location.pathname }} />}
             />
-          )}
-          <Route path="/" element={<TodoPage />} />
-          <Route path="/procedimenti/:id" element={<ProcessPage />} />
-          <Route path="/procedimenti/:id/registro" element={<RegistryPage />} />
-          <Route path="/notifiche" element={<NotificationsPage />} />
-          <Route path="/enti" element={<EntesPage />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
+          </Routes>
+        )}
       </main>
       <footer className="border-top py-3 mt-4">
         <div className="container-xxl small">
