@@ -74,6 +74,7 @@ export async function launch(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      '--lang=it-IT',
     ],
   });
 }
@@ -98,6 +99,15 @@ export async function signIn(
   await page.getByRole('button', { name: 'Accedi' }).click();
   await page.getByTestId('who').waitFor();
   return { ctx, page };
+}
+
+/** signs out and in as another fixture user in the same page (the browser keeps its cached assets) */
+export async function switchUser(page: Page, user: string): Promise<void> {
+  await page.getByRole('button', { name: 'Esci' }).click();
+  await page.locator('#dev-user').selectOption(user);
+  await page.getByRole('button', { name: 'Accedi' }).click();
+  await page.getByTestId('who').waitFor();
+  if (!(await page.getByTestId('who').textContent())?.includes(' · ')) throw new Error('no user');
 }
 
 export interface AxeFinding {

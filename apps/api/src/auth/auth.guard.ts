@@ -33,6 +33,8 @@ export class JwtAuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<WithActor>();
     const res = ctx.switchToHttp().getResponse<Response>();
     const header = req.headers.authorization;
+    // an answer depends on who asks (e.g. allowedEvents): a cache must not give one user's answer to another
+    res.setHeader('Vary', 'Authorization, Cookie');
     // the console's session cookie (apps/api/src/auth/session.ts), when no bearer token is sent
     const session = header ? null : readCookie(req.headers.cookie, SESSION_COOKIE);
     if (session) {

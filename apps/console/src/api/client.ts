@@ -11,6 +11,8 @@ export const api = createClient<paths>({
   baseUrl: '',
   credentials: 'same-origin',
   headers: { 'X-Requested-With': 'iter-console' },
+  // views depend on who asks (allowedEvents): never reuse a response cached for another session
+  fetch: (request: Request) => fetch(request, { cache: 'no-store' }),
 });
 
 export class ApiFailure extends Error {

@@ -108,7 +108,13 @@ function fieldOf(
   depth: number,
 ): FieldSpec {
   const path = prefix ? `${prefix}.${name}` : name;
-  const base = { name, path, label: fieldLabel(name, eventType), required };
+  const parent = prefix
+    ? prefix
+        .split('.')
+        .filter((x) => x !== '#')
+        .pop()
+    : undefined;
+  const base = { name, path, label: fieldLabel(name, eventType, parent), required };
   const s = resolve(raw, components) ?? raw;
   if (s.type === 'array') {
     const item = resolve(s.items, components, ITEM_HINTS[name]);

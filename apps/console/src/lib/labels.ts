@@ -68,7 +68,7 @@ export const EVENT_LABELS: Record<string, string> = {
   'convention.reminder': 'Sollecito automatico',
   'convention.deadline.expire': 'Scadenza del termine',
   'convention.decorrenza.reach': 'Decorrenza',
-  'process.start': 'Avvio del procedimento',
+  'process.started': 'Avvio del procedimento',
 };
 
 export const FIELD_LABELS: Record<string, string> = {
@@ -209,7 +209,17 @@ export const enteStatusLabel = (s: string): string => ENTE_STATUS_LABELS[s] ?? h
 export const eventLabel = (t: string): string => EVENT_LABELS[t] ?? humanize(t);
 export const enumLabel = (v: string): string => ENUM_LABELS[v] ?? humanize(v);
 export const roleLabel = (r: string): string => ROLE_LABELS[r] ?? humanize(r);
-export function fieldLabel(name: string, eventType?: string): string {
+/** labels of fields inside a group: "date" of a parere is the parere's date */
+export const NESTED_FIELD_LABELS: Record<string, string> = {
+  'pareri.date': 'Data del parere',
+  'pareri.type': 'Tipo di parere',
+  'pareri.outcome': 'Esito del parere',
+};
+
+/** a field's Italian label; `parent` is the enclosing group's name for nested fields */
+export function fieldLabel(name: string, eventType?: string, parent?: string): string {
+  if (parent)
+    return NESTED_FIELD_LABELS[`${parent}.${name}`] ?? FIELD_LABELS[name] ?? humanize(name);
   return (
     (eventType ? FIELD_LABELS_BY_EVENT[eventType]?.[name] : undefined) ??
     FIELD_LABELS[name] ??
