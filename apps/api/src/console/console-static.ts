@@ -33,7 +33,6 @@ export function serveConsole(app: NestExpressApplication, dir = consoleDir()): b
     immutable: true,
     maxAge: '365d',
     index: false,
-    fallthrough: false,
   });
   app.useStaticAssets(dir, { index: false, maxAge: '1h' });
   app.use((req: Request, res: Response, next: NextFunction) => {
