@@ -256,7 +256,9 @@ describe('console (Chromium)', () => {
     const options = await page
       .locator(fieldSel(REC, 'ente'))
       .locator('option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+      .evaluateAll((os) =>
+        os.map((o) => (o as unknown as { value: string }).value).filter(Boolean),
+      );
     expect(options).toEqual(['c_a864']);
     const before = (await get(`/v1/processes/${processId}`)).version;
     const eventsBefore = (await history()).length;
@@ -290,7 +292,7 @@ describe('console (Chromium)', () => {
     await page
       .locator(`#ev-${REC.replace(/\W/g, '-')}`)
       .getByRole('button', { name: 'Conferma' })
-      .evaluate((b: HTMLButtonElement) => {
+      .evaluate((b: { click(): void }) => {
         b.click();
         b.click();
       });
