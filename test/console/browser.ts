@@ -40,7 +40,7 @@ export function ensureConsoleBuilt(): void {
   const sources = Math.max(
     newest(join(src, 'src')),
     statSync(join(src, 'index.html')).mtimeMs,
-    statSync(join(src, 'vite.config.ts')).mtimeMs,
+    statSync(join(src, 'vite.config.mts')).mtimeMs,
   );
   if (existsSync(index) && statSync(index).mtimeMs > sources) return;
   execFileSync(
@@ -49,7 +49,7 @@ export function ensureConsoleBuilt(): void {
       join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
       'build',
       '-c',
-      join(src, 'vite.config.ts'),
+      join(src, 'vite.config.mts'),
       '--logLevel',
       'error',
     ],
