@@ -347,9 +347,14 @@ describe('console (Chromium)', () => {
         );
         expect(recorded).toHaveLength(0);
         // reload and send again: now it is recorded
-        await capannoli.page.getByRole('button', { name: 'Ricarica il procedimento' }).click();
-        await capannoli.page.locator(fieldSel(REC, 'number')).waitFor();
-        await fillDeliberation(capannoli.page, number(4), D, false);
+        const shown = Number(await capannoli.page.getByTestId('form-version').textContent());
+        await capannoli.page.getByRole('button', { name: /Ricarica il procedimento/ }).click();
+        await capannoli.page.getByTestId('changes').waitFor({ state: 'detached' });
+        // the form now carries the current version and keeps what the segretario typed
+        expect(
+          Number(await capannoli.page.getByTestId('form-version').textContent()),
+        ).toBeGreaterThan(shown);
+        expect(await capannoli.page.locator(fieldSel(REC, 'number')).inputValue()).toBe(number(4));
         await submitOk(capannoli.page, REC);
         await certify(capannoli.page);
       }

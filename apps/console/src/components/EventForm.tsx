@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
 import type { AllowedEvent, HistoryEvent, ProcessView } from '../api/types';
 import { formatInstant, romeLocalDateTime, romeToday } from '../lib/dates';
@@ -61,7 +61,16 @@ export function EventForm(p: Props): ReactNode {
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
   const key = useRef(newIdempotencyKey());
-  const version = p.view.version;
+  // the version the user is looking at: it changes only when the user asks to reload after a conflict
+  const [version, setVersion] = useState(p.view.version);
+  const reloadAsked = useRef(false);
+  useEffect(() => {
+    if (!reloadAsked.current) return;
+    reloadAsked.current = false;
+    setVersion(p.view.version);
+    setErrors(null);
+    setChanges(null);
+  }, [p.view.version]);
   const formId = `ev-${p.event.type.replace(/\W/g, '-')}`;
 
   const submit = async (e: FormEvent) => {
@@ -139,8 +148,15 @@ export function EventForm(p: Props): ReactNode {
                   </li>
                 ))}
               </ul>
-              <button type="button" className="btn btn-outline-primary btn-sm" onClick={p.onReload}>
-                Ricarica il procedimento
+              <button
+                type="button"
+                className="btn btn-outline-primary btn-sm"
+                onClick={() => {
+                  reloadAsked.current = true;
+                  p.onReload();
+                }}
+              >
+                Ricarica il procedimento (i dati inseriti restano)
               </button>
             </>
           )}

@@ -17,11 +17,15 @@ interface InboxItem {
 }
 
 const TEMPLATE_LABELS: Record<string, string> = {
-  'convention.sent': 'Schema di convenzione inviato al consiglio',
+  'convention.sent': 'Schema di convenzione trasmesso al consiglio',
   'convention.reminder': 'Sollecito: il termine per deliberare si avvicina',
-  'convention.deadline.expired': 'Termine per deliberare scaduto',
-  'convention.ready_to_sign': 'La convenzione è pronta per la firma',
-  'convention.in_force': 'La convenzione è in vigore',
+  'convention.deadline.expire': 'Termine per deliberare scaduto',
+  'convention.amended': 'Nuova versione del testo da riapprovare',
+  'convention.signed': 'Convenzione sottoscritta da tutti',
+  'convention.failed': 'Convenzione non approvata',
+  'convention.abandoned': 'Procedimento archiviato',
+  'convention.expired': 'Convenzione scaduta',
+  'convention.terminated': 'Convenzione cessata',
 };
 const templateLabel = (t: string): string => TEMPLATE_LABELS[t] ?? humanize(t);
 

@@ -108,7 +108,7 @@ export function ProcessPage(): ReactNode {
             .filter((a) => a.type === open)
             .map((a) => (
               <EventForm
-                key={`${a.type}-${view.version}`}
+                key={a.type}
                 view={view}
                 event={a}
                 schemas={contract.schemas}
