@@ -230,7 +230,12 @@ describe('da fare (/v1/todo)', () => {
     const b1 = items.find((i) => i.id === b.id)!;
     expect(b1.actions.map((x) => x.type)).toContain('convention.deliberation.record');
     const a1 = items.find((i) => i.id === a.id)!;
-    expect(a1.pendingEntes.find((p) => p.ente === 'c_a864')).toMatchObject({ status: 'APPROVED' });
+    // its council voted: the term to deliberate no longer counts for it
+    expect(a1.pendingEntes.find((p) => p.ente === 'c_a864')).toMatchObject({
+      status: 'APPROVED',
+      deadline: null,
+    });
+    expect(a1.pendingEntes.find((p) => p.ente === 'c_g843')?.deadline).toBe('2026-04-10');
   });
 
   it('the presidente sees the Unione’s processes with the entes still pending; late ones are overdue', async () => {

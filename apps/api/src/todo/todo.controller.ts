@@ -59,6 +59,9 @@ interface EnteRow {
   deadline?: { date?: string; overdue?: boolean } | null;
 }
 
+/** the statuses in which an ente's council term runs (before its vote); afterwards its deadline is met */
+const TERM_RUNNING = new Set(['INVITED', 'COUNCIL_CONVENED']);
+
 const DAY = 86_400_000;
 /** calendar days from one Rome date to another (both YYYY-MM-DD: no time zone involved) */
 export function daysBetween(from: string, to: string): number {
@@ -115,7 +118,8 @@ export function toItem(
   const byEnte = new Map(entes.map((e) => [e.ente, e]));
   const row = (code: string): TodoEnteDto => {
     const e = byEnte.get(code);
-    const date = e?.deadline?.date ?? null;
+    const running = !e?.status || TERM_RUNNING.has(e.status);
+    const date = running ? (e?.deadline?.date ?? null) : null;
     const daysLeft = date ? daysBetween(today, date) : null;
     return {
       ente: code,
@@ -123,7 +127,7 @@ export function toItem(
       status: e?.status ?? '',
       deadline: date,
       daysLeft,
-      overdue: Boolean(e?.deadline?.overdue) || (daysLeft !== null && daysLeft < 0),
+      overdue: (running && Boolean(e?.deadline?.overdue)) || (daysLeft !== null && daysLeft < 0),
     };
   };
   const pendingEntes = view.pendingEntes.map(row);

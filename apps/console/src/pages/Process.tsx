@@ -170,7 +170,10 @@ export function ProcessPage(): ReactNode {
               </thead>
               <tbody>
                 {entes.map((e) => {
-                  const pending = view.pendingEntes.includes(e.ente);
+                  // the council term runs until the vote; afterwards its deadline is met
+                  const pending =
+                    view.pendingEntes.includes(e.ente) &&
+                    ['INVITED', 'COUNCIL_CONVENED'].includes(e.status ?? '');
                   const days =
                     e.deadline?.date && pending ? daysBetween(today, e.deadline.date) : null;
                   const late = days !== null && (days < 0 || Boolean(e.deadline?.overdue));
