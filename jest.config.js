@@ -11,6 +11,7 @@ const paths = [
   'calendar',
   'auth',
   'runtime',
+  'api-client',
 ];
 module.exports = {
   rootDir: '.',

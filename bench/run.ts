@@ -133,8 +133,11 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     REDIS_PREFIX: redisPrefix,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    JWT_ISSUER: 'iter-bench',
+    JWT_AUDIENCE: 'iter-api',
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
     ITER_CLOCK_OFFSET_MS: '0',
   };
   const config = loadConfig(childEnv);

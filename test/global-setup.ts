@@ -14,8 +14,8 @@ resolver._resolveFilename = (req: string, ...rest: unknown[]) =>
     ...rest,
   );
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
 const { createDataSource, runMigrations, seedUnioni } =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
   require('../libs/persistence/src') as typeof import('../libs/persistence/src');
 
 /**

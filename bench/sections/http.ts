@@ -154,12 +154,17 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
   for (const ente of VALDERA.entes) {
     tokens.set(
       ente,
-      await mintDevToken(config.jwtSecret!, {
-        sub: `bench.segretario.${ente}`,
-        roles: ['segretario'],
-        ente,
-        unione: VALDERA.unione,
-      }),
+      await mintDevToken(
+        config.jwtSecret!,
+        {
+          sub: `bench.segretario.${ente}`,
+          roles: ['segretario'],
+          ente,
+          unione: VALDERA.unione,
+        },
+        '8h',
+        { issuer: config.jwtIssuer, audience: config.jwtAudience },
+      ),
     );
   }
   const expected = Math.max(ctx.probeRate, ...[...ctx.engineRate.values()]) * 1.3;

@@ -2,6 +2,8 @@
 # The Valdera scenario (DOMAIN.md §6.1) through the HTTP API. Needs a running Iter (npm start) and jq.
 set -euo pipefail
 API=${API:-http://localhost:3000}
+# tokens signed with the built-in development secret, as `npm start` uses (set JWT_SECRET to use your own)
+[ -n "${JWT_SECRET:-}" ] || export JWT_DEV_SECRET=true
 iter() { node dist/apps/cli/src/main.js "$@"; }
 tok() { iter token --sub "$1" --role "$2" --ente "$3" --unione u_valdera; }
 PRES=$(tok presidente.valdera presidente u_valdera)

@@ -45,6 +45,9 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     REDIS_PREFIX: `${process.env['ITER_TEST_REDIS_PREFIX']}-${randomBytes(3).toString('hex')}`,
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+    // the built-in development secret, asked for explicitly (it is never used unless enabled)
+    JWT_DEV_SECRET: 'true',
     ...extra,
   });
 }

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { JwtVerifier } from '@app/auth';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
@@ -24,10 +23,7 @@ export class ApiModule {
       imports: [
         RuntimeModule.forRoot({ config, clock }),
         TerminusModule,
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-          errorMessage: 'Troppe richieste: riprovare tra poco',
-        }),
+        // the rate limit is an Express middleware (http/edge.ts): it counts every route, /docs included
       ],
       controllers: [
         ProcessesController,
@@ -47,11 +43,12 @@ export class ApiModule {
               jwksUrl: config.jwtJwksUrl,
               issuer: config.jwtIssuer,
               audience: config.jwtAudience,
+              maxLifetimeSec: config.jwtMaxLifetimeSec,
+              clockSkewSec: config.jwtClockSkewSec,
             }),
         },
         { provide: SessionService, useValue: new SessionService(loadSessionSettings(config)) },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
       ],
     };

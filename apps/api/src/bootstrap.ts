@@ -1,19 +1,24 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
-import type { Clock, IterConfig } from '@app/common';
+import { ConfigError, keysProblem, type Clock, type IterConfig } from '@app/common';
+import { DefinitionRegistry } from '@app/workflows';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/console-static';
+import { edgeMiddlewares } from './http/edge';
 import { iterValidationPipe } from './http/validation';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 
 /** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
 export async function createApiApp(
   config: IterConfig,
   opts: { clock?: Clock; logger?: false } = {},
 ): Promise<NestExpressApplication> {
+  const noKey = keysProblem(config);
+  if (noKey) throw new ConfigError([noKey]);
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.forRoot(config, opts.clock),
     {
@@ -21,42 +26,59 @@ export async function createApiApp(
       logger: opts.logger === false ? false : ['log', 'warn', 'error'],
     },
   );
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  answerClientErrorsAsJson(app.getHttpServer());
   app.use(helmet());
   app.disable('x-powered-by');
+  // no automatic weak ETag (W/"…"): on an error it could pass for a version; the only ETag is the process
+  // version the processes controller sets itself (If-Match)
+  app.set('etag', false);
   // behind a load balancer the client address (rate limiting, logs) comes from X-Forwarded-For
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
+  // rate limit, URL characters, body type, size, JSON depth and keys: before /docs and Nest's router
+  for (const mw of edgeMiddlewares(config)) app.use(mw);
   if (config.corsOrigins.length)
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
   serveConsole(app); // the web console (apps/console) at `/`, when built
   app.enableShutdownHooks();
-  const doc = new DocumentBuilder()
-    .setTitle('Iter API')
-    .setDescription(
-      'Workflow engine for the approval of inter-municipal conventions (art. 30 TUEL) in Unioni dei Comuni. ' +
-        'Errors are JSON { code, message, details? } with stable codes.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => withEventSchemas(SwaggerModule.createDocument(app, doc)), {
-    jsonDocumentUrl: 'docs-json',
-  });
+  if (config.docsEnabled) {
+    SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, app.get(DefinitionRegistry)), {
+      jsonDocumentUrl: 'docs-json',
+    });
+  }
   return app;
 }
 
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    'HEADERS_TOO_LARGE',
+    'Intestazioni della richiesta troppo grandi',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'Richiesta troppo lenta'],
+};
+
 /**
- * The event payload and start input DTOs live in libs/workflows (no Nest there): their JSON schemas are generated
- * from the class-validator metadata and added to the OpenAPI components, so every payload is documented.
+ * Requests Node refuses before Express sees them (headers over maxHeaderSize, malformed HTTP) are answered in
+ * the API's JSON error shape, not with Node's empty 431/400, then the connection is closed.
  */
-function withEventSchemas(document: OpenAPIObject): OpenAPIObject {
-  const schemas = validationMetadatasToSchemas({
-    refPointerPrefix: '#/components/schemas/',
-  }) as Record<string, SchemaObject>;
-  document.components = {
-    ...document.components,
-    schemas: { ...schemas, ...document.components?.schemas },
-  };
-  return document;
+function answerClientErrorsAsJson(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      400,
+      'Bad Request',
+      'BAD_REQUEST',
+      'Richiesta HTTP non valida',
+    ];
+    const body = JSON.stringify({ code, message });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -337,7 +337,7 @@ describe('authentication against a JWKS (RS256/ES256, an OIDC provider) (e2e)', 
         kid: 'rsa-1',
         iss: ISS,
         aud: AUD,
-        exp: now() - 5,
+        exp: now() - 60, // beyond the 30 s clock skew tolerated by default
       }),
     );
     expect(res.body.message).toMatch(/scaduto/);

@@ -8,6 +8,12 @@ import {
 } from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { sha256, unione } from '../../../test/support/scenario';
+import {
+  ALL_DECLARATIONS,
+  CF_FIRST,
+  candidatePayload,
+  decreePayload,
+} from '../../../test/factories/rtd.factory';
 
 /**
  * Issue #5: the authorization matrix, generated from the definitions' metadata. For every definition, every
@@ -149,8 +155,66 @@ const FIXTURES: Record<string, DefinitionFixture> = {
   },
 };
 
+/** the RTD fixture's appointee: an `appointee` token's subject is the person's codice fiscale (docs/rtd.md) */
+const APPOINTEE_CF = CF_FIRST;
+FIXTURES['rtd'] = {
+  stageOf: {
+    'rtd.candidate.select': 'draft',
+    'rtd.candidate.withdraw': 'frozen',
+    'rtd.decree.issue': 'frozen',
+    'rtd.notification.record': 'sent',
+    'rtd.accept': 'sent',
+    'rtd.decline': 'sent',
+    'rtd.revoke': 'sent',
+    'rtd.resignation.record': 'sent',
+    'rtd.incarico.end': 'sent',
+    'rtd.publication.record': 'approvedX',
+    'rtd.ipa.confirm': 'ready',
+  },
+  payload(type, ente) {
+    switch (type) {
+      case 'rtd.candidate.select':
+        return candidatePayload();
+      case 'rtd.candidate.withdraw':
+      case 'rtd.decline':
+        return { reason: 'Matrice di autorizzazione' };
+      case 'rtd.decree.issue':
+        return decreePayload(
+          {
+            act: { type: 'DECRETO', number: nextNumber(), date: '2026-05-01' },
+            startDate: '2026-05-10',
+          },
+          PARTICIPANTS,
+        );
+      case 'rtd.notification.record':
+        return { deliveredAt: '2026-05-01T09:00:00Z' };
+      case 'rtd.accept':
+        return ALL_DECLARATIONS;
+      case 'rtd.revoke':
+        return {
+          number: nextNumber(),
+          date: '2026-05-02',
+          effectiveDate: '2026-05-20',
+          reason: 'Revoca motivata',
+        };
+      case 'rtd.resignation.record':
+        return { date: '2026-05-02', effectiveDate: '2026-05-20' };
+      case 'rtd.incarico.end':
+        return { date: '2026-05-20', reason: 'Cessazione EQ' };
+      case 'rtd.publication.record':
+        return { channel: 'ALBO', date: '2026-05-01', reference: 'Albo 1/2026' };
+      case 'rtd.ipa.confirm':
+        return { ente, registeredOn: '2026-05-01' };
+      default:
+        throw new Error(
+          `no payload fixture for ${type}: add it to authorization-matrix.e2e-spec.ts`,
+        );
+    }
+  },
+};
+
 const actorOf = (role: Role, ente: string, unioneIpa: string = U): Actor => ({
-  subject: `${role}.${ente}`,
+  subject: role === 'appointee' ? APPOINTEE_CF : `${role}.${ente}`,
   roles: [role],
   ente,
   unione: unioneIpa,
@@ -243,8 +307,69 @@ async function buildConvention(h: Harness, stage: StageName): Promise<string> {
   }
 }
 
+/**
+ * Build an RTD process at a stage: the convention in force (the worker would open the RTD by itself; here
+ * the presidente starts it, the same engine path), then the appointment up to the stage. Stage names are
+ * the convention's, mapped: draft VACANT, frozen CANDIDATE_SELECTED, sent APPOINTED, approvedX ACCEPTED,
+ * ready PUBLISHED, the others ACTIVE.
+ */
+async function buildRtd(h: Harness, stage: StageName): Promise<string> {
+  const conv = await buildConvention(h, 'inForce');
+  const pres = actorOf('presidente', U);
+  const staff = actorOf('staff', U);
+  let id = '';
+  const step = async (at: string, actor: Actor, type: string, payload: Record<string, unknown>) => {
+    h.clock.set(new Date(at));
+    try {
+      await h.engine.dispatch(id, { type, payload }, actor);
+    } catch (err) {
+      throw new Error(
+        `building RTD stage ${stage}: ${type} refused: ${(err as Error).message} ${JSON.stringify((err as { details?: unknown }).details ?? {})}`,
+      );
+    }
+  };
+  try {
+    h.clock.set(new Date('2026-04-01T09:00:00Z'));
+    ({ id } = await h.engine.start({ definition: 'rtd', input: { convention: conv } }, pres));
+    if (stage === 'draft') return id;
+    await step('2026-04-02T09:00:00Z', staff, 'rtd.candidate.select', candidatePayload());
+    if (stage === 'frozen') return id;
+    await step(
+      '2026-04-03T09:00:00Z',
+      pres,
+      'rtd.decree.issue',
+      decreePayload(
+        {
+          act: { type: 'DECRETO', number: nextNumber(), date: '2026-04-03' },
+          startDate: '2026-04-10',
+        },
+        PARTICIPANTS,
+      ),
+    );
+    if (stage === 'sent') return id;
+    await step('2026-04-05T09:00:00Z', actorOf('appointee', U), 'rtd.accept', ALL_DECLARATIONS);
+    if (stage === 'approvedX') return id;
+    for (const channel of ['ALBO', 'AMMINISTRAZIONE_TRASPARENTE'])
+      await step('2026-04-06T09:00:00Z', staff, 'rtd.publication.record', {
+        channel,
+        date: '2026-04-06',
+        reference: 'Matrice',
+      });
+    if (stage === 'ready') return id;
+    for (const e of PARTICIPANTS)
+      await step('2026-04-07T09:00:00Z', actorOf('segretario', e), 'rtd.ipa.confirm', {
+        ente: e,
+        registeredOn: '2026-04-07',
+      });
+    return id;
+  } finally {
+    h.clock.set(CELL_TIME);
+  }
+}
+
 const BUILDERS: Record<string, (h: Harness, stage: StageName) => Promise<string>> = {
   convenzione: buildConvention,
+  rtd: buildRtd,
 };
 
 // ------------------------------------------------------------------ the matrix, from the metadata
@@ -274,6 +399,8 @@ function expectedOf(spec: EventSpec, role: Role, actor: Actor, target: string): 
   if (actor.unione !== U) return 404;
   if (!spec.roles.includes(role)) return 403;
   if (spec.scope === 'unione') return actor.ente === U ? 'allowed' : 403;
+  // the person the process names, whatever ente their token carries
+  if (spec.scope === 'appointee') return actor.subject === APPOINTEE_CF ? 'allowed' : 403;
   return actor.ente === target && PARTICIPANTS.includes(target) ? 'allowed' : 403;
 }
 
@@ -466,6 +593,15 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
         const types = Object.entries(f.stageOf)
           .filter(([, s]) => s === stage)
           .map(([t]) => t);
+        // the process as it stands: an event is offered only if its rule's precondition holds too
+        // (libs/engine/src/allowed-events.spec.ts checks the list against the answers over every state)
+        const [persisted] = await h.ds.query<{ snapshot: unknown }[]>(
+          `SELECT snapshot FROM process_instance WHERE id = $1`,
+          [id],
+        );
+        const snapshot = def.machine.resolveState(
+          persisted!.snapshot as Parameters<typeof def.machine.resolveState>[0],
+        );
         for (const role of TOKEN_ROLES) {
           for (const actor of [actorOf(role, homeOf(role)), actorOf(role, otherOf(role))]) {
             const res = await h
@@ -480,7 +616,12 @@ describe('authorization matrix from the definitions’ metadata (e2e)', () => {
             // from the metadata: an ente-scoped event is offered for the caller's own ente, if it takes part
             const expected = types
               .map((type) => ({ type, spec: def.events[type]! }))
-              .filter(({ spec }) => expectedOf(spec, role, actor, actor.ente!) === 'allowed')
+              .filter(
+                ({ spec }) =>
+                  expectedOf(spec, role, actor, actor.ente!) === 'allowed' &&
+                  (spec.precondition?.(snapshot, spec.scope === 'ente' ? actor.ente! : undefined) ??
+                    null) === null,
+              )
               .map(({ type, spec }) => ({
                 type,
                 entes: spec.scope === 'ente' ? [actor.ente!] : null,

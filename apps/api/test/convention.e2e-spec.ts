@@ -58,7 +58,7 @@ describe('convention approval, Valdera (e2e)', () => {
 
     for (const e of [...v.comuni, v.ipa]) await s.sign(e, '2026-03-25T08:00:00Z');
     const done = await s.get();
-    expect(done.body).toMatchObject({ state: 'IN_FORCE', status: 'completed' });
+    expect(done.body).toMatchObject({ state: 'IN_FORCE', status: 'in_force' });
     expect(done.body.data.inForceFrom).toBe('2026-03-25');
     // only the expiry of the 5-year term remains armed (day after 24 Mar 2031, 00:00 Rome)
     expect(done.body.timers).toEqual([

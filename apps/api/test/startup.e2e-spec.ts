@@ -28,8 +28,21 @@ describe('start-up (real process)', () => {
     expect(r.stderr).toContain('PORT="eighty"');
   });
 
+  it('stops without a key to verify tokens: the development secret must be asked for', () => {
+    const r = run({ JWT_SECRET: '', JWT_JWKS_URL: '', JWT_DEV_SECRET: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('JWT_DEV_SECRET=true');
+  });
+
+  it('stops in production without an issuer and an audience to check tokens against', () => {
+    const r = run({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40), JWT_ISSUER: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('JWT_ISSUER and JWT_AUDIENCE');
+  });
+
   it('says which server is unreachable and what to do', () => {
     const r = run({
+      JWT_DEV_SECRET: 'true',
       REDIS_URL: 'redis://127.0.0.1:1',
       DATABASE_URL: process.env['ITER_TEST_DATABASE_URL']!,
     });

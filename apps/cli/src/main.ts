@@ -12,7 +12,7 @@ import { ensureDatabase, preflight } from '@app/runtime';
  *   seed [unione-key ...]         load the unions of DOMAIN.md §6 (default: all four)
  *   token --sub S --role R[,R] [--ente IPA] [--unione IPA] [--ttl 8h]   mint a development HS256 token
  *   verify-audit [--json]         verify every hash chain in the database, print a summary (exit 1 if one is broken)
- *   start                         run api + worker (what `npm start` does)
+ *   start [--dev-secret]          run api + worker (what `npm start` does, with --dev-secret)
  */
 function flags(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -73,7 +73,8 @@ async function main(): Promise<number> {
       const config = loadConfig();
       if (!config.jwtSecret) {
         console.error(
-          'JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso',
+          'JWT_SECRET non impostato: i token di sviluppo si firmano con HS256 e il segreto condiviso ' +
+            '(JWT_SECRET, oppure JWT_DEV_SECRET=true per il segreto di sviluppo incorporato)',
         );
         return 2;
       }
@@ -117,6 +118,21 @@ async function main(): Promise<number> {
       });
     }
     case 'start': {
+      // `npm start` passes --dev-secret: outside production, with no key configured, the api uses the built-in
+      // development secret (JWT_DEV_SECRET=true), and says so; anywhere else it must be asked for explicitly
+      const e = process.env;
+      if (
+        flags(rest)['dev-secret'] === 'true' &&
+        e['NODE_ENV'] !== 'production' &&
+        !e['JWT_SECRET'] &&
+        !e['JWT_JWKS_URL'] &&
+        e['JWT_DEV_SECRET'] === undefined
+      ) {
+        e['JWT_DEV_SECRET'] = 'true';
+        console.log(
+          '[iter] JWT_DEV_SECRET=true: token di sviluppo firmati con il segreto incorporato (mai in produzione)',
+        );
+      }
       const config = loadConfig();
       await preflight(config, (m) => console.log(`[iter] ${m}`));
       const env = { ...process.env, MIGRATIONS_RUN: 'false' };

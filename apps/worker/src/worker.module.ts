@@ -2,6 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { RuntimeModule } from '@app/runtime';
 import { NotificationProcessor } from './processors/notification.processor';
+import {
+  ProcessEffectProcessor,
+  ProcessEffectReconciler,
+} from './processors/process-effect.processor';
 import { TimerProcessor } from './processors/timer.processor';
 import { ReconcilerService } from './reconciler.service';
 
@@ -18,7 +22,8 @@ export class WorkerModule {
       providers: [
         TimerProcessor,
         NotificationProcessor,
-        ...(opts.reconcile === false ? [] : [ReconcilerService]),
+        ProcessEffectProcessor,
+        ...(opts.reconcile === false ? [] : [ReconcilerService, ProcessEffectReconciler]),
       ],
     };
   }

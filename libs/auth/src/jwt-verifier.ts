@@ -12,7 +12,14 @@ export interface JwtSettings {
   jwksUrl: string | null;
   issuer: string | null;
   audience: string | null;
+  /** longest accepted lifetime, exp - iat (seconds); a token older than this is refused too */
+  maxLifetimeSec?: number;
+  /** tolerated clock difference with the issuer (seconds): exp, nbf and an iat in the future */
+  clockSkewSec?: number;
 }
+
+const DEFAULT_MAX_LIFETIME_S = 43_200;
+const DEFAULT_CLOCK_SKEW_S = 30;
 
 /** Claims Iter reads: sub, name, roles[], ente (codice IPA), unione (codice IPA of the tenant). */
 export interface IterClaims extends JWTPayload {
@@ -31,7 +38,9 @@ export const SECRET_ALGORITHMS = ['HS256'];
  * JWKS URL (an OIDC provider in production, e.g. a SPID/CIE gateway). When a JWKS URL is configured it is
  * the only key source (the secret is ignored), so a token signed with a leaked development secret is refused.
  * `alg: none` and every other algorithm are refused; `exp` and a string `sub` are required; `iss` and `aud`
- * are checked when configured. A token that grants no known role is refused too (401): `system` can never
+ * are checked when configured (production requires both: see loadConfig). `iat` is required: a token issued in
+ * the future (beyond the clock skew) is refused, and so is one whose lifetime (exp - iat) exceeds the maximum.
+ * A token that grants no known role is refused too (401): `system` can never
  * be claimed by a token, it is the engine's own actor for timers.
  */
 export class JwtVerifier {
@@ -44,10 +53,14 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<Actor> {
+    const maxLifetime = this.s.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_S;
     const opts = {
       issuer: this.s.issuer ?? undefined,
       audience: this.s.audience ?? undefined,
-      requiredClaims: ['exp', 'sub'],
+      requiredClaims: ['exp', 'sub', 'iat'],
+      clockTolerance: this.s.clockSkewSec ?? DEFAULT_CLOCK_SKEW_S,
+      // jose refuses an iat in the future (beyond clockTolerance) and a token older than this
+      maxTokenAge: maxLifetime,
     };
     let payload: IterClaims;
     try {
@@ -70,6 +83,11 @@ export class JwtVerifier {
           (err as { code?: string; claim?: string }).code,
           (err as { claim?: string }).claim,
         ),
+      );
+    }
+    if (payload.exp! - payload.iat! > maxLifetime) {
+      throw new UnauthenticatedError(
+        `durata del token oltre il massimo consentito (${maxLifetime} s tra iat ed exp)`,
       );
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
@@ -105,6 +123,7 @@ function reasonOf(code: string | undefined, claim: string | undefined): string {
     case 'ERR_JWKS_NO_MATCHING_KEY':
       return 'firma non valida';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (claim === 'iat') return 'claim iat non valido, mancante o nel futuro';
       return claim ? `claim ${claim} non valido o mancante` : 'claim non valido o mancante';
     case 'ERR_JWKS_TIMEOUT':
     case 'ERR_JOSE_GENERIC': // non-200 answer from the JWKS URL

@@ -8,4 +8,11 @@ export type { TermOptions } from './holidays';
 export { isFestivo, nationalHolidays, easterSunday } from './holidays';
 export type { ExecutivityReading } from './terms';
 export { addDaysTerm, addMonthsTerm, backwardTerm, publicationEnd, executivityDate } from './terms';
-export { endOfDayRome, atRomeTime, toRomeDate } from './rome-time';
+export {
+  endOfDayRome,
+  atRomeTime,
+  toRomeDate,
+  isDateOnly,
+  instantInRome,
+  romeDateOf,
+} from './rome-time';

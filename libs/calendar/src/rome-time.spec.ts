@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { addCalendarDays, atRomeTime, endOfDayRome, toRomeDate } from './index';
+import {
+  addCalendarDays,
+  atRomeTime,
+  endOfDayRome,
+  instantInRome,
+  isDateOnly,
+  romeDateOf,
+  toRomeDate,
+} from './index';
 
 describe('endOfDayRome', () => {
   it('winter day: 23:59:59.999+01:00', () => {
@@ -91,5 +99,34 @@ describe('toRomeDate', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('romeDateOf / instantInRome / isDateOnly: user values read in Rome', () => {
+  it('a date alone is that Rome date, never midnight UTC', () => {
+    expect(isDateOnly('2026-03-10')).toBe(true);
+    expect(isDateOnly('2026-03-10T00:00:00Z')).toBe(false);
+    expect(romeDateOf('2026-03-10')).toBe('2026-03-10');
+    // its instant is the start of that day in Rome: 23:00Z the day before in winter, 22:00Z in summer
+    expect(instantInRome('2026-03-10').toISOString()).toBe('2026-03-09T23:00:00.000Z');
+    expect(instantInRome('2026-07-10').toISOString()).toBe('2026-07-09T22:00:00.000Z');
+  });
+
+  it('an instant with an offset is that instant; its Rome date may be the next UTC day', () => {
+    expect(instantInRome('2026-03-09T23:30:00Z').toISOString()).toBe('2026-03-09T23:30:00.000Z');
+    expect(romeDateOf('2026-03-09T23:30:00Z')).toBe('2026-03-10');
+    expect(romeDateOf('2026-03-10T00:30:00+01:00')).toBe('2026-03-10');
+    expect(romeDateOf('2026-07-09T22:30:00.000Z')).toBe('2026-07-10');
+  });
+
+  it('a date-time without offset is Rome wall-clock time, across DST', () => {
+    expect(instantInRome('2026-03-10T00:30:00').toISOString()).toBe('2026-03-09T23:30:00.000Z');
+    expect(instantInRome('2026-03-29T03:30:00').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(romeDateOf('2026-10-25T00:30:00')).toBe('2026-10-25');
+  });
+
+  it('refuses what is not ISO 8601', () => {
+    expect(() => instantInRome('10/03/2026')).toThrow(RangeError);
+    expect(() => romeDateOf('2026-02-30')).toThrow(RangeError);
   });
 });

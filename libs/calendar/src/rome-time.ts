@@ -63,3 +63,35 @@ export function toRomeDate(instant: Date): IsoDate {
     fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME })),
   );
 }
+
+/** `YYYY-MM-DD` alone: a calendar date, read as a date in Rome (never as midnight UTC). */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** an explicit offset or `Z` at the end of an ISO 8601 date-time */
+const HAS_OFFSET = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i;
+
+/** Whether an ISO 8601 value is a calendar date only (`YYYY-MM-DD`), not an instant. */
+export function isDateOnly(value: string): boolean {
+  return DATE_ONLY.test(value);
+}
+
+/**
+ * The instant of an ISO 8601 value given by a user: with an offset (`Z`, `+01:00`) it is that instant; without
+ * one it is a wall-clock time in Rome; a date alone is the start of that day in Rome.
+ */
+export function instantInRome(value: string): Date {
+  const dt = HAS_OFFSET.test(value)
+    ? DateTime.fromISO(value, { setZone: true })
+    : DateTime.fromISO(value, { zone: ROME });
+  if (!dt.isValid)
+    throw new RangeError(`not an ISO 8601 date or date-time: ${JSON.stringify(value)}`);
+  return dt.toJSDate();
+}
+
+/**
+ * The Rome calendar date of an ISO 8601 value: a date alone is already one (`2026-03-10` is 10 March in Rome,
+ * whatever the hour in UTC), an instant is converted (`2026-03-09T23:30:00Z` is 10 March in Rome).
+ */
+export function romeDateOf(value: string): IsoDate {
+  if (isDateOnly(value)) return fromRomeDay(toRomeDay(value, 'value'));
+  return toRomeDate(instantInRome(value));
+}

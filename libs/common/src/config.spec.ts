@@ -1,4 +1,4 @@
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config';
+import { ConfigError, DEV_JWT_SECRET, keysProblem, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('has working defaults for a development machine', () => {
@@ -8,10 +8,34 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       port: 3000,
       migrationsRun: true,
-      jwtSecret: DEV_JWT_SECRET,
+      host: '127.0.0.1',
+      jwtSecret: null,
+      bodyLimit: '64kb',
+      docsEnabled: true,
       reconcileIntervalMs: 60_000,
       trustProxy: false,
     });
+  });
+
+  it('uses the built-in development secret only when asked for, and never in production', () => {
+    expect(loadConfig({}).jwtSecret).toBeNull();
+    expect(keysProblem(loadConfig({}))).toMatch(/JWT_DEV_SECRET=true/);
+    const dev = loadConfig({ JWT_DEV_SECRET: 'true' });
+    expect(dev.jwtSecret).toBe(DEV_JWT_SECRET);
+    expect(keysProblem(dev)).toBeNull();
+    // a configured secret wins over the development one
+    expect(loadConfig({ JWT_DEV_SECRET: 'true', JWT_SECRET: 'y'.repeat(40) }).jwtSecret).toBe(
+      'y'.repeat(40),
+    );
+  });
+
+  it('asks the api for an issuer and an audience in production', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    expect(keysProblem(loadConfig(prod))).toMatch(/JWT_ISSUER and JWT_AUDIENCE/);
+    expect(keysProblem(loadConfig({ ...prod, JWT_ISSUER: 'https://idp' }))).toMatch(/JWT_AUDIENCE/);
+    expect(
+      keysProblem(loadConfig({ ...prod, JWT_ISSUER: 'https://idp', JWT_AUDIENCE: 'iter-api' })),
+    ).toBeNull();
   });
 
   it.each([
@@ -22,9 +46,20 @@ describe('loadConfig', () => {
     [{ MIGRATIONS_RUN: 'maybe' }, 'MIGRATIONS_RUN'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ BODY_LIMIT: 'lots' }, 'BODY_LIMIT'],
+    [{ BODY_LIMIT_TEXT: '3 mb' }, 'BODY_LIMIT_TEXT'],
+    [{ JSON_MAX_DEPTH: '1' }, 'JSON_MAX_DEPTH'],
+    [{ JSON_MAX_KEYS: 'many' }, 'JSON_MAX_KEYS'],
+    [{ RATE_LIMIT_WRITES_PER_MINUTE: '0' }, 'RATE_LIMIT_WRITES_PER_MINUTE'],
+    [{ DOCS_ENABLED: 'perhaps' }, 'DOCS_ENABLED'],
+    [{ JWT_MAX_LIFETIME_S: '10' }, 'JWT_MAX_LIFETIME_S'],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), JWT_DEV_SECRET: 'true' },
+      'JWT_DEV_SECRET',
+    ],
     [{ REDIS_PREFIX: 'a:b' }, 'REDIS_PREFIX'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET or JWT_JWKS_URL'],
     [{ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }, 'development secret'],
+    [{ NODE_ENV: 'production', JWT_DEV_SECRET: 'true' }, 'JWT_DEV_SECRET'],
     [
       { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ITER_CLOCK_OFFSET_MS: '1000' },
       'ITER_CLOCK_OFFSET_MS',

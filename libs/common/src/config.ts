@@ -14,14 +14,31 @@ export interface IterConfig {
   jwtJwksUrl: string | null;
   jwtIssuer: string | null;
   jwtAudience: string | null;
+  /** longest accepted token lifetime (exp - iat), seconds */
+  jwtMaxLifetimeSec: number;
+  /** tolerated clock difference with the token issuer (exp, nbf, iat in the future), seconds */
+  jwtClockSkewSec: number;
   migrationsRun: boolean;
   reconcileIntervalMs: number;
   workerConcurrency: number;
   workerLockMs: number;
   workerStalledCheckMs: number;
   corsOrigins: string[];
+  /** request body limit of every route but those that carry a text */
   bodyLimit: string;
+  /** request body limit of the routes that carry a text (POST /v1/processes/:id/events: freeze, amendment) */
+  bodyLimitText: string;
+  /** JSON bodies: deepest nesting of objects/arrays, and most keys + array items, refused before parsing */
+  jsonMaxDepth: number;
+  jsonMaxKeys: number;
+  /** requests per client per minute, counted across every route */
   rateLimitPerMinute: number;
+  /** writes (POST, PUT, PATCH, DELETE) per client per minute, counted across every route */
+  rateLimitWritesPerMinute: number;
+  /** serve the OpenAPI document and Swagger UI at /docs and /docs-json */
+  docsEnabled: boolean;
+  /** history export: events read per query while the download streams */
+  historyExportPageSize: number;
   /** Express "trust proxy": false, or the number of proxy hops in front of the API */
   trustProxy: number | false;
   clockOffsetMs: number;
@@ -33,7 +50,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Development-only HS256 secret; refused when NODE_ENV=production. Not a secret: it is public here. */
+/**
+ * Development-only HS256 secret, used only when JWT_DEV_SECRET=true (and neither JWT_SECRET nor JWT_JWKS_URL is
+ * set); refused when NODE_ENV=production. Not a secret: it is public here.
+ */
 export const DEV_JWT_SECRET = 'iter-development-only-secret-do-not-use-in-production';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
@@ -76,13 +96,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   let jwtSecret: string | null = env['JWT_SECRET'] || null;
   if (jwtSecret !== null && jwtSecret.length < 32)
     problems.push('JWT_SECRET: must be at least 32 characters');
+  const jwtDevSecret = bool('JWT_DEV_SECRET', false);
+  if (jwtDevSecret && nodeEnv === 'production')
+    problems.push('JWT_DEV_SECRET: the development secret is refused in production');
   if (!jwtSecret && !jwtJwksUrl) {
     if (nodeEnv === 'production')
       problems.push('JWT_SECRET or JWT_JWKS_URL is required in production');
-    else jwtSecret = DEV_JWT_SECRET;
+    // only when asked for: an API started without a key refuses to start (see keysProblem)
+    else if (jwtDevSecret) jwtSecret = DEV_JWT_SECRET;
   }
   if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET)
     problems.push('JWT_SECRET: the development secret is refused in production');
+  const jwtIssuer = env['JWT_ISSUER'] || null;
+  const jwtAudience = env['JWT_AUDIENCE'] || null;
   const clockOffsetMs = int(
     'ITER_CLOCK_OFFSET_MS',
     0,
@@ -91,9 +117,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   );
   if (clockOffsetMs !== 0 && nodeEnv === 'production')
     problems.push('ITER_CLOCK_OFFSET_MS: must be 0 in production');
-  const bodyLimit = str('BODY_LIMIT', '2mb');
-  if (!/^\d+(b|kb|mb)$/i.test(bodyLimit))
-    problems.push(`BODY_LIMIT="${bodyLimit}": use e.g. 512kb or 2mb`);
+  const size = (name: string, def: string): string => {
+    const v = str(name, def);
+    if (!/^\d+(b|kb|mb)$/i.test(v)) problems.push(`${name}="${v}": use e.g. 64kb or 2mb`);
+    return v;
+  };
   const redisPrefix = str('REDIS_PREFIX', 'iter');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix))
     problems.push('REDIS_PREFIX: letters, digits, _ and - only');
@@ -106,12 +134,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     databasePoolSize: int('DATABASE_POOL_SIZE', 8, 1, 200),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix,
-    host: str('HOST', '0.0.0.0'),
+    host: str('HOST', '127.0.0.1'),
     port: int('PORT', 3000, 0, 65535),
     jwtSecret,
     jwtJwksUrl,
-    jwtIssuer: env['JWT_ISSUER'] || null,
-    jwtAudience: env['JWT_AUDIENCE'] || null,
+    jwtIssuer,
+    jwtAudience,
+    jwtMaxLifetimeSec: int('JWT_MAX_LIFETIME_S', 43_200, 60, 30 * 86_400),
+    jwtClockSkewSec: int('JWT_CLOCK_SKEW_S', 30, 0, 300),
     migrationsRun: bool('MIGRATIONS_RUN', true),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
@@ -121,11 +151,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    bodyLimit,
+    bodyLimit: size('BODY_LIMIT', '64kb'),
+    bodyLimitText: size('BODY_LIMIT_TEXT', '4mb'),
+    jsonMaxDepth: int('JSON_MAX_DEPTH', 32, 2, 1000),
+    jsonMaxKeys: int('JSON_MAX_KEYS', 2000, 10, 1_000_000),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+    rateLimitWritesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 300, 1, 1_000_000),
+    docsEnabled: bool('DOCS_ENABLED', true),
+    historyExportPageSize: int('HISTORY_EXPORT_PAGE_SIZE', 500, 1, 10_000),
     trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
     clockOffsetMs,
   };
   if (problems.length) throw new ConfigError(problems);
   return cfg;
+}
+
+/**
+ * What the API needs to verify tokens (the worker and the CLI do not): a shared secret, a JWKS, or the
+ * development secret asked for; in production also the issuer and audience every token is checked against,
+ * so that a token minted for another service of the same identity provider does not open Iter.
+ */
+export function keysProblem(config: IterConfig): string | null {
+  if (!config.jwtSecret && !config.jwtJwksUrl)
+    return 'JWT_SECRET or JWT_JWKS_URL is required (in development JWT_DEV_SECRET=true uses the built-in development secret)';
+  if (config.nodeEnv === 'production' && (!config.jwtIssuer || !config.jwtAudience))
+    return 'JWT_ISSUER and JWT_AUDIENCE are required in production: every token is checked against them';
+  return null;
 }

@@ -4,3 +4,4 @@ export * from './canonical-json';
 export * from './actor';
 export * from './ente-codes';
 export * from './config';
+export * from './person-codes';

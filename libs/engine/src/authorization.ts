@@ -17,6 +17,8 @@ export function authorizeEvent(
   tenant: string,
   participants: readonly string[],
   payloadEnte: string | undefined,
+  /** for `appointee`-scoped events: the codice fiscale of the person the process names */
+  appointee?: string | null,
 ): string | null {
   if (spec.scope === 'system') {
     return actor.roles.includes('system')
@@ -27,6 +29,12 @@ export function authorizeEvent(
   if (!role) return `Ruolo non abilitato: servono ${spec.roles.join(' o ')}`;
   if (actor.unione !== tenant)
     return `Solo chi opera nell'Unione ${tenant} può agire su questo procedimento`;
+  if (spec.scope === 'appointee') {
+    // the token's subject is the appointee's codice fiscale (docs/rtd.md)
+    return appointee && actor.subject === appointee
+      ? null
+      : 'Solo la persona nominata in questo procedimento può compiere questo atto';
+  }
   if (spec.scope === 'unione') {
     return actor.ente === tenant ? null : `Solo l'Unione (${tenant}) può compiere questo atto`;
   }

@@ -16,7 +16,6 @@ import {
   RuleViolationError,
   sha256Hex,
   SYSTEM_ACTOR,
-  TransitionNotAllowedError,
   ValidationFailedError,
   VersionConflictError,
   type Actor,
@@ -27,6 +26,9 @@ import { EnteRepository } from '@app/persistence';
 import {
   acceptedEventTypes,
   toEffects,
+  toProcessEffects,
+  type LinkedProcess,
+  type ProcessEffect,
   type ActRef,
   type DefinitionRegistry,
   type Effect,
@@ -37,6 +39,7 @@ import {
 } from '@app/workflows';
 import { eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, roleFor } from './authorization';
+import { decideEvent } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
@@ -46,6 +49,13 @@ export interface DispatchOptions {
   expectedVersion?: number;
   /** Idempotency-Key: the same key replays the first answer and changes nothing */
   idempotencyKey?: string;
+  /** the process_effect row this step carries out (a signal): marked done in the step's transaction */
+  effectId?: string;
+}
+
+export interface StartOptions {
+  /** the process_effect row this start carries out: marked done in the start's transaction */
+  effectId?: string;
 }
 
 export interface StartRequest {
@@ -59,7 +69,8 @@ export interface EventRequest {
   payload?: unknown;
 }
 
-export type FireResult = 'fired' | 'ignored' | 'stale' | 'missing' | { early: Date };
+/** `late`: the timer came due too late to be of use (TimerSpec.notAfter) and was cancelled */
+export type FireResult = 'fired' | 'ignored' | 'stale' | 'late' | 'missing' | { early: Date };
 
 interface ArmedTimer {
   id: string;
@@ -91,6 +102,8 @@ interface AfterCommit {
   timers: TimerJob[];
   cancelled: string[];
   outbox: string[];
+  /** process_effect rows (start another process, signal a linked one) for the worker */
+  processEffects?: string[];
 }
 
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
@@ -121,15 +134,19 @@ export class Engine {
 
   // ---------------------------------------------------------------- start
 
-  async start(req: StartRequest, actor: Actor): Promise<ProcessView> {
+  async start(req: StartRequest, actor: Actor, opts: StartOptions = {}): Promise<ProcessView> {
     const def = this.registry.latest(req.definition);
     await validatePayload(def.input, req.input, 'input');
     const input = req.input as object;
-    const named = def.inputEntes(input);
+    const linked = def.prerequisite ? await this.loadPrerequisite(def, input, actor) : undefined;
+    const named = def.inputEntes(input, linked);
+    // the system starts a process only as the effect of another one's step (e.g. the RTD of a convention)
+    const bySystem = actor.roles.includes('system') && opts.effectId !== undefined;
     if (
-      !def.startRoles.some((r) => actor.roles.includes(r)) ||
-      actor.ente !== named.unione ||
-      actor.unione !== named.unione
+      !bySystem &&
+      (!def.startRoles.some((r) => actor.roles.includes(r)) ||
+        actor.ente !== named.unione ||
+        actor.unione !== named.unione)
     ) {
       throw new ForbiddenError(
         `Solo ${def.startRoles.join(' o ')} dell'Unione ${named.unione} può avviare questo procedimento`,
@@ -169,11 +186,11 @@ export class Engine {
         },
       ]),
     );
-    const machineInput = def.machineInput(input, facts);
+    const machineInput = def.machineInput(input, facts, linked);
     const [snapshot, actions] = initialTransition(def.machine, machineInput);
     const id = randomUUID();
     const at = this.clock.now().toISOString();
-    const businessKey = req.businessKey ?? id;
+    const businessKey = this.businessKeyFor(def, req, input) ?? id;
     const participants = codes;
     const actorRecord: ActorRecord = {
       subject: actor.subject,
@@ -238,7 +255,9 @@ export class Engine {
         at,
         stateBefore: null,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
       });
+      await this.linkStarted(qr, def, linked, id, opts.effectId);
       return {
         done,
         view: buildView(
@@ -307,7 +326,8 @@ export class Engine {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== row.version) {
         throw new VersionConflictError(opts.expectedVersion, row.version);
       }
-      const spec = def.events[req.type];
+      // own keys only: `constructor`, `toString`... are not event types (Object.prototype is not looked at)
+      const spec = Object.hasOwn(def.events, req.type) ? def.events[req.type] : undefined;
       if (!spec) {
         throw new ValidationFailedError([
           {
@@ -323,7 +343,18 @@ export class Engine {
       if (spec.scope === 'system' && !actor.roles.includes('system')) {
         throw new ForbiddenError('Evento riservato al sistema (scadenze e promemoria)');
       }
-      const roleRefusal = authorizeEvent(spec, actor, row.tenant, row.participants, undefined);
+      const appointee =
+        spec.scope === 'appointee'
+          ? (def.appointee?.(this.restore(def.machine, row.snapshot)) ?? null)
+          : undefined;
+      const roleRefusal = authorizeEvent(
+        spec,
+        actor,
+        row.tenant,
+        row.participants,
+        undefined,
+        appointee,
+      );
       if (roleRefusal) throw new ForbiddenError(roleRefusal, { event: req.type });
       await validatePayload(spec.payload, req.payload, 'payload');
       let payload = (req.payload ?? {}) as Record<string, unknown>;
@@ -343,17 +374,6 @@ export class Engine {
           };
         }
       }
-      if (spec.scope === 'ente') {
-        const enteRefusal = authorizeEvent(
-          spec,
-          actor,
-          row.tenant,
-          row.participants,
-          String(payload['ente']),
-        );
-        if (enteRefusal)
-          throw new ForbiddenError(enteRefusal, { event: req.type, ente: payload['ente'] });
-      }
       const current = this.restore(def.machine, row.snapshot);
       const event: MachineEvent = {
         type: req.type,
@@ -361,11 +381,15 @@ export class Engine {
         actor: { subject: actor.subject, role: roleFor(spec, actor), ente: actor.ente },
         at: this.stepTime(row).toISOString(),
       };
-      this.assertAccepted(def, current, event);
-      const [next, actions] = transition(def.machine, current, event);
-      if (next === current) {
-        throw new RuleViolationError('GUARD_REFUSED', `L'evento ${req.type} non è applicabile ora`);
-      }
+      // who, state, rule, transition: the same pure decision allowedEvents is tested against
+      const { next, actions } = decideEvent(
+        def,
+        current,
+        event,
+        actor,
+        row.tenant,
+        row.participants,
+      );
       const act = spec.registersAct?.(current, event);
       if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
@@ -376,9 +400,12 @@ export class Engine {
         at: event.at,
         stateBefore: row.state_value,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
         idempotencyKey: opts.idempotencyKey,
         requestHash,
       });
+      if (opts.effectId)
+        await this.markEffectDone(qr, opts.effectId, { instanceId: row.id, seq: row.last_seq + 1 });
       // the answer is this transition's result, not whatever a later read would see
       const view = buildView(
         def,
@@ -431,6 +458,27 @@ export class Engine {
       const def = this.registry.get(row.definition_key, row.definition_version);
       const current = this.restore(def.machine, row.snapshot);
       const wanted = def.timers(current).find((t) => t.key === timer.key);
+      if (
+        wanted &&
+        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+        wanted.notAfter !== undefined &&
+        now.getTime() >= Date.parse(wanted.notAfter)
+      ) {
+        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+        // done in armed_timers so that the state does not arm it again for the same due date
+        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
+          timerId,
+          now.toISOString(),
+        ]);
+        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+          instanceId,
+          {
+            ...row.armed_timers,
+            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+          },
+        ]);
+        return { outcome: 'late' as const };
+      }
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
@@ -476,6 +524,7 @@ export class Engine {
         at: event.at,
         stateBefore: row.state_value,
         effects: toEffects(actions),
+        processEffects: toProcessEffects(actions),
         timerId,
       });
       return { outcome: 'fired' as const, after };
@@ -495,7 +544,7 @@ export class Engine {
     const row = rows[0];
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
     const def = this.registry.get(row.definition_key, row.definition_version);
-    return buildView(
+    const view = buildView(
       def,
       row,
       this.restore(def.machine, row.snapshot),
@@ -504,6 +553,7 @@ export class Engine {
       row.participants,
       this.clock.now(),
     );
+    return { ...view, links: await linksOf(this.ds, instanceId) };
   }
 
   /** the time of a new step: the clock, but never before the instance's previous step (replicas may skew) */
@@ -525,28 +575,6 @@ export class Engine {
     return row;
   }
 
-  private assertAccepted(
-    def: ProcessDefinition,
-    current: AnyMachineSnapshot,
-    event: MachineEvent,
-  ): void {
-    const accepted = acceptedEventTypes(current);
-    if (!accepted.has(event.type)) {
-      const allowed = Object.keys(def.events).filter(
-        (t) => def.events[t]!.scope !== 'system' && accepted.has(t),
-      );
-      throw new TransitionNotAllowedError(def.stateLabel(current), event.type, allowed);
-    }
-    const refusal = def.events[event.type]?.rule?.(current, event);
-    if (refusal) {
-      throw new RuleViolationError(
-        refusal.rule,
-        refusal.message,
-        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
-      );
-    }
-  }
-
   /** Write snapshot + version+1, the audit event with its hash, timer and outbox rows. Same transaction. */
   private async persistStep(
     qr: QueryRunner,
@@ -560,6 +588,7 @@ export class Engine {
       at: string;
       stateBefore: string | null;
       effects: Effect[];
+      processEffects?: ProcessEffect[];
       idempotencyKey?: string;
       requestHash?: string;
       timerId?: string;
@@ -694,11 +723,13 @@ export class Engine {
         [row.id, seq, row.tenant, JSON.stringify(outbox)],
       );
     }
+    const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
     return {
       wanted: wantedList,
       timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
       cancelled,
       outbox: outbox.map((o) => o.id),
+      processEffects,
     };
   }
 
@@ -736,12 +767,121 @@ export class Engine {
       if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);
       if (a.cancelled.length) await this.scheduler.removeTimers(a.cancelled);
+      if (a.processEffects?.length) await this.scheduler.enqueueProcessEffects?.(a.processEffects);
     } catch (err) {
       this.logger.warn(
         'enqueue after commit failed; the reconciler will enqueue the missing jobs',
         err,
       );
     }
+  }
+
+  // ---------------------------------------------------------------- linked processes (issue 12)
+
+  /** the process a definition starts on (the RTD's convention), loaded and checked; refusals are 422 */
+  private async loadPrerequisite(
+    def: ProcessDefinition,
+    input: object,
+    actor: Actor,
+  ): Promise<LinkedProcess> {
+    const pre = def.prerequisite!;
+    const id = String((input as Record<string, unknown>)[pre.inputField]);
+    const rows = await this.ds.query<
+      {
+        id: string;
+        definition_key: string;
+        definition_version: number;
+        tenant: string;
+        snapshot: unknown;
+      }[]
+    >(
+      `SELECT id, definition_key, definition_version, tenant, snapshot FROM process_instance WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row || row.definition_key !== pre.definition || !canRead(actor, row.tenant)) {
+      throw new RuleViolationError(
+        'PREREQUISITE_NOT_FOUND',
+        `Procedimento ${pre.definition} ${id} non trovato`,
+        [
+          {
+            field: `input.${pre.inputField}`,
+            errors: [`must be the id of a ${pre.definition} process`],
+          },
+        ],
+      );
+    }
+    const ldef = this.registry.get(row.definition_key, row.definition_version);
+    const linked: LinkedProcess = {
+      instanceId: row.id,
+      definition: row.definition_key,
+      tenant: row.tenant,
+      snapshot: this.restore(ldef.machine, row.snapshot),
+    };
+    const refusal = pre.check(linked, this.clock.now().toISOString());
+    if (refusal) {
+      throw new RuleViolationError(
+        refusal.rule,
+        refusal.message,
+        refusal.field ? [{ field: refusal.field, errors: [refusal.message] }] : undefined,
+        refusal.details,
+      );
+    }
+    return linked;
+  }
+
+  /** a definition may derive its business key (one RTD per convention): a caller cannot choose another */
+  private businessKeyFor(
+    def: ProcessDefinition,
+    req: StartRequest,
+    input: object,
+  ): string | undefined {
+    if (!def.businessKeyOf) return req.businessKey;
+    const key = def.businessKeyOf(input);
+    if (req.businessKey !== undefined && req.businessKey !== key) {
+      throw new ValidationFailedError([
+        { field: 'businessKey', errors: [`set by the definition: ${key}`] },
+      ]);
+    }
+    return key;
+  }
+
+  /** store the link to the prerequisite and mark the start effect done, in the start's transaction */
+  private async linkStarted(
+    qr: QueryRunner,
+    def: ProcessDefinition,
+    linked: LinkedProcess | undefined,
+    id: string,
+    effectId: string | undefined,
+  ): Promise<void> {
+    if (linked && def.prerequisite) {
+      const rows = (await qr.query(
+        `INSERT INTO process_link (from_instance, relation, to_instance) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING to_instance`,
+        [linked.instanceId, def.prerequisite.relation, id],
+      )) as unknown[];
+      if (rows.length === 0) {
+        throw new AlreadyExistsError(
+          `Il procedimento ${linked.instanceId} ha già un procedimento collegato (${def.prerequisite.relation})`,
+          { relation: def.prerequisite.relation, from: linked.instanceId },
+        );
+      }
+    }
+    if (effectId) await this.markEffectDone(qr, effectId, { instanceId: id });
+  }
+
+  /** a process effect is done once: a second run finds it done and rolls its own work back */
+  private async markEffectDone(
+    qr: QueryRunner,
+    effectId: string,
+    result: Record<string, unknown>,
+  ): Promise<void> {
+    const rows = (await qr.query(
+      `UPDATE process_effect SET status = 'done', result = $2, done_at = now(), attempts = attempts + 1
+       WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [effectId, result],
+    )) as unknown[];
+    if (rows.length === 0) throw new EffectAlreadyDoneError(effectId);
   }
 
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
@@ -759,4 +899,68 @@ export class Engine {
       await qr.release();
     }
   }
+}
+
+/** a process effect another run already carried out: its work is rolled back, nothing happens twice */
+export class EffectAlreadyDoneError extends Error {
+  constructor(readonly effectId: string) {
+    super(`process effect ${effectId} already done`);
+  }
+}
+
+/** Write the step's process effects (start another process, signal a linked one): same transaction. */
+async function writeProcessEffects(
+  qr: QueryRunner,
+  instanceId: string,
+  seq: number,
+  effects: readonly ProcessEffect[],
+): Promise<string[]> {
+  if (effects.length === 0) return [];
+  const rows = effects.map((e, ordinal) => ({ id: randomUUID(), ordinal, kind: e.kind, spec: e }));
+  await qr.query(
+    `INSERT INTO process_effect (id, instance_id, event_seq, ordinal, kind, spec, status)
+     SELECT e.id, $1, $2, e.ordinal, e.kind, e.spec, 'pending'
+     FROM jsonb_to_recordset($3::jsonb) AS e(id uuid, ordinal int, kind text, spec jsonb)`,
+    [instanceId, seq, JSON.stringify(rows)],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface ProcessLinkView {
+  relation: string;
+  /** `to`: this process started the linked one; `from`: this process was started on the linked one */
+  direction: 'to' | 'from';
+  instanceId: string;
+  definition: string;
+  state: string;
+  title: string;
+}
+
+/** the processes linked to this one, both ways (the RTD of a convention; the convention of an RTD) */
+export async function linksOf(ds: DataSource, instanceId: string): Promise<ProcessLinkView[]> {
+  const rows = await ds.query<
+    {
+      relation: string;
+      direction: 'to' | 'from';
+      id: string;
+      definition_key: string;
+      state_value: string;
+      title: string;
+    }[]
+  >(
+    `SELECT l.relation, 'to' AS direction, p.id, p.definition_key, p.state_value, p.title
+       FROM process_link l JOIN process_instance p ON p.id = l.to_instance WHERE l.from_instance = $1
+     UNION ALL
+     SELECT l.relation, 'from' AS direction, p.id, p.definition_key, p.state_value, p.title
+       FROM process_link l JOIN process_instance p ON p.id = l.from_instance WHERE l.to_instance = $1`,
+    [instanceId],
+  );
+  return rows.map((r) => ({
+    relation: r.relation,
+    direction: r.direction,
+    instanceId: r.id,
+    definition: r.definition_key,
+    state: r.state_value,
+    title: r.title,
+  }));
 }

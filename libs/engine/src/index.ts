@@ -5,3 +5,6 @@ export * from './authorization';
 export * from './audit-hash';
 export * from './validation';
 export * from './process-query.service';
+export * from './decide';
+export * from './process-effects';
+export * from './diagram';

@@ -11,6 +11,8 @@ export interface JobScheduler {
   removeTimers(ids: readonly string[]): Promise<void>;
   /** enqueue delivery of outbox rows, job id = outbox row id (idempotent) */
   enqueueNotifications(ids: readonly string[]): Promise<void>;
+  /** enqueue process effects (start / signal), job id = process_effect row id (idempotent) */
+  enqueueProcessEffects?(ids: readonly string[]): Promise<void>;
 }
 
 /** A scheduler that does nothing: for tools (bench ceiling, CLI) that run no worker. */

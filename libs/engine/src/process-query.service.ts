@@ -153,8 +153,8 @@ export class ProcessQueryService {
       `SELECT id, definition_key, definition_version, business_key, title, status, state_value, version, pending_entes,
               next_deadline, updated_at
        FROM process_instance ${w} ORDER BY next_deadline ASC NULLS LAST, updated_at DESC, id
-       LIMIT ${filter.limit} OFFSET ${filter.offset}`,
-      params,
+       LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
     );
     const now = this.clock.now().getTime();
     return {
@@ -216,12 +216,13 @@ export class ProcessQueryService {
       let after = 0;
       for (;;) {
         const { where, params } = historyWhere(instanceId, filter);
-        params.push(after);
+        params.push(after, page);
         const rows: EventRow[] = await ds.query(
-          `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length} ORDER BY seq LIMIT ${page}`,
+          `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
           params,
         );
-        for (const r of rows) yield toHistoryEvent(r);
+        // the whole page is read and converted before its first event is handed out
+        yield* rows.map(toHistoryEvent);
         if (rows.length < page) return;
         after = rows[rows.length - 1]!.seq;
       }

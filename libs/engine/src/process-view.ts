@@ -34,6 +34,15 @@ export interface ProcessView {
   timers: TimerView[];
   createdAt: string;
   updatedAt: string;
+  /** processes linked to this one (GET only): the RTD of a convention, the convention of an RTD */
+  links?: {
+    relation: string;
+    direction: 'to' | 'from';
+    instanceId: string;
+    definition: string;
+    state: string;
+    title: string;
+  }[];
 }
 
 export interface InstanceRowLike {
@@ -48,7 +57,12 @@ export interface InstanceRowLike {
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
-/** Events the caller may send now: the state accepts them and the caller's role and ente allow it. */
+/**
+ * Events the caller may send now and that would be accepted with a valid payload: the state takes them
+ * (409 otherwise), the caller's role and ente allow them (403 otherwise, see `authorizeEvent`) and the
+ * event's rule precondition holds (422 otherwise) — for `ente`-scoped events with the caller's ente as
+ * `payload.ente`. The same functions `decideEvent` runs on a send, so the list and the answer agree.
+ */
 export function allowedEventsFor(
   def: ProcessDefinition,
   snapshot: AnyMachineSnapshot,
@@ -57,15 +71,21 @@ export function allowedEventsFor(
   participants: readonly string[],
 ): AllowedEvent[] {
   const accepted = acceptedEventTypes(snapshot);
+  const appointee = def.appointee?.(snapshot) ?? null;
   const out: AllowedEvent[] = [];
   for (const [type, spec] of Object.entries(def.events)) {
     if (spec.scope === 'system' || !accepted.has(type)) continue;
     if (spec.scope === 'ente') {
       const entes = participants.filter(
-        (ente) => authorizeEvent(spec, actor, tenant, participants, ente) === null,
+        (ente) =>
+          authorizeEvent(spec, actor, tenant, participants, ente) === null &&
+          (spec.precondition?.(snapshot, ente) ?? null) === null,
       );
       if (entes.length > 0) out.push({ type, description: spec.description, entes });
-    } else if (authorizeEvent(spec, actor, tenant, participants, undefined) === null) {
+    } else if (
+      authorizeEvent(spec, actor, tenant, participants, undefined, appointee) === null &&
+      (spec.precondition?.(snapshot, undefined) ?? null) === null
+    ) {
       out.push({ type, description: spec.description });
     }
   }
@@ -96,7 +116,7 @@ export function buildView(
     pendingEntes: def.pendingEntes(snapshot),
     nextDeadline,
     overdue: nextDeadline !== null && nextDeadline < now.toISOString(),
-    data: def.view(snapshot),
+    data: def.view(snapshot, now),
     allowedEvents: allowedEventsFor(def, snapshot, actor, row.tenant, participants),
     timers: (timers ?? def.timers(snapshot))
       .map((t) => ({ key: t.key, kind: t.kind, dueAt: t.dueAt }))

@@ -1,32 +1,32 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { EnteEntity } from './entities/ente.entity';
-import { OutboxEntity } from './entities/outbox.entity';
-import { ProcessEventEntity } from './entities/process-event.entity';
-import { ProcessInstanceEntity } from './entities/process-instance.entity';
-import { TimerEntity } from './entities/timer.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-InitialSchema';
 import { ActRegistry1764100000000 } from './migrations/1764100000000-ActRegistry';
+import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInForce';
+import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 
-export const ENTITIES = [
-  EnteEntity,
-  ProcessInstanceEntity,
-  ProcessEventEntity,
-  TimerEntity,
-  OutboxEntity,
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  ActRegistry1764100000000,
+  StatusInForce1765100000000,
+  ProcessEffects1765300000000,
 ];
-export const MIGRATIONS = [InitialSchema1764000000000, ActRegistry1764100000000];
 
 export interface DatabaseConfig {
   url: string;
   poolSize: number;
 }
 
-/** TypeORM options: migrations only, never `synchronize`. */
+/**
+ * TypeORM options: migrations only, never `synchronize`, and no entities. The schema has one source, the migrations
+ * (CHECKs, partial unique indexes, the fire-once index on timers...); the code reads and writes it with SQL through
+ * TypeORM's DataSource/QueryRunner. Entity classes were never used and had drifted from the migrations (a schema
+ * diff proposed dropping indexes and CHECKs), so there are none; data-source.int-spec.ts keeps it that way.
+ */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
   return {
     type: 'postgres',
     url: db.url,
-    entities: ENTITIES,
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'all',

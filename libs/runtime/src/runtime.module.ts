@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CLOCK, OffsetClock, type Clock, type IterConfig } from '@app/common';
-import { Engine, ProcessQueryService } from '@app/engine';
+import { Engine, ProcessEffectRunner, ProcessQueryService } from '@app/engine';
 import { dataSourceOptions } from '@app/persistence';
 import { BullJobScheduler, QueueName, Reconciler, redisConnection } from '@app/scheduling';
 import { defaultRegistry, DefinitionRegistry } from '@app/workflows';
@@ -37,7 +37,11 @@ export class RuntimeModule {
           connection: redisConnection(config.redisUrl),
           prefix: config.redisPrefix,
         }),
-        BullModule.registerQueue({ name: QueueName.Timers }, { name: QueueName.Notifications }),
+        BullModule.registerQueue(
+          { name: QueueName.Timers },
+          { name: QueueName.Notifications },
+          { name: QueueName.ProcessEffects },
+        ),
       ],
       providers: [
         { provide: ITER_CONFIG, useValue: config },
@@ -45,8 +49,13 @@ export class RuntimeModule {
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
           provide: BullJobScheduler,
-          inject: [getQueueToken(QueueName.Timers), getQueueToken(QueueName.Notifications), CLOCK],
-          useFactory: (t: Queue, n: Queue, c: Clock) => new BullJobScheduler(t, n, c),
+          inject: [
+            getQueueToken(QueueName.Timers),
+            getQueueToken(QueueName.Notifications),
+            CLOCK,
+            getQueueToken(QueueName.ProcessEffects),
+          ],
+          useFactory: (t: Queue, n: Queue, c: Clock, e: Queue) => new BullJobScheduler(t, n, c, e),
         },
         {
           provide: Engine,
@@ -62,10 +71,15 @@ export class RuntimeModule {
             }),
         },
         {
+          provide: ProcessEffectRunner,
+          inject: [DataSource, Engine],
+          useFactory: (ds: DataSource, engine: Engine) => new ProcessEffectRunner(ds, engine),
+        },
+        {
           provide: ProcessQueryService,
           inject: [DataSource, DefinitionRegistry, CLOCK],
           useFactory: (ds: DataSource, reg: DefinitionRegistry, c: Clock) =>
-            new ProcessQueryService(ds, reg, c),
+            new ProcessQueryService(ds, reg, c, { exportPageSize: config.historyExportPageSize }),
         },
         {
           provide: Reconciler,
@@ -80,6 +94,7 @@ export class RuntimeModule {
         DefinitionRegistry,
         BullJobScheduler,
         Engine,
+        ProcessEffectRunner,
         ProcessQueryService,
         Reconciler,
         BullModule,

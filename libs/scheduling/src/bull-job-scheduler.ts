@@ -1,12 +1,18 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Clock } from '@app/common';
-import { JobName, type DeliverNotificationJob, type TimerFiredJob } from './queue-names';
+import {
+  JobName,
+  type DeliverNotificationJob,
+  type RunProcessEffectJob,
+  type TimerFiredJob,
+} from './queue-names';
 
 /** Job ids are the Postgres row ids (uuid; BullMQ refuses ':' in custom ids): adding twice is a no-op. */
 export interface JobSchedulerPort {
   enqueueTimers(timers: readonly { id: string; dueAt: Date }[]): Promise<void>;
   removeTimers(ids: readonly string[]): Promise<void>;
   enqueueNotifications(ids: readonly string[]): Promise<void>;
+  enqueueProcessEffects?(ids: readonly string[]): Promise<void>;
 }
 
 const TIMER_OPTS: JobsOptions = {
@@ -22,12 +28,33 @@ const NOTIFY_OPTS: JobsOptions = {
   backoff: { type: 'exponential', delay: 2000 },
 };
 
+/** an effect waiting for an earlier one of its process retries with backoff; the reconciler re-enqueues it */
+const EFFECT_OPTS: JobsOptions = {
+  removeOnComplete: true,
+  removeOnFail: true,
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 500 },
+};
+
 export class BullJobScheduler implements JobSchedulerPort {
   constructor(
     private readonly timers: Queue,
     private readonly notifications: Queue,
     private readonly clock: Clock,
+    /** process effects (start another process, signal a linked one); optional for tools without them */
+    private readonly processEffects?: Queue,
   ) {}
+
+  async enqueueProcessEffects(ids: readonly string[]): Promise<void> {
+    if (!this.processEffects) return;
+    await this.processEffects.addBulk(
+      ids.map((id) => ({
+        name: JobName.RunProcessEffect,
+        data: { effectId: id } satisfies RunProcessEffectJob,
+        opts: { ...EFFECT_OPTS, jobId: id },
+      })),
+    );
+  }
 
   /** Delay is computed against the injectable clock, so a shifted test clock makes due timers fire now. */
   async enqueueTimers(timers: readonly { id: string; dueAt: Date }[]): Promise<void> {

@@ -1,9 +1,14 @@
-export const QueueName = { Timers: 'timers', Notifications: 'notifications' } as const;
+export const QueueName = {
+  Timers: 'timers',
+  Notifications: 'notifications',
+  ProcessEffects: 'process-effects',
+} as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   TimerFired: 'timer.fired',
   DeliverNotification: 'notification.deliver',
+  RunProcessEffect: 'process-effect.run',
 } as const;
 
 export interface TimerFiredJob {
@@ -11,4 +16,7 @@ export interface TimerFiredJob {
 }
 export interface DeliverNotificationJob {
   outboxId: string;
+}
+export interface RunProcessEffectJob {
+  effectId: string;
 }

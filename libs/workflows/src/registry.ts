@@ -1,6 +1,7 @@
 import { DefinitionNotFoundError } from '@app/common';
 import type { ProcessDefinition } from './definition';
 import { conventionDefinitionV1 } from './convention/convention.definition';
+import { rtdDefinitionV1 } from './rtd/rtd.definition';
 
 /**
  * Every deployed definition, keyed by (key, version). A released version is never edited in place: a new
@@ -35,5 +36,5 @@ export class DefinitionRegistry {
   }
 }
 
-export const DEFINITIONS: readonly ProcessDefinition[] = [conventionDefinitionV1];
+export const DEFINITIONS: readonly ProcessDefinition[] = [conventionDefinitionV1, rtdDefinitionV1];
 export const defaultRegistry = (): DefinitionRegistry => new DefinitionRegistry(DEFINITIONS);

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { jwtVerify, SignJWT } from 'jose';
@@ -67,6 +74,10 @@ export class AuthController {
 
   @Public()
   @Get('config')
+  @ApiOperation({
+    operationId: 'getAuthConfig',
+    summary: 'Which console sign-in methods are available',
+  })
   @ApiOkResponse({ type: AuthConfigDto })
   config(): AuthConfigDto {
     return {
@@ -76,7 +87,12 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiOperation({
+    operationId: 'getMe',
+    summary: 'The signed-in user (session cookie or bearer token)',
+  })
   @ApiOkResponse({ type: MeDto })
+  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
   me(@CurrentActor() actor: Actor): MeDto {
     return {
       subject: actor.subject,
@@ -89,9 +105,12 @@ export class AuthController {
 
   @Public()
   @Get('dev/users')
-  @ApiOkResponse({
-    description: 'the fixture users of the development sign-in (404 when disabled)',
+  @ApiOperation({
+    operationId: 'listDevUsers',
+    summary: 'Fixture users of the development sign-in',
   })
+  @ApiOkResponse({ description: 'the fixture users of the development sign-in' })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN (DEV_SIGN_IN_DISABLED)' })
   devUsers() {
     this.assertDev();
     return DEV_USERS;
@@ -100,7 +119,16 @@ export class AuthController {
   @Public()
   @Post('dev/login')
   @HttpCode(200)
+  @ApiOperation({
+    operationId: 'devLogin',
+    summary: 'Development sign-in as a fixture user: sets the session cookie',
+  })
   @ApiOkResponse({ type: MeDto })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (unknown user)' })
+  @ApiResponse({
+    status: 403,
+    description: 'FORBIDDEN (DEV_SIGN_IN_DISABLED, CSRF_HEADER_REQUIRED)',
+  })
   async devLogin(
     @Body() dto: DevLoginDto,
     @Req() req: Request,
@@ -120,6 +148,12 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(204)
+  @ApiOperation({
+    operationId: 'logout',
+    summary: 'Sign out of the console: clears the session cookie',
+  })
+  @ApiResponse({ status: 204, description: 'signed out' })
+  @ApiResponse({ status: 403, description: 'FORBIDDEN (CSRF_HEADER_REQUIRED)' })
   logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
     this.assertCsrf(req);
     res.setHeader('Set-Cookie', this.sessions.clearCookie());

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiResponse,
@@ -15,6 +16,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateBy,
@@ -31,6 +33,7 @@ import {
 } from '@app/common';
 import { EnteRepository, type EnteRecord } from '@app/persistence';
 import { CurrentActor } from '../auth/auth.guard';
+import { EnteDto } from './ente.dto';
 
 const IsCodiceFiscaleEnte = (opts?: ValidationOptions): PropertyDecorator =>
   ValidateBy(
@@ -78,7 +81,12 @@ export class CreateEnteDto {
   pec?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) regione?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) provincia?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) popolazione?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100_000_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000) // a Postgres integer; no ente is larger
+  popolazione?: number;
   @ApiPropertyOptional({ description: 'codice IPA of the unione a comune belongs to' })
   @IsOptional()
   @Matches(/^[a-z0-9_]{2,20}$/, { message: 'unione must be a codice IPA' })
@@ -104,7 +112,12 @@ export class EntesController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'entes of the caller’s unione (all for a platform admin)' })
+  @ApiOperation({ operationId: 'listEntes', summary: 'List entes (comuni and unioni)' })
+  @ApiOkResponse({
+    type: [EnteDto],
+    description: 'entes of the caller’s unione (all for a platform admin)',
+  })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: unione is not a codice IPA' })
   list(@Query() q: ListEntiQueryDto, @CurrentActor() actor: Actor): Promise<EnteRecord[]> {
     const unione = actor.unione ?? q.unione;
     return this.repo.list(unione ? { unione } : {});
@@ -112,12 +125,18 @@ export class EntesController {
 
   @Post()
   @HttpCode(201)
-  @ApiResponse({ status: 201, description: 'created or updated (by codice IPA)' })
+  @ApiOperation({
+    operationId: 'registerEnte',
+    summary: 'Register or update an ente',
+    description: 'Admins only; an ente is created or updated by its codice IPA.',
+  })
+  @ApiResponse({ status: 201, type: EnteDto, description: 'created or updated (by codice IPA)' })
   @ApiResponse({
     status: 400,
     description: 'VALIDATION_FAILED: a code is malformed (the field is named)',
   })
   @ApiResponse({ status: 403, description: 'FORBIDDEN: admins only' })
+  @ApiResponse({ status: 409, description: 'ALREADY_EXISTS: a code belongs to another ente' })
   @ApiResponse({
     status: 422,
     description: 'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione',

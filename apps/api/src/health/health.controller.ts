@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -24,7 +24,9 @@ export class HealthController {
 
   /** 200 when Postgres and Redis answer, 503 otherwise (terminus format). */
   @Get()
+  // @HealthCheck() documents the 200 and 503 answers (terminus's body)
   @HealthCheck()
+  @ApiOperation({ operationId: 'getHealth', summary: 'Liveness of Postgres and Redis' })
   check() {
     return this.health.check([
       () => this.db.pingCheck('postgres', { timeout: 2000 }),

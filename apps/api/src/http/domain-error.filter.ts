@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, type ErrorCode } from '@app/common';
+import { ApiError } from './api-error';
 
 /** The one place where domain error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -36,7 +37,28 @@ const HTTP_CODES: Record<number, string> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
 };
+
+/** At most this many field errors in an answer: an error body stays small whatever was sent. */
+export const MAX_FIELD_ERRORS = 20;
+
+/** Cap `details.fields` (and the message that names them) so that an error body stays small. */
+function capped(body: ErrorBody): ErrorBody {
+  const d = body.details as { fields?: { field: string }[] } | undefined;
+  if (!d || !Array.isArray(d.fields) || d.fields.length <= MAX_FIELD_ERRORS) return body;
+  const total = d.fields.length;
+  const fields = d.fields.slice(0, MAX_FIELD_ERRORS);
+  const names = fields
+    .slice(0, 10)
+    .map((f) => f.field)
+    .join(', ');
+  return {
+    code: body.code,
+    message: `Richiesta non valida: ${names} e altri ${total - 10} campi`,
+    details: { ...d, fields, fieldsTotal: total, fieldsTruncated: true },
+  };
+}
 
 export interface ErrorBody {
   code: string;
@@ -53,6 +75,11 @@ export class DomainErrorFilter implements ExceptionFilter {
     const [status, body] = toHttp(err);
     if (status >= 500)
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    // a download that fails after its headers: abort the connection, so no client takes it for complete
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.status(status).json(body);
   }
 }
@@ -63,7 +90,12 @@ export function toHttp(err: unknown): [number, ErrorBody] {
     const code: ErrorCode = de.code;
     const body: ErrorBody = { code, message: de.message };
     if (de.details !== undefined) body.details = de.details;
-    return [STATUS_OF[code] ?? 422, body];
+    return [STATUS_OF[code] ?? 422, capped(body)];
+  }
+  if (err instanceof ApiError) {
+    const body: ErrorBody = { code: err.code, message: err.message };
+    if (err.details !== undefined) body.details = err.details;
+    return [err.status, body];
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -78,10 +110,30 @@ export function toHttp(err: unknown): [number, ErrorBody] {
         : (HTTP_CODES[status] ?? 'HTTP_ERROR');
     return [status, { code, message }];
   }
+  // two requests racing for the same unique key (e.g. the same business key started twice at once): the loser
+  // meets the database's unique constraint, which is a conflict, not a server error
+  const pg = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  if (pg && (pg.code === '23505' || pg.driverError?.code === '23505'))
+    return [
+      409,
+      {
+        code: 'ALREADY_EXISTS',
+        message: 'Esiste già: la stessa richiesta è stata appena eseguita',
+      },
+    ];
   const e = err as { type?: string } | null;
   if (e && e.type === 'entity.too.large')
     return [413, { code: 'PAYLOAD_TOO_LARGE', message: 'Richiesta troppo grande' }];
   if (e && e.type === 'entity.parse.failed')
     return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
+  // any other client error raised by Express or its parsers (http-errors: a 4xx status, expose: true),
+  // e.g. a path parameter that is not valid percent-encoding: its status, never a 500
+  const he = err as { status?: unknown; expose?: unknown } | null;
+  if (he && typeof he.status === 'number' && he.status >= 400 && he.status < 500 && he.expose) {
+    return [
+      he.status,
+      { code: HTTP_CODES[he.status] ?? 'BAD_REQUEST', message: 'Richiesta non valida' },
+    ];
+  }
   return [HttpStatus.INTERNAL_SERVER_ERROR, { code: 'INTERNAL_ERROR', message: 'Errore interno' }];
 }

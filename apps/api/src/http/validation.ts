@@ -1,19 +1,12 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidationFailedError, type FieldError } from '@app/common';
+import { plainFieldErrors } from '@app/engine';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own: FieldError[] = e.constraints
-      ? [
-          {
-            field,
-            errors: Object.entries(e.constraints).map(([k, m]) =>
-              k === 'whitelistValidation' ? `unknown field: ${field}` : m,
-            ),
-          },
-        ]
-      : [];
+    // plain words ("required", "must be an integer"), the same as for event payloads
+    const own: FieldError[] = e.constraints ? [{ field, errors: plainFieldErrors(e, field) }] : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }

@@ -1,11 +1,22 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { ProcessNotFoundError, type Actor } from '@app/common';
+import type { Actor } from '@app/common';
 import { CurrentActor } from '../auth/auth.guard';
+import { ApiError } from '../http/api-error';
 import { UuidPipe } from '../http/uuid.pipe';
+import { InboxItemDto } from './notification.dto';
 
 export class InboxQueryDto {
   @ApiPropertyOptional()
@@ -42,7 +53,12 @@ export class NotificationsController {
   constructor(private readonly ds: DataSource) {}
 
   @Get()
-  @ApiOkResponse({ description: 'the in-app inbox of the caller’s ente and roles, newest first' })
+  @ApiOperation({ operationId: 'listNotifications', summary: 'The caller’s in-app inbox' })
+  @ApiOkResponse({
+    type: [InboxItemDto],
+    description: 'the in-app inbox of the caller’s ente and roles, newest first',
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unread is not true or false' })
   async inbox(@Query() q: InboxQueryDto, @CurrentActor() actor: Actor): Promise<InboxItem[]> {
     if (!actor.ente) return [];
     const rows = await this.ds.query<InboxItem[]>(
@@ -58,12 +74,24 @@ export class NotificationsController {
 
   @Post(':id/read')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'markNotificationRead', summary: 'Mark a notice as read' })
+  @ApiNoContentResponse({
+    description: 'marked read (again: still 204, the first read time is kept)',
+  })
+  @ApiBadRequestResponse({ description: 'INVALID_ID: not a uuid' })
+  @ApiNotFoundResponse({
+    description: 'NOTIFICATION_NOT_FOUND: unknown, or not in the caller’s inbox',
+  })
   async markRead(@Param('id', UuidPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
-    const rows = await this.ds.query<unknown[]>(
-      `UPDATE outbox SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3)
-       RETURNING id`,
-      [id, actor.ente, inboxRoles(actor)],
+    // the same notices GET /v1/notifications lists: this ente, these roles, this tenant, the inbox channel.
+    // For an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows.
+    const [, affected] = await this.ds.query<[unknown[], number]>(
+      `UPDATE outbox SET read_at = COALESCE(read_at, now())
+       WHERE id = $1 AND recipient_ente = $2 AND recipient_role = ANY($3) AND tenant = $4 AND channel = 'inbox'`,
+      [id, actor.ente, inboxRoles(actor), actor.unione],
     );
-    if (rows.length === 0) throw new ProcessNotFoundError(id);
+    if (affected === 0) {
+      throw new ApiError(404, 'NOTIFICATION_NOT_FOUND', `Notifica ${id} non trovata`);
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Logger,
   Param,
   Post,
   Query,
@@ -15,14 +16,18 @@ import {
   ApiBearerAuth,
   ApiHeader,
   ApiOkResponse,
+  ApiOperation,
   ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ValidationFailedError, type Actor } from '@app/common';
+import { DataSource } from 'typeorm';
+import { DefinitionRegistry } from '@app/workflows';
 import {
   Engine,
+  processDiagram,
   ProcessQueryService,
   type HistoryFilter,
   type StateAt,
@@ -33,19 +38,28 @@ import { UuidPipe } from '../http/uuid.pipe';
 import {
   CreateProcessDto,
   ErrorResponseDto,
+  HistoryEventDto,
   HistoryExportQueryDto,
   HistoryQueryDto,
   ListProcessesQueryDto,
+  ProcessListDto,
   ProcessViewDto,
   SendEventDto,
   StateAtDto,
   StateAtQueryDto,
   VerifyResultDto,
 } from './dto/process.dto';
-import { EXPORT_CONTENT_TYPE, serializeHistory } from './history-export';
+import { EXPORT_CONTENT_TYPE, primed, serializeHistory } from './history-export';
 
 const E = (status: number, description: string) =>
   ApiResponse({ status, description, type: ErrorResponseDto });
+
+const ETAG = {
+  ETag: {
+    description: 'the process version, e.g. "3": send it back as If-Match',
+    schema: { type: 'string' },
+  },
+} as const;
 
 function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -80,17 +94,55 @@ function historyFilter(q: HistoryQueryDto): HistoryFilter {
 @E(401, 'missing, expired or invalid token')
 @Controller('v1/processes')
 export class ProcessesController {
+  private readonly logger = new Logger('export');
+
   constructor(
     private readonly engine: Engine,
     private readonly query: ProcessQueryService,
+    private readonly ds: DataSource,
+    private readonly registry: DefinitionRegistry,
   ) {}
+
+  @Get(':id/diagram')
+  @ApiOperation({
+    operationId: 'getProcessDiagram',
+    summary: 'The process as a Mermaid state diagram, its current state marked',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description:
+      'Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked',
+    schema: { type: 'string' },
+  })
+  @E(400, 'INVALID_ID')
+  @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
+  async diagram(
+    @Param('id', UuidPipe) id: string,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const text = await processDiagram(this.ds, this.registry, id, actor);
+    res.type('text/plain; charset=utf-8');
+    return text;
+  }
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({
+    operationId: 'startProcess',
+    summary: 'Start a process',
+    description:
+      'Starts a process of a definition (`definition` selects the start input schema). Answers its view, ' +
+      'with the version in ETag and the address in Location.',
+  })
   @ApiResponse({
     status: 201,
     type: ProcessViewDto,
     description: 'started; ETag carries the version',
+    headers: {
+      ...ETAG,
+      Location: { description: 'the address of the process', schema: { type: 'string' } },
+    },
   })
   @E(400, 'VALIDATION_FAILED: invalid or unknown fields')
   @E(403, 'FORBIDDEN')
@@ -112,14 +164,27 @@ export class ProcessesController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'processes of the caller’s unione, earliest deadline first' })
+  @ApiOperation({ operationId: 'listProcesses', summary: 'List processes' })
+  @ApiOkResponse({
+    type: ProcessListDto,
+    description: 'processes of the caller’s unione, earliest deadline first',
+  })
   @E(400, 'VALIDATION_FAILED')
   list(@Query() q: ListProcessesQueryDto, @CurrentActor() actor: Actor) {
     return this.query.list({ ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 }, actor);
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: ProcessViewDto })
+  @ApiOperation({
+    operationId: 'getProcess',
+    summary: 'Get a process',
+    description: 'State, business view, the events the caller may send now and the armed timers.',
+  })
+  @ApiOkResponse({
+    type: ProcessViewDto,
+    description: 'the view; ETag carries the version',
+    headers: ETAG,
+  })
   @E(400, 'INVALID_ID')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
   async get(
@@ -134,6 +199,13 @@ export class ProcessesController {
 
   @Post(':id/events')
   @HttpCode(200)
+  @ApiOperation({
+    operationId: 'sendEvent',
+    summary: 'Send an event to a process',
+    description:
+      'One transition in one transaction. The body is one of the event schemas, selected by `type`; ' +
+      'each definition’s events and who may send them are listed by GET /v1/definitions.',
+  })
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -144,7 +216,7 @@ export class ProcessesController {
     required: false,
     description: 'the same key replays the first answer and changes nothing',
   })
-  @ApiOkResponse({ type: ProcessViewDto })
+  @ApiOkResponse({ type: ProcessViewDto, description: 'the view after the event', headers: ETAG })
   @E(400, 'VALIDATION_FAILED / INVALID_ID')
   @E(403, 'FORBIDDEN: role or ente not allowed')
   @E(404, 'PROCESS_NOT_FOUND')
@@ -167,7 +239,9 @@ export class ProcessesController {
   }
 
   @Get(':id/history')
+  @ApiOperation({ operationId: 'getHistory', summary: 'Audit history of a process' })
   @ApiOkResponse({
+    type: [HistoryEventDto],
     description:
       'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
       'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset).',
@@ -184,7 +258,9 @@ export class ProcessesController {
 
   @Get(':id/history/export')
   @ApiProduces(EXPORT_CONTENT_TYPE.csv, EXPORT_CONTENT_TYPE.jsonl)
+  @ApiOperation({ operationId: 'exportHistory', summary: 'Download the audit history' })
   @ApiOkResponse({
+    schema: { type: 'string' },
     description:
       'the history as a download, streamed: CSV (header row, RFC 4180, payload as a JSON string) or JSON Lines ' +
       '(one history event per line). Same filters as /history.',
@@ -198,13 +274,20 @@ export class ProcessesController {
   ): Promise<StreamableFile> {
     const format = q.format ?? 'csv';
     const exp = await this.query.exportHistory(id, actor, historyFilter(q));
-    return new StreamableFile(Readable.from(serializeHistory(exp.events, format)), {
+    // the first page is read before any header is sent: if it fails, the answer is a JSON error
+    const events = await primed(exp.events);
+    return new StreamableFile(Readable.from(serializeHistory(events, format)), {
       type: EXPORT_CONTENT_TYPE[format],
       disposition: `attachment; filename="iter-${exp.instance.id}-history.${format}"`,
+    }).setErrorHandler((err, res) => {
+      // failed midway: abort the connection (no terminating chunk), so no client takes the file for complete
+      this.logger.error(`export of ${id} failed: ${err.message}`);
+      res.destroy?.();
     });
   }
 
   @Get(':id/history/verify')
+  @ApiOperation({ operationId: 'verifyHistory', summary: 'Verify the audit hash chain' })
   @ApiOkResponse({
     type: VerifyResultDto,
     description: 'recomputes the hash chain and names the first altered or missing seq',
@@ -216,6 +299,7 @@ export class ProcessesController {
   }
 
   @Get(':id/state')
+  @ApiOperation({ operationId: 'getStateAt', summary: 'State of a process at a past instant' })
   @ApiOkResponse({
     type: StateAtDto,
     description: 'the state at a past instant: the snapshot after the last event by then',

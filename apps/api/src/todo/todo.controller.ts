@@ -2,8 +2,10 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -84,7 +86,12 @@ export class TodoController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'listTodo',
+    summary: 'Da fare: what the caller’s ente must do now, most urgent first',
+  })
   @ApiOkResponse({ type: [TodoItemDto] })
+  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
   async list(@CurrentActor() actor: Actor): Promise<TodoItemDto[]> {
     if (actor.unione === null) return [];
     const rows: { id: string }[] = await this.ds.query(

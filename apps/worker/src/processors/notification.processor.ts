@@ -18,12 +18,13 @@ export class NotificationProcessor extends WorkerHost {
   async process(job: Job<DeliverNotificationJob>): Promise<string> {
     if (job.name !== JobName.DeliverNotification)
       throw new UnrecoverableError(`unknown job ${job.name}`);
-    const rows: { channel: string }[] = await this.ds.query(
+    // for an UPDATE, TypeORM's DataSource.query answers [rows, affected count], not the rows
+    const [, affected] = await this.ds.query<[unknown[], number]>(
       `UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts + 1
-       WHERE id = $1 AND status = 'pending' RETURNING channel`,
+       WHERE id = $1 AND status = 'pending'`,
       [job.data.outboxId],
     );
-    return rows.length ? 'delivered' : 'already-done';
+    return affected > 0 ? 'delivered' : 'already-done';
   }
 
   @OnWorkerEvent('error')

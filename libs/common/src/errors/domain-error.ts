@@ -132,8 +132,9 @@ export class RuleViolationError extends DomainError<'RULE_VIOLATION'> {
     readonly rule: string,
     message: string,
     readonly fields?: FieldError[],
+    extra?: Record<string, unknown>,
   ) {
-    super(message, fields ? { rule, fields } : { rule });
+    super(message, { rule, ...(extra ?? {}), ...(fields ? { fields } : {}) });
   }
 }
 

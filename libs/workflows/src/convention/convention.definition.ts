@@ -1,12 +1,15 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { addCalendarDays, atRomeTime } from '@app/calendar';
-import type {
-  ActRef,
-  EnteFacts,
-  MachineEvent,
-  ProcessDefinition,
-  ProcessStatus,
-  TimerSpec,
+import {
+  specRule,
+  type ActRef,
+  type EnteFacts,
+  type EventRule,
+  type EventSpec,
+  type MachineEvent,
+  type ProcessDefinition,
+  type ProcessStatus,
+  type TimerSpec,
 } from '../definition';
 import {
   AbandonDto,
@@ -31,36 +34,14 @@ import {
 } from './convention.events';
 import { conventionMachine } from './convention.machine';
 import {
-  checkAdhesionAccept,
-  checkAdhesionOpen,
-  checkAmendmentAccept,
-  checkCollectiveAct,
-  checkConvene,
-  checkDeliberation,
-  checkExecutivity,
-  checkExtend,
-  checkRecesso,
-  checkSend,
-  checkSign,
-  checkSignAddendum,
-  findEnte,
+  CONVENTION_RULES,
+  isJoining,
+  participatingEntes,
   PRE_VOTE,
+  reminderAt,
+  reminderNotAfter,
 } from './convention.rules';
-import type {
-  AdhesionAcceptEvent,
-  AdhesionOpenEvent,
-  AmendmentAcceptEvent,
-  CollectiveActEvent,
-  ConveneEvent,
-  EnteProgress,
-  RecessoEvent,
-  CertifyExecutivityEvent,
-  ConventionContext,
-  ExtendDeadlineEvent,
-  RecordDeliberationEvent,
-  SendEvent,
-  SignEvent,
-} from './convention.types';
+import type { ConventionContext, ConventionEvent, EnteProgress } from './convention.types';
 import { DEFAULT_POLICY } from './convention.types';
 
 const ctxOf = (s: AnyMachineSnapshot): ConventionContext => s.context as ConventionContext;
@@ -93,13 +74,14 @@ function deadlineTimers(ctx: ConventionContext, e: EnteProgress): TimerSpec[] {
     },
   ];
   for (const n of ctx.policy.reminderDaysBefore) {
-    const dueAt = atRomeTime(addCalendarDays(d.date, -n), 9).toISOString();
+    const dueAt = reminderAt(d, n);
     // a reminder whose moment passed before the term was set would only arrive late: skip it
     if (dueAt <= d.setAt) continue;
     out.push({
       key: `reminder:${e.codiceIpa}:${n}`,
       kind: 'reminder',
       dueAt,
+      notAfter: reminderNotAfter(ctx.policy.reminderDaysBefore, d, n),
       event: { type: 'convention.reminder', payload: { ente: e.codiceIpa, daysBefore: n } },
     });
   }
@@ -155,19 +137,12 @@ export function conventionTimers(s: AnyMachineSnapshot): TimerSpec[] {
   return out;
 }
 
+/** from the states' tags (convention.machine.ts): in force and alive, failed, ended, or a procedure under way */
 function conventionStatus(s: AnyMachineSnapshot): ProcessStatus {
-  switch (conventionStateLabel(s)) {
-    case 'IN_FORCE':
-      return 'completed';
-    case 'FAILED':
-      return 'failed';
-    case 'ABANDONED':
-    case 'TERMINATED':
-    case 'EXPIRED':
-      return 'terminated';
-    default:
-      return 'active';
-  }
+  if (s.hasTag('in-force')) return 'in_force';
+  if (s.hasTag('failed')) return 'failed';
+  if (s.hasTag('terminated')) return 'terminated';
+  return 'active';
 }
 
 /** entes with a step of their own to take now */
@@ -223,10 +198,22 @@ const councilAct = (s: AnyMachineSnapshot, ev: MachineEvent): ActRef => {
   };
 };
 
-const asRule =
-  <E>(f: (ctx: ConventionContext, ev: E) => ReturnType<typeof checkSend>) =>
-  (s: AnyMachineSnapshot, ev: MachineEvent) =>
-    f(ctxOf(s), ev as unknown as E);
+/** the EventSpec of each event with its rule from CONVENTION_RULES (`rule` and `precondition`) */
+function withRules(events: Record<string, Omit<EventSpec, 'rule' | 'precondition'>>) {
+  return Object.fromEntries(
+    Object.entries(events).map(([type, spec]) => [
+      type,
+      {
+        ...spec,
+        ...specRule(
+          CONVENTION_RULES[type as ConventionEvent['type']] as
+            EventRule<ConventionContext> | undefined,
+          ctxOf,
+        ),
+      },
+    ]),
+  ) as Record<string, EventSpec>;
+}
 
 export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
   key: 'convenzione',
@@ -254,7 +241,8 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
     },
   }),
   titleOf: (s) => ctxOf(s).title,
-  events: {
+  // each event written once: metadata here, its rule in CONVENTION_RULES (also the machine's guard)
+  events: withRules({
     'convention.freeze': {
       description: 'Congela il testo dello schema (SHA-256) approvato dalla Giunta dell’Unione',
       roles: ['presidente', 'staff'],
@@ -267,14 +255,12 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['presidente'],
       scope: 'unione',
       payload: SendToCouncilsDto,
-      rule: asRule<SendEvent>(checkSend),
     },
     'convention.council.convene': {
       description: 'Registra la convocazione del consiglio (preavviso minimo da regolamento)',
       roles: ['segretario'],
       scope: 'ente',
       payload: ConveneCouncilDto,
-      rule: asRule<ConveneEvent>(checkConvene),
     },
     'convention.deliberation.record': {
       description:
@@ -283,17 +269,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'ente',
       payload: RecordDeliberationDto,
       registersAct: councilAct,
-      rule: (s, ev) => {
-        const ctx = ctxOf(s);
-        const e = findEnte(ctx, String(ev.payload['ente']));
-        if (conventionStateLabel(s) === 'IN_FORCE' && e && !e.joining) {
-          return {
-            rule: 'NOT_JOINING',
-            message: `${e.denominazione} partecipa già: la convenzione è in vigore`,
-          };
-        }
-        return checkDeliberation(ctx, ev as unknown as RecordDeliberationEvent);
-      },
     },
     'convention.executivity.certify': {
       description:
@@ -301,17 +276,12 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['segretario'],
       scope: 'ente',
       payload: CertifyExecutivityDto,
-      rule: asRule<CertifyExecutivityEvent>(checkExecutivity),
     },
     'convention.sign': {
       description: 'Sottoscrive digitalmente la convenzione per il proprio ente',
       roles: ['sindaco', 'presidente'],
       scope: 'ente',
       payload: SignConventionDto,
-      rule: (s, ev) =>
-        conventionStateLabel(s) === 'IN_FORCE'
-          ? checkSignAddendum(ctxOf(s), ev as unknown as SignEvent)
-          : checkSign(ctxOf(s), ev as unknown as SignEvent),
     },
     'convention.amendment.accept': {
       description:
@@ -319,7 +289,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['gruppo_lavoro', 'presidente', 'staff'],
       scope: 'unione',
       payload: AmendmentTextDto,
-      rule: asRule<AmendmentAcceptEvent>(checkAmendmentAccept),
     },
     'convention.amendment.refuse': {
       description:
@@ -333,11 +302,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['presidente', 'staff', 'gruppo_lavoro'],
       scope: 'unione',
       payload: AmendmentTextDto,
-      rule: (s, ev) =>
-        checkAmendmentAccept(ctxOf(s), {
-          ...(ev as unknown as AmendmentAcceptEvent),
-          type: 'convention.amendment.accept',
-        }),
     },
     'convention.adhesion.open': {
       description: 'Avvia l’adesione successiva di un comune dell’Unione',
@@ -345,7 +309,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'unione',
       payload: AdhesionOpenDto,
       resolveEnte: true,
-      rule: asRule<AdhesionOpenEvent>(checkAdhesionOpen),
     },
     'convention.adhesion.accept': {
       description: 'La Giunta dell’Unione accoglie l’adesione (deliberazione)',
@@ -356,7 +319,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
         const p = ev.payload as { number: string; date: string };
         return { ente: ctxOf(s).unione, organ: 'GU', number: p.number, date: p.date };
       },
-      rule: asRule<AdhesionAcceptEvent>(checkAdhesionAccept),
     },
     'convention.recesso.record': {
       description: 'Registra la deliberazione di recesso del proprio comune e la data di effetto',
@@ -364,7 +326,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'ente',
       payload: RecessoDto,
       registersAct: councilAct,
-      rule: asRule<RecessoEvent>(checkRecesso),
     },
     'convention.renewal.record': {
       description: 'Registra la deliberazione di rinnovo espresso del proprio ente',
@@ -372,7 +333,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'ente',
       payload: CollectiveActDto,
       registersAct: councilAct,
-      rule: asRule<CollectiveActEvent>(checkCollectiveAct),
     },
     'convention.dissolution.record': {
       description: 'Registra la deliberazione di scioglimento consensuale del proprio ente',
@@ -380,7 +340,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'ente',
       payload: CollectiveActDto,
       registersAct: councilAct,
-      rule: asRule<CollectiveActEvent>(checkCollectiveAct),
     },
     'convention.recesso.effective': {
       description: 'Il recesso produce effetto',
@@ -399,7 +358,6 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       roles: ['presidente', 'staff'],
       scope: 'unione',
       payload: ExtendDeadlineDto,
-      rule: asRule<ExtendDeadlineEvent>(checkExtend),
     },
     'convention.abandon': {
       description: 'Archivia il procedimento (motivato)',
@@ -425,8 +383,18 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       scope: 'system',
       payload: DecorrenzaDto,
     },
-  },
+  }),
   timers: conventionTimers,
+  // what conventionTimers arms in each state, for the diagram (GET /v1/definitions/convenzione/diagram)
+  timerDocs: {
+    IN_DELIBERATION: ['deadline:<ente> (councilDeadlineDays)', 'reminder:<ente>:<n>'],
+    SIGNED: ['decorrenza'],
+    IN_FORCE: [
+      'deadline:<ente> (adesione successiva)',
+      'recesso:<ente> (data di effetto)',
+      'expiry:<scadenza>',
+    ],
+  },
   status: conventionStatus,
   stateLabel: conventionStateLabel,
   pendingEntes,
@@ -437,6 +405,10 @@ export const conventionDefinitionV1: ProcessDefinition<StartConventionDto> = {
       title: ctx.title,
       unione: ctx.unione,
       policy: ctx.policy,
+      /** the entes taking part now (the Unione first): not rejected, non aderente, receduto, nor still joining */
+      participants: participatingEntes(ctx).map((e) => e.codiceIpa),
+      /** comuni whose late adhesion is under way */
+      joining: ctx.entes.filter(isJoining).map((e) => e.codiceIpa),
       text: ctx.text,
       textVersions: ctx.textVersions,
       sentAt: ctx.sentAt,

@@ -38,7 +38,26 @@ import type { ExecutivityReading } from '@app/calendar';
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const CODICE_IPA = /^[a-z0-9_]{2,20}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-const DATE_MSG = 'must be a date YYYY-MM-DD';
+/** what the field must be, in plain words (the engine reports it as is, see libs/engine/src/validation.ts) */
+const DATE_MSG = 'must be a date YYYY-MM-DD (a day in Rome)';
+/** a date the rules refuse in the future (422 ..._IN_FUTURE): said already in the format message */
+const PAST_DATE_MSG = 'must be a date YYYY-MM-DD not after today in Rome';
+const INSTANT_MSG =
+  'must be a date YYYY-MM-DD (a day in Rome) or a date-time ISO 8601 such as 2026-03-10T10:00:00+01:00 (Rome time without an offset), not in the future';
+const DATE = [
+  Matches(ISO_DATE, { message: DATE_MSG }),
+  IsDateString({ strict: true }, { message: DATE_MSG }),
+];
+const PAST_DATE = [
+  Matches(ISO_DATE, { message: PAST_DATE_MSG }),
+  IsDateString({ strict: true }, { message: PAST_DATE_MSG }),
+];
+/** apply several property decorators as one */
+const all =
+  (decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => {
+    for (const d of decorators) d(target, key);
+  };
 
 export class ConventionPolicyDto {
   @IsOptional() @IsIn(APPROVAL_RULES) approval?: ApprovalRule;
@@ -65,10 +84,11 @@ export class ConventionPolicyDto {
   @IsOptional() @IsIn(EXECUTIVITY_READINGS) executivityReading?: ExecutivityReading;
   @IsOptional() @IsIn(DECORRENZA_RULES) decorrenza?: DecorrenzaRule;
   @IsOptional()
-  @Matches(ISO_DATE, { message: DATE_MSG })
-  @IsDateString({ strict: true })
+  @all(DATE)
   decorrenzaDate?: string;
   @IsOptional() @IsBoolean() costClauses?: boolean;
+  /** a council term ending on a Saturday moves to the next working day (DOMAIN.md §4.1); default false */
+  @IsOptional() @IsBoolean() saturdayExtends?: boolean;
 }
 
 export class StartConventionDto {
@@ -93,7 +113,7 @@ export class FreezeTextDto {
 
 export class SendToCouncilsDto {
   /** PEC ricevuta di avvenuta consegna (RdAC): the council term runs from this instant */
-  @IsISO8601({ strict: true }) deliveredAt!: string;
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG }) deliveredAt!: string;
 }
 
 export class VotesDto {
@@ -108,7 +128,7 @@ export class ParereDto {
   @IsIn(PARERE_TYPES) type!: (typeof PARERE_TYPES)[number];
   @IsIn(PARERE_OUTCOMES) outcome!: (typeof PARERE_OUTCOMES)[number];
   @IsString() @IsNotEmpty() @MaxLength(200) signer!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @all(PAST_DATE) date!: string;
 }
 
 export class RecordDeliberationDto {
@@ -117,7 +137,7 @@ export class RecordDeliberationDto {
   @IsString()
   @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
   number!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @all(PAST_DATE) date!: string;
   @IsIn(DELIBERATION_OUTCOMES) outcome!: DeliberationOutcome;
   /** SHA-256 of the text approved (for APPROVED_WITH_AMENDMENTS: of the amended text) */
   @IsOptional() @Matches(SHA256, { message: 'must be a lowercase hex SHA-256' }) textHash?: string;
@@ -138,16 +158,14 @@ export class RecordDeliberationDto {
 export class CertifyExecutivityDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
   /** first day on the albo pretorio (counted: 15 days P..P+14) */
-  @Matches(ISO_DATE, { message: DATE_MSG })
-  @IsDateString({ strict: true })
-  publicationStart!: string;
+  @all(DATE) publicationStart!: string;
   /** the date the segretario certifies: it wins over the computed one */
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) executiveOn!: string;
+  @all(PAST_DATE) executiveOn!: string;
 }
 
 export class SignConventionDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
-  @IsISO8601({ strict: true }) signedAt!: string;
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG }) signedAt!: string;
   @IsIn(['FIRMA_DIGITALE', 'FEA', 'FEQ']) signatureType!: 'FIRMA_DIGITALE' | 'FEA' | 'FEQ';
   /** must be true: a convention not digitally signed is void (art. 15 c.2-bis L. 241/1990) */
   @IsBoolean() digitalSignature!: boolean;
@@ -162,9 +180,9 @@ export class ExtendDeadlineDto {
 
 export class ConveneCouncilDto {
   @Matches(CODICE_IPA, { message: 'must be a codice IPA' }) ente!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) sessionDate!: string;
+  @all(DATE) sessionDate!: string;
   /** when the convocation was notified to the councillors */
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) noticeDate!: string;
+  @all(PAST_DATE) noticeDate!: string;
 }
 
 export class AmendmentTextDto {
@@ -183,7 +201,7 @@ export class AdhesionAcceptDto {
   @IsString()
   @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
   number!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @all(PAST_DATE) date!: string;
 }
 
 export class RecessoDto {
@@ -191,8 +209,8 @@ export class RecessoDto {
   @IsString()
   @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
   number!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) effectiveDate!: string;
+  @all(PAST_DATE) date!: string;
+  @all(DATE) effectiveDate!: string;
 }
 
 export class CollectiveActDto {
@@ -200,7 +218,7 @@ export class CollectiveActDto {
   @IsString()
   @Matches(/^[0-9]{1,6}(\/[0-9]{4})?$/, { message: 'must be a number, optionally /YYYY' })
   number!: string;
-  @Matches(ISO_DATE, { message: DATE_MSG }) @IsDateString({ strict: true }) date!: string;
+  @all(PAST_DATE) date!: string;
 }
 
 export class RecessoEffectiveDto {

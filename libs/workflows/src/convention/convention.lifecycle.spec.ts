@@ -857,7 +857,7 @@ describe('QUORUM(min_entes, min_population_pct): Villalfonsina does not delibera
   it('the convention runs among 3 comuni + the Unione: Villalfonsina neither deliberates nor signs any more', () => {
     const s0 = nonAderente();
     const late = approvedEvent(VILLALFONSINA, '3', '2026-05-08', '2026-05-08T18:00:00.000Z');
-    expect(checkDeliberation(s0.context, late)?.rule).toBe('DELIBERATION_ALREADY_RECORDED');
+    expect(checkDeliberation(s0.context, late)?.rule).toBe('ENTE_NOT_PARTICIPANT');
     expectRefused(s0, late);
     const ready = step(
       s0,
@@ -871,7 +871,7 @@ describe('QUORUM(min_entes, min_population_pct): Villalfonsina does not delibera
       SCERNI,
     ]);
     const villa = signEvent(VILLALFONSINA, '2026-05-11T08:00:00.000Z', '2026-05-11T08:00:00.000Z');
-    expect(checkSign(ready.context, villa)?.rule).toBe('DELIBERATION_NOT_EXECUTIVE');
+    expect(checkSign(ready.context, villa)?.rule).toBe('ENTE_NOT_PARTICIPANT');
     expectRefused(ready, villa);
     const signers = [MIRACOLI, CASALBORDINO, POLLUTRI, SCERNI];
     const { snapshot: done, effects } = play(
@@ -1041,7 +1041,7 @@ describe('late adhesion in IN_FORCE: Chianni joins the Unione Valdera’s conven
   it('adhesion.open (with the facts the engine resolved) adds a joining row with its own council term', () => {
     const { snapshot: s, effects } = step(VALDERA_IN_FORCE, OPEN);
     expect(label(s)).toBe('IN_FORCE');
-    expect(conventionDefinitionV1.status(s)).toBe('completed');
+    expect(conventionDefinitionV1.status(s)).toBe('in_force');
     expect(s.context.entes.map((e) => e.codiceIpa)).toEqual([...VALDERA_ALL, CHIANNI]);
     expect(ente(s, CHIANNI)).toMatchObject({
       denominazione: 'Chianni',
@@ -1177,9 +1177,9 @@ describe('late adhesion in IN_FORCE: Chianni joins the Unione Valdera’s conven
         signEvent(CHIANNI, '2027-04-12T09:02:00.000Z', '2027-04-12T09:01:00.000Z'),
       )?.rule,
     ).toBe('SIGNATURE_IN_FUTURE');
-    // a founding ente already signed the convention
+    // a founding ente already signed the convention: ALREADY_SIGNED (not the reasonless NOT_JOINING)
     const founder = signEvent(PONTEDERA, '2027-04-12T09:00:00.000Z', '2027-04-12T09:01:00.000Z');
-    expect(ruleOf(s0, founder)).toBe('NOT_JOINING');
+    expect(ruleOf(s0, founder)).toBe('ALREADY_SIGNED');
     expectRefused(s0, founder);
   });
 
@@ -1685,7 +1685,7 @@ describe('known machine bugs', () => {
       ),
     ]);
     expect(label(s)).toBe('IN_FORCE');
-    expect(conventionDefinitionV1.status(s)).toBe('completed');
+    expect(conventionDefinitionV1.status(s)).toBe('in_force');
     expect(s.context.text?.version).toBe(1);
     expect(ente(s, BUTI).signature).not.toBeNull();
   });

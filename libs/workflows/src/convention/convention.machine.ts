@@ -5,29 +5,18 @@ import {
   compareIsoDate,
   endOfDayRome,
   executivityDate,
+  instantInRome,
   publicationEnd,
+  romeDateOf,
   toRomeDate,
   type IsoDate,
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
-import type { NotifyParams } from '../effects';
+import type { NotifyParams, SignalParams, StartProcessParams } from '../effects';
 import type { Recipient } from '../definition';
-import {
-  checkAdhesionAccept,
-  checkAdhesionOpen,
-  checkAmendmentAccept,
-  checkCollectiveAct,
-  checkConvene,
-  checkDeliberation,
-  checkExecutivity,
-  checkExtend,
-  checkRecesso,
-  checkSend,
-  checkSign,
-  checkSignAddendum,
-  isActive,
-  PRE_VOTE,
-} from './convention.rules';
+import { ruleGuard } from '../definition';
+import { CONVENTION_RULES, isActive, PRE_VOTE, reminderNotAfter } from './convention.rules';
+import { ENTE_INITIAL, enteStep } from './ente-progress.machine';
 import type {
   ConventionContext,
   ConventionEvent,
@@ -50,13 +39,16 @@ import type {
 type Ctx = ConventionContext;
 type Ev = ConventionEvent;
 
+/** a council term of `days` from `fromDate` (start day excluded, holiday-shifted; Saturday per policy) */
 const deadlineFrom = (
+  policy: Ctx['policy'],
   fromDate: IsoDate,
   days: number,
   at: string,
   extensions: number,
 ): Deadline => {
-  const date = addDaysTerm(fromDate, days);
+  // DOMAIN.md §4.1: a term ending on a Saturday moves to Monday only where the policy says so
+  const date = addDaysTerm(fromDate, days, { saturdayExtends: policy.saturdayExtends === true });
   return { date, dueAt: endOfDayRome(date).toISOString(), setAt: at, extensions, overdue: false };
 };
 
@@ -146,13 +138,17 @@ const unioneApproved = (ctx: Ctx): boolean => {
 function resetForNewText(e: EnteProgress, newHash: string, version: number): EnteProgress {
   if (e.status === 'APPROVED_WITH_AMENDMENTS' && e.deliberation?.textHash === newHash) {
     // the council approved exactly the text now frozen: its deliberation approves the new version
-    return { ...e, status: 'APPROVED', deliberation: { ...e.deliberation, textVersion: version } };
+    return {
+      ...e,
+      status: enteStep(e.status, 'newTextAsAmended'),
+      deliberation: { ...e.deliberation, textVersion: version },
+    };
   }
   if (!isActive(e)) return e;
   const past: Deliberation[] = e.deliberation ? [...e.sessions, e.deliberation] : e.sessions;
   return {
     ...e,
-    status: 'INVITED',
+    status: enteStep(e.status, 'newText'),
     sessions: past,
     deliberation: null,
     executivity: null,
@@ -177,7 +173,7 @@ const newVersion = (
 
 const blankEnte = (f: ConventionInput['unione'], joining: boolean): EnteProgress => ({
   ...f,
-  status: 'INVITED',
+  status: ENTE_INITIAL,
   joining,
   deadline: null,
   convened: null,
@@ -254,6 +250,9 @@ export const conventionMachine = setup({
   actions: {
     // executed by the engine (outbox), never here
     notify: (_: unknown, _params: NotifyParams) => {},
+    // process effects (issue 12): written by the engine in the step's transaction, carried out by the worker
+    startProcess: (_: unknown, _params: StartProcessParams) => {},
+    signal: (_: unknown, _params: SignalParams) => {},
     recordDeliberation: assign(({ context, event }) => {
       if (event.type !== 'convention.deliberation.record') return {};
       const p = event.payload;
@@ -279,7 +278,7 @@ export const conventionMachine = setup({
               return deliberation.immediatamenteEseguibile
                 ? {
                     ...e,
-                    status: 'EXECUTIVE',
+                    status: enteStep(e.status, 'approveImmediatelyExecutive'),
                     deliberation,
                     // art. 134 c.4 TUEL: executive on the day of the vote
                     executivity: {
@@ -291,17 +290,17 @@ export const conventionMachine = setup({
                       certifiedBy: event.actor,
                     },
                   }
-                : { ...e, status: 'APPROVED', deliberation };
+                : { ...e, status: enteStep(e.status, 'approve'), deliberation };
             case 'APPROVED_WITH_AMENDMENTS':
-              return { ...e, status: 'APPROVED_WITH_AMENDMENTS', deliberation };
+              return { ...e, status: enteStep(e.status, 'approveWithAmendments'), deliberation };
             case 'REJECTED':
-              return { ...e, status: 'REJECTED', deliberation, leftOn: p.date };
+              return { ...e, status: enteStep(e.status, 'reject'), deliberation, leftOn: p.date };
             case 'RINVIATA':
             case 'SEDUTA_DESERTA':
               // no decision: the council will be convened again
               return {
                 ...e,
-                status: 'INVITED',
+                status: enteStep(e.status, 'postpone'),
                 convened: null,
                 sessions: [...e.sessions, deliberation],
               };
@@ -315,7 +314,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, p.ente, (e) => ({
           ...e,
-          status: 'COUNCIL_CONVENED',
+          status: enteStep(e.status, 'convene'),
           convened: { sessionDate: p.sessionDate, noticeDate: p.noticeDate },
         })),
       };
@@ -326,7 +325,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, p.ente, (e) => ({
           ...e,
-          status: 'EXECUTIVE',
+          status: enteStep(e.status, 'certifyExecutivity'),
           executivity: {
             basis: 'PUBBLICAZIONE',
             publicationStart: p.publicationStart,
@@ -343,12 +342,13 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, event.payload.ente, (e) => ({
           ...e,
-          status: 'SIGNED',
+          status: enteStep(e.status, 'sign'),
           joining: false,
           signature: {
             signer: event.actor.subject,
             signerRole: event.actor.role,
-            signedAt: new Date(event.payload.signedAt).toISOString(),
+            // a date alone is the start of that day in Rome
+            signedAt: instantInRome(event.payload.signedAt).toISOString(),
             signatureType: event.payload.signatureType,
           },
         })),
@@ -377,7 +377,13 @@ export const conventionMachine = setup({
         if (e.deadline.extensions === 0) {
           return {
             ...e,
-            deadline: deadlineFrom(e.deadline.date, context.policy.extensionDays, event.at, 1),
+            deadline: deadlineFrom(
+              context.policy,
+              e.deadline.date,
+              context.policy.extensionDays,
+              event.at,
+              1,
+            ),
           };
         }
         if (!e.joining)
@@ -388,9 +394,10 @@ export const conventionMachine = setup({
           });
         return {
           ...e,
-          status: 'NON_ADERENTE',
+          status: enteStep(e.status, 'lapse'),
           deadline: { ...e.deadline, overdue: true },
-          leftOn: today(event.at),
+          // out from the day its term ended, however late the timer was processed
+          leftOn: e.deadline.date,
         };
       });
       return { entes, tasks };
@@ -406,6 +413,7 @@ export const conventionMachine = setup({
                 ...e,
                 // counted from the later of the old term and today: an extension never ends in the past
                 deadline: deadlineFrom(
+                  context.policy,
                   compareIsoDate(e.deadline.date, now) >= 0 ? e.deadline.date : now,
                   p.days,
                   event.at,
@@ -435,7 +443,7 @@ export const conventionMachine = setup({
         e.status === 'APPROVED_WITH_AMENDMENTS'
           ? {
               ...e,
-              status: 'INVITED' as const,
+              status: enteStep(e.status, 'amendmentRefused'),
               sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions,
               deliberation: null,
             }
@@ -461,18 +469,34 @@ export const conventionMachine = setup({
       const facts = event.payload.enteFacts;
       const row: EnteProgress = {
         ...blankEnte(facts, true),
-        deadline: deadlineFrom(today(event.at), context.policy.councilDeadlineDays, event.at, 0),
+        deadline: deadlineFrom(
+          context.policy,
+          today(event.at),
+          context.policy.councilDeadlineDays,
+          event.at,
+          0,
+        ),
       };
-      const known = context.entes.some((e) => e.codiceIpa === facts.codiceIpa);
+      const known = context.entes.find((e) => e.codiceIpa === facts.codiceIpa);
       return {
         entes: known
-          ? context.entes.map((e) => (e.codiceIpa === facts.codiceIpa ? row : e))
+          ? context.entes.map((e) =>
+              // an ente that was out asks to join again: its row starts over
+              e.codiceIpa === facts.codiceIpa
+                ? { ...row, status: enteStep(e.status, 'rejoin') }
+                : e,
+            )
           : [...context.entes, row],
       };
     }),
     admit: assign(({ context, event }) => {
       if (event.type !== 'convention.adhesion.accept') return {};
-      return { entes: mapEnte(context, event.payload.ente, (e) => ({ ...e, status: 'ADMITTED' })) };
+      return {
+        entes: mapEnte(context, event.payload.ente, (e) => ({
+          ...e,
+          status: enteStep(e.status, 'admit'),
+        })),
+      };
     }),
     recordRecesso: assign(({ context, event }) => {
       if (event.type !== 'convention.recesso.record') return {};
@@ -487,7 +511,7 @@ export const conventionMachine = setup({
       return {
         entes: mapEnte(context, event.payload.ente, (x) => ({
           ...x,
-          status: 'RECEDUTO',
+          status: enteStep(x.status, 'recede'),
           leftOn: event.payload.date,
         })),
         tasks: [
@@ -523,51 +547,8 @@ export const conventionMachine = setup({
     })),
   },
   guards: {
-    sendOk: ({ context, event }) =>
-      event.type === 'convention.send' && checkSend(context, event) === null,
-    deliberationOk: ({ context, event }) => {
-      if (
-        event.type !== 'convention.deliberation.record' ||
-        checkDeliberation(context, event) !== null
-      )
-        return false;
-      return !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining;
-    },
-    joiningDeliberationOk: ({ context, event }) =>
-      event.type === 'convention.deliberation.record' &&
-      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
-      checkDeliberation(context, event) === null,
-    conveneOk: ({ context, event }) =>
-      event.type === 'convention.council.convene' && checkConvene(context, event) === null,
-    executivityOk: ({ context, event }) =>
-      event.type === 'convention.executivity.certify' &&
-      checkExecutivity(context, event) === null &&
-      !context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining,
-    joiningExecutivityOk: ({ context, event }) =>
-      event.type === 'convention.executivity.certify' &&
-      context.entes.find((e) => e.codiceIpa === event.payload.ente)?.joining === true &&
-      checkExecutivity(context, event) === null,
-    signOk: ({ context, event }) =>
-      event.type === 'convention.sign' && checkSign(context, event) === null,
-    addendumOk: ({ context, event }) =>
-      event.type === 'convention.sign' && checkSignAddendum(context, event) === null,
-    extendOk: ({ context, event }) =>
-      event.type === 'convention.deadline.extend' && checkExtend(context, event) === null,
-    amendmentAcceptOk: ({ context, event }) =>
-      event.type === 'convention.amendment.accept' && checkAmendmentAccept(context, event) === null,
-    amendmentOpenOk: ({ context, event }) =>
-      event.type === 'convention.amendment.open' &&
-      checkAmendmentAccept(context, { ...event, type: 'convention.amendment.accept' }) === null,
-    adhesionOpenOk: ({ context, event }) =>
-      event.type === 'convention.adhesion.open' && checkAdhesionOpen(context, event) === null,
-    adhesionAcceptOk: ({ context, event }) =>
-      event.type === 'convention.adhesion.accept' && checkAdhesionAccept(context, event) === null,
-    recessoOk: ({ context, event }) =>
-      event.type === 'convention.recesso.record' && checkRecesso(context, event) === null,
-    actOk: ({ context, event }) =>
-      (event.type === 'convention.renewal.record' ||
-        event.type === 'convention.dissolution.record') &&
-      checkCollectiveAct(context, event) === null,
+    /** THE guard of every event a person sends: the rule of convention.rules.ts, written once */
+    rule: ruleGuard<Ctx>(CONVENTION_RULES),
     amending: ({ context }) => context.amending,
     amendmentFails: ({ context }) =>
       context.amending &&
@@ -613,7 +594,13 @@ export const conventionMachine = setup({
           Date.parse(event.at) >= Date.parse(e.deadline.dueAt)
         );
       }
-      return true;
+      // a reminder is never delivered at or after the deadline it reminds of, nor once a closer one is due
+      return (
+        Date.parse(event.at) <
+        Date.parse(
+          reminderNotAfter(context.policy.reminderDaysBefore, e.deadline, event.payload.daysBefore),
+        )
+      );
     },
     recessoDue: ({ context, event }) => {
       if (event.type !== 'convention.recesso.effective') return false;
@@ -671,6 +658,24 @@ export const conventionMachine = setup({
             data: { title: context.title, task: context.tasks.at(-1)?.text },
           }),
         },
+        {
+          // the RTD stops serving the comune on the recesso's effective date
+          type: 'signal',
+          params: ({ event }): SignalParams =>
+            event.type === 'convention.recesso.effective'
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.ente.withdraw',
+                    payload: {
+                      ente: event.payload.ente,
+                      date: event.payload.date,
+                      reason: 'Recesso',
+                    },
+                  },
+                }
+              : { skip: true },
+        },
       ],
     },
     'convention.expire': {
@@ -693,6 +698,8 @@ export const conventionMachine = setup({
   },
   states: {
     DRAFT: {
+      description: 'the text of the schema di convenzione is being written',
+      tags: ['awaiting-text'],
       on: {
         'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
         'convention.freeze': {
@@ -705,14 +712,18 @@ export const conventionMachine = setup({
       },
     },
     FROZEN: {
+      description:
+        'a text version is frozen (SHA-256): the presidente records its PEC delivery to the councils',
+      tags: ['awaiting-sending'],
       on: {
         'convention.send': {
-          guard: 'sendOk',
+          guard: 'rule',
           target: 'IN_DELIBERATION',
           actions: [
             assign(({ context, event }) => {
               const deadline = deadlineFrom(
-                today(event.payload.deliveredAt),
+                context.policy,
+                romeDateOf(event.payload.deliveredAt),
                 context.policy.councilDeadlineDays,
                 event.at,
                 0,
@@ -741,11 +752,13 @@ export const conventionMachine = setup({
       },
     },
     IN_DELIBERATION: {
+      description: 'every council deliberates on the frozen version within its term',
+      tags: ['awaiting-councils'],
       initial: 'OPEN',
       on: {
-        'convention.council.convene': { guard: 'conveneOk', actions: 'convene' },
+        'convention.council.convene': { guard: 'rule', actions: 'convene' },
         'convention.deliberation.record': {
-          guard: 'deliberationOk',
+          guard: 'rule',
           actions: [
             'recordDeliberation',
             {
@@ -767,7 +780,7 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.reminder': {
           guard: 'timerStillDue',
           actions: [
@@ -783,7 +796,7 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deadline.extend': {
-          guard: 'extendOk',
+          guard: 'rule',
           actions: [
             'extendDeadline',
             {
@@ -813,9 +826,14 @@ export const conventionMachine = setup({
       },
       states: {
         OPEN: {
+          description:
+            'councils deliberate; no term has passed unanswered (or the policy does not stall)',
           always: [...ROUND_OUTCOMES, { guard: 'overdueStall', target: 'STALLED' }],
         },
         STALLED: {
+          description:
+            "a council's term passed under the STALL policy: the Unione extends, waits or abandons",
+          tags: ['stalled'],
           // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
           always: [...ROUND_OUTCOMES, { guard: 'noneOverdue', target: 'OPEN' }],
@@ -823,11 +841,14 @@ export const conventionMachine = setup({
       },
     },
     AMENDMENT_PENDING: {
+      description:
+        'a council approved with amendments: the working group accepts (new version) or refuses',
+      tags: ['awaiting-working-group'],
       // a council approved with amendments: the working group accepts (new version, every council
       // re-approves it) or refuses (that council is asked to deliberate again on the current text)
       on: {
         'convention.amendment.accept': {
-          guard: 'amendmentAcceptOk',
+          guard: 'rule',
           target: 'FROZEN',
           actions: [
             'acceptAmendment',
@@ -863,28 +884,35 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deliberation.record': {
-          guard: 'deliberationOk',
+          guard: 'rule',
           actions: 'recordDeliberation',
         },
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.abandon': ABANDON,
       },
     },
     APPROVED_ALL: {
+      description: 'the approval rule is met: waiting for every deliberation to become executive',
+      tags: ['awaiting-executivity'],
       always: [{ guard: 'allExecutive', target: 'READY_TO_SIGN' }],
       on: {
-        'convention.executivity.certify': { guard: 'executivityOk', actions: 'certifyExecutivity' },
+        'convention.executivity.certify': { guard: 'rule', actions: 'certifyExecutivity' },
         'convention.abandon': ABANDON,
       },
     },
     READY_TO_SIGN: {
+      description:
+        'every participating deliberation is executive: the sindaci and the presidente sign digitally',
+      tags: ['awaiting-signatures'],
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
-        'convention.sign': { guard: 'signOk', actions: 'sign' },
+        'convention.sign': { guard: 'rule', actions: 'sign' },
         'convention.abandon': ABANDON,
       },
     },
     SIGNED: {
+      description: 'stipulata at the last signature: waits for the decorrenza',
+      tags: ['awaiting-decorrenza'],
       // stipulata at the last signature; takes effect per the decorrenza policy
       entry: [
         assign(({ context }) => {
@@ -936,7 +964,17 @@ export const conventionMachine = setup({
       },
     },
     IN_FORCE: {
+      description: 'in force: late adhesions, amendments, recesso, renewal, dissolution, expiry',
+      tags: ['in-force'],
       entry: [
+        {
+          // the first time in force: Iter opens the associated RTD appointment by itself (DOMAIN.md §3.1)
+          type: 'startProcess',
+          params: ({ context }): StartProcessParams =>
+            context.inForceFrom === null
+              ? { definition: 'rtd', relation: 'rtd', sourceField: 'convention', input: {} }
+              : { skip: true },
+        },
         assign(({ context }) => ({
           inForceFrom: context.amending ? context.inForceFrom : context.decorrenzaDate,
           inForceVersion: context.text?.version ?? null,
@@ -978,13 +1016,13 @@ export const conventionMachine = setup({
       on: {
         // amendment of the convention in force: the same loop (freeze, deliberations, signatures)
         'convention.amendment.open': {
-          guard: 'amendmentOpenOk',
+          guard: 'rule',
           target: 'FROZEN',
           actions: ['openAmendment', 'acceptAmendment'],
         },
         // late adhesion (adesione successiva) of a comune of the Unione
         'convention.adhesion.open': {
-          guard: 'adhesionOpenOk',
+          guard: 'rule',
           actions: [
             'openAdhesion',
             {
@@ -1005,16 +1043,16 @@ export const conventionMachine = setup({
           ],
         },
         'convention.deliberation.record': {
-          guard: 'joiningDeliberationOk',
+          guard: 'rule',
           actions: 'recordDeliberation',
         },
         'convention.executivity.certify': {
-          guard: 'joiningExecutivityOk',
+          guard: 'rule',
           actions: 'certifyExecutivity',
         },
-        'convention.adhesion.accept': { guard: 'adhesionAcceptOk', actions: 'admit' },
+        'convention.adhesion.accept': { guard: 'rule', actions: 'admit' },
         'convention.sign': {
-          guard: 'addendumOk',
+          guard: 'rule',
           actions: [
             'sign',
             {
@@ -1027,6 +1065,20 @@ export const conventionMachine = setup({
                   ente: event.type === 'convention.sign' ? nameOf(context, event.payload.ente) : '',
                 },
               }),
+            },
+            {
+              // the joining comune is served by the associated RTD from now on (its IPA task included)
+              type: 'signal',
+              params: ({ event }): SignalParams =>
+                event.type === 'convention.sign'
+                  ? {
+                      relation: 'rtd',
+                      event: {
+                        type: 'rtd.ente.add',
+                        payload: { ente: event.payload.ente, date: today(event.at) },
+                      },
+                    }
+                  : { skip: true },
             },
           ],
         },
@@ -1045,7 +1097,7 @@ export const conventionMachine = setup({
           ],
         },
         'convention.recesso.record': {
-          guard: 'recessoOk',
+          guard: 'rule',
           actions: [
             'recordRecesso',
             {
@@ -1065,11 +1117,14 @@ export const conventionMachine = setup({
             },
           ],
         },
-        'convention.renewal.record': { guard: 'actOk', actions: 'recordAct' },
-        'convention.dissolution.record': { guard: 'actOk', actions: 'recordAct' },
+        'convention.renewal.record': { guard: 'rule', actions: 'recordAct' },
+        'convention.dissolution.record': { guard: 'rule', actions: 'recordAct' },
       },
     },
     FAILED: {
+      description:
+        'not approved: a council rejected under UNANIMITY, or the quorum cannot be reached',
+      tags: ['final', 'failed'],
       type: 'final',
       entry: [
         assign({
@@ -1098,6 +1153,8 @@ export const conventionMachine = setup({
       ],
     },
     ABANDONED: {
+      description: 'archived by the presidente',
+      tags: ['final', 'terminated'],
       type: 'final',
       entry: {
         type: 'notify',
@@ -1109,29 +1166,73 @@ export const conventionMachine = setup({
       },
     },
     EXPIRED: {
+      description: 'its term ended without an express renewal',
+      tags: ['final', 'terminated'],
       type: 'final',
-      entry: {
-        type: 'notify',
-        params: ({ context }): NotifyParams => ({
-          template: 'convention.expired',
-          to: [...unioneOffice(context), ...segretari(context)],
-          data: { title: context.title, expiresOn: context.expiresOn },
-        }),
-      },
+      entry: [
+        {
+          type: 'notify',
+          params: ({ context }): NotifyParams => ({
+            template: 'convention.expired',
+            to: [...unioneOffice(context), ...segretari(context)],
+            data: { title: context.title, expiresOn: context.expiresOn },
+          }),
+        },
+        {
+          // the associated RTD's appointment ends with the convention
+          type: 'signal',
+          params: ({ context }): SignalParams =>
+            context.expiresOn
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.convention.end',
+                    payload: {
+                      date: addCalendarDays(context.expiresOn, 1),
+                      reason: context.closedReason ?? 'Convenzione scaduta',
+                    },
+                  },
+                }
+              : { skip: true },
+        },
+      ],
     },
     TERMINATED: {
+      description: 'ended: dissolved by every ente, or too few comuni left after recessi',
+      tags: ['final', 'terminated'],
       type: 'final',
-      entry: {
-        type: 'notify',
-        params: ({ context }): NotifyParams => ({
-          template: 'convention.terminated',
-          to: [
-            ...unioneOffice(context),
-            ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
-          ],
-          data: { title: context.title, reason: context.closedReason },
-        }),
-      },
+      entry: [
+        {
+          type: 'notify',
+          params: ({ context }): NotifyParams => ({
+            template: 'convention.terminated',
+            to: [
+              ...unioneOffice(context),
+              ...context.entes.map((e) => ({ ente: e.codiceIpa, role: 'segretario' as const })),
+            ],
+            data: { title: context.title, reason: context.closedReason },
+          }),
+        },
+        {
+          // dissolution or too few left: the associated RTD's appointment ends today
+          type: 'signal',
+          params: ({ context, event }): SignalParams => {
+            const at = (event as { at?: string }).at;
+            return at && context.inForceFrom !== null
+              ? {
+                  relation: 'rtd',
+                  event: {
+                    type: 'rtd.convention.end',
+                    payload: {
+                      date: today(at),
+                      reason: context.closedReason ?? 'Convenzione terminata',
+                    },
+                  },
+                }
+              : { skip: true };
+          },
+        },
+      ],
     },
   },
 });

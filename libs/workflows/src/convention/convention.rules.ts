@@ -1,21 +1,28 @@
 import {
   addCalendarDays,
+  atRomeTime,
   backwardTerm,
   compareIsoDate,
+  instantInRome,
+  isDateOnly,
   isIsoDate,
+  romeDateOf,
   toRomeDate,
 } from '@app/calendar';
 import { sha256Hex } from '@app/common';
-import type { RuleRefusal } from '../definition';
+import { evaluateRule, type EventRule, type RuleRefusal } from '../definition';
 import type {
   AdhesionAcceptEvent,
   AdhesionOpenEvent,
   AmendmentAcceptEvent,
+  AmendmentOpenEvent,
   CollectiveActEvent,
   ConveneEvent,
+  ConventionEvent,
   RecessoEvent,
   CertifyExecutivityEvent,
   ConventionContext,
+  Deadline,
   EnteProgress,
   ExtendDeadlineEvent,
   RecordDeliberationEvent,
@@ -25,47 +32,222 @@ import type {
 } from './convention.types';
 
 /**
- * Domain rules of the convention, as pure functions returning a refusal or null. The machine's guards call
- * them (so the machine is right on its own) and the engine calls them first to tell the user *why* (422).
+ * Domain rules of the convention, written once (DESIGN.md "One place per fact"): each event a person sends
+ * has one `EventRule` in `CONVENTION_RULES` — a `precondition` on the state of the process and of the ente
+ * (what `allowedEvents` asks), then a `check` of the payload. The machine's only guard for these events is
+ * `ruleGuard(CONVENTION_RULES)`, the definition's `rule`/`precondition` are `specRule(...)` of the same
+ * entries, so the engine's answer, the allowed-events list and the machine cannot disagree.
+ *
+ * The phase is read from the context: the convention is in force (later life: adhesions, recesso, renewal,
+ * dissolution) when `inForceFrom` is set and no amendment loop runs; otherwise the approval loop runs (the
+ * first approval, or an amendment of the convention in force).
  */
 const refuse = (rule: string, message: string, field?: string): RuleRefusal =>
   field === undefined ? { rule, message } : { rule, message, field };
 
-/** an ente that still takes part: not out (rejected under QUORUM, non aderente, receduto) and not still joining */
-export const isActive = (e: EnteProgress): boolean =>
-  !e.joining && e.status !== 'REJECTED' && e.status !== 'NON_ADERENTE' && e.status !== 'RECEDUTO';
+/** an ente that no longer takes part: rejected (QUORUM), non aderente, receduto */
+export const isOut = (e: EnteProgress): boolean =>
+  e.status === 'REJECTED' || e.status === 'NON_ADERENTE' || e.status === 'RECEDUTO';
+
+/** an ente that still takes part: not out and not still joining */
+export const isActive = (e: EnteProgress): boolean => !e.joining && !isOut(e);
 
 export const PRE_VOTE: readonly string[] = ['INVITED', 'COUNCIL_CONVENED'];
 
+/** the convention is in force and no amendment loop runs: its later life (IN_FORCE) */
+export const inForcePhase = (ctx: ConventionContext): boolean =>
+  ctx.inForceFrom !== null && !ctx.amending;
+
+/** a comune joining the convention in force whose adhesion is still under way */
+export const isJoining = (e: EnteProgress): boolean => e.joining && !isOut(e);
+
+/** the entes taking part now (the Unione first): what the view lists as `participants` */
+export const participatingEntes = (ctx: ConventionContext): EnteProgress[] =>
+  ctx.entes.filter(isActive);
+
 const today = (at: string) => toRomeDate(new Date(at));
+
+/** the moment of the reminder `n` days before a deadline: 09:00 Rome on T-n (DOMAIN.md §4) */
+export const reminderAt = (deadline: Deadline, n: number): string =>
+  atRomeTime(addCalendarDays(deadline.date, -n), 9).toISOString();
+
+/**
+ * Until when the reminder `n` days before a deadline is worth sending: the deadline itself, or the moment of
+ * the next, closer reminder, whichever comes first. A reminder due at or after that moment (the worker was
+ * down) is cancelled, never delivered, so the outcome does not depend on the order overdue jobs run in.
+ */
+export function reminderNotAfter(
+  reminderDaysBefore: readonly number[],
+  deadline: Deadline,
+  n: number,
+): string {
+  const closer = reminderDaysBefore
+    .filter((m) => m < n)
+    .map((m) => reminderAt(deadline, m))
+    .filter((at) => at < deadline.dueAt);
+  return [deadline.dueAt, ...closer].sort()[0]!;
+}
 
 export function findEnte(ctx: ConventionContext, ente: string): EnteProgress | undefined {
   return ctx.entes.find((e) => e.codiceIpa === ente);
 }
 
-function participant(ctx: ConventionContext, ente: string): EnteProgress | RuleRefusal {
-  const e = findEnte(ctx, ente);
-  return (
-    e ??
-    refuse(
-      'ENTE_NOT_PARTICIPANT',
-      `L'ente ${ente} non partecipa a questa convenzione`,
-      'payload.ente',
-    )
+const notParticipant = (ente: string, name = ente): RuleRefusal =>
+  refuse(
+    'ENTE_NOT_PARTICIPANT',
+    `L'ente ${name} non partecipa a questa convenzione`,
+    'payload.ente',
   );
+
+/** the row of an ente that takes part (or is joining): unknown and out entes are refused */
+function participant(ctx: ConventionContext, ente: string | undefined): EnteProgress | RuleRefusal {
+  const e = ente === undefined ? undefined : findEnte(ctx, ente);
+  if (!e) return notParticipant(ente ?? '?');
+  if (isOut(e)) return notParticipant(ente!, `${e.denominazione} (${e.status})`);
+  return e;
 }
 const isRefusal = (x: EnteProgress | RuleRefusal): x is RuleRefusal => 'rule' in x;
 
-export function checkSend(ctx: ConventionContext, ev: SendEvent): RuleRefusal | null {
-  const delivered = Date.parse(ev.payload.deliveredAt);
-  if (delivered > Date.parse(ev.at)) {
+/**
+ * The ente's own acts on the text (convocation, deliberation, executivity): in force, only a joining comune
+ * has any left; in the approval loop, every participant.
+ */
+function acting(ctx: ConventionContext, ente: string | undefined): EnteProgress | RuleRefusal {
+  const e = participant(ctx, ente);
+  if (isRefusal(e)) return e;
+  if (inForcePhase(ctx) && !e.joining) {
+    return refuse(
+      'NOT_JOINING',
+      `${e.denominazione} partecipa già: la convenzione è in vigore`,
+      'payload.ente',
+    );
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------- preconditions (no payload details)
+
+function preVote(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
+  const e = acting(ctx, ente);
+  if (isRefusal(e)) return e;
+  if (!PRE_VOTE.includes(e.status)) {
+    return refuse(
+      'DELIBERATION_ALREADY_RECORDED',
+      `La deliberazione di ${e.denominazione} è già registrata (${e.status})`,
+    );
+  }
+  return null;
+}
+
+function awaitingExecutivity(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
+  const e = acting(ctx, ente);
+  if (isRefusal(e)) return e;
+  if (e.status !== 'APPROVED' || !e.deliberation) {
+    return refuse(
+      'EXECUTIVITY_NOT_APPLICABLE',
+      `Nessuna deliberazione approvata in attesa di esecutività per ${e.denominazione}`,
+    );
+  }
+  return null;
+}
+
+function maySign(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
+  const e = participant(ctx, ente);
+  if (isRefusal(e)) return e;
+  if (e.status === 'SIGNED')
+    return refuse('ALREADY_SIGNED', `${e.denominazione} ha già sottoscritto`);
+  if (inForcePhase(ctx)) {
+    // a joining comune signs the addendum once the Giunta dell'Unione admitted it
+    if (!e.joining)
+      return refuse('NOT_JOINING', `${e.denominazione} ha già sottoscritto la convenzione`);
+    if (e.status !== 'ADMITTED')
+      return refuse(
+        'ADHESION_NOT_ACCEPTED',
+        `L'adesione di ${e.denominazione} non è ancora accolta`,
+      );
+    return null;
+  }
+  if (e.status !== 'EXECUTIVE') {
+    return refuse(
+      'DELIBERATION_NOT_EXECUTIVE',
+      `La deliberazione di ${e.denominazione} non è ancora esecutiva`,
+    );
+  }
+  return null;
+}
+
+function someoneToAdmit(ctx: ConventionContext): RuleRefusal | null {
+  return ctx.entes.some((e) => isJoining(e) && e.status === 'EXECUTIVE')
+    ? null
+    : refuse(
+        'ADHESION_NOT_READY',
+        'Nessun comune in adesione ha una deliberazione consiliare esecutiva da accogliere',
+      );
+}
+
+function mayRecede(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
+  const e = ente === undefined ? undefined : findEnte(ctx, ente);
+  if (!e) return notParticipant(ente ?? '?');
+  if (e.kind !== 'COMUNE' || !isActive(e))
+    return refuse('NOT_AN_ACTIVE_COMUNE', `${e.denominazione} non può recedere`);
+  if (e.recesso)
+    return refuse('RECESSO_ALREADY_RECORDED', `Il recesso di ${e.denominazione} è già registrato`);
+  return null;
+}
+
+const mayRecordAct =
+  (act: 'RINNOVO' | 'SCIOGLIMENTO') =>
+  (ctx: ConventionContext, ente: string | undefined): RuleRefusal | null => {
+    const e = ente === undefined ? undefined : findEnte(ctx, ente);
+    if (!e) return notParticipant(ente ?? '?');
+    if (!isActive(e))
+      return refuse(
+        'NOT_AN_ACTIVE_PARTICIPANT',
+        `${e.denominazione} non partecipa (o non ancora) alla convenzione`,
+      );
+    if (e.acts.some((a) => a.act === act))
+      return refuse('ACT_ALREADY_RECORDED', `${e.denominazione} ha già deliberato (${act})`);
+    return null;
+  };
+
+function openTerms(ctx: ConventionContext): RuleRefusal | null {
+  return ctx.entes.some((e) => PRE_VOTE.includes(e.status) && e.deadline && !isOut(e))
+    ? null
+    : refuse('NOTHING_TO_EXTEND', 'Nessun termine aperto da prorogare');
+}
+
+function noAdhesionUnderWay(ctx: ConventionContext): RuleRefusal | null {
+  const joining = ctx.entes.find(isJoining);
+  return joining
+    ? refuse(
+        'ADHESION_IN_PROGRESS',
+        `L'adesione di ${joining.denominazione} è in corso: la modifica del testo si apre dopo la sua conclusione`,
+      )
+    : null;
+}
+
+// ---------------------------------------------------------------- payload checks
+
+function checkSendPayload(ctx: ConventionContext, ev: SendEvent): RuleRefusal | null {
+  const value = ev.payload.deliveredAt;
+  // a date alone is a date in Rome: compared with Rome dates, never read as midnight UTC
+  const dateOnly = isDateOnly(value);
+  const future = dateOnly
+    ? compareIsoDate(romeDateOf(value), today(ev.at)) > 0
+    : instantInRome(value).getTime() > Date.parse(ev.at);
+  if (future) {
     return refuse(
       'DELIVERY_IN_FUTURE',
       'La data di consegna PEC non può essere futura',
       'payload.deliveredAt',
     );
   }
-  if (ctx.text && delivered < Date.parse(ctx.text.frozenAt)) {
+  const beforeFreeze =
+    ctx.text !== null &&
+    (dateOnly
+      ? compareIsoDate(romeDateOf(value), romeDateOf(ctx.text.frozenAt)) < 0
+      : instantInRome(value).getTime() < Date.parse(ctx.text.frozenAt));
+  if (beforeFreeze) {
     return refuse(
       'DELIVERY_BEFORE_FREEZE',
       'La consegna PEC non può precedere il congelamento del testo',
@@ -89,28 +271,21 @@ function checkVotes(v: Votes, field: string): RuleRefusal | null {
   return null;
 }
 
-export function checkDeliberation(
+function deliberationPayload(
   ctx: ConventionContext,
   ev: RecordDeliberationEvent,
 ): RuleRefusal | null {
   const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
-  if (!PRE_VOTE.includes(e.status)) {
-    return refuse(
-      'DELIBERATION_ALREADY_RECORDED',
-      `La deliberazione di ${e.denominazione} è già registrata (${e.status})`,
-    );
-  }
+  const e = findEnte(ctx, p.ente)!;
   if (!isIsoDate(p.date)) return refuse('INVALID_DATE', 'Data non valida', 'payload.date');
-  if (compareIsoDate(p.date, toRomeDate(new Date(ev.at))) > 0) {
+  if (compareIsoDate(p.date, today(ev.at)) > 0) {
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
       'La data della seduta non può essere futura',
       'payload.date',
     );
   }
-  if (ctx.sentAt && compareIsoDate(p.date, toRomeDate(new Date(ctx.sentAt))) < 0) {
+  if (ctx.sentAt && compareIsoDate(p.date, romeDateOf(ctx.sentAt)) < 0) {
     return refuse(
       'DELIBERATION_BEFORE_SENDING',
       "La seduta non può precedere l'invio dello schema",
@@ -159,6 +334,12 @@ export function checkDeliberation(
     }
   }
   if (p.outcome === 'APPROVED_WITH_AMENDMENTS') {
+    if (e.joining)
+      return refuse(
+        'AMENDMENT_NOT_ALLOWED',
+        'Chi aderisce successivamente approva il testo vigente senza emendamenti',
+        'payload.outcome',
+      );
     if (!p.amendments)
       return refuse(
         'AMENDMENTS_REQUIRED',
@@ -178,11 +359,6 @@ export function checkDeliberation(
         'payload.textHash',
       );
     }
-    if (e.joining)
-      return refuse(
-        'AMENDMENT_NOT_ALLOWED',
-        'Chi aderisce successivamente approva il testo vigente senza emendamenti',
-      );
   }
   if (p.outcome === 'APPROVED') {
     if (!p.textHash)
@@ -232,20 +408,13 @@ export function checkDeliberation(
   return null;
 }
 
-export function checkExecutivity(
+function executivityPayload(
   ctx: ConventionContext,
   ev: CertifyExecutivityEvent,
 ): RuleRefusal | null {
   const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
-  if (e.status !== 'APPROVED' || !e.deliberation) {
-    return refuse(
-      'EXECUTIVITY_NOT_APPLICABLE',
-      `Nessuna deliberazione approvata in attesa di esecutività per ${e.denominazione}`,
-    );
-  }
-  if (compareIsoDate(p.publicationStart, e.deliberation.date) < 0) {
+  const e = findEnte(ctx, p.ente)!;
+  if (e.deliberation && compareIsoDate(p.publicationStart, e.deliberation.date) < 0) {
     return refuse(
       'PUBLICATION_BEFORE_DELIBERATION',
       'La pubblicazione non può precedere la seduta',
@@ -259,7 +428,7 @@ export function checkExecutivity(
       'payload.executiveOn',
     );
   }
-  if (compareIsoDate(p.executiveOn, toRomeDate(new Date(ev.at))) > 0) {
+  if (compareIsoDate(p.executiveOn, today(ev.at)) > 0) {
     return refuse(
       'EXECUTIVITY_DATE_IN_FUTURE',
       "Non si può certificare un'esecutività futura",
@@ -269,10 +438,10 @@ export function checkExecutivity(
   return null;
 }
 
-export function checkSign(ctx: ConventionContext, ev: SignEvent): RuleRefusal | null {
+/** the signature itself (convention or addendum): digital, not in the future, not before executivity */
+function signPayload(ctx: ConventionContext, ev: SignEvent): RuleRefusal | null {
   const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
+  const e = findEnte(ctx, p.ente)!;
   if (!p.digitalSignature) {
     return refuse(
       'DIGITAL_SIGNATURE_REQUIRED',
@@ -280,25 +449,18 @@ export function checkSign(ctx: ConventionContext, ev: SignEvent): RuleRefusal | 
       'payload.digitalSignature',
     );
   }
-  if (e.status === 'SIGNED')
-    return refuse('ALREADY_SIGNED', `${e.denominazione} ha già sottoscritto`);
-  if (e.status !== 'EXECUTIVE') {
-    return refuse(
-      'DELIBERATION_NOT_EXECUTIVE',
-      `La deliberazione di ${e.denominazione} non è ancora esecutiva`,
-    );
-  }
-  if (Date.parse(p.signedAt) > Date.parse(ev.at)) {
+  // a date alone is a Rome date (signed "today" is never in the future), an instant is compared as such
+  const future = isDateOnly(p.signedAt)
+    ? compareIsoDate(romeDateOf(p.signedAt), today(ev.at)) > 0
+    : instantInRome(p.signedAt).getTime() > Date.parse(ev.at);
+  if (future) {
     return refuse(
       'SIGNATURE_IN_FUTURE',
       'La data di sottoscrizione non può essere futura',
       'payload.signedAt',
     );
   }
-  if (
-    e.executivity &&
-    compareIsoDate(toRomeDate(new Date(p.signedAt)), e.executivity.certifiedOn) < 0
-  ) {
+  if (e.executivity && compareIsoDate(romeDateOf(p.signedAt), e.executivity.certifiedOn) < 0) {
     return refuse(
       'SIGNATURE_BEFORE_EXECUTIVITY',
       'La sottoscrizione non può precedere l’esecutività della deliberazione',
@@ -308,47 +470,8 @@ export function checkSign(ctx: ConventionContext, ev: SignEvent): RuleRefusal | 
   return null;
 }
 
-/** a joining comune signs the addendum once the Giunta dell'Unione admitted it */
-export function checkSignAddendum(ctx: ConventionContext, ev: SignEvent): RuleRefusal | null {
-  const e = participant(ctx, ev.payload.ente);
-  if (isRefusal(e)) return e;
-  if (!e.joining)
-    return refuse('NOT_JOINING', `${e.denominazione} ha già sottoscritto la convenzione`);
-  if (e.status !== 'ADMITTED')
-    return refuse('ADHESION_NOT_ACCEPTED', `L'adesione di ${e.denominazione} non è ancora accolta`);
-  if (!ev.payload.digitalSignature) {
-    return refuse(
-      'DIGITAL_SIGNATURE_REQUIRED',
-      'L’addendum va sottoscritto con firma digitale (art. 15 c.2-bis L. 241/1990)',
-      'payload.digitalSignature',
-    );
-  }
-  if (Date.parse(ev.payload.signedAt) > Date.parse(ev.at)) {
-    return refuse(
-      'SIGNATURE_IN_FUTURE',
-      'La data di sottoscrizione non può essere futura',
-      'payload.signedAt',
-    );
-  }
-  if (
-    e.executivity &&
-    compareIsoDate(toRomeDate(new Date(ev.payload.signedAt)), e.executivity.certifiedOn) < 0
-  ) {
-    return refuse(
-      'SIGNATURE_BEFORE_EXECUTIVITY',
-      'La sottoscrizione non può precedere l’esecutività della deliberazione',
-      'payload.signedAt',
-    );
-  }
-  return null;
-}
-
-export function checkConvene(ctx: ConventionContext, ev: ConveneEvent): RuleRefusal | null {
+function convenePayload(ctx: ConventionContext, ev: ConveneEvent): RuleRefusal | null {
   const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
-  if (!PRE_VOTE.includes(e.status))
-    return refuse('DELIBERATION_ALREADY_RECORDED', `${e.denominazione} ha già deliberato`);
   if (compareIsoDate(p.noticeDate, today(ev.at)) > 0) {
     return refuse(
       'NOTICE_IN_FUTURE',
@@ -368,9 +491,9 @@ export function checkConvene(ctx: ConventionContext, ev: ConveneEvent): RuleRefu
   return null;
 }
 
-export function checkAmendmentAccept(
+function newTextPayload(
   ctx: ConventionContext,
-  ev: AmendmentAcceptEvent,
+  ev: AmendmentAcceptEvent | AmendmentOpenEvent,
 ): RuleRefusal | null {
   if (ctx.text && sha256Hex(ev.payload.text) === ctx.text.sha256) {
     return refuse(
@@ -382,18 +505,10 @@ export function checkAmendmentAccept(
   return null;
 }
 
-export function checkAdhesionOpen(
-  ctx: ConventionContext,
-  ev: AdhesionOpenEvent,
-): RuleRefusal | null {
+function adhesionOpenPayload(ctx: ConventionContext, ev: AdhesionOpenEvent): RuleRefusal | null {
   const p = ev.payload;
   const known = findEnte(ctx, p.ente);
-  if (
-    known &&
-    known.status !== 'RECEDUTO' &&
-    known.status !== 'NON_ADERENTE' &&
-    known.status !== 'REJECTED'
-  ) {
+  if (known && !isOut(known)) {
     return refuse(
       'ALREADY_PARTICIPANT',
       `${known.denominazione} partecipa già alla convenzione`,
@@ -406,7 +521,7 @@ export function checkAdhesionOpen(
   return null;
 }
 
-export function checkAdhesionAccept(
+function adhesionAcceptPayload(
   ctx: ConventionContext,
   ev: AdhesionAcceptEvent,
 ): RuleRefusal | null {
@@ -416,6 +531,7 @@ export function checkAdhesionAccept(
     return refuse(
       'ADHESION_NOT_READY',
       `${e.denominazione}: serve una deliberazione consiliare esecutiva prima di accogliere l'adesione`,
+      'payload.ente',
     );
   }
   if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
@@ -424,14 +540,8 @@ export function checkAdhesionAccept(
   return null;
 }
 
-export function checkRecesso(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal | null {
+function recessoPayload(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal | null {
   const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
-  if (e.kind !== 'COMUNE' || !isActive(e))
-    return refuse('NOT_AN_ACTIVE_COMUNE', `${e.denominazione} non può recedere`);
-  if (e.recesso)
-    return refuse('RECESSO_ALREADY_RECORDED', `Il recesso di ${e.denominazione} è già registrato`);
   if (compareIsoDate(p.date, today(ev.at)) > 0) {
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
@@ -450,22 +560,8 @@ export function checkRecesso(ctx: ConventionContext, ev: RecessoEvent): RuleRefu
   return null;
 }
 
-export function checkCollectiveAct(
-  ctx: ConventionContext,
-  ev: CollectiveActEvent,
-): RuleRefusal | null {
-  const p = ev.payload;
-  const e = participant(ctx, p.ente);
-  if (isRefusal(e)) return e;
-  if (!isActive(e))
-    return refuse(
-      'NOT_AN_ACTIVE_PARTICIPANT',
-      `${e.denominazione} non partecipa più alla convenzione`,
-    );
-  const act = ev.type === 'convention.renewal.record' ? 'RINNOVO' : 'SCIOGLIMENTO';
-  if (e.acts.some((a) => a.act === act))
-    return refuse('ACT_ALREADY_RECORDED', `${e.denominazione} ha già deliberato (${act})`);
-  if (compareIsoDate(p.date, today(ev.at)) > 0) {
+function collectiveActPayload(_ctx: ConventionContext, ev: CollectiveActEvent): RuleRefusal | null {
+  if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
       'La data della deliberazione non può essere futura',
@@ -475,22 +571,84 @@ export function checkCollectiveAct(
   return null;
 }
 
-export function checkExtend(ctx: ConventionContext, ev: ExtendDeadlineEvent): RuleRefusal | null {
+function extendPayload(ctx: ConventionContext, ev: ExtendDeadlineEvent): RuleRefusal | null {
   const p = ev.payload;
-  if (p.ente !== undefined) {
-    const e = participant(ctx, p.ente);
-    if (isRefusal(e)) return e;
-    if (!PRE_VOTE.includes(e.status) || !e.deadline) {
-      return refuse(
-        'NOTHING_TO_EXTEND',
-        `${e.denominazione} non ha un termine aperto da prorogare`,
-        'payload.ente',
-      );
-    }
-    return null;
-  }
-  if (!ctx.entes.some((e) => PRE_VOTE.includes(e.status) && e.deadline)) {
-    return refuse('NOTHING_TO_EXTEND', 'Nessun termine aperto da prorogare');
+  if (p.ente === undefined) return null;
+  const e = participant(ctx, p.ente);
+  if (isRefusal(e)) return e;
+  if (!PRE_VOTE.includes(e.status) || !e.deadline) {
+    return refuse(
+      'NOTHING_TO_EXTEND',
+      `${e.denominazione} non ha un termine aperto da prorogare`,
+      'payload.ente',
+    );
   }
   return null;
 }
+
+// ---------------------------------------------------------------- the table
+
+/** the event(s) whose type includes T (CollectiveActEvent carries two types) */
+type EventOf<T extends ConventionEvent['type'], E = ConventionEvent> = E extends { type: infer U }
+  ? T extends U
+    ? E
+    : never
+  : never;
+type RuleOf<T extends ConventionEvent['type']> = EventRule<ConventionContext, EventOf<T>>;
+
+/** Every rule of the convention, by event type (events absent here have no rule beyond their state). */
+export const CONVENTION_RULES: { readonly [T in ConventionEvent['type']]?: RuleOf<T> } = {
+  'convention.send': { check: checkSendPayload },
+  'convention.council.convene': { precondition: preVote, check: convenePayload },
+  'convention.deliberation.record': { precondition: preVote, check: deliberationPayload },
+  'convention.executivity.certify': {
+    precondition: awaitingExecutivity,
+    check: executivityPayload,
+  },
+  'convention.sign': { precondition: maySign, check: signPayload },
+  'convention.amendment.accept': { check: newTextPayload },
+  'convention.amendment.open': { precondition: noAdhesionUnderWay, check: newTextPayload },
+  'convention.adhesion.open': { check: adhesionOpenPayload },
+  'convention.adhesion.accept': { precondition: someoneToAdmit, check: adhesionAcceptPayload },
+  'convention.recesso.record': { precondition: mayRecede, check: recessoPayload },
+  'convention.renewal.record': {
+    precondition: mayRecordAct('RINNOVO'),
+    check: collectiveActPayload,
+  },
+  'convention.dissolution.record': {
+    precondition: mayRecordAct('SCIOGLIMENTO'),
+    check: collectiveActPayload,
+  },
+  'convention.deadline.extend': { precondition: openTerms, check: extendPayload },
+};
+
+/** the whole rule of one event (precondition, then payload): what the machine's guard and the engine ask */
+export function conventionRule(ctx: ConventionContext, ev: ConventionEvent): RuleRefusal | null {
+  return evaluateRule(
+    CONVENTION_RULES[ev.type] as EventRule<ConventionContext> | undefined,
+    ctx,
+    ev,
+  );
+}
+
+// named entry points (tests, docs): each is the table's rule for that event
+export const checkSend = (ctx: ConventionContext, ev: SendEvent) => conventionRule(ctx, ev);
+export const checkDeliberation = (ctx: ConventionContext, ev: RecordDeliberationEvent) =>
+  conventionRule(ctx, ev);
+export const checkExecutivity = (ctx: ConventionContext, ev: CertifyExecutivityEvent) =>
+  conventionRule(ctx, ev);
+export const checkSign = (ctx: ConventionContext, ev: SignEvent) => conventionRule(ctx, ev);
+export const checkConvene = (ctx: ConventionContext, ev: ConveneEvent) => conventionRule(ctx, ev);
+export const checkExtend = (ctx: ConventionContext, ev: ExtendDeadlineEvent) =>
+  conventionRule(ctx, ev);
+export const checkRecesso = (ctx: ConventionContext, ev: RecessoEvent) => conventionRule(ctx, ev);
+export const checkCollectiveAct = (ctx: ConventionContext, ev: CollectiveActEvent) =>
+  conventionRule(ctx, ev);
+export const checkAdhesionOpen = (ctx: ConventionContext, ev: AdhesionOpenEvent) =>
+  conventionRule(ctx, ev);
+export const checkAdhesionAccept = (ctx: ConventionContext, ev: AdhesionAcceptEvent) =>
+  conventionRule(ctx, ev);
+export const checkAmendmentAccept = (ctx: ConventionContext, ev: AmendmentAcceptEvent) =>
+  conventionRule(ctx, ev);
+/** the addendum of a joining comune: the same rule as `convention.sign` (the phase is in the context) */
+export const checkSignAddendum = checkSign;

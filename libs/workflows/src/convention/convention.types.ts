@@ -52,6 +52,12 @@ export interface ConventionPolicy {
   decorrenzaDate: IsoDate | null;
   /** art. 49 TUEL: a parere contabile is needed when the convention has cost-sharing clauses */
   costClauses: boolean;
+  /**
+   * DOMAIN.md §4.1: a council term ending on a Saturday moves to the next working day (art. 155 c.5 c.p.c.
+   * style). Off by default: for administrative deadlines Saturday is a working day. Absent in snapshots
+   * written before the policy existed, which reads as false.
+   */
+  saturdayExtends?: boolean;
 }
 
 export const DEFAULT_POLICY: ConventionPolicy = {
@@ -71,6 +77,7 @@ export const DEFAULT_POLICY: ConventionPolicy = {
   decorrenza: 'AT_LAST_SIGNATURE',
   decorrenzaDate: null,
   costClauses: false,
+  saturdayExtends: false,
 };
 
 export const DELIBERATION_OUTCOMES = [

@@ -14,7 +14,12 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { PROCESS_STATUSES } from '@app/workflows';
 
+/**
+ * Validated here as one shape; in the OpenAPI document its schema is replaced by `oneOf` the definitions' start
+ * requests (apps/api/src/openapi/openapi-document.ts), so a client sees each definition's input schema.
+ */
 export class CreateProcessDto {
   @ApiProperty({
     example: 'convenzione',
@@ -46,6 +51,10 @@ export class CreateProcessDto {
   input!: Record<string, unknown>;
 }
 
+/**
+ * Validated here as one shape (the engine then validates the payload against the event's DTO); in the OpenAPI
+ * document its schema is replaced by `oneOf` the events, discriminated by `type` (openapi/openapi-document.ts).
+ */
 export class SendEventDto {
   @ApiProperty({
     example: 'convention.deliberation.record',
@@ -70,6 +79,13 @@ export class SendEventDto {
   payload?: Record<string, unknown>;
 }
 
+/** The largest offset a list accepts: far beyond any real list, far below what SQL's bigint would refuse. */
+export const MAX_OFFSET = 1_000_000;
+
+/** Plain decimal digits only: `1e20`, `0x10`, ` 5`, `1.0` stay strings and fail @IsInt. */
+const toDecimalInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 
@@ -84,9 +100,9 @@ export class ListProcessesQueryDto {
   @IsString()
   @MaxLength(64)
   state?: string;
-  @ApiPropertyOptional({ example: 'active', enum: ['active', 'completed', 'failed', 'terminated'] })
+  @ApiPropertyOptional({ example: 'active', enum: PROCESS_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'completed', 'failed', 'terminated'])
+  @IsIn(PROCESS_STATUSES)
   status?: string;
   @ApiPropertyOptional({
     example: 'c_g843',
@@ -102,18 +118,19 @@ export class ListProcessesQueryDto {
   @Transform(toBool)
   @IsBoolean()
   overdue?: boolean;
-  @ApiPropertyOptional({ default: 50 })
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
   @IsOptional()
-  @Transform(({ value }) => Number(value))
+  @Transform(toDecimalInt)
   @IsInt()
   @Min(1)
   @Max(200)
   limit?: number;
-  @ApiPropertyOptional({ default: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: MAX_OFFSET })
   @IsOptional()
-  @Transform(({ value }) => Number(value))
+  @Transform(toDecimalInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 }
 
@@ -177,19 +194,22 @@ export class StateAtQueryDto {
   at!: string;
 }
 
+/** Which definition (and version) a process runs. */
+export class DefinitionRefDto {
+  @ApiProperty({ example: 'convenzione' }) key!: string;
+  @ApiProperty({ example: 1 }) version!: number;
+}
+
 export class StateAtDto {
-  @ApiProperty() id!: string;
-  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: {
-    key: string;
-    version: number;
-  };
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ description: 'the instant asked for, in UTC' }) at!: string;
   @ApiProperty({ description: 'the last event that had happened by then' }) seq!: number;
   @ApiProperty({ example: 'convention.send' }) eventType!: string;
   @ApiProperty() occurredAt!: string;
   @ApiProperty({ description: 'the process version then' }) version!: number;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ description: 'the business view then, as GET /v1/processes/:id answered it' })
   data!: Record<string, unknown>;
 }
@@ -208,15 +228,21 @@ export class VerifyResultDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 'TRANSITION_NOT_ALLOWED', description: 'stable machine-readable code' })
+  @ApiProperty({
+    example: 'TRANSITION_NOT_ALLOWED',
+    pattern: '^[A-Z][A-Z0-9_]*$',
+    description: 'stable machine-readable code (SCREAMING_SNAKE)',
+  })
   code!: string;
   @ApiProperty({ example: "L'evento convention.sign non è ammesso nello stato IN_DELIBERATION" })
   message!: string;
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
     description:
       'field errors ({ fields: [{ field, errors[] }] }), allowed events, versions, rule…',
   })
-  details?: unknown;
+  details?: Record<string, unknown>;
 }
 
 export class AllowedEventDto {
@@ -231,20 +257,30 @@ export class TimerViewDto {
   @ApiProperty() dueAt!: string;
 }
 
+export class ProcessLinkDto {
+  @ApiProperty({ example: 'rtd' }) relation!: string;
+  @ApiProperty({
+    enum: ['to', 'from'],
+    description: 'to: this process started the linked one; from: this one was started on it',
+  })
+  direction!: 'to' | 'from';
+  @ApiProperty() instanceId!: string;
+  @ApiProperty({ example: 'rtd' }) definition!: string;
+  @ApiProperty({ example: 'VACANT' }) state!: string;
+  @ApiProperty() title!: string;
+}
+
 export class ProcessViewDto {
-  @ApiProperty() id!: string;
-  @ApiProperty({ example: { key: 'convenzione', version: 1 } }) definition!: {
-    key: string;
-    version: number;
-  };
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
   @ApiProperty({ example: 'u_valdera' }) tenant!: string;
   @ApiProperty() businessKey!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ enum: PROCESS_STATUSES }) status!: string;
   @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
   @ApiProperty({ description: 'send back as If-Match' }) version!: number;
   @ApiProperty({ type: [String] }) pendingEntes!: string[];
-  @ApiProperty({ nullable: true }) nextDeadline!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!: string | null;
   @ApiProperty() overdue!: boolean;
   @ApiProperty({
     description:
@@ -255,4 +291,54 @@ export class ProcessViewDto {
   @ApiProperty({ type: [TimerViewDto] }) timers!: TimerViewDto[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({
+    type: [ProcessLinkDto],
+    required: false,
+    description: 'GET only: linked processes (the RTD of a convention, the convention of an RTD)',
+  })
+  links?: ProcessLinkDto[];
+}
+
+/** One row of GET /v1/processes. */
+export class ProcessSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: DefinitionRefDto }) definition!: DefinitionRefDto;
+  @ApiProperty({ example: 'convenzione-ict-2026' }) businessKey!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ enum: ['active', 'completed', 'failed', 'terminated'] }) status!: string;
+  @ApiProperty({ example: 'IN_DELIBERATION' }) state!: string;
+  @ApiProperty({ description: 'send back as If-Match' }) version!: number;
+  @ApiProperty({ type: [String], example: ['c_g843'] }) pendingEntes!: string[];
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextDeadline!: string | null;
+  @ApiProperty() overdue!: boolean;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class ProcessListDto {
+  @ApiProperty({ type: [ProcessSummaryDto] }) items!: ProcessSummaryDto[];
+  @ApiProperty({ description: 'how many processes match the filters (for paging)' })
+  total!: number;
+}
+
+export class ActorRecordDto {
+  @ApiProperty({ example: 'seg.g843' }) subject!: string;
+  @ApiProperty({ example: 'segretario' }) role!: string;
+  @ApiProperty({ nullable: true, type: String, example: 'c_g843' }) ente!: string | null;
+}
+
+/** One audit event; `payload` is the payload of the event `type` (its schema is named by the definition). */
+export class HistoryEventDto {
+  @ApiProperty({ example: 3 }) seq!: number;
+  @ApiProperty({ example: 'convention.deliberation.record' }) type!: string;
+  @ApiProperty({ description: 'the payload as accepted (replaced by the payload schemas below)' })
+  payload!: Record<string, unknown>;
+  @ApiProperty({ type: ActorRecordDto }) actor!: ActorRecordDto;
+  @ApiProperty({ format: 'date-time' }) occurredAt!: string;
+  @ApiProperty({ format: 'date-time' }) recordedAt!: string;
+  @ApiProperty({ nullable: true, type: String }) stateBefore!: string | null;
+  @ApiProperty() stateAfter!: string;
+  @ApiProperty() versionAfter!: number;
+  @ApiProperty({ description: 'hash of the previous event (64 zeros for the first)' })
+  prevHash!: string;
+  @ApiProperty({ description: 'SHA-256 over the canonical event and prevHash' }) hash!: string;
 }
