@@ -656,6 +656,17 @@ export interface components {
             ente: string | null;
             unione: string | null;
         };
+        DevUserDto: {
+            /** @example segretario.c_g843 */
+            id: string;
+            /** @example Segretario comunale – Pontedera */
+            name: string;
+            roles: string[];
+            ente: string | null;
+            unione: string | null;
+            /** @example Unione Valdera */
+            group: string;
+        };
         DevLoginDto: {
             /**
              * @description id of a fixture user
@@ -2810,7 +2821,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DevUserDto"][];
+                };
             };
             /** @description FORBIDDEN (DEV_SIGN_IN_DISABLED) */
             403: {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
+  ApiBearerAuth,
   ApiExcludeEndpoint,
   ApiOkResponse,
   ApiOperation,
@@ -42,6 +43,15 @@ export class AuthConfigDto {
   @ApiProperty({ description: 'the development sign-in page is available' }) devSignIn!: boolean;
   @ApiProperty({ description: 'sign-in through the OpenID Connect provider is configured' })
   oidc!: boolean;
+}
+
+export class DevUserDto {
+  @ApiProperty({ example: 'segretario.c_g843' }) id!: string;
+  @ApiProperty({ example: 'Segretario comunale – Pontedera' }) name!: string;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ nullable: true, type: String }) ente!: string | null;
+  @ApiProperty({ nullable: true, type: String }) unione!: string | null;
+  @ApiProperty({ example: 'Unione Valdera' }) group!: string;
 }
 
 export class MeDto {
@@ -87,6 +97,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiBearerAuth()
   @ApiOperation({
     operationId: 'getMe',
     summary: 'The signed-in user (session cookie or bearer token)',
@@ -109,7 +120,10 @@ export class AuthController {
     operationId: 'listDevUsers',
     summary: 'Fixture users of the development sign-in',
   })
-  @ApiOkResponse({ description: 'the fixture users of the development sign-in' })
+  @ApiOkResponse({
+    type: [DevUserDto],
+    description: 'the fixture users of the development sign-in',
+  })
   @ApiResponse({ status: 403, description: 'FORBIDDEN (DEV_SIGN_IN_DISABLED)' })
   devUsers() {
     this.assertDev();

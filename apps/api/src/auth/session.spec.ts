@@ -9,7 +9,7 @@ const prodEnv = {
 
 describe('console sessions', () => {
   it('development: a session key derived from the development secret, dev sign-in on, no Secure', () => {
-    const cfg = loadConfig({ NODE_ENV: 'development' });
+    const cfg = loadConfig({ NODE_ENV: 'development', JWT_DEV_SECRET: 'true' });
     expect(cfg.jwtSecret).toBe(DEV_JWT_SECRET);
     const s = loadSessionSettings(cfg, {});
     expect(s.devSignIn).toBe(true);
@@ -27,7 +27,15 @@ describe('console sessions', () => {
   });
 
   it('OIDC needs a client id and a redirect URI, and valid URLs', () => {
-    const cfg = loadConfig({ NODE_ENV: 'development' });
+    const cfg = loadConfig({ NODE_ENV: 'development', JWT_DEV_SECRET: 'true' });
+    // with OIDC and no development secret, the session secret must be given
+    expect(() =>
+      loadSessionSettings(loadConfig({ NODE_ENV: 'development', JWT_SECRET: 'y'.repeat(40) }), {
+        OIDC_ISSUER: 'https://idp.example.it',
+        OIDC_CLIENT_ID: 'iter',
+        OIDC_REDIRECT_URI: 'https://iter.example.it/auth/callback',
+      }),
+    ).toThrow(/SESSION_SECRET is required/);
     expect(() => loadSessionSettings(cfg, { OIDC_ISSUER: 'https://idp.example.it' })).toThrow(
       /OIDC_CLIENT_ID.*|OIDC_REDIRECT_URI/s,
     );
@@ -48,7 +56,7 @@ describe('console sessions', () => {
 
   it('a session token round-trips; a tampered one is refused', async () => {
     const svc = new SessionService(
-      loadSessionSettings(loadConfig({ NODE_ENV: 'development' }), {}),
+      loadSessionSettings(loadConfig({ NODE_ENV: 'development', JWT_DEV_SECRET: 'true' }), {}),
     );
     const actor = {
       subject: 'segretario.c_g843',

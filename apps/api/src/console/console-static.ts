@@ -28,13 +28,16 @@ export function consoleDir(): string | null {
 export function serveConsole(app: NestExpressApplication, dir = consoleDir()): boolean {
   if (!dir) return false;
   const index = join(dir, 'index.html');
+  // public files: the edge's `Cache-Control: no-store` (meant for API answers) is replaced for them
   app.useStaticAssets(join(dir, 'assets'), {
     prefix: '/assets/',
-    immutable: true,
-    maxAge: '365d',
     index: false,
+    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=31536000, immutable'),
   });
-  app.useStaticAssets(dir, { index: false, maxAge: '1h' });
+  app.useStaticAssets(dir, {
+    index: false,
+    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=3600'),
+  });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATHS.test(req.path)) return next();
     // a missing file with an extension is a 404, not the app
