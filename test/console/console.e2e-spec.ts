@@ -393,6 +393,9 @@ describe('console (Chromium)', () => {
     await openProcess(page);
     await page.locator('[data-state="IN_FORCE"]').waitFor();
     await page.getByTestId('entes').waitFor();
+    // the diagram of the process (GET /v1/processes/:id/diagram), drawn by mermaid when opened
+    await page.getByTestId('diagram-toggle').click();
+    await page.getByTestId('diagram').locator('svg').waitFor({ timeout: 60_000 });
     await screenshot(page, 'procedimento');
     await check(page, 'Procedimento');
     await ctx.close();

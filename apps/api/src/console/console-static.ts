@@ -32,11 +32,12 @@ export function serveConsole(app: NestExpressApplication, dir = consoleDir()): b
   app.useStaticAssets(join(dir, 'assets'), {
     prefix: '/assets/',
     index: false,
-    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=31536000, immutable'),
+    setHeaders: (res: Response) =>
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable'),
   });
   app.useStaticAssets(dir, {
     index: false,
-    setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=3600'),
+    setHeaders: (res: Response) => res.setHeader('Cache-Control', 'public, max-age=3600'),
   });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATHS.test(req.path)) return next();

@@ -6,6 +6,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
  */
 export function Diagram({ id, version }: { id: string; version: number }): ReactNode {
   const [source, setSource] = useState<string | null>(null);
+  // drawn when the reader opens it: a large machine is costly to lay out, on a tablet too
+  const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let live = true;
@@ -31,7 +33,7 @@ export function Diagram({ id, version }: { id: string; version: number }): React
     };
   }, [id, version]);
   useEffect(() => {
-    if (!source || !ref.current) return;
+    if (!source || !open || !ref.current) return;
     let live = true;
     void import('mermaid').then(async ({ default: mermaid }) => {
       mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral' });
@@ -45,19 +47,25 @@ export function Diagram({ id, version }: { id: string; version: number }): React
     return () => {
       live = false;
     };
-  }, [source, id, version]);
+  }, [source, open, id, version]);
   if (!source) return null;
   return (
     <section className="mt-4" aria-labelledby="diagram-h">
       <h2 id="diagram-h" className="h4">
         Diagramma del procedimento
       </h2>
-      <div
-        ref={ref}
-        className="diagram"
-        role="img"
-        aria-label="Diagramma degli stati, con lo stato attuale evidenziato"
-      />
+      <details onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+        <summary data-testid="diagram-toggle">
+          Mostra il diagramma (stato attuale evidenziato)
+        </summary>
+        <div
+          ref={ref}
+          className="diagram"
+          role="img"
+          aria-label="Diagramma degli stati, con lo stato attuale evidenziato"
+          data-testid="diagram"
+        />
+      </details>
     </section>
   );
 }

@@ -188,7 +188,7 @@ export function ProcessPage(): ReactNode {
                       </td>
                       <td>{formatDate(e.executivity?.certifiedOn)}</td>
                       <td>{e.signature ? formatInstant(e.signature.signedAt) : '—'}</td>
-                      <td>{formatDate(e.deadline?.date)}</td>
+                      <td>{pending ? formatDate(e.deadline?.date) : '—'}</td>
                       <td className={late ? 'overdue' : undefined}>
                         {pending ? daysLeftLabel(days) : '—'}
                       </td>
