@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 
 /** Paths that belong to the API: never answered with the console's index.html. */
 const API_PATHS = /^\/(v1|docs|docs-json|health|metrics|auth)(\/|$)/;
@@ -28,17 +28,23 @@ export function consoleDir(): string | null {
 export function serveConsole(app: NestExpressApplication, dir = consoleDir()): boolean {
   if (!dir) return false;
   const index = join(dir, 'index.html');
-  // public files: the edge's `Cache-Control: no-store` (meant for API answers) is replaced for them
-  app.useStaticAssets(join(dir, 'assets'), {
-    prefix: '/assets/',
+  // public files: the edge's `Cache-Control: no-store` (meant for API answers) is replaced for them; the API's
+  // paths never reach the file server (no directory redirects for /v1/..%2F..)
+  const assets = express.static(join(dir, 'assets'), {
     index: false,
+    redirect: false,
     setHeaders: (res: Response) =>
       res.setHeader('Cache-Control', 'public, max-age=31536000, immutable'),
   });
-  app.useStaticAssets(dir, {
+  const files = express.static(dir, {
     index: false,
+    redirect: false,
     setHeaders: (res: Response) => res.setHeader('Cache-Control', 'public, max-age=3600'),
   });
+  app.use('/assets', assets);
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    API_PATHS.test(req.path) ? next() : files(req, res, next),
+  );
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATHS.test(req.path)) return next();
     // a missing file with an extension is a 404, not the app

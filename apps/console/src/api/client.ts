@@ -1,9 +1,10 @@
 import createClient from 'openapi-fetch';
-import type { paths } from './schema';
+// eslint-disable-next-line no-restricted-imports -- the console is a separate Vite bundle: it reads the contract's generated types directly
+import type { paths } from '../../../../libs/api-client/src/schema';
 import { asApiError, type ApiError } from '../lib/errors';
 
 /**
- * The typed client, generated from the OpenAPI document (./schema.d.ts). The session is an httpOnly cookie the
+ * The typed client: the types generated from the OpenAPI document (libs/api-client, `npm run gen:api`). The session is an httpOnly cookie the
  * page cannot read; every request carries X-Requested-With, which the API requires of cookie-authenticated
  * writes (CSRF). Paths, not operationIds, are used, so renaming an operation cannot break the console.
  */

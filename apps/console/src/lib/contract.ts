@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'react';
+// eslint-disable-next-line no-restricted-imports -- the console is a separate Vite bundle: it bundles the committed contract
+import openapi from '../../../../libs/api-client/openapi.json';
 import { api, call } from '../api/client';
 import type { DefinitionInfo } from '../api/types';
 import type { JsonSchema } from './form-schema';
 
 /**
- * The contract at run time: the payload JSON schemas from the OpenAPI document (/docs-json components) and the
- * definitions (which DTO each event takes). A new event (e.g. of the RTD process) gets its form from these.
+ * The contract: the payload JSON schemas from the OpenAPI document (libs/api-client/openapi.json, the committed
+ * copy of /docs-json that apps/api/test/openapi.e2e-spec.ts keeps equal to what the API serves; bundled, so the
+ * forms work with DOCS_ENABLED=false too) and, at run time, the definitions (which DTO each event takes).
+ * A new event (e.g. of the RTD process) gets its form from these.
  */
 export interface Contract {
   schemas: Record<string, JsonSchema>;
@@ -16,13 +20,9 @@ let cached: Promise<Contract> | null = null;
 
 export function loadContract(): Promise<Contract> {
   cached ??= (async () => {
-    const [doc, definitions] = await Promise.all([
-      fetch('/docs-json', { credentials: 'same-origin' }).then(
-        (r) => r.json() as Promise<{ components?: { schemas?: Record<string, JsonSchema> } }>,
-      ),
-      call<DefinitionInfo[]>(api.GET('/v1/definitions')),
-    ]);
-    return { schemas: doc.components?.schemas ?? {}, definitions };
+    const definitions = await call<DefinitionInfo[]>(api.GET('/v1/definitions'));
+    const doc = openapi as { components?: { schemas?: Record<string, unknown> } };
+    return { schemas: (doc.components?.schemas ?? {}) as Record<string, JsonSchema>, definitions };
   })();
   cached.catch(() => (cached = null));
   return cached;

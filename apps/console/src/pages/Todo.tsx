@@ -145,7 +145,7 @@ function StartProcess(): ReactNode {
       const view = await call<{ id: string }>(
         api.POST('/v1/processes', {
           body: {
-            definition,
+            definition: definition as never,
             businessKey: `${definition}-${key.slice(0, 8)}`,
             input: { title, unione: me?.unione, members } as never,
           },
