@@ -42,9 +42,10 @@ export function serveConsole(app: NestExpressApplication, dir = consoleDir()): b
     setHeaders: (res: Response) => res.setHeader('Cache-Control', 'public, max-age=3600'),
   });
   app.use('/assets', assets);
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    API_PATHS.test(req.path) ? next() : files(req, res, next),
-  );
+  app.use((req: Request, res: Response, next: NextFunction): void => {
+    if (API_PATHS.test(req.path)) next();
+    else void files(req, res, next);
+  });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATHS.test(req.path)) return next();
     // a missing file with an extension is a 404, not the app
