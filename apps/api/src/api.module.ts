@@ -11,7 +11,9 @@ import {
 } from '@app/notifications';
 import { RuntimeModule } from '@app/runtime';
 import { DataSource } from 'typeorm';
+import { AuthController } from './auth/auth.controller';
 import { JwtAuthGuard } from './auth/auth.guard';
+import { loadSessionSettings, SessionService } from './auth/session';
 import { DefinitionsController } from './definitions/definitions.controller';
 import { EntesController } from './entes/entes.controller';
 import { HealthController } from './health/health.controller';
@@ -20,6 +22,7 @@ import { CalendarController } from './notifications/calendar.controller';
 import { NotificationsController } from './notifications/notifications.controller';
 import { WebhooksController } from './notifications/webhooks.controller';
 import { ProcessesController } from './processes/processes.controller';
+import { TodoController } from './todo/todo.controller';
 
 @Module({})
 export class ApiModule {
@@ -43,6 +46,8 @@ export class ApiModule {
         WebhooksController,
         CalendarController,
         HealthController,
+        AuthController,
+        TodoController,
       ],
       providers: [
         {
@@ -65,6 +70,7 @@ export class ApiModule {
           useFactory: (ds: DataSource) =>
             new DeliveryService(ds, notifications, { pec: null, email: null }),
         },
+        { provide: SessionService, useValue: new SessionService(loadSessionSettings(config)) },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
       ],

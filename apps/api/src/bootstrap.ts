@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { ConfigError, keysProblem, type Clock, type IterConfig } from '@app/common';
 import { DefinitionRegistry } from '@app/workflows';
 import { ApiModule } from './api.module';
+import { serveConsole } from './console/console-static';
 import { edgeMiddlewares } from './http/edge';
 import { iterValidationPipe } from './http/validation';
 import { buildOpenApiDocument } from './openapi/openapi-document';
@@ -38,6 +39,7 @@ export async function createApiApp(
   if (config.corsOrigins.length)
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
   app.useGlobalPipes(iterValidationPipe());
+  serveConsole(app); // the web console (apps/console) at `/`, when built
   app.enableShutdownHooks();
   if (config.docsEnabled) {
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, app.get(DefinitionRegistry)), {

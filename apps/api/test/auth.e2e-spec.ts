@@ -191,10 +191,19 @@ describe('authentication with the HS256 development secret (e2e)', () => {
       if (res.status !== 401) open.push(`${method.toUpperCase()} ${path} → ${res.status}`);
       else expect(res.body.code).toBe('UNAUTHENTICATED');
     }
+    // the console's sign-in routes answer before anyone is signed in (apps/api/src/auth/auth.controller.ts): the
+    // sign-in methods, the development users (this harness runs with the development secret), the development
+    // sign-in (400: no such user), sign-out (403: without the console's CSRF header) and OIDC (403: no provider)
     expect(open).toEqual([
       'GET /health → 200',
       'GET /health/live → 200',
       'GET /health/ready → 200',
+      'GET /auth/config → 200',
+      'GET /auth/dev/users → 200',
+      'POST /auth/dev/login → 400',
+      'POST /auth/logout → 403',
+      'GET /auth/login → 403',
+      'GET /auth/callback → 403',
     ]);
   });
 

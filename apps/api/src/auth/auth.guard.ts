@@ -7,8 +7,9 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { UnauthenticatedError, type Actor } from '@app/common';
+import { ForbiddenError, UnauthenticatedError, type Actor } from '@app/common';
 import { JwtVerifier } from '@app/auth';
+import { CSRF_HEADER, CSRF_VALUE, readCookie, SESSION_COOKIE, SessionService } from './session';
 
 const PUBLIC = 'iter:public';
 /** Marks a route that answers without a token (only /health; /docs and /docs-json are served outside Nest's router). */
@@ -23,6 +24,7 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: JwtVerifier,
+    private readonly sessions: SessionService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -31,6 +33,20 @@ export class JwtAuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<WithActor>();
     const res = ctx.switchToHttp().getResponse<Response>();
     const header = req.headers.authorization;
+    // an answer depends on who asks (e.g. allowedEvents): a cache must not give one user's answer to another
+    res.setHeader('Vary', 'Authorization, Cookie');
+    // the console's session cookie (apps/api/src/auth/session.ts), when no bearer token is sent
+    const session = header ? null : readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (session) {
+      req.actor = await this.sessions.verify(session);
+      // CSRF: a write made with the cookie must carry the console's custom header
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && req.get(CSRF_HEADER) !== CSRF_VALUE)
+        throw new ForbiddenError(
+          `richiesta con cookie di sessione senza l’intestazione ${CSRF_HEADER}: ${CSRF_VALUE}`,
+          { rule: 'CSRF_HEADER_REQUIRED' },
+        );
+      return true;
+    }
     // RFC 6750 §3: a 401 tells the client which scheme to use, and whether the token it sent was the problem
     if (!header) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="iter"');

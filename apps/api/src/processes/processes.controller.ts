@@ -106,8 +106,9 @@ export class ProcessesController {
   @Get(':id/diagram')
   @ApiOperation({
     operationId: 'getProcessDiagram',
-    summary: 'Mermaid diagram of a process, its current state marked',
+    summary: 'The process as a Mermaid state diagram, its current state marked',
   })
+  @ApiProduces('text/plain')
   @ApiOkResponse({
     description:
       'Mermaid stateDiagram-v2 of the process’s definition with its current state (class current) and each ente’s branch marked',

@@ -1,0 +1,73 @@
+import { asApiError, toFormErrors } from './errors';
+import { enumLabel, eventLabel, fieldLabel, stateLabel, translateValidation } from './labels';
+
+describe('API errors shown next to the fields, in Italian', () => {
+  it('a rule refusal puts the API’s Italian message on the field it names', () => {
+    const e = toFormErrors(
+      asApiError(422, {
+        code: 'RULE_VIOLATION',
+        message: 'La data della seduta non può essere futura',
+        details: {
+          rule: 'DELIBERATION_DATE_IN_FUTURE',
+          fields: [
+            { field: 'payload.date', errors: ['La data della seduta non può essere futura'] },
+          ],
+        },
+      }),
+    );
+    expect(e.fields).toEqual({ date: ['La data della seduta non può essere futura'] });
+    expect(e.summary).toBe('La data della seduta non può essere futura');
+  });
+
+  it('validation errors are translated and keep nested paths (list items included)', () => {
+    const e = toFormErrors(
+      asApiError(400, {
+        code: 'VALIDATION_FAILED',
+        message: 'Richiesta non valida',
+        details: {
+          fields: [
+            {
+              field: 'payload.pareri.0.date',
+              errors: ['payload.pareri.0.date must be a date YYYY-MM-DD'],
+            },
+            { field: 'payload.votes.assegnati', errors: ['assegnati must not be less than 1'] },
+          ],
+        },
+      }),
+    );
+    expect(e.fields).toEqual({
+      'pareri.0.date': ['Inserire una data valida'],
+      'votes.assegnati': ['Il valore minimo è 1'],
+    });
+    expect(e.summary).toBe('Alcuni campi non sono validi');
+  });
+
+  it('a stale form says that someone has just updated the process', () => {
+    const e = toFormErrors(
+      asApiError(409, {
+        code: 'VERSION_CONFLICT',
+        message: 'Versione non aggiornata: attesa 3, attuale 4.',
+        details: { expectedVersion: 3, currentVersion: 4 },
+      }),
+    );
+    expect(e.summary).toBe('Qualcuno ha appena aggiornato il procedimento');
+    expect(e.code).toBe('VERSION_CONFLICT');
+  });
+
+  it('a body that is not an API error still gives a message', () => {
+    expect(asApiError(502, 'Bad gateway')).toMatchObject({
+      code: 'HTTP_502',
+      message: 'Errore imprevisto',
+    });
+  });
+
+  it('labels: Italian for known codes, readable for unknown ones', () => {
+    expect(stateLabel('IN_FORCE')).toBe('In vigore');
+    expect(stateLabel('SOMETHING_NEW')).toBe('Something new');
+    expect(eventLabel('convention.sign')).toBe('Firma la convenzione');
+    expect(eventLabel('rtd.decree.sign')).toBe('Rtd decree sign');
+    expect(enumLabel('SEDUTA_DESERTA')).toBe('Seduta deserta');
+    expect(fieldLabel('date', 'convention.recesso.record')).toBe('Data della deliberazione');
+    expect(translateValidation('something unexpected')).toBe('something unexpected');
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * Everything the console shows to people is Italian. Codes from the API (states, events, fields, enum values,
+ * error codes) are translated here; an unknown code falls back to a readable label, never to nothing.
+ */
+
+export const STATE_LABELS: Record<string, string> = {
+  DRAFT: 'Bozza',
+  UNDER_REVIEW: 'In revisione',
+  FROZEN: 'Testo congelato',
+  IN_DELIBERATION: 'In deliberazione nei consigli',
+  STALLED: 'In stallo: termine scaduto',
+  AMENDMENT_PENDING: 'Emendamento da esaminare',
+  APPROVED_ALL: 'Approvata da tutti i consigli',
+  APPROVED_PARTIAL: 'Approvata in parte (quorum)',
+  READY_TO_SIGN: 'Pronta per la firma',
+  SIGNED: 'Sottoscritta, in attesa di decorrenza',
+  IN_FORCE: 'In vigore',
+  AMENDING: 'In modifica',
+  FAILED: 'Non approvata',
+  ABANDONED: 'Archiviata',
+  EXPIRED: 'Scaduta',
+  TERMINATED: 'Cessata',
+  // RTD (art. 17 CAD)
+  VACANT: 'Incarico vacante',
+  CANDIDATE_SELECTED: 'Candidato individuato',
+  APPOINTED: 'Nominato con decreto',
+  ACCEPTED: 'Incarico accettato',
+  PUBLISHED: 'Pubblicato',
+  ACTIVE: 'RTD in carica',
+  REVOKED: 'Revocato',
+  RESIGNED: 'Dimesso',
+  REPLACED: 'Sostituito',
+};
+
+export const ENTE_STATUS_LABELS: Record<string, string> = {
+  INVITED: 'In attesa di deliberazione',
+  COUNCIL_CONVENED: 'Consiglio convocato',
+  APPROVED: 'Approvata',
+  APPROVED_WITH_AMENDMENTS: 'Approvata con emendamenti',
+  EXECUTIVE: 'Esecutiva',
+  ADMITTED: 'Adesione accolta',
+  SIGNED: 'Firmata',
+  REJECTED: 'Respinta',
+  NON_ADERENTE: 'Non aderente',
+  RECEDUTO: 'Receduto',
+};
+
+/** short titles of the actions; the definition's own Italian description is shown below them */
+export const EVENT_LABELS: Record<string, string> = {
+  'convention.freeze': 'Congela il testo',
+  'convention.send': 'Registra l’invio PEC ai consigli',
+  'convention.council.convene': 'Registra la convocazione del consiglio',
+  'convention.deliberation.record': 'Registra la deliberazione',
+  'convention.executivity.certify': 'Certifica l’esecutività',
+  'convention.sign': 'Firma la convenzione',
+  'convention.amendment.accept': 'Accogli l’emendamento',
+  'convention.amendment.refuse': 'Respingi l’emendamento',
+  'convention.amendment.open': 'Apri una modifica',
+  'convention.adhesion.open': 'Avvia un’adesione successiva',
+  'convention.adhesion.accept': 'Accogli l’adesione',
+  'convention.recesso.record': 'Registra il recesso',
+  'convention.renewal.record': 'Registra il rinnovo',
+  'convention.dissolution.record': 'Registra lo scioglimento',
+  'convention.recesso.effective': 'Effetto del recesso',
+  'convention.expire': 'Scadenza della convenzione',
+  'convention.deadline.extend': 'Proroga il termine',
+  'convention.abandon': 'Archivia il procedimento',
+  'convention.reminder': 'Sollecito automatico',
+  'convention.deadline.expire': 'Scadenza del termine',
+  'convention.decorrenza.reach': 'Decorrenza',
+  'process.started': 'Avvio del procedimento',
+};
+
+export const FIELD_LABELS: Record<string, string> = {
+  ente: 'Ente',
+  number: 'Numero della deliberazione',
+  date: 'Data',
+  outcome: 'Esito',
+  textHash: 'Impronta SHA-256 del testo approvato',
+  amendments: 'Emendamenti approvati',
+  pareri: 'Pareri (art. 49 TUEL)',
+  votes: 'Votazione',
+  ieVotes: 'Votazione sull’immediata eseguibilità',
+  immediatamenteEseguibile: 'Dichiarata immediatamente eseguibile (art. 134 c.4 TUEL)',
+  favorevoli: 'Favorevoli',
+  contrari: 'Contrari',
+  astenuti: 'Astenuti',
+  presenti: 'Presenti',
+  assegnati: 'Componenti assegnati',
+  type: 'Tipo',
+  signer: 'Firmatario',
+  text: 'Testo della convenzione',
+  deliveredAt: 'Consegna PEC (ricevuta di avvenuta consegna)',
+  publicationStart: 'Primo giorno di pubblicazione all’albo',
+  executiveOn: 'Data di esecutività certificata',
+  signedAt: 'Data e ora della firma',
+  signatureType: 'Tipo di firma',
+  digitalSignature: 'Firmata digitalmente (obbligatorio, art. 15 c.2-bis L. 241/1990)',
+  days: 'Giorni di proroga',
+  reason: 'Motivazione',
+  sessionDate: 'Data della seduta',
+  noticeDate: 'Data della convocazione',
+  effectiveDate: 'Data di effetto',
+  title: 'Titolo',
+  unione: 'Unione',
+  members: 'Comuni partecipanti',
+  // RTD
+  person: 'Persona',
+  codiceFiscale: 'Codice fiscale',
+  decreeNumber: 'Numero del decreto',
+  decreeDate: 'Data del decreto',
+  startDate: 'Data di inizio',
+};
+
+/** the same field name can mean different things in one form: "date" of a deliberation is the session date */
+export const FIELD_LABELS_BY_EVENT: Record<string, Record<string, string>> = {
+  'convention.deliberation.record': { date: 'Data della seduta' },
+  'convention.recesso.record': { date: 'Data della deliberazione' },
+  'convention.renewal.record': { date: 'Data della deliberazione' },
+  'convention.dissolution.record': { date: 'Data della deliberazione' },
+  'convention.adhesion.accept': { date: 'Data della deliberazione di Giunta' },
+};
+
+export const ENUM_LABELS: Record<string, string> = {
+  APPROVED: 'Approvata',
+  APPROVED_WITH_AMENDMENTS: 'Approvata con emendamenti',
+  REJECTED: 'Respinta',
+  RINVIATA: 'Rinviata',
+  SEDUTA_DESERTA: 'Seduta deserta',
+  TECNICO: 'Regolarità tecnica',
+  CONTABILE: 'Regolarità contabile',
+  REVISORE: 'Organo di revisione',
+  FAVOREVOLE: 'Favorevole',
+  CONTRARIO: 'Contrario',
+  NON_DOVUTO: 'Non dovuto',
+  FIRMA_DIGITALE: 'Firma digitale',
+  FEA: 'Firma elettronica avanzata',
+  FEQ: 'Firma elettronica qualificata',
+  UNANIMITY: 'Unanimità',
+  QUORUM: 'Quorum',
+};
+
+export const ROLE_LABELS: Record<string, string> = {
+  presidente: 'Presidente dell’Unione',
+  segretario: 'Segretario',
+  sindaco: 'Sindaco',
+  staff: 'Staff dell’Unione',
+  gruppo_lavoro: 'Gruppo di lavoro',
+  appointee: 'RTD nominato',
+  auditor: 'Revisore',
+  admin: 'Amministratore',
+  system: 'Iter (automatico)',
+};
+
+/** Italian for the API's stable error codes (the API's own message is shown too when it is more specific) */
+export const ERROR_LABELS: Record<string, string> = {
+  VALIDATION_FAILED: 'Alcuni campi non sono validi',
+  VERSION_CONFLICT: 'Qualcuno ha appena aggiornato il procedimento',
+  TRANSITION_NOT_ALLOWED: 'Questa azione non è più ammessa nello stato attuale',
+  RULE_VIOLATION: 'L’azione non rispetta una regola del procedimento',
+  FORBIDDEN: 'Non è consentito a questo utente',
+  UNAUTHENTICATED: 'Sessione scaduta: accedere di nuovo',
+  PROCESS_NOT_FOUND: 'Procedimento non trovato',
+  IDEMPOTENCY_KEY_REUSED: 'Richiesta già inviata con dati diversi',
+  RATE_LIMITED: 'Troppe richieste: riprovare tra poco',
+  DATABASE_UNAVAILABLE: 'Servizio momentaneamente non disponibile: riprovare tra poco',
+  QUEUE_UNAVAILABLE: 'Servizio momentaneamente non disponibile: riprovare tra poco',
+  NETWORK: 'Impossibile contattare il server',
+};
+
+/** class-validator's English messages → Italian (the rule messages of the API are Italian already) */
+const VALIDATION_PATTERNS: [RegExp, string][] = [
+  [/must be a date YYYY-MM-DD/i, 'Inserire una data valida'],
+  [/must be a codice IPA/i, 'Selezionare un ente'],
+  [/must be a number, optionally/i, 'Inserire un numero (es. 48 oppure 48/2026)'],
+  [/must be a lowercase hex SHA-256/i, 'Impronta SHA-256 non valida (64 caratteri esadecimali)'],
+  [/should not be empty|must be longer than or equal to 1/i, 'Campo obbligatorio'],
+  [/must be one of the following values/i, 'Scegliere uno dei valori proposti'],
+  [/must not be less than (\d+)/i, 'Il valore minimo è $1'],
+  [/must not be greater than (\d+)/i, 'Il valore massimo è $1'],
+  [/must be an integer/i, 'Inserire un numero intero'],
+  [/must be a boolean/i, 'Valore sì/no richiesto'],
+  [/must be a valid ISO 8601/i, 'Inserire data e ora valide'],
+  [/must be a string/i, 'Campo obbligatorio'],
+  [/unknown field/i, 'Campo non previsto'],
+  [/already used by this ente/i, 'Numero già usato da questo ente per lo stesso organo e anno'],
+];
+
+export function translateValidation(msg: string): string {
+  for (const [re, it] of VALIDATION_PATTERNS) {
+    const m = re.exec(msg);
+    if (m) return it.replace('$1', m[1] ?? '');
+  }
+  return msg;
+}
+
+/** "publicationStart" → "Publication start"; "convention.deadline.extend" → "Convention deadline extend" */
+export function humanize(code: string): string {
+  const words = code
+    .replace(/[._-]+/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export const stateLabel = (s: string): string => STATE_LABELS[s] ?? humanize(s);
+export const enteStatusLabel = (s: string): string => ENTE_STATUS_LABELS[s] ?? humanize(s);
+export const eventLabel = (t: string): string => EVENT_LABELS[t] ?? humanize(t);
+export const enumLabel = (v: string): string => ENUM_LABELS[v] ?? humanize(v);
+export const roleLabel = (r: string): string => ROLE_LABELS[r] ?? humanize(r);
+/** labels of fields inside a group: "date" of a parere is the parere's date */
+export const NESTED_FIELD_LABELS: Record<string, string> = {
+  'pareri.date': 'Data del parere',
+  'pareri.type': 'Tipo di parere',
+  'pareri.outcome': 'Esito del parere',
+};
+
+/** a field's Italian label; `parent` is the enclosing group's name for nested fields */
+export function fieldLabel(name: string, eventType?: string, parent?: string): string {
+  if (parent)
+    return NESTED_FIELD_LABELS[`${parent}.${name}`] ?? FIELD_LABELS[name] ?? humanize(name);
+  return (
+    (eventType ? FIELD_LABELS_BY_EVENT[eventType]?.[name] : undefined) ??
+    FIELD_LABELS[name] ??
+    humanize(name)
+  );
+}

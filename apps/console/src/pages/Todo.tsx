@@ -1,0 +1,219 @@
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { Link, useNavigate } from 'react-router-dom';
+import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
+import type { TodoItem } from '../api/types';
+import { usePageTitle, useSession } from '../App';
+import { daysLeftLabel, formatDate } from '../lib/dates';
+import { enteStatusLabel, eventLabel, stateLabel } from '../lib/labels';
+import { useContract } from '../lib/contract';
+
+interface Ente {
+  codiceIpa: string;
+  denominazione: string;
+  kind: 'COMUNE' | 'UNIONE';
+  unione: string | null;
+}
+
+function Days({ days, overdue }: { days: number | null; overdue: boolean }): ReactNode {
+  return <span className={overdue ? 'overdue' : undefined}>{daysLeftLabel(days)}</span>;
+}
+
+/** "Da fare": what the signed-in person has to do, most urgent first. */
+export function TodoPage(): ReactNode {
+  usePageTitle('Da fare');
+  const { me } = useSession();
+  const [items, setItems] = useState<TodoItem[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    call<TodoItem[]>(api.GET('/v1/todo')).then(setItems, (e: unknown) =>
+      setError(e instanceof ApiFailure ? e.error.message : 'Errore'),
+    );
+  }, []);
+  useEffect(load, [load]);
+  const overview = me?.roles.some((r) => r === 'presidente' || r === 'staff') ?? false;
+
+  return (
+    <>
+      <h1>Da fare</h1>
+      {error && (
+        <p className="alert alert-danger" role="alert">
+          {error}
+        </p>
+      )}
+      {items === null && !error && <p>Caricamento…</p>}
+      {items && items.length === 0 && <p data-testid="todo-empty">Nulla da fare per ora.</p>}
+      {items && items.length > 0 && (
+        <div className="table-responsive">
+          <table className="table" data-testid="todo">
+            <caption>
+              {overview
+                ? 'Procedimenti dell’Unione con enti ancora in attesa, il più urgente per primo'
+                : 'Procedimenti in cui il tuo ente deve agire, il più urgente per primo'}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Procedimento</th>
+                <th scope="col">Cosa fare</th>
+                <th scope="col">Entro il</th>
+                <th scope="col">Giorni</th>
+                {overview && <th scope="col">Enti in attesa</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((it) => (
+                <tr key={it.id} className={it.overdue ? 'table-danger' : undefined}>
+                  <td>
+                    <Link to={`/procedimenti/${it.id}`}>{it.title}</Link>
+                    <div className="small">{stateLabel(it.state)}</div>
+                  </td>
+                  <td>
+                    {it.actions.length ? (
+                      <ul className="list-unstyled mb-0">
+                        {it.actions.map((a) => (
+                          <li key={a.type}>{eventLabel(a.type)}</li>
+                        ))}
+                      </ul>
+                    ) : (
+                      <span>Seguire gli enti in attesa</span>
+                    )}
+                  </td>
+                  <td>{formatDate(it.deadline)}</td>
+                  <td>
+                    <Days days={it.daysLeft} overdue={it.overdue} />
+                  </td>
+                  {overview && (
+                    <td>
+                      <ul className="list-unstyled mb-0 small">
+                        {it.pendingEntes.map((p) => (
+                          <li key={p.ente}>
+                            {p.denominazione}: {enteStatusLabel(p.status)}
+                            {p.deadline && (
+                              <>
+                                {' '}
+                                (<Days days={p.daysLeft} overdue={p.overdue} />)
+                              </>
+                            )}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {overview && <StartProcess />}
+    </>
+  );
+}
+
+/** Start a process (presidente, staff): the definition, a title and the participating comuni. */
+function StartProcess(): ReactNode {
+  const contract = useContract();
+  const { me } = useSession();
+  const navigate = useNavigate();
+  const [entes, setEntes] = useState<Ente[]>([]);
+  const [title, setTitle] = useState('');
+  const [definition, setDefinition] = useState('convenzione');
+  const [members, setMembers] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [key] = useState(newIdempotencyKey);
+  useEffect(() => {
+    call<Ente[]>(api.GET('/v1/entes')).then(
+      (list) => {
+        const comuni = list.filter((e) => e.kind === 'COMUNE' && e.unione === me?.unione);
+        setEntes(comuni);
+        setMembers(comuni.map((c) => c.codiceIpa));
+      },
+      () => undefined,
+    );
+  }, [me?.unione]);
+  const startable = (contract?.definitions ?? []).filter(
+    (d) => d.key === 'convenzione' && d.startRoles.some((r) => me?.roles.includes(r)),
+  );
+  if (startable.length === 0) return null;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const view = await call<{ id: string }>(
+        api.POST('/v1/processes', {
+          body: {
+            definition: definition as never,
+            businessKey: `${definition}-${key.slice(0, 8)}`,
+            input: { title, unione: me?.unione, members } as never,
+          },
+        }),
+      );
+      void navigate(`/procedimenti/${view.id}`);
+    } catch (err) {
+      setError(err instanceof ApiFailure ? err.error.message : 'Errore');
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="mt-5" aria-labelledby="start-h">
+      <h2 id="start-h" className="h3">
+        Avvia un procedimento
+      </h2>
+      <form className="card card-body" onSubmit={(e) => void submit(e)}>
+        <div className="select-wrapper mb-3">
+          <label htmlFor="start-def">Tipo di procedimento</label>
+          <select id="start-def" value={definition} onChange={(e) => setDefinition(e.target.value)}>
+            {startable.map((d) => (
+              <option key={d.key} value={d.key}>
+                {d.title}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="form-group mb-3">
+          <label htmlFor="start-title" className="active">
+            Titolo
+          </label>
+          <input
+            id="start-title"
+            className="form-control"
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            required
+            maxLength={300}
+          />
+        </div>
+        <fieldset className="group">
+          <legend>Comuni partecipanti</legend>
+          {entes.map((c) => (
+            <div className="form-check" key={c.codiceIpa}>
+              <input
+                id={`m-${c.codiceIpa}`}
+                type="checkbox"
+                checked={members.includes(c.codiceIpa)}
+                onChange={(e) =>
+                  setMembers((m) =>
+                    e.target.checked ? [...m, c.codiceIpa] : m.filter((x) => x !== c.codiceIpa),
+                  )
+                }
+              />
+              <label htmlFor={`m-${c.codiceIpa}`}>{c.denominazione}</label>
+            </div>
+          ))}
+        </fieldset>
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button className="btn btn-primary" type="submit" disabled={busy || members.length === 0}>
+          Avvia
+        </button>
+      </form>
+    </section>
+  );
+}
