@@ -244,6 +244,10 @@ function validPayload(
       return { sent: { ente, number: '996', date: today } };
     case 'convention.deadline.extend':
       return { sent: { days: 30, reason: 'Consiglio convocato oltre il termine' } };
+    case 'convention.delivery.record': {
+      const open = c.entes.find((e) => !e.delivery)!;
+      return { sent: { ente: open.codiceIpa, deliveredAt: at } };
+    }
     default:
       throw new Error(`no payload for ${type}`);
   }

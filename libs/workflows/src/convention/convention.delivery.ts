@@ -18,6 +18,18 @@ export class DeliveryDto {
   @IsOptional() @MaxLength(300) receiptId?: string;
 }
 
+/**
+ * Whether a delivery can still be recorded at all (for the list of allowed events): some ente of the process has
+ * none yet. The ente named by a payload is checked by `checkDelivery`.
+ */
+export function deliveryOpen(ctx: ConventionContext, ente: string | undefined): RuleRefusal | null {
+  if (ente !== undefined || ctx.entes.some((e) => !e.delivery)) return null;
+  return {
+    rule: 'DELIVERY_ALREADY_RECORDED',
+    message: 'La consegna del testo è già registrata per ogni ente',
+  };
+}
+
 export function checkDelivery(ctx: ConventionContext, ev: DeliveryEvent): RuleRefusal | null {
   const e = ctx.entes.find((x) => x.codiceIpa === ev.payload.ente);
   if (!e)

@@ -9,7 +9,7 @@ import {
   romeDateOf,
   toRomeDate,
 } from '@app/calendar';
-import { checkDelivery } from './convention.delivery';
+import { checkDelivery, deliveryOpen } from './convention.delivery';
 import { sha256Hex } from '@app/common';
 import { evaluateRule, type EventRule, type RuleRefusal } from '../definition';
 import type {
@@ -622,8 +622,8 @@ export const CONVENTION_RULES: { readonly [T in ConventionEvent['type']]?: RuleO
   },
   'convention.deadline.extend': { precondition: openTerms, check: extendPayload },
   // each council's term from its own PEC receipt (system) or a delivery recorded by hand (convention.delivery.ts)
-  'convention.delivery.receipt': { check: checkDelivery },
-  'convention.delivery.record': { check: checkDelivery },
+  'convention.delivery.receipt': { precondition: deliveryOpen, check: checkDelivery },
+  'convention.delivery.record': { precondition: deliveryOpen, check: checkDelivery },
 };
 
 /** the whole rule of one event (precondition, then payload): what the machine's guard and the engine ask */
