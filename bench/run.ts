@@ -146,6 +146,8 @@ async function main(): Promise<void> {
     JWT_SECRET: randomBytes(32).toString('hex'),
     JWT_ISSUER: 'iter-bench',
     JWT_AUDIENCE: 'iter-api',
+    // production mode: the console's session key is required like every other secret
+    SESSION_SECRET: randomBytes(32).toString('hex'),
     MIGRATIONS_RUN: 'false',
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
