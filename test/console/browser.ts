@@ -10,7 +10,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  */
 export const ROOT = join(__dirname, '..', '..');
 export const CONSOLE_DIST = join(ROOT, 'dist', 'console');
-export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Where the browser test writes its screenshots: a folder git ignores (var/), so `npm test` never changes a
+ * tracked file; `UPDATE_SCREENSHOTS=true npm test` writes them to docs/screenshots (the ones the README shows).
+ */
+export const SCREENSHOTS =
+  process.env['UPDATE_SCREENSHOTS'] === 'true'
+    ? join(ROOT, 'docs', 'screenshots')
+    : join(ROOT, 'var', 'screenshots');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /** installs Debian's chromium with apt when it is missing (as .ci/run does) */

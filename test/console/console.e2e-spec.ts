@@ -20,7 +20,8 @@ import {
  * deliberation (three with immediata eseguibilità, the others then certify executivity); each sindaco and the
  * presidente sign; the convention is IN_FORCE. Along the way: a segretario sees only its own ente's actions, a
  * refused action shows the Italian message next to the field and writes nothing, a double click records once, a
- * stale form is caught. axe-core checks every page; screenshots go to docs/screenshots.
+ * stale form is caught. axe-core checks every page; screenshots go to var/screenshots
+ * (docs/screenshots with UPDATE_SCREENSHOTS=true).
  */
 const DAY = 86_400_000;
 const VALDERA = 'u_valdera';
