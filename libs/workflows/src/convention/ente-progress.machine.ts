@@ -39,6 +39,23 @@ const NEW_TEXT = {
   recede: { target: 'RECEDUTO', description: 'its recesso takes effect' },
 } as const;
 
+/** What a council awaited (invited or convened) can come to: its vote, a postponement, its term lapsing. */
+const COUNCIL_OUTCOMES = {
+  approve: { target: 'APPROVED', description: 'the council approves the frozen text' },
+  approveImmediatelyExecutive: {
+    target: 'EXECUTIVE',
+    description: 'approved and declared immediatamente eseguibile (art. 134 c.4 TUEL)',
+  },
+  approveWithAmendments: {
+    target: 'APPROVED_WITH_AMENDMENTS',
+    description: 'approved with amendments: the working group decides',
+  },
+  reject: { target: 'REJECTED', description: 'the council rejects the convention' },
+  postpone: { target: 'INVITED', description: 'rinviata or seduta deserta: convened again' },
+  lapse: { target: 'NON_ADERENTE', description: 'its term passed twice: outside' },
+  ...NEW_TEXT,
+} as const;
+
 export const enteProgressMachine = createMachine({
   id: 'ente',
   initial: 'INVITED',
@@ -49,19 +66,7 @@ export const enteProgressMachine = createMachine({
       tags: ['awaiting-council', 'pending'],
       on: {
         convene: { target: 'COUNCIL_CONVENED', description: 'the council is convened' },
-        approve: { target: 'APPROVED', description: 'the council approves the frozen text' },
-        approveImmediatelyExecutive: {
-          target: 'EXECUTIVE',
-          description: 'approved and declared immediatamente eseguibile (art. 134 c.4 TUEL)',
-        },
-        approveWithAmendments: {
-          target: 'APPROVED_WITH_AMENDMENTS',
-          description: 'approved with amendments: the working group decides',
-        },
-        reject: { target: 'REJECTED', description: 'the council rejects the convention' },
-        postpone: { target: 'INVITED', description: 'rinviata or seduta deserta: convened again' },
-        lapse: { target: 'NON_ADERENTE', description: 'its term passed twice: outside' },
-        ...NEW_TEXT,
+        ...COUNCIL_OUTCOMES,
       },
     },
     COUNCIL_CONVENED: {
@@ -69,19 +74,7 @@ export const enteProgressMachine = createMachine({
       tags: ['awaiting-council', 'pending'],
       on: {
         convene: { target: 'COUNCIL_CONVENED', description: 'convened again (new session)' },
-        approve: { target: 'APPROVED', description: 'the council approves the frozen text' },
-        approveImmediatelyExecutive: {
-          target: 'EXECUTIVE',
-          description: 'approved and declared immediatamente eseguibile (art. 134 c.4 TUEL)',
-        },
-        approveWithAmendments: {
-          target: 'APPROVED_WITH_AMENDMENTS',
-          description: 'approved with amendments: the working group decides',
-        },
-        reject: { target: 'REJECTED', description: 'the council rejects the convention' },
-        postpone: { target: 'INVITED', description: 'rinviata or seduta deserta: convened again' },
-        lapse: { target: 'NON_ADERENTE', description: 'its term passed twice: outside' },
-        ...NEW_TEXT,
+        ...COUNCIL_OUTCOMES,
       },
     },
     APPROVED: {
