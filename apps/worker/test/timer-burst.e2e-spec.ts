@@ -95,6 +95,7 @@ describe('a burst of deadlines due at the same instant, two workers (real proces
       databaseUrl: h.config.databaseUrl,
       redisPrefix: h.config.redisPrefix,
       reconcileIntervalMs: 1000,
+      startTimeoutMs: 180_000, // ts-node start-up on a busy 2-core machine
     };
     const [a, b] = await Promise.all([
       startWorkerProcess({ ...common, name: 'iter-burst-a', clockOffsetMs: offset }),
@@ -161,5 +162,5 @@ describe('a burst of deadlines due at the same instant, two workers (real proces
       `[timer-burst] ${timers.length} deadlines of ${CONVENTIONS} processes due at one instant: fired by a ${byA}, b ${byB}, ` +
         `${CONVENTIONS} transactions`,
     );
-  }, 240_000);
+  }, 480_000);
 });
