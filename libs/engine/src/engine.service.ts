@@ -129,6 +129,47 @@ const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, busines
   participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
+/**
+ * One process with due timers that no one else holds (SKIP LOCKED), among the earliest due timers, for the
+ * timer sweep; $1 is the clock offset (ms, 0 in production), $2 the processes this sweep already gave up on.
+ */
+const CLAIM_SQL = `SELECT p.id FROM process_instance p
+  WHERE p.id IN (SELECT t.instance_id FROM timer t
+    WHERE t.status = 'armed' AND t.due_at <= statement_timestamp() + make_interval(secs => $1::float8 / 1000)
+      AND t.instance_id <> ALL($2::uuid[])
+    ORDER BY t.due_at LIMIT 512)
+  FOR UPDATE SKIP LOCKED LIMIT 1`;
+
+/** What Engine.fireDue did: its own timer's outcome, and the sweep's counts. */
+export interface FireDueReport {
+  /** the outcome of the job's own timer (fired in the same transaction as its process's other due timers) */
+  own: FireResult;
+  /** timers fired (with their event), own included */
+  fired: number;
+  /** timers decided: fired, ignored, cancelled as late or stale */
+  handled: number;
+  /** processes locked and worked on, one transaction each */
+  instances: number;
+  /** processes the sweep gave up on (their step failed; their own jobs retry) */
+  failed: number;
+}
+
+interface InstanceFiring {
+  outcomes: Map<string, FireResult>;
+  after: AfterCommit[];
+}
+
+/** The enqueues of several steps, sent together; `removed`: more jobs to take out of the timer queue. */
+function mergeAfterCommits(list: readonly AfterCommit[], removed: readonly string[]): AfterCommit {
+  return {
+    wanted: [],
+    timers: list.flatMap((a) => a.timers),
+    cancelled: [...list.flatMap((a) => a.cancelled), ...removed],
+    outbox: list.flatMap((a) => a.outbox),
+    processEffects: list.flatMap((a) => a.processEffects ?? []),
+  };
+}
+
 export interface EngineLogger {
   warn(message: string, meta?: unknown): void;
 }
@@ -472,103 +513,236 @@ export class Engine {
     if (!pre) return 'missing';
     if (pre.status !== 'armed') return 'stale';
     if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
-    const instanceId = pre.instance_id;
     const result = await this.inTransaction(async (qr) => {
-      const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
-      const timers = (await qr.query(
-        `SELECT id, key, due_at, status, event,
-                (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+      const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
+      return this.fireLocked(qr, row, timerId, offset);
+    });
+    if (result.after) await this.afterCommit(result.after);
+    return result.outcome;
+  }
+
+  /**
+   * Fire due timers in batches (issue 15): the job's own timer and every other due timer of its process in
+   * ONE transaction (one lock, one commit), then up to `maxInstances` other processes with due timers, each
+   * in its own transaction, claimed with FOR UPDATE SKIP LOCKED so that concurrent jobs and workers take
+   * different processes and never wait on each other. Each timer is still one audited step (its own event,
+   * hash and `timer_id`), decided by fireLocked exactly as fireTimer decides it: a timer fires once because
+   * its row is re-read under the process's row lock, whoever (job, sweep, another worker) gets there first.
+   *
+   * The jobs of the timers a sweep handled are removed from the queue after commit (best effort: a job
+   * already taken by a worker finds its row no longer armed and does nothing). The enqueues of every step
+   * (notifications, new timers, removals of cancelled ones) go to Redis together, once per call.
+   */
+  async fireDue(
+    timerId: string,
+    opts: { maxInstances: number; maxTimersPerInstance?: number },
+  ): Promise<FireDueReport> {
+    const offset = clockOffsetMs(this.clock);
+    const perInstance = opts.maxTimersPerInstance ?? 64;
+    const found: { instance_id: string; status: string; due_at: Date; in_ms: number }[] =
+      await this.ds.query(
+        `SELECT instance_id, status, due_at,
+                (extract(epoch FROM due_at - now()) * 1000 - $2)::float8 AS in_ms
          FROM timer WHERE id = $1`,
         [timerId, offset],
-      )) as {
-        id: string;
-        key: string;
-        due_at: Date;
-        status: string;
-        in_ms: number;
-        event: { type: string; payload: Record<string, unknown> };
-      }[];
-      const timer = timers[0];
-      if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
-      const now = this.stepTime(row);
-      if (timer.in_ms > 0)
-        return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
-      const def = this.registry.get(row.definition_key, row.definition_version);
-      const current = this.restore(def.machine, row.snapshot);
-      const wanted = def.timers(current).find((t) => t.key === timer.key);
-      if (
-        wanted &&
-        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
-        wanted.notAfter !== undefined &&
-        now.getTime() >= Date.parse(wanted.notAfter)
-      ) {
-        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
-        // done in armed_timers so that the state does not arm it again for the same due date
-        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
-          timerId,
-          now.toISOString(),
-        ]);
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          {
-            ...row.armed_timers,
-            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
-          },
-        ]);
-        return { outcome: 'late' as const };
+      );
+    const pre = found[0];
+    const report: FireDueReport = { own: 'missing', fired: 0, handled: 0, instances: 0, failed: 0 };
+    const afters: AfterCommit[] = [];
+    const swept: string[] = [];
+    if (pre?.status === 'armed' && pre.in_ms > 0) {
+      // early by the database's clock: the job waits, nothing else is looked at
+      report.own = { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
+      return report;
+    }
+    if (!pre) report.own = 'missing';
+    else if (pre.status !== 'armed') report.own = 'stale';
+    else {
+      const own = await this.inTransaction(async (qr) => {
+        const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
+        return this.fireInstance(qr, row, offset, perInstance, timerId);
+      });
+      report.own = own.outcomes.get(timerId) ?? 'stale';
+      this.tally(report, own, afters, swept, timerId);
+    }
+    // the sweep: other processes with due timers, one transaction each, skipping those locked by others
+    const skip: string[] = [];
+    while (report.instances < opts.maxInstances) {
+      let done: InstanceFiring | null;
+      let claimed: string | null = null;
+      try {
+        done = await this.inTransaction(async (qr) => {
+          // the offset is read again for each process (tests move the clock while a sweep runs)
+          const now = clockOffsetMs(this.clock);
+          const ids = (await qr.query(CLAIM_SQL, [now, skip])) as { id: string }[];
+          if (!ids[0]) return null;
+          claimed = ids[0].id;
+          const row = await this.lock(qr, claimed, SYSTEM_ACTOR);
+          return this.fireInstance(qr, row, now, perInstance);
+        });
+      } catch (err) {
+        // a process whose step fails (its own job retries and reports it) must not stop the sweep
+        if (claimed === null) throw err;
+        report.failed++;
+        skip.push(claimed);
+        this.logger.warn(`timer sweep: process ${claimed as string} skipped`, err);
+        continue;
       }
-      if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
-        // the state no longer wants it: cancel instead of firing
-        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
-          timerId,
-          now.toISOString(),
-        ]);
-        const armed = { ...row.armed_timers };
-        delete armed[timer.key];
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          armed,
-        ]);
-        return { outcome: 'stale' as const };
-      }
-      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+      if (!done) break;
+      this.tally(report, done, afters, swept);
+    }
+    // the swept timers' jobs are no longer needed: removed like the jobs of cancelled timers
+    await this.afterCommit(mergeAfterCommits(afters, swept));
+    return report;
+  }
+
+  private tally(
+    report: FireDueReport,
+    done: InstanceFiring,
+    afters: AfterCommit[],
+    swept: string[],
+    own?: string,
+  ): void {
+    report.instances++;
+    for (const [id, outcome] of done.outcomes) {
+      if (typeof outcome === 'object') continue;
+      report.handled++;
+      if (outcome === 'fired') report.fired++;
+      if (id !== own) swept.push(id);
+    }
+    afters.push(...done.after);
+  }
+
+  /**
+   * The due timers of one locked process (the given one first, then by due date), each decided and
+   * applied by fireLocked as one step, in the caller's transaction. The row is read again under the lock
+   * between steps (the lock is held: no wait), so each step starts from the one before it.
+   */
+  private async fireInstance(
+    qr: QueryRunner,
+    row: LockedRow,
+    offset: number,
+    limit: number,
+    first?: string,
+  ): Promise<InstanceFiring> {
+    const due = (
+      (await qr.query(
+        `SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed'
+           AND due_at <= statement_timestamp() + make_interval(secs => $2::float8 / 1000)
+         ORDER BY due_at, id LIMIT $3`,
+        [row.id, offset, limit],
+      )) as { id: string }[]
+    ).map((t) => t.id);
+    const ids = first ? [first, ...due.filter((id) => id !== first)] : due;
+    const outcomes = new Map<string, FireResult>();
+    const after: AfterCommit[] = [];
+    for (const [i, id] of ids.entries()) {
+      if (i > 0) row = await this.lock(qr, row.id, SYSTEM_ACTOR);
+      const r = await this.fireLocked(qr, row, id, offset);
+      outcomes.set(id, r.outcome);
+      if (r.after) after.push(r.after);
+    }
+    return { outcomes, after };
+  }
+
+  /** One timer of a locked process: re-read under the lock, then fired, cancelled or ignored (one step). */
+  private async fireLocked(
+    qr: QueryRunner,
+    row: LockedRow,
+    timerId: string,
+    offset: number,
+  ): Promise<{ outcome: FireResult; after?: AfterCommit }> {
+    const instanceId = row.id;
+    const timers = (await qr.query(
+      `SELECT id, key, due_at, status, event,
+              (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+       FROM timer WHERE id = $1`,
+      [timerId, offset],
+    )) as {
+      id: string;
+      key: string;
+      due_at: Date;
+      status: string;
+      in_ms: number;
+      event: { type: string; payload: Record<string, unknown> };
+    }[];
+    const timer = timers[0];
+    if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
+    const now = this.stepTime(row);
+    if (timer.in_ms > 0) return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
+    const def = this.registry.get(row.definition_key, row.definition_version);
+    const current = this.restore(def.machine, row.snapshot);
+    const wanted = def.timers(current).find((t) => t.key === timer.key);
+    if (
+      wanted &&
+      Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+      wanted.notAfter !== undefined &&
+      now.getTime() >= Date.parse(wanted.notAfter)
+    ) {
+      // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+      // done in armed_timers so that the state does not arm it again for the same due date
+      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
         timerId,
         now.toISOString(),
       ]);
-      row.armed_timers = {
-        ...row.armed_timers,
-        [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
-      };
-      const event: MachineEvent = {
-        type: timer.event.type,
-        payload: timer.event.payload,
-        actor: { subject: 'system', role: 'system', ente: null },
-        at: now.toISOString(),
-      };
-      const accepted = acceptedEventTypes(current).has(event.type);
-      const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
-      if (next === current) {
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          row.armed_timers,
-        ]);
-        return { outcome: 'ignored' as const };
-      }
-      const after = await this.persistStep(qr, def, row, {
-        next,
-        type: event.type,
-        payload: event.payload,
-        actor: event.actor,
-        at: event.at,
-        stateBefore: row.state_value,
-        effects: toEffects(actions),
-        processEffects: toProcessEffects(actions),
+      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+        instanceId,
+        {
+          ...row.armed_timers,
+          [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+        },
+      ]);
+      return { outcome: 'late' as const };
+    }
+    if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
+      // the state no longer wants it: cancel instead of firing
+      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
         timerId,
-      });
-      return { outcome: 'fired' as const, after };
+        now.toISOString(),
+      ]);
+      const armed = { ...row.armed_timers };
+      delete armed[timer.key];
+      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+        instanceId,
+        armed,
+      ]);
+      return { outcome: 'stale' as const };
+    }
+    await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+      timerId,
+      now.toISOString(),
+    ]);
+    row.armed_timers = {
+      ...row.armed_timers,
+      [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+    };
+    const event: MachineEvent = {
+      type: timer.event.type,
+      payload: timer.event.payload,
+      actor: { subject: 'system', role: 'system', ente: null },
+      at: now.toISOString(),
+    };
+    const accepted = acceptedEventTypes(current).has(event.type);
+    const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
+    if (next === current) {
+      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
+        instanceId,
+        row.armed_timers,
+      ]);
+      return { outcome: 'ignored' as const };
+    }
+    const after = await this.persistStep(qr, def, row, {
+      next,
+      type: event.type,
+      payload: event.payload,
+      actor: event.actor,
+      at: event.at,
+      stateBefore: row.state_value,
+      effects: toEffects(actions),
+      processEffects: toProcessEffects(actions),
+      timerId,
     });
-    if ('after' in result && result.after) await this.afterCommit(result.after);
-    return result.outcome;
+    return { outcome: 'fired' as const, after };
   }
 
   // ---------------------------------------------------------------- internals
