@@ -22,6 +22,7 @@ import {
   type CheckpointConfig,
   type LoadedCheckpoint,
 } from './checkpoint';
+import { verifyChainsInBatches, type ParallelVerifyOptions } from './verify/batch-verify';
 
 export interface ListFilter {
   definition?: string;
@@ -336,7 +337,8 @@ function historyWhere(
   return { where: where.join(' AND '), params };
 }
 
-interface EventRow {
+/** One row of a chain as verifyRows reads it (exported for the parallel verifier, ./verify). */
+export interface EventRow {
   seq: number;
   type: string;
   payload: unknown;
@@ -383,7 +385,8 @@ const TRUSTED_COLUMNS = [
   'title',
 ] as const;
 
-interface InstanceRow {
+/** The instance row verifyRows compares with the chain (exported for the parallel verifier, ./verify). */
+export interface InstanceRow {
   tenant: string;
   definition_key: string;
   definition_version: number;
@@ -449,20 +452,40 @@ export async function verifyChain(
   } finally {
     await qr.release();
   }
-  const checkpointHead = opts.checkpoint?.problem
-    ? undefined
-    : opts.checkpoint?.heads.get(instanceId);
+  const cp = chainAgainstCheckpoint(instanceId, rows, opts.checkpoint);
+  return withCheckpoint(verifyRows(instanceId, rows, head, opts.registry), cp);
+}
+
+/** What the latest checkpoint says of one chain, from its rows (computed before verifyRows runs on them). */
+export interface ChainCheckpoint {
+  checkpointHead: { seq: number; hash: string } | undefined;
+  moved: string | null;
+  checkpoint: CheckpointCheck | undefined;
+  events: number;
+}
+
+export function chainAgainstCheckpoint(
+  instanceId: string,
+  rows: readonly { hash: string }[],
+  loaded: LoadedCheckpoint | null | undefined,
+): ChainCheckpoint {
+  const checkpointHead = loaded?.problem ? undefined : loaded?.heads.get(instanceId);
   const moved = chainMoved(checkpointHead, rows.length, (seq) => rows[seq - 1]?.hash);
-  const checkpoint = opts.checkpoint
-    ? checkOf(opts.checkpoint, moved ? [{ chain: instanceId, reason: moved }] : [])
+  const checkpoint = loaded
+    ? checkOf(loaded, moved ? [{ chain: instanceId, reason: moved }] : [])
     : undefined;
-  const result = verifyRows(instanceId, rows, head, opts.registry);
+  return { checkpointHead, moved, checkpoint, events: rows.length };
+}
+
+/** verifyRows' verdict with the checkpoint's: a chain valid on its own but not against the checkpoint is invalid. */
+export function withCheckpoint(result: VerifyResult, cp: ChainCheckpoint): VerifyResult {
+  const { checkpoint, checkpointHead, moved } = cp;
   if (!checkpoint) return result;
   if (result.valid && checkpoint.status === 'mismatch') {
     return {
       ...result,
       valid: false,
-      firstBadSeq: checkpointHead ? Math.min(checkpointHead.seq, rows.length + 1) : null,
+      firstBadSeq: checkpointHead ? Math.min(checkpointHead.seq, cp.events + 1) : null,
       reason: `checkpoint ${checkpoint.createdAt}: ${moved}`,
       checkpoint,
     };
@@ -470,7 +493,11 @@ export async function verifyChain(
   return { ...result, checkpoint };
 }
 
-function verifyRows(
+/**
+ * The per-chain check: links, hashes, seqs, and the instance row against the chain's end. A pure function of
+ * its arguments, so the parallel verifier (./verify) runs it unchanged in worker threads.
+ */
+export function verifyRows(
   instanceId: string,
   rows: EventRow[],
   head: InstanceRow | undefined,
@@ -611,14 +638,17 @@ export interface VerifyAuditResult extends VerifyAllResult {
 /**
  * Verify every chain in the database, oldest instance first, the ente registry's chain, and every chain of
  * the latest checkpoint (a chain the checkpoint has and the database lost is named as missing).
+ * The chains are read many at a time and checked in parallel in worker threads (`concurrency`, see
+ * ./verify/batch-verify.ts); verdicts and the order of `onChain` calls are those of verifyChain one chain after
+ * the other.
  */
 export async function verifyAllChains(
   ds: DataSource,
   onChain?: (instanceId: string, result: VerifyResult) => void,
-  opts: VerifyOptions = {},
+  opts: VerifyOptions & ParallelVerifyOptions = {},
 ): Promise<VerifyAuditResult> {
-  const ids: { id: string }[] = await ds.query(
-    `SELECT id FROM process_instance ORDER BY created_at, id`,
+  const ids: { id: string; last_seq: number }[] = await ds.query(
+    `SELECT id, last_seq FROM process_instance ORDER BY created_at, id`,
   );
   const out: VerifyAllResult = {
     chains: ids.length,
@@ -629,9 +659,9 @@ export async function verifyAllChains(
   };
   const moved: { chain: string; reason: string }[] = [];
   const seen = new Set<string>();
-  for (const { id } of ids) {
+  // read in batches of many chains, checked in worker threads (./verify); results come back in `ids` order
+  await verifyChainsInBatches(ds, ids, opts, (id, r) => {
     seen.add(id);
-    const r = await verifyChain(ds, id, opts);
     onChain?.(id, r);
     out.events += r.events;
     if (r.checkpoint?.moved.length) moved.push(...r.checkpoint.moved);
@@ -640,7 +670,7 @@ export async function verifyAllChains(
       out.invalid++;
       out.failures.push({ instanceId: id, firstBadSeq: r.firstBadSeq, reason: r.reason });
     }
-  }
+  });
   const registry = await verifyRegistryChain(ds);
   const cp = opts.checkpoint ?? null;
   if (cp && !cp.problem) {
