@@ -1,10 +1,4 @@
-import {
-  CURRENT_HASH_VERSION,
-  eventHash,
-  GENESIS_HASH,
-  ProcessQueryService,
-  verifyChain,
-} from '@app/engine';
+import { applyDelta, eventHash, GENESIS_HASH, ProcessQueryService, verifyChain } from '@app/engine';
 import type { BenchContext } from '../lib/context';
 import { fmtInt, nowMs, round, Samples } from '../lib/stats';
 import { PRESIDENTE } from '../lib/world';
@@ -85,22 +79,27 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
     for (let seq = 1; seq <= E; seq++) {
       const t = templateOf(seq);
       const occurredAt = new Date(base + seq * 60_000).toISOString();
-      const hash = eventHash(prev, {
-        instanceId: id,
-        seq,
-        type: t.type,
-        payload: t.payload,
-        actor: t.actor,
-        occurredAt,
-        stateBefore: seq === 1 ? null : t.stateBefore,
-        stateAfter: t.stateAfter,
-        versionAfter: seq,
-        snapshotAfter: t.snapshot,
-        recordedAt: occurredAt,
-        idempotencyKey: null,
-        requestHash: null,
-        timerId: null,
-      });
+      const hash = eventHash(
+        prev,
+        {
+          instanceId: id,
+          seq,
+          type: t.type,
+          payload: t.payload,
+          actor: t.actor,
+          occurredAt,
+          stateBefore: seq === 1 ? null : t.stateBefore,
+          stateAfter: t.stateAfter,
+          versionAfter: seq,
+          snapshotAfter: t.snapshot,
+          recordedAt: occurredAt,
+          idempotencyKey: null,
+          requestHash: null,
+          timerId: null,
+          // format 2 (the whole snapshot in every event): this synthetic chain predates format 3
+        },
+        2,
+      );
       batch.push(
         id,
         seq,
@@ -117,7 +116,7 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
         prev,
         hash,
         occurredAt,
-        CURRENT_HASH_VERSION,
+        2,
       );
       batchRows++;
       prev = hash;
@@ -233,11 +232,17 @@ async function templates(ctx: BenchContext, id: string): Promise<TemplateEvent[]
     state_before: string | null;
     state_after: string;
     snapshot_after: unknown;
+    snapshot_delta: string | null;
+    snapshot_full: boolean | null;
   }[] = await ctx.world.ds.query(
-    `SELECT type, payload, actor_subject, actor_role, actor_ente, state_before, state_after, snapshot_after
+    `SELECT type, payload, actor_subject, actor_role, actor_ente, state_before, state_after, snapshot_after,
+            snapshot_delta, snapshot_full
      FROM process_event WHERE instance_id = $1 ORDER BY seq`,
     [id],
   );
+  // format 3 stores patches: the whole snapshot after each event, rebuilt
+  let current: unknown = undefined;
+  for (const r of rows) r.snapshot_after = current = applyDelta(structuredClone(current), r);
   if (rows.length < 5)
     throw new Error('the audit template needs a convention with council sessions recorded');
   return rows.map((r) => ({

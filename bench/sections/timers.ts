@@ -21,7 +21,7 @@ type Armed = Record<string, { id: string; dueAt: string }>;
  * A convention's deadlines are computed from the PEC delivery date (end of a Rome day), so the timers of real
  * conventions all fall on a few instants, days away. To make N of them fall due spread over one minute and still
  * FIRE (not be cancelled as no longer wanted), each deadline is moved consistently in the three places that define
- * it: the timer row's due_at, the instance's armed_timers mirror, and the ente's deadline.dueAt in the snapshot,
+ * it: the timer row's due_at (and its event's dueAt), and the ente's deadline.dueAt in the snapshot,
  * from which Engine.fireTimer recomputes the timers the state wants (a due date that differs is cancelled, not
  * fired). Conventions are created with `reminderDaysBefore: []`, so each arms exactly its 8 deadlines. The edit is
  * checked by asking the definition which timers the edited state wants.
@@ -56,10 +56,18 @@ async function moveDeadlines(
   const def = world.registry.get('convenzione', 1);
   for (let i = 0; i < instanceIds.length; i += 250) {
     const chunk = instanceIds.slice(i, i + 250);
-    const rows: { id: string; snapshot: Snapshot; armed_timers: Armed }[] = await world.ds.query(
-      `SELECT id, snapshot, armed_timers FROM process_instance WHERE id = ANY($1)`,
-      [chunk],
-    );
+    const rows: { id: string; snapshot: Snapshot; armed_timers: Armed }[] = (
+      await world.ds.query<{ id: string; snapshot: Snapshot }[]>(
+        `SELECT id, snapshot FROM process_instance WHERE id = ANY($1)`,
+        [chunk],
+      )
+    ).map((r) => ({
+      ...r,
+      // the timers the instance holds (timer.held): the armed rows read above
+      armed_timers: Object.fromEntries(
+        (byInstance.get(r.id) ?? []).map((t) => [t.key, { id: t.id, dueAt: '' }]),
+      ),
+    }));
     const updates = rows.map((r) => {
       let next = Number.POSITIVE_INFINITY;
       for (const t of byInstance.get(r.id) ?? []) {
@@ -96,13 +104,12 @@ async function moveDeadlines(
       return {
         id: r.id,
         snapshot: r.snapshot,
-        armed: r.armed_timers,
         next: new Date(next).toISOString(),
       };
     });
     await world.ds.query(
-      `UPDATE process_instance p SET snapshot = x.snapshot, armed_timers = x.armed, next_deadline = x.next
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, snapshot jsonb, armed jsonb, next timestamptz) WHERE p.id = x.id`,
+      `UPDATE process_instance p SET snapshot = x.snapshot, next_deadline = x.next
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, snapshot jsonb, next timestamptz) WHERE p.id = x.id`,
       [JSON.stringify(updates)],
     );
   }
