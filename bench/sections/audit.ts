@@ -1,6 +1,12 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { canonicalJson, sha256Hex } from '@app/common';
-import { eventHash, GENESIS_HASH, ProcessQueryService, verifyAllChains } from '@app/engine';
+import {
+  applyDelta,
+  eventHash,
+  GENESIS_HASH,
+  ProcessQueryService,
+  verifyAllChains,
+} from '@app/engine';
 import type { BenchContext } from '../lib/context';
 import { fmtInt, nowMs, round, Samples } from '../lib/stats';
 import { PRESIDENTE } from '../lib/world';
@@ -268,11 +274,17 @@ async function templates(ctx: BenchContext, id: string): Promise<TemplateEvent[]
     state_before: string | null;
     state_after: string;
     snapshot_after: unknown;
+    snapshot_delta: string | null;
+    snapshot_full: boolean | null;
   }[] = await ctx.world.ds.query(
-    `SELECT type, payload, actor_subject, actor_role, actor_ente, state_before, state_after, snapshot_after
+    `SELECT type, payload, actor_subject, actor_role, actor_ente, state_before, state_after, snapshot_after,
+            snapshot_delta, snapshot_full
      FROM process_event WHERE instance_id = $1 ORDER BY seq`,
     [id],
   );
+  // format 3 stores patches: the whole snapshot after each event, rebuilt
+  let current: unknown = undefined;
+  for (const r of rows) r.snapshot_after = current = applyDelta(structuredClone(current), r);
   if (rows.length < 5)
     throw new Error('the audit template needs a convention with council sessions recorded');
   return rows.map((r) => ({

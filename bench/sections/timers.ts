@@ -22,8 +22,7 @@ type Armed = Record<string, { id: string; dueAt: string }>;
  * conventions all fall on a few instants, days away. To make N of them fall due spread over one minute (or all at one
  * instant: `windowMs` 0, as every Rome deadline ends at 23:59:59) and still
  * FIRE (not be cancelled as no longer wanted), each deadline is moved consistently in the three places that define
- * it: the timer row's due_at, the instance's armed_timers mirror (where the schema still has one), and the ente's
- * deadline.dueAt in the snapshot,
+ * it: the timer row's due_at (and its event's dueAt), and the ente's deadline.dueAt in the snapshot,
  * from which Engine.fireTimer recomputes the timers the state wants (a due date that differs is cancelled, not
  * fired). Conventions are created with `reminderDaysBefore: []`, so each arms exactly its 8 deadlines. The edit is
  * checked by asking the definition which timers the edited state wants.
@@ -65,18 +64,17 @@ async function moveDeadlines(
   )[0]!.n;
   for (let i = 0; i < instanceIds.length; i += 250) {
     const chunk = instanceIds.slice(i, i + 250);
-    const read: { id: string; snapshot: Snapshot; armed_timers: Armed | null }[] =
-      await world.ds.query(
-        `SELECT id, snapshot, ${mirror ? 'armed_timers' : 'NULL::jsonb AS armed_timers'} FROM process_instance WHERE id = ANY($1)`,
+    const rows: { id: string; snapshot: Snapshot; armed_timers: Armed }[] = (
+      await world.ds.query<{ id: string; snapshot: Snapshot }[]>(
+        `SELECT id, snapshot FROM process_instance WHERE id = ANY($1)`,
         [chunk],
-      );
-    const rows = read.map((r) => ({
+      )
+    ).map((r) => ({
       ...r,
-      armed_timers:
-        r.armed_timers ??
-        Object.fromEntries(
-          (byInstance.get(r.id) ?? []).map((t) => [t.key, { id: t.id, dueAt: '' }]),
-        ),
+      // the timers the instance holds (timer.held): the armed rows read above
+      armed_timers: Object.fromEntries(
+        (byInstance.get(r.id) ?? []).map((t) => [t.key, { id: t.id, dueAt: '' }]),
+      ),
     }));
     const updates = rows.map((r) => {
       let next = Number.POSITIVE_INFINITY;
@@ -114,13 +112,12 @@ async function moveDeadlines(
       return {
         id: r.id,
         snapshot: r.snapshot,
-        armed: r.armed_timers,
         next: new Date(next).toISOString(),
       };
     });
     await world.ds.query(
-      `UPDATE process_instance p SET snapshot = x.snapshot, ${mirror ? 'armed_timers = x.armed,' : ''} next_deadline = x.next
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, snapshot jsonb, armed jsonb, next timestamptz) WHERE p.id = x.id`,
+      `UPDATE process_instance p SET snapshot = x.snapshot, next_deadline = x.next
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, snapshot jsonb, next timestamptz) WHERE p.id = x.id`,
       [JSON.stringify(updates)],
     );
   }

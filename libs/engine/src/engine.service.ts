@@ -43,11 +43,12 @@ import {
   type ProcessDefinition,
   type TimerSpec,
 } from '@app/workflows';
-import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
+import { eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
 import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { buildView, type ProcessView } from './process-view';
+import { snapshotDelta, snapshotAtSeq } from './snapshot-delta';
 import { validatePayload } from './validation';
 
 export interface DispatchOptions {
@@ -123,10 +124,17 @@ const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
     CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
   FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
 
+/** The timers the instance holds (timer.held): armed, or fired (or cancelled as late) for the due date the
+ * state still wants, by key. Timers live in their table only; this is read with the row lock. */
+const HELD_TIMERS_SQL = `(SELECT COALESCE(jsonb_object_agg(t.key, jsonb_build_object('id', t.id, 'kind', t.kind,
+    'dueAt', t.due_at, 'status', CASE WHEN t.status = 'armed' THEN 'armed' ELSE 'fired' END)), '{}'::jsonb)
+  FROM timer t WHERE t.instance_id = process_instance.id AND t.held) AS armed_timers`;
+
 // lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
 // 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
+  participants, ${HELD_TIMERS_SQL}, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now,
+  ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 /**
@@ -169,6 +177,46 @@ function mergeAfterCommits(list: readonly AfterCommit[], removed: readonly strin
     processEffects: list.flatMap((a) => a.processEffects ?? []),
   };
 }
+
+/**
+ * One statement per step (one round trip): the versioned UPDATE of the instance head, the event INSERT, the
+ * new timers and the notification rows. Sub-statements that have nothing to write get an empty JSON array.
+ * The event, timers and outbox rows are written only if the head moved (`FROM head`): a version that moved
+ * under the lock is an error, never a half-written step.
+ */
+const STEP_SQL = `WITH head AS (
+    UPDATE process_instance SET snapshot = $2::jsonb, version = $3, state_value = $4, status = $5, title = $6,
+      pending_entes = $7, next_deadline = $8, last_seq = $9, last_hash = $10, updated_at = $11, participants = $12
+    WHERE id = $1 AND version = $3 - 1
+    RETURNING id, tenant),
+  ev AS (
+    INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
+      state_before, state_after, version_after, snapshot_delta, snapshot_full, idempotency_key, request_hash, timer_id,
+      prev_hash, hash, recorded_at, hash_version)
+    SELECT head.id, $9, $13, $14::jsonb, $15, $16, $17, $11, $18, $4, $3, $19, $20, $21, $22, $23, $24, $10, $25, 3
+    FROM head
+    RETURNING seq),
+  tm AS (
+    INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version, held)
+    SELECT t.id, head.id, t.key, t.kind, t.due_at, t.event, 'armed', $3, true
+    FROM head, jsonb_to_recordset($26::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)
+    RETURNING id),
+  ob AS (
+    INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload,
+      status, attempts, dedupe_key)
+    SELECT o.id, head.id, $9, head.tenant, o.recipient_ente, o.recipient_role, o.channel, o.template, o.payload,
+      'pending', 0, o.dedupe_key
+    FROM head, jsonb_to_recordset($27::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text,
+      template text, payload jsonb, dedupe_key text)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id)
+  SELECT (SELECT count(*) FROM ev)::int AS appended`;
+
+/** The timers a step lets go of: armed ones are cancelled; fired ones (or late) are no longer held. */
+const RELEASE_TIMERS_SQL = `UPDATE timer SET held = false,
+    status = CASE WHEN status = 'armed' THEN 'cancelled' ELSE status END,
+    cancelled_at = CASE WHEN status = 'armed' THEN $2::timestamptz ELSE cancelled_at END
+  WHERE id = ANY($1::uuid[]) AND held`;
 
 export interface EngineLogger {
   warn(message: string, meta?: unknown): void;
@@ -277,9 +325,9 @@ export class Engine {
         );
       await qr.query(
         `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,
-           state_value, snapshot, version, participants, pending_entes, next_deadline, armed_timers, last_seq, last_hash,
+           state_value, snapshot, version, participants, pending_entes, next_deadline, last_seq, last_hash,
            created_by, created_at, updated_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,'{}',0,$11,$12,$13,$13)`,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,0,$11,$12,$13,$13)`,
         [
           id,
           def.key,
@@ -361,20 +409,23 @@ export class Engine {
 
       if (opts.idempotencyKey !== undefined) {
         const prior = (await qr.query(
-          `SELECT request_hash, version_after, snapshot_after, occurred_at FROM process_event
+          `SELECT seq, request_hash, version_after, occurred_at FROM process_event
            WHERE instance_id = $1 AND idempotency_key = $2`,
           [instanceId, opts.idempotencyKey],
         )) as {
+          seq: number;
           request_hash: string;
           version_after: number;
-          snapshot_after: unknown;
           occurred_at: Date;
         }[];
         const first = prior[0];
         if (first) {
           if (first.request_hash !== requestHash)
             throw new IdempotencyKeyReusedError(opts.idempotencyKey);
-          const snap = this.restore(def.machine, first.snapshot_after);
+          const snap = this.restore(
+            def.machine,
+            await snapshotAtSeq((sql, p) => qr.query(sql, p), instanceId, first.seq),
+          );
           return {
             after: undefined,
             replay: buildView(
@@ -680,32 +731,19 @@ export class Engine {
       now.getTime() >= Date.parse(wanted.notAfter)
     ) {
       // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
-      // done in armed_timers so that the state does not arm it again for the same due date
+      // held (timer.held) so that the state does not arm it again for the same due date
       await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
         timerId,
         now.toISOString(),
-      ]);
-      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-        instanceId,
-        {
-          ...row.armed_timers,
-          [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
-        },
       ]);
       return { outcome: 'late' as const };
     }
     if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
       // the state no longer wants it: cancel instead of firing
-      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
-        timerId,
-        now.toISOString(),
-      ]);
-      const armed = { ...row.armed_timers };
-      delete armed[timer.key];
-      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-        instanceId,
-        armed,
-      ]);
+      await qr.query(
+        `UPDATE timer SET status = 'cancelled', cancelled_at = $2, held = false WHERE id = $1`,
+        [timerId, now.toISOString()],
+      );
       return { outcome: 'stale' as const };
     }
     await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
@@ -724,13 +762,7 @@ export class Engine {
     };
     const accepted = acceptedEventTypes(current).has(event.type);
     const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
-    if (next === current) {
-      await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-        instanceId,
-        row.armed_timers,
-      ]);
-      return { outcome: 'ignored' as const };
-    }
+    if (next === current) return { outcome: 'ignored' as const };
     const after = await this.persistStep(qr, def, row, {
       next,
       type: event.type,
@@ -748,9 +780,9 @@ export class Engine {
   // ---------------------------------------------------------------- internals
 
   async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
-    const rows: (LockedRow & { version: number })[] = await this.ds.query(
+    const rows: Omit<LockedRow, 'armed_timers'>[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
-              armed_timers, last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
+              last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
        FROM process_instance WHERE id = $1`,
       [instanceId, actor.ente],
     );
@@ -791,7 +823,10 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await qr.query(LOCK_SQL, [instanceId, actor.ente])) as LockedRow[];
+    const rows = (await query(qr, 'iter_lock_v3', LOCK_SQL, [
+      instanceId,
+      actor.ente,
+    ])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
@@ -853,7 +888,10 @@ export class Engine {
   ): Promise<AfterCommit> {
     const version = row.version + 1;
     const seq = row.last_seq + 1;
-    const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
+    // plain JSON (what jsonb keeps): the text sent to the instance row, and the object the patch is taken to
+    const snapshotText = JSON.stringify(def.machine.getPersistedSnapshot(step.next));
+    const snapshotAfter = JSON.parse(snapshotText) as Record<string, unknown>;
+    const delta = snapshotDelta(seq, row.last_seq === 0 ? undefined : row.snapshot, snapshotAfter);
     const stateAfter = def.stateLabel(step.next);
     // recorded_at: the database clock read under the row lock, to the millisecond, so the hash can cover it
     const recordedAt = (row.db_now ?? new Date()).toISOString();
@@ -867,106 +905,37 @@ export class Engine {
       stateBefore: step.stateBefore,
       stateAfter,
       versionAfter: version,
-      snapshotAfter,
+      snapshotDelta: delta.text,
+      snapshotFull: delta.full,
       recordedAt,
       idempotencyKey: step.idempotencyKey ?? null,
       requestHash: step.requestHash ?? null,
       timerId: step.timerId ?? null,
     });
 
-    // timers: diff what the new state wants with what is armed
+    // timers: diff what the new state wants with what the instance holds
     const wantedList = def.timers(step.next);
     const wanted = new Map<string, TimerSpec>(wantedList.map((t) => [t.key, t]));
-    const armed: Record<string, ArmedTimer> = {};
+    const held = new Set<string>();
+    const released: string[] = [];
     const cancelled: string[] = [];
     const newTimers: (TimerSpec & { id: string })[] = [];
     for (const [key, t] of Object.entries(row.armed_timers)) {
       const w = wanted.get(key);
       const same = w !== undefined && Date.parse(w.dueAt) === Date.parse(t.dueAt);
-      if (same)
-        armed[key] = t; // still wanted (armed, or already fired for this very due date)
-      else if (t.status === 'armed') cancelled.push(t.id);
+      if (same) {
+        held.add(key); // still wanted (armed, or already fired for this very due date)
+        continue;
+      }
+      released.push(t.id);
+      if (t.status === 'armed') cancelled.push(t.id);
     }
     for (const [key, w] of wanted) {
-      if (armed[key]) continue;
-      const id = randomUUID();
-      newTimers.push({ ...w, id });
-      armed[key] = { id, kind: w.kind, dueAt: w.dueAt, status: 'armed' };
+      if (!held.has(key)) newTimers.push({ ...w, id: randomUUID() });
     }
-
-    await qr.query(
-      `UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
-         pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12,
-         participants = $13
-       WHERE id = $1`,
-      [
-        row.id,
-        snapshotAfter,
-        version,
-        stateAfter,
-        def.status(step.next),
-        def.titleOf(step.next),
-        def.pendingEntes(step.next),
-        def.nextDeadline(step.next),
-        armed,
-        seq,
-        hash,
-        step.at,
-        def.participants(step.next),
-      ],
-    );
-    await qr.query(
-      `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
-         recorded_at, hash_version)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
-      [
-        row.id,
-        seq,
-        step.type,
-        step.payload,
-        step.actor.subject,
-        step.actor.role,
-        step.actor.ente,
-        step.at,
-        step.stateBefore,
-        stateAfter,
-        version,
-        snapshotAfter,
-        step.idempotencyKey ?? null,
-        step.requestHash ?? null,
-        step.timerId ?? null,
-        row.last_hash,
-        hash,
-        recordedAt,
-        CURRENT_HASH_VERSION,
-      ],
-    );
-    if (cancelled.length) {
-      await qr.query(
-        `UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'armed'`,
-        [cancelled, step.at],
-      );
-    }
-    if (newTimers.length) {
-      await qr.query(
-        `INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version)
-         SELECT t.id, $1, t.key, t.kind, t.due_at, t.event, 'armed', $2
-         FROM jsonb_to_recordset($3::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)`,
-        [
-          row.id,
-          version,
-          JSON.stringify(
-            newTimers.map((t) => ({
-              id: t.id,
-              key: t.key,
-              kind: t.kind,
-              due_at: t.dueAt,
-              event: t.event,
-            })),
-          ),
-        ],
-      );
+    // before the new ones: one held (and one armed) timer per key
+    if (released.length) {
+      await query(qr, 'iter_release_timers_v3', RELEASE_TIMERS_SQL, [released, step.at]);
     }
     // notifications: an inbox row per recipient + the definition's channel (PEC per ente / e-mail per role)
     const outbox = step.effects.flatMap((e) =>
@@ -982,15 +951,45 @@ export class Engine {
           }))
         : [],
     );
-    if (outbox.length) {
-      await qr.query(
-        `INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload, status, attempts, dedupe_key)
-         SELECT o.id, $1, $2, $3, o.recipient_ente, o.recipient_role, o.channel, o.template, o.payload, 'pending', 0, o.dedupe_key
-         FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text, template text, payload jsonb, dedupe_key text)
-         ON CONFLICT (dedupe_key) DO NOTHING`,
-        [row.id, seq, row.tenant, JSON.stringify(outbox)],
-      );
-    }
+    const written = (await query(qr, 'iter_step_v3', STEP_SQL, [
+      row.id,
+      snapshotText,
+      version,
+      stateAfter,
+      def.status(step.next),
+      def.titleOf(step.next),
+      def.pendingEntes(step.next),
+      def.nextDeadline(step.next),
+      seq,
+      hash,
+      step.at,
+      def.participants(step.next),
+      step.type,
+      JSON.stringify(step.payload),
+      step.actor.subject,
+      step.actor.role,
+      step.actor.ente,
+      step.stateBefore,
+      delta.text,
+      delta.full,
+      step.idempotencyKey ?? null,
+      step.requestHash ?? null,
+      step.timerId ?? null,
+      row.last_hash,
+      recordedAt,
+      JSON.stringify(
+        newTimers.map((t) => ({
+          id: t.id,
+          key: t.key,
+          kind: t.kind,
+          due_at: t.dueAt,
+          event: t.event,
+        })),
+      ),
+      JSON.stringify(outbox),
+    ])) as { appended: number }[];
+    // under the row lock the version cannot move: if it did, nothing of the step is kept
+    if (written[0]?.appended !== 1) throw new VersionConflictError(row.version, row.version + 1);
     const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
     return {
       wanted: wantedList,
@@ -1246,4 +1245,26 @@ async function destroyConnection(qr: QueryRunner, err: unknown): Promise<void> {
   const pg = qr as unknown as { releasePostgresConnection?: (e: Error) => Promise<void> };
   if (typeof pg.releasePostgresConnection === 'function')
     await pg.releasePostgresConnection(err instanceof Error ? err : new Error(String(err)));
+}
+
+/**
+ * A named (prepared) statement on the query runner's own pg connection: parsed and planned once per
+ * connection, then only bound and executed (the hot path's statements). Falls back to TypeORM's query when
+ * the runner is not a pg one (or is released: TypeORM then throws its usual error).
+ */
+async function query(
+  qr: QueryRunner,
+  name: string,
+  sql: string,
+  params: unknown[],
+): Promise<unknown[]> {
+  const conn = (qr as unknown as { databaseConnection?: PgClient }).databaseConnection;
+  if (qr.isReleased || !conn || typeof conn.query !== 'function')
+    return (await qr.query(sql, params)) as unknown[];
+  const res = await conn.query({ name, text: sql, values: params });
+  return res.rows;
+}
+
+interface PgClient {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }

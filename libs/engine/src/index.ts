@@ -9,3 +9,4 @@ export * from './decide';
 export * from './process-effects';
 export * from './diagram';
 export * from './checkpoint';
+export * from './snapshot-delta';
