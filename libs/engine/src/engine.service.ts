@@ -165,6 +165,8 @@ export interface FireDueReport {
 interface InstanceFiring {
   outcomes: Map<string, FireResult>;
   after: AfterCommit[];
+  /** other processes had due armed timers when this one's were read */
+  more: boolean;
 }
 
 /** The enqueues of several steps, sent together; `removed`: more jobs to take out of the timer queue. */
@@ -606,6 +608,7 @@ export class Engine {
       report.own = { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
       return report;
     }
+    let more = true;
     if (!pre) report.own = 'missing';
     else if (pre.status !== 'armed') report.own = 'stale';
     else {
@@ -615,10 +618,12 @@ export class Engine {
       });
       report.own = own.outcomes.get(timerId) ?? 'stale';
       this.tally(report, own, afters, swept, timerId);
+      more = own.more;
     }
-    // the sweep: other processes with due timers, one transaction each, skipping those locked by others
+    // the sweep: other processes with due timers, one transaction each, skipping those locked by others;
+    // none when no other process had due timers (a timer on time costs its job one transaction, no more)
     const skip: string[] = [];
-    while (report.instances < opts.maxInstances) {
+    while (more && report.instances < opts.maxInstances) {
       let done: InstanceFiring | null;
       let claimed: string | null = null;
       try {
@@ -641,6 +646,7 @@ export class Engine {
       }
       if (!done) break;
       this.tally(report, done, afters, swept);
+      more = done.more;
     }
     // the swept timers' jobs are no longer needed: removed like the jobs of cancelled timers
     await this.afterCommit(mergeAfterCommits(afters, swept));
@@ -676,14 +682,15 @@ export class Engine {
     limit: number,
     first?: string,
   ): Promise<InstanceFiring> {
-    const due = (
-      (await qr.query(
-        `SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed'
-           AND due_at <= statement_timestamp() + make_interval(secs => $2::float8 / 1000)
-         ORDER BY due_at, id LIMIT $3`,
-        [row.id, offset, limit],
-      )) as { id: string }[]
-    ).map((t) => t.id);
+    // this process's due timers, and whether other processes have some too (is a sweep worth it?)
+    const [found] = (await qr.query(
+      `SELECT array(SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed' AND due_at <= d.at
+                    ORDER BY due_at, id LIMIT $3)::text[] AS due,
+              EXISTS (SELECT 1 FROM timer WHERE status = 'armed' AND due_at <= d.at AND instance_id <> $1) AS more
+       FROM (SELECT statement_timestamp() + make_interval(secs => $2::float8 / 1000) AS at) d`,
+      [row.id, offset, limit],
+    )) as { due: string[]; more: boolean }[];
+    const due = found?.due ?? [];
     const ids = first ? [first, ...due.filter((id) => id !== first)] : due;
     const outcomes = new Map<string, FireResult>();
     const after: AfterCommit[] = [];
@@ -693,7 +700,7 @@ export class Engine {
       outcomes.set(id, r.outcome);
       if (r.after) after.push(r.after);
     }
-    return { outcomes, after };
+    return { outcomes, after, more: found?.more ?? false };
   }
 
   /** One timer of a locked process: re-read under the lock, then fired, cancelled or ignored (one step). */
