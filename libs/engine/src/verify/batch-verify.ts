@@ -20,8 +20,8 @@ import {
  * thread reads them many at a time (one REPEATABLE READ transaction per batch of whole chains: the instance
  * rows and all their events, ordered by instance_id and seq, only the columns verifyRows reads) and hands
  * each batch to a small pool of worker threads, which run `verifyRows` on every chain, unchanged. The main
- * thread reads the next batch while the workers check the previous ones, and hands the verdicts on in the
- * order of the chains given, so a caller sees exactly what verifyChain one chain after the other would say.
+ * thread reads the next batches (on two connections) while the workers check the previous ones, and hands the
+ * verdicts on in the order of the chains given, so a caller sees exactly what verifyChain one chain after the other would say.
  *
  * jsonb/json columns are read as text (`::text`) and parsed by the worker (the same JSON.parse node-postgres
  * would run on the main thread), so the main thread moves strings and the parsing is spread over the cores;
@@ -163,33 +163,46 @@ export async function verifyChainsInBatches(
   const pool = concurrency
     ? new VerifyPool(concurrency, { json: sql.json, registry: registry ?? null })
     : null;
-  const qr = ds.createQueryRunner();
-  await qr.connect();
-  const queue: { ids: string[]; cps: ChainCheckpoint[]; results: Promise<VerifyResult[]> }[] = [];
-  const emitFirst = async () => {
-    const b = queue.shift()!;
-    const results = await b.results;
-    results.forEach((r, i) => each(b.ids[i]!, withCheckpoint(r, b.cps[i]!)));
-  };
+  // with workers, two readers: Postgres' side of a read (detoasting, jsonb to text) then runs on two cores too
+  const runners: QueryRunner[] = [];
+  const readers = pool ? Math.min(2, batches.length) : 1;
+  const queue: Promise<{ ids: string[]; cps: ChainCheckpoint[]; results: VerifyResult[] }>[] = [];
   try {
-    for (const ids of batches) {
-      const read = await readBatch(qr, ids, sql);
-      // the checkpoint needs the hashes only: taken here, before the rows leave for a worker
-      const cps = read.map((c) =>
-        chainAgainstCheckpoint(c.instanceId, c.rows as { hash: string }[], opts.checkpoint),
-      );
-      const results = pool
-        ? pool.run(read)
-        : Promise.resolve(read.map((c) => verifyChainInput(c, sql.json, opts.registry)));
-      results.catch(() => undefined); // awaited in order by emitFirst; never an unhandled rejection meanwhile
-      queue.push({ ids, cps, results });
-      // back-pressure: a batch per worker being checked and one waiting, while the next one is read
-      while (queue.length > (pool ? concurrency + 1 : 0)) await emitFirst();
+    for (let i = 0; i < readers; i++) {
+      const qr = ds.createQueryRunner();
+      runners.push(qr);
+      await qr.connect();
     }
-    while (queue.length) await emitFirst();
+    // each reader reads its batches one after the other; a batch goes to the pool as soon as it is read
+    const tails: Promise<unknown>[] = runners.map(() => Promise.resolve());
+    for (const [n, ids] of batches.entries()) {
+      const r = n % readers;
+      const read = tails[r]!.then(() => readBatch(runners[r]!, ids, sql));
+      tails[r] = read.catch(() => undefined);
+      const done = read.then(async (chains) => {
+        // the checkpoint needs the hashes only: taken here, before the rows leave for a worker
+        const cps = chains.map((c) =>
+          chainAgainstCheckpoint(c.instanceId, c.rows as { hash: string }[], opts.checkpoint),
+        );
+        const results = pool
+          ? await pool.run(chains)
+          : chains.map((c) => verifyChainInput(c, sql.json, opts.registry));
+        return { ids, cps, results };
+      });
+      done.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
+      queue.push(done);
+      // back-pressure: a batch per worker being checked, one being read per reader, one waiting
+      while (queue.length > (pool ? concurrency + readers : 0)) emit(await queue.shift()!);
+    }
+    while (queue.length) emit(await queue.shift()!);
   } finally {
-    await qr.release();
+    await Promise.allSettled(queue);
+    for (const qr of runners) await qr.release();
     await pool?.close();
+  }
+
+  function emit(b: { ids: string[]; cps: ChainCheckpoint[]; results: VerifyResult[] }): void {
+    b.results.forEach((r, i) => each(b.ids[i]!, withCheckpoint(r, b.cps[i]!)));
   }
 }
 
