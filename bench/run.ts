@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const { commit, dirty } = gitCommit();
   const commitLabel = `${commit}${dirty ? '+dirty' : ''}`;
   const progress = new Progress();
-  const report = new Report(commitLabel);
+  const report = new Report(commitLabel, { quick: args.quick });
 
   const adminUrl =
     process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -238,6 +238,7 @@ async function main(): Promise<void> {
       report,
       progress,
       ceiling: new Map(),
+      iterSql: new Map(),
       engineRate: new Map(),
       probeRate: 1000,
       fresh: [],
@@ -383,6 +384,7 @@ async function main(): Promise<void> {
         sizes,
         error: failure ? (failure.stack ?? failure.message) : null,
         figures: report.figures,
+        goals: report.goals(args.only),
         details: report.details,
       },
       null,
@@ -395,6 +397,8 @@ async function main(): Promise<void> {
       `PostgreSQL ${pg.version}, Redis ${redis0.version} hz ${redisHz}\n`,
   );
   console.log(report.table());
+  console.log(`\nIssue 15 goals (${args.quick ? 'quick sizes' : 'full sizes'}):\n`);
+  console.log(report.goalsTable(args.only));
   const misses = report.misses;
   console.log(
     `\n${report.figures.filter((f) => f.pass === true).length} PASS, ${misses.length} MISS${misses.length ? `: ${misses.map((m) => m.name).join('; ')}` : ''}`,

@@ -103,8 +103,10 @@ export interface BenchContext {
   world: World;
   report: Report;
   progress: Progress;
-  /** ceiling rate by concurrency, for the engine ratios */
+  /** the reference by concurrency, for the engine ratios: the minimal durable transition's rate (section 1) */
   ceiling: Map<number, number>;
+  /** Iter's own transition SQL (the same 5 round trips on the real schema and rows) by concurrency */
+  iterSql: Map<number, number>;
   /** engine dispatch rate by concurrency (sizes the later working sets) */
   engineRate: Map<number, number>;
   /** a first estimate of the engine's rate at 8 callers, from the setup's own dispatches */

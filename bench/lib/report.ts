@@ -1,3 +1,4 @@
+import { goalOf, goalRows, targetIn, type GoalRow } from './goals';
 import { round } from './stats';
 
 export interface Target {
@@ -15,6 +16,8 @@ export interface Figure {
   pass?: boolean;
   /** what else a reader needs to interpret the figure (rows in the tables, pool size…) */
   note?: string;
+  /** the issue-15 goal this figure measures (an id of GOALS in ./goals); its target replaces `target` */
+  goal?: string;
 }
 
 const fmt = (v: number, unit: string): string => {
@@ -33,9 +36,21 @@ export class Report {
   readonly figures: Figure[] = [];
   readonly details: Record<string, unknown> = {};
 
-  constructor(readonly commit: string) {}
+  constructor(
+    readonly commit: string,
+    readonly opts: { quick: boolean } = { quick: false },
+  ) {}
 
-  add(f: Omit<Figure, 'pass'>): Figure {
+  add(input: Omit<Figure, 'pass'>): Figure {
+    const f = { ...input };
+    const goal = goalOf(f);
+    if (goal) {
+      f.goal = goal.id;
+      // one bound per figure, the issue's; a bound for the full sizes judges nothing in a quick run
+      const t = goal.fullOnly && this.opts.quick ? undefined : targetIn(goal, f.unit);
+      if (t) f.target = t;
+      else delete f.target;
+    }
     const fig: Figure = { ...f, value: round(f.value, 3) };
     if (f.target) {
       const v = f.value;
@@ -53,6 +68,27 @@ export class Report {
 
   detail(key: string, value: unknown): void {
     this.details[key] = value;
+  }
+
+  /** issue 15's goals: figure, goal, PASS/MISS (or why not judged), note */
+  goals(sections: Set<string>): GoalRow[] {
+    return goalRows(this.figures, { quick: this.opts.quick, sections });
+  }
+
+  goalsTable(sections: Set<string>): string {
+    const rows = this.goals(sections).map((r) => [
+      r.figure,
+      r.measured,
+      r.value === null ? '—' : `${fmt(r.value, r.unit)} ${r.unit}`,
+      r.text,
+      r.result,
+      r.note,
+    ]);
+    return textTable(
+      ['issue 15 figure', 'measured as', 'value', 'goal', 'result', 'note'],
+      rows,
+      [2],
+    );
   }
 
   get misses(): Figure[] {
@@ -75,13 +111,17 @@ export class Report {
       f.note ?? '',
     ]);
     const head = ['section', 'figure', 'value', 'unit', 'target', 'result', 'commit', 'note'];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const right = new Set([2]);
-    const line = (cells: string[]) =>
-      cells
-        .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd();
-    return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+    return textTable(head, rows, [2]);
   }
+}
+
+function textTable(head: string[], rows: string[][], rightAligned: number[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const right = new Set(rightAligned);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

@@ -1,31 +1,48 @@
 import type { DataSource } from 'typeorm';
 import type { Progress } from '../lib/progress';
 
-const CLONE_SQL = (withEvents: boolean) => `
+/** columns a copy sets itself rather than taking from the template */
+const OWN_INSTANCE_COLUMNS: Record<string, string> = {
+  id: 'gen_random_uuid()',
+  business_key: "$2 || '-' || g",
+  created_at: 'now()',
+  updated_at: 'now()',
+};
+
+/**
+ * The copy statement, from the columns the tables have now (read from the catalog): the bench keeps working
+ * while the schema changes (a column added or dropped by a migration is copied or not, like the others).
+ */
+async function cloneSql(ds: DataSource, withEvents: boolean): Promise<string> {
+  const cols = async (table: string) => {
+    const rows: { c: string }[] = await ds.query(
+      `SELECT column_name AS c FROM information_schema.columns
+       WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position`,
+      [table],
+    );
+    return rows.map((r) => r.c);
+  };
+  const inst = await cols('process_instance');
+  const ev = (await cols('process_event')).filter((c) => c !== 'instance_id');
+  const values = inst.map((c) => OWN_INSTANCE_COLUMNS[c] ?? `t.${c}`);
+  return `
   WITH ins AS (
-    INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status, state_value,
-      snapshot, version, participants, pending_entes, next_deadline, last_seq, last_hash, created_by,
-      created_at, updated_at)
-    SELECT gen_random_uuid(), t.definition_key, t.definition_version, t.tenant, $2 || '-' || g, t.title, t.status,
-      t.state_value, t.snapshot, t.version, t.participants, t.pending_entes, t.next_deadline, t.last_seq,
-      t.last_hash, t.created_by, now(), now()
+    INSERT INTO process_instance (${inst.join(', ')})
+    SELECT ${values.join(', ')}
     FROM process_instance t, generate_series($3::int, $4::int) g WHERE t.id = $1
     RETURNING id)
   ${
     withEvents
-      ? `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-           recorded_at, state_before, state_after, version_after, snapshot_after, snapshot_delta, snapshot_full,
-           idempotency_key, request_hash, timer_id, prev_hash, hash, hash_version)
-         SELECT ins.id, e.seq, e.type, e.payload, e.actor_subject, e.actor_role, e.actor_ente, e.occurred_at, e.recorded_at,
-           e.state_before, e.state_after, e.version_after, e.snapshot_after, e.snapshot_delta, e.snapshot_full,
-           e.idempotency_key, e.request_hash, e.timer_id, e.prev_hash, e.hash, e.hash_version
+      ? `INSERT INTO process_event (instance_id, ${ev.join(', ')})
+         SELECT ins.id, ${ev.map((c) => `e.${c}`).join(', ')}
          FROM ins CROSS JOIN process_event e WHERE e.instance_id = $1
          RETURNING instance_id AS id`
       : 'SELECT id FROM ins'
   }`;
+}
 
 /**
- * n copies of a real instance's row by SQL (`generate_series`): same snapshot, armed timers and chain head, new id.
+ * n copies of a real instance's row by SQL (`generate_series`): every column the same (snapshot, chain head…), new id.
  * With events, the template's audit rows are copied too (so the copy looks like a real instance in every table
  * the transition path touches; the copied hash chains do not verify, since the hash covers the instance id).
  * Timer and outbox rows are not copied: a transition reads neither for another instance.
@@ -39,11 +56,12 @@ export async function cloneInstances(
   progress?: Progress,
 ): Promise<string[]> {
   const ids = new Set<string>();
+  const sql = await cloneSql(ds, withEvents);
   const chunk = 5_000;
   const stamp = Date.now();
   for (let from = 1; from <= n; from += chunk) {
     const to = Math.min(n, from + chunk - 1);
-    const rows: { id: string }[] = await ds.query(CLONE_SQL(withEvents), [
+    const rows: { id: string }[] = await ds.query(sql, [
       templateId,
       `${prefix}-${stamp}`,
       from,

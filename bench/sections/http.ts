@@ -252,6 +252,21 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
     target: { op: '>=', value: 2000 },
     note: `${best.connections} connections; ${runs.map((r) => `${r.connections}c: ${fmtInt(r.rate)}/s`).join(', ')}`,
   });
+  // the goal: HTTP keeps at least 80 % of what the engine does alone (its best level in this same run)
+  const engineBest = [...ctx.engineRate.entries()].reduce<[number, number] | null>(
+    (a, e) => (a === null || e[1] > a[1] ? e : a),
+    null,
+  );
+  if (engineBest) {
+    report.add({
+      section: '3 http',
+      name: 'saturated POST event, share of the engine figure',
+      value: (100 * best.rate) / engineBest[1],
+      unit: '%',
+      goal: 'http.saturated.ratio',
+      note: `${fmtInt(best.rate)}/s over HTTP vs the engine's best ${fmtInt(engineBest[1])}/s (@${engineBest[0]})`,
+    });
+  }
   report.add({
     section: '3 http',
     name: 'saturated p99',

@@ -2146,6 +2146,10 @@ export interface operations {
                 from?: string;
                 /** @description events that occurred at or before this instant */
                 to?: string;
+                /** @description cursor: only events with seq greater than this (the seq of the last event of the previous page; 0 = from the start) */
+                after?: number;
+                /** @description events per page; a page shorter than this is the last one (a full page also carries a Link: rel="next" header) */
+                limit?: number;
             };
             header?: never;
             path: {
@@ -2155,16 +2159,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset). */
+            /** @description audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset). Paged by keyset: at most `limit` events (default 500) with seq > `after`; a page shorter than limit is the last, a full one carries `Link: <…>; rel="next"` (the same query with after = its last seq). */
             200: {
                 headers: {
+                    /** @description on a full page: the next page, `<url>; rel="next"` (RFC 8288) */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryEventDto"][];
                 };
             };
-            /** @description INVALID_ID / VALIDATION_FAILED */
+            /** @description INVALID_ID / VALIDATION_FAILED (also a bad after or limit) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -71,6 +71,20 @@ export interface HistoryFilter {
   to?: string;
 }
 
+/**
+ * One page of the history by keyset: the events with seq > `after` (0 = from the start), at most `limit` of
+ * them. A page shorter than `limit` is the last; otherwise the next one starts after the last seq returned.
+ */
+export interface HistoryPage {
+  after?: number;
+  limit?: number;
+}
+
+/** a history page holds at most this many events by default (and the api's default page) */
+export const HISTORY_PAGE_DEFAULT = 500;
+/** the largest page a caller may ask for */
+export const HISTORY_PAGE_MAX = 1000;
+
 export interface VerifyResult {
   valid: boolean;
   events: number;
@@ -203,15 +217,35 @@ export class ProcessQueryService {
     return row;
   }
 
+  /**
+   * One page of the history in seq order (keyset on the primary key (instance_id, seq): the cost of a page
+   * does not depend on how far into the history it starts). Only the columns the view shows are read, never
+   * the snapshots.
+   */
   async history(
     instanceId: string,
     actor: Actor,
     filter: HistoryFilter = {},
+    page: HistoryPage = {},
   ): Promise<HistoryEvent[]> {
     await this.assertReadable(instanceId, actor);
+    const after = page.after ?? 0;
+    const limit = Math.min(page.limit ?? HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX);
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`history page: after ${after}, limit ${limit}`);
+    return this.historyPage(instanceId, filter, after, limit);
+  }
+
+  private async historyPage(
+    instanceId: string,
+    filter: HistoryFilter,
+    after: number,
+    limit: number,
+  ): Promise<HistoryEvent[]> {
     const { where, params } = historyWhere(instanceId, filter);
+    params.push(after, limit);
     const rows: EventRow[] = await this.ds.query(
-      `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} ORDER BY seq`,
+      `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
       params,
     );
     return rows.map(toHistoryEvent);
@@ -227,19 +261,15 @@ export class ProcessQueryService {
     filter: HistoryFilter = {},
   ): Promise<HistoryExport> {
     const head = await this.assertReadable(instanceId, actor);
-    const ds = this.ds;
     const page = this.opts.exportPageSize ?? EXPORT_PAGE;
+    // the same keyset pages as GET /history: the export streams, never holds the history in memory
+    const next = (after: number) => this.historyPage(instanceId, filter, after, page);
     async function* events(): AsyncGenerator<HistoryEvent> {
       let after = 0;
       for (;;) {
-        const { where, params } = historyWhere(instanceId, filter);
-        params.push(after, page);
-        const rows: EventRow[] = await ds.query(
-          `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
-          params,
-        );
+        const rows = await next(after);
         // the whole page is read and converted before its first event is handed out
-        yield* rows.map(toHistoryEvent);
+        yield* rows;
         if (rows.length < page) return;
         after = rows[rows.length - 1]!.seq;
       }

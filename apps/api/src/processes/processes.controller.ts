@@ -27,8 +27,10 @@ import { DataSource } from 'typeorm';
 import { DefinitionRegistry } from '@app/workflows';
 import {
   Engine,
+  HISTORY_PAGE_DEFAULT,
   processDiagram,
   ProcessQueryService,
+  type HistoryEvent,
   type HistoryFilter,
   type StateAt,
   type VerifyResult,
@@ -40,6 +42,7 @@ import {
   ErrorResponseDto,
   HistoryEventDto,
   HistoryExportQueryDto,
+  HistoryPageQueryDto,
   HistoryQueryDto,
   ListProcessesQueryDto,
   ProcessListDto,
@@ -87,6 +90,18 @@ function historyFilter(q: HistoryQueryDto): HistoryFilter {
     throw new ValidationFailedError([{ field: 'from', errors: ['must not be after to'] }]);
   }
   return { actor: q.actor, type: q.type, from: q.from, to: q.to };
+}
+
+/** The next history page: the same filters, after the last seq of this one (a relative reference, RFC 8288). */
+function nextLink(id: string, q: HistoryQueryDto, after: number, limit: number): string {
+  const params = new URLSearchParams();
+  for (const k of ['actor', 'type', 'from', 'to'] as const) {
+    const v = q[k];
+    if (v !== undefined) params.set(k, v);
+  }
+  params.set('after', String(after));
+  params.set('limit', String(limit));
+  return `</v1/processes/${id}/history?${params.toString()}>; rel="next"`;
 }
 
 @ApiTags('processes')
@@ -244,16 +259,32 @@ export class ProcessesController {
     type: [HistoryEventDto],
     description:
       'audit events in seq order: who (actor subject, role, ente), when (occurredAt, recordedAt), what (type, payload), ' +
-      'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset).',
+      'stateBefore → stateAfter, versionAfter, prevHash and hash. Filters: actor, type, from, to (instants with an offset). ' +
+      `Paged by keyset: at most \`limit\` events (default ${HISTORY_PAGE_DEFAULT}) with seq > \`after\`; a page shorter ` +
+      'than limit is the last, a full one carries `Link: <…>; rel="next"` (the same query with after = its last seq).',
+    headers: {
+      Link: {
+        description: 'on a full page: the next page, `<url>; rel="next"` (RFC 8288)',
+        schema: { type: 'string' },
+      },
+    },
   })
-  @E(400, 'INVALID_ID / VALIDATION_FAILED')
+  @E(400, 'INVALID_ID / VALIDATION_FAILED (also a bad after or limit)')
   @E(404, 'PROCESS_NOT_FOUND (also for another unione’s process)')
-  history(
+  async history(
     @Param('id', UuidPipe) id: string,
-    @Query() q: HistoryQueryDto,
+    @Query() q: HistoryPageQueryDto,
     @CurrentActor() actor: Actor,
-  ) {
-    return this.query.history(id, actor, historyFilter(q));
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<HistoryEvent[]> {
+    const limit = q.limit ?? HISTORY_PAGE_DEFAULT;
+    const events = await this.query.history(id, actor, historyFilter(q), {
+      after: q.after ?? 0,
+      limit,
+    });
+    const last = events[events.length - 1];
+    if (last && events.length === limit) res.setHeader('Link', nextLink(id, q, last.seq, limit));
+    return events;
   }
 
   @Get(':id/history/export')

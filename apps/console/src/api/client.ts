@@ -45,6 +45,32 @@ export async function call<T>(
   return r.data as T;
 }
 
+type HistoryQuery = NonNullable<paths['/v1/processes/{id}/history']['get']['parameters']['query']>;
+/** the page size the console asks for (the API's largest): most histories are one page */
+const HISTORY_PAGE = 1000;
+
+/**
+ * The whole history (with the given filters), page after page by keyset: a page shorter than the limit is the
+ * last; otherwise the next starts after its last seq.
+ */
+export async function historyAll<E extends { seq: number }>(
+  id: string,
+  filters: Omit<HistoryQuery, 'after' | 'limit'> = {},
+): Promise<E[]> {
+  const all: E[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await call<E[]>(
+      api.GET('/v1/processes/{id}/history', {
+        params: { path: { id }, query: { ...filters, after, limit: HISTORY_PAGE } },
+      }),
+    );
+    all.push(...page);
+    if (page.length < HISTORY_PAGE) return all;
+    after = page[page.length - 1]!.seq;
+  }
+}
+
 /** a UUID for the Idempotency-Key (crypto.randomUUID needs a secure context: fall back to getRandomValues) */
 export function newIdempotencyKey(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();

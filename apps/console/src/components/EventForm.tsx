@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
+import { api, ApiFailure, call, historyAll, newIdempotencyKey } from '../api/client';
 import type { AllowedEvent, HistoryEvent, ProcessView } from '../api/types';
 import { formatInstant, romeLocalDateTime, romeToday } from '../lib/dates';
 import { toFormErrors, type FormErrors } from '../lib/errors';
@@ -99,9 +99,7 @@ export function EventForm(p: Props): ReactNode {
       // the API refused and recorded nothing: the next attempt is a new request with a new key
       if (err.error.status >= 400 && err.error.status < 500) key.current = newIdempotencyKey();
       if (err.error.code === 'VERSION_CONFLICT') {
-        const h = await call<HistoryEvent[]>(
-          api.GET('/v1/processes/{id}/history', { params: { path: { id: p.view.id } } }) as never,
-        ).catch(() => []);
+        const h = await historyAll<HistoryEvent>(p.view.id).catch((): HistoryEvent[] => []);
         setChanges(h.filter((x) => x.versionAfter > version));
       }
       setTimeout(() => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { api, ApiFailure, call } from '../api/client';
+import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent, ProcessView } from '../api/types';
 import { usePageTitle } from '../App';
 import { Diagram } from '../components/Diagram';
@@ -29,9 +29,7 @@ export function ProcessPage(): ReactNode {
     try {
       const [v, h] = await Promise.all([
         call<ProcessView>(api.GET('/v1/processes/{id}', { params: { path: { id } } })),
-        call<HistoryEvent[]>(
-          api.GET('/v1/processes/{id}/history', { params: { path: { id } } }) as never,
-        ),
+        historyAll<HistoryEvent>(id),
       ]);
       setView(v);
       setHistory(h);

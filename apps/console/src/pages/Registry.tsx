@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { api, ApiFailure, call } from '../api/client';
+import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent } from '../api/types';
 import { usePageTitle } from '../App';
 import { formatInstant, romeLocalToInstant } from '../lib/dates';
@@ -45,11 +45,7 @@ export function RegistryPage(): ReactNode {
   }, []);
 
   useEffect(() => {
-    call<HistoryEvent[]>(
-      api.GET('/v1/processes/{id}/history', {
-        params: { path: { id }, query: query(applied) },
-      }) as never,
-    ).then(
+    historyAll<HistoryEvent>(id, query(applied)).then(
       (h) => {
         setEvents(h);
         setTypes((t) => (t.length ? t : [...new Set(h.map((x) => x.type))]));

@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from '@app/engine';
 import { PROCESS_STATUSES } from '@app/workflows';
 
 /**
@@ -171,6 +172,35 @@ export class HistoryQueryDto {
   @Matches(INSTANT, { message: INSTANT_MSG })
   @IsISO8601({ strict: true })
   to?: string;
+}
+
+/** GET /history: the filters and one keyset page (the export streams every page, so it takes no page). */
+export class HistoryPageQueryDto extends HistoryQueryDto {
+  @ApiPropertyOptional({
+    default: 0,
+    minimum: 0,
+    example: 120,
+    description:
+      'cursor: only events with seq greater than this (the seq of the last event of the previous page; 0 = from the start)',
+  })
+  @IsOptional()
+  @Transform(toDecimalInt)
+  @IsInt()
+  @Min(0)
+  after?: number;
+  @ApiPropertyOptional({
+    default: HISTORY_PAGE_DEFAULT,
+    minimum: 1,
+    maximum: HISTORY_PAGE_MAX,
+    description:
+      'events per page; a page shorter than this is the last one (a full page also carries a Link: rel="next" header)',
+  })
+  @IsOptional()
+  @Transform(toDecimalInt)
+  @IsInt()
+  @Min(1)
+  @Max(HISTORY_PAGE_MAX)
+  limit?: number;
 }
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
