@@ -140,6 +140,8 @@ export interface EngineLogger {
  */
 export class Engine {
   private readonly entes: EnteRepository;
+  /** post-commit enqueues not awaited by their caller (see enqueueAfterAnswer) */
+  private readonly enqueuing = new Set<Promise<void>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -298,7 +300,7 @@ export class Engine {
         ),
       };
     });
-    await this.afterCommit(after.done);
+    this.enqueueAfterAnswer(after.done);
     return after.view;
   }
 
@@ -446,7 +448,7 @@ export class Engine {
       );
       return { after, replay: view };
     });
-    if (result.after) await this.afterCommit(result.after);
+    if (result.after) this.enqueueAfterAnswer(result.after);
     return result.replay;
   }
 
@@ -854,6 +856,31 @@ export class Engine {
         ],
       );
     }
+  }
+
+  /**
+   * The post-commit enqueue of a start or a send, off the caller's path: it runs on the next turn of the event
+   * loop (setImmediate), after the promise chain that awaits this call has written the HTTP answer, and nobody
+   * waits for it. Safe because the rows are durable: a job not enqueued (a crash, Redis down or slow) is
+   * enqueued by the reconciler from the timer/outbox/process_effect rows. `settled()` waits for those in
+   * flight (shutdown, tests). Timer firing (worker) still awaits its enqueue: there it bounds the worker's pace.
+   */
+  private enqueueAfterAnswer(a: AfterCommit): void {
+    if (!a.timers.length && !a.outbox.length && !a.cancelled.length && !a.processEffects?.length)
+      return;
+    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.afterCommit(a));
+    this.enqueuing.add(p);
+    void p.finally(() => this.enqueuing.delete(p));
+  }
+
+  /** Resolves once every post-commit enqueue started so far has finished (or failed, logged). */
+  async settled(): Promise<void> {
+    while (this.enqueuing.size) await Promise.all([...this.enqueuing]);
+  }
+
+  /** Nest calls this before onApplicationShutdown, where the producer queues are closed. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */
