@@ -140,8 +140,8 @@ export interface EngineLogger {
  */
 export class Engine {
   private readonly entes: EnteRepository;
-  /** post-commit enqueues not awaited by their caller (see enqueueAfterAnswer) */
-  private readonly enqueuing = new Set<Promise<void>>();
+  /** post-commit enqueues not awaited by their caller, the last one per instance (see enqueueAfterAnswer) */
+  private readonly enqueuing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -300,7 +300,7 @@ export class Engine {
         ),
       };
     });
-    this.enqueueAfterAnswer(after.done);
+    this.enqueueAfterAnswer(after.view.id, after.done);
     return after.view;
   }
 
@@ -448,7 +448,7 @@ export class Engine {
       );
       return { after, replay: view };
     });
-    if (result.after) this.enqueueAfterAnswer(result.after);
+    if (result.after) this.enqueueAfterAnswer(instanceId, result.after);
     return result.replay;
   }
 
@@ -862,20 +862,26 @@ export class Engine {
    * The post-commit enqueue of a start or a send, off the caller's path: it runs on the next turn of the event
    * loop (setImmediate), after the promise chain that awaits this call has written the HTTP answer, and nobody
    * waits for it. Safe because the rows are durable: a job not enqueued (a crash, Redis down or slow) is
-   * enqueued by the reconciler from the timer/outbox/process_effect rows. `settled()` waits for those in
-   * flight (shutdown, tests). Timer firing (worker) still awaits its enqueue: there it bounds the worker's pace.
+   * enqueued by the reconciler from the timer/outbox/process_effect rows. The enqueues of one instance run in
+   * commit order (a timer armed by one step is added before a later step's removal of it is sent). `settled()`
+   * waits for those in flight (shutdown, tests). Timer firing (worker) still awaits its enqueue.
    */
-  private enqueueAfterAnswer(a: AfterCommit): void {
+  private enqueueAfterAnswer(instanceId: string, a: AfterCommit): void {
     if (!a.timers.length && !a.outbox.length && !a.cancelled.length && !a.processEffects?.length)
       return;
-    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.afterCommit(a));
-    this.enqueuing.add(p);
-    void p.finally(() => this.enqueuing.delete(p));
+    const previous = this.enqueuing.get(instanceId);
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => previous)
+      .then(() => this.afterCommit(a));
+    this.enqueuing.set(instanceId, p);
+    void p.finally(() => {
+      if (this.enqueuing.get(instanceId) === p) this.enqueuing.delete(instanceId);
+    });
   }
 
   /** Resolves once every post-commit enqueue started so far has finished (or failed, logged). */
   async settled(): Promise<void> {
-    while (this.enqueuing.size) await Promise.all([...this.enqueuing]);
+    while (this.enqueuing.size) await Promise.all([...this.enqueuing.values()]);
   }
 
   /** Nest calls this before onApplicationShutdown, where the producer queues are closed. */
