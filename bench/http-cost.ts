@@ -6,7 +6,8 @@ import { Session } from 'node:inspector/promises';
 import { ValidationPipe } from '@nestjs/common';
 import { loadConfig } from '@app/common';
 import { JwtVerifier, mintDevToken } from '@app/auth';
-import { Engine } from '@app/engine';
+import type { AnyMachineSnapshot } from 'xstate';
+import { allowedEventsFor, buildView, Engine } from '@app/engine';
 import { createDataSource, runMigrations, seedUnioni } from '@app/persistence';
 import { ResilientJobScheduler } from '@app/scheduling';
 import { JwtAuthGuard } from '../apps/api/src/auth/auth.guard';
@@ -17,8 +18,11 @@ import {
   createWorld,
   InstancePool,
   nextActNumber,
+  rinviata,
   romeToday,
+  segretario,
   VALDERA,
+  type World,
 } from './lib/world';
 
 /** CPU spent inside a few methods (requests are sequential: what runs meanwhile is theirs), µs in total */
@@ -47,6 +51,60 @@ function attribute(): Map<string, number> {
   wrap(ResilientJobScheduler.prototype, 'enqueueTimers', '  of which enqueueTimers');
   wrap(ResilientJobScheduler.prototype, 'removeTimers', '  of which removeTimers');
   return totals;
+}
+
+/** CPU of the answer's parts (buildView) on an instance a few sessions in, µs per call */
+async function viewCost(world: World, id: string): Promise<void> {
+  const date = romeToday();
+  for (let i = 0; i < 8; i++) {
+    const ente = VALDERA.entes[i]!;
+    await world.setupEngine.dispatch(id, rinviata(ente, nextActNumber(), date), segretario(ente));
+  }
+  const def = world.registry.get('convenzione', 1);
+  const [row] = await world.ds.query<
+    {
+      snapshot: unknown;
+      id: string;
+      definition_key: string;
+      definition_version: number;
+      tenant: string;
+      business_key: string;
+      created_at: Date;
+      updated_at: Date;
+      participants: string[];
+    }[]
+  >(`SELECT * FROM process_instance WHERE id = $1`, [id]);
+  const snap = def.machine.resolveState(row!.snapshot as never) as AnyMachineSnapshot;
+  const actor = segretario(VALDERA.entes[3]!);
+  const now = new Date();
+  const parts: [string, () => unknown][] = [
+    ['buildView (all)', () => buildView(def, row!, snap, 10, actor, row!.participants, now)],
+    [
+      '  allowedEventsFor',
+      () => allowedEventsFor(def, snap, actor, row!.tenant, row!.participants),
+    ],
+    ['  def.view', () => def.view(snap, now)],
+    ['  def.timers', () => def.timers(snap)],
+    ['  def.nextDeadline', () => def.nextDeadline(snap)],
+    [
+      '  title/status/label/pending',
+      () => [def.titleOf(snap), def.status(snap), def.stateLabel(snap), def.pendingEntes(snap)],
+    ],
+    [
+      'JSON.stringify(view)',
+      () => JSON.stringify(buildView(def, row!, snap, 10, actor, row!.participants, now)),
+    ],
+  ];
+  for (const [label, fn] of parts) {
+    for (let i = 0; i < 50; i++) fn();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 500; i++) fn();
+    const c = process.cpuUsage(c0);
+    console.log(`${label.padEnd(30)} ${((c.user + c.system) / 500).toFixed(1).padStart(8)} µs CPU`);
+  }
+  console.log(
+    `view: ${JSON.stringify(buildView(def, row!, snap, 10, actor, row!.participants, now)).length} bytes of JSON`,
+  );
 }
 
 /**
@@ -182,6 +240,7 @@ async function main(): Promise<void> {
       return r;
     };
 
+    if (args.includes('--view')) await viewCost(world, ids[ids.length - 1]!);
     await measure('warm-up', oneHttp);
     await measure('warm-up', oneEngine);
     const e = await measure('engine', oneEngine);
