@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import {
   createRemoteJWKSet,
   jwtVerify,
@@ -16,10 +17,18 @@ export interface JwtSettings {
   maxLifetimeSec?: number;
   /** tolerated clock difference with the issuer (seconds): exp, nbf and an iat in the future */
   clockSkewSec?: number;
+  /** how long a verified token is remembered (ms; 0: never), never past its exp; default 60 s */
+  cacheTtlMs?: number;
+  /** how many verified tokens are remembered at most; default 10,000 */
+  cacheMaxEntries?: number;
+  /** the clock of the cache (tests); jose itself reads Date.now() */
+  now?: () => number;
 }
 
 const DEFAULT_MAX_LIFETIME_S = 43_200;
 const DEFAULT_CLOCK_SKEW_S = 30;
+const DEFAULT_CACHE_TTL_MS = 60_000;
+const DEFAULT_CACHE_MAX = 10_000;
 
 /** Claims Iter reads: sub, name, roles[], ente (codice IPA), unione (codice IPA of the tenant). */
 export interface IterClaims extends JWTPayload {
@@ -42,17 +51,45 @@ export const SECRET_ALGORITHMS = ['HS256'];
  * the future (beyond the clock skew) is refused, and so is one whose lifetime (exp - iat) exceeds the maximum.
  * A token that grants no known role is refused too (401): `system` can never
  * be claimed by a token, it is the engine's own actor for timers.
+ *
+ * A token verified once is remembered for `cacheTtlMs` (60 s), never past its `exp`: a client sends the same
+ * token with every request, and the signature check and claim parsing are most of the guard's cost. Only
+ * successes are remembered; a token is the key, so a different token (another user, a renewed token) is verified
+ * afresh. What this gives up: a signing key removed from the JWKS still admits the tokens it signed for at most
+ * `cacheTtlMs` (Iter has no token revocation otherwise: a token is valid until its exp). The cache is a Map in
+ * insertion order, the oldest entry dropped when full: entries expire by time, so no LRU library is needed.
  */
 export class JwtVerifier {
-  private readonly secret: Uint8Array | null;
+  private readonly secret: KeyObject | null;
   private readonly jwks: JWTVerifyGetKey | null;
+  private readonly verified = new Map<string, { actor: Actor; until: number }>();
 
   constructor(private readonly s: JwtSettings) {
-    this.secret = s.secret ? new TextEncoder().encode(s.secret) : null;
+    // a KeyObject made once: jose would otherwise import the secret's bytes again for every token
+    this.secret = s.secret ? createSecretKey(Buffer.from(s.secret, 'utf8')) : null;
     this.jwks = s.jwksUrl ? createRemoteJWKSet(new URL(s.jwksUrl)) : null;
   }
 
   async verify(token: string): Promise<Actor> {
+    const now = this.s.now?.() ?? Date.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (now < hit.until) return { ...hit.actor, roles: [...hit.actor.roles] };
+      this.verified.delete(token);
+    }
+    const { actor, exp } = await this.verifyNow(token);
+    const ttl = this.s.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
+    if (ttl > 0) {
+      if (this.verified.size >= (this.s.cacheMaxEntries ?? DEFAULT_CACHE_MAX)) {
+        const oldest = this.verified.keys().next();
+        if (!oldest.done) this.verified.delete(oldest.value);
+      }
+      this.verified.set(token, { actor, until: Math.min(now + ttl, exp * 1000) });
+    }
+    return { ...actor, roles: [...actor.roles] };
+  }
+
+  private async verifyNow(token: string): Promise<{ actor: Actor; exp: number }> {
     const maxLifetime = this.s.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_S;
     const opts = {
       issuer: this.s.issuer ?? undefined,
@@ -102,13 +139,14 @@ export class JwtVerifier {
       ),
     ];
     if (roles.length === 0) throw new UnauthenticatedError('il token non indica alcun ruolo');
-    return {
+    const actor: Actor = {
       subject: payload.sub,
       name: typeof payload.name === 'string' ? payload.name : undefined,
       roles,
       ente: typeof payload.ente === 'string' ? payload.ente : null,
       unione: typeof payload.unione === 'string' ? payload.unione : null,
     };
+    return { actor, exp: payload.exp! };
   }
 }
 

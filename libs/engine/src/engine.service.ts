@@ -231,6 +231,8 @@ export interface EngineLogger {
  */
 export class Engine {
   private readonly entes: EnteRepository;
+  /** post-commit enqueues not awaited by their caller, the last one per instance (see enqueueAfterAnswer) */
+  private readonly enqueuing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -389,7 +391,7 @@ export class Engine {
         ),
       };
     });
-    await this.afterCommit(after.done);
+    this.enqueueAfterAnswer(after.view.id, after.done);
     return after.view;
   }
 
@@ -540,7 +542,7 @@ export class Engine {
       );
       return { after, replay: view };
     });
-    if (result.after) await this.afterCommit(result.after);
+    if (result.after) this.enqueueAfterAnswer(instanceId, result.after);
     return result.replay;
   }
 
@@ -1034,6 +1036,37 @@ export class Engine {
         ],
       );
     }
+  }
+
+  /**
+   * The post-commit enqueue of a start or a send, off the caller's path: it runs on the next turn of the event
+   * loop (setImmediate), after the promise chain that awaits this call has written the HTTP answer, and nobody
+   * waits for it. Safe because the rows are durable: a job not enqueued (a crash, Redis down or slow) is
+   * enqueued by the reconciler from the timer/outbox/process_effect rows. The enqueues of one instance run in
+   * commit order (a timer armed by one step is added before a later step's removal of it is sent). `settled()`
+   * waits for those in flight (shutdown, tests). Timer firing (worker) still awaits its enqueue.
+   */
+  private enqueueAfterAnswer(instanceId: string, a: AfterCommit): void {
+    if (!a.timers.length && !a.outbox.length && !a.cancelled.length && !a.processEffects?.length)
+      return;
+    const previous = this.enqueuing.get(instanceId);
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => previous)
+      .then(() => this.afterCommit(a));
+    this.enqueuing.set(instanceId, p);
+    void p.finally(() => {
+      if (this.enqueuing.get(instanceId) === p) this.enqueuing.delete(instanceId);
+    });
+  }
+
+  /** Resolves once every post-commit enqueue started so far has finished (or failed, logged). */
+  async settled(): Promise<void> {
+    while (this.enqueuing.size) await Promise.all([...this.enqueuing.values()]);
+  }
+
+  /** Nest calls this before onApplicationShutdown, where the producer queues are closed. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */

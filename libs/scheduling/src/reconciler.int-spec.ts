@@ -42,6 +42,8 @@ describe('Reconciler', () => {
         presidente,
       );
     }
+    // the sends' own enqueues run after they answer: done before the tests empty the queue
+    await h.engine.settled();
   });
   afterAll(async () => {
     await h?.close();
