@@ -24,6 +24,7 @@ import {
   type EnteKind,
   type ActorRecord,
   clockOffsetMs,
+  currentRequestId,
   type Clock,
   type EnteStanding,
 } from '@app/common';
@@ -744,8 +745,8 @@ export class Engine {
     await qr.query(
       `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
          state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
-         recorded_at, hash_version)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
+         recorded_at, hash_version, request_id)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`,
       [
         row.id,
         seq,
@@ -766,6 +767,8 @@ export class Engine {
         hash,
         recordedAt,
         CURRENT_HASH_VERSION,
+        // operational correlation with the logs, outside the hash (docs/security.md)
+        currentRequestId(),
       ],
     );
     if (cancelled.length) {
