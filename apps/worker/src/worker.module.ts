@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
 import { iterConfigModule, RuntimeModule } from '@app/runtime';
+import { configureWorkers } from '@app/scheduling';
 import type { Logger as PinoLogger } from 'pino';
 import { CheckpointService } from './checkpoint.service';
 import { ClockGuard } from './health/clock-guard.service';
@@ -23,6 +24,8 @@ export class WorkerModule {
     clock?: Clock,
     opts: { reconcile?: boolean; notifications?: NotificationConfig; logger?: PinoLogger } = {},
   ): DynamicModule {
+    // the processors' BullMQ settings, read when their workers are created (workerOptions)
+    configureWorkers(config);
     return {
       module: WorkerModule,
       imports: [iterConfigModule(), RuntimeModule.forRoot({ config, clock, logger: opts.logger })],

@@ -28,16 +28,19 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-webhook-signature"]',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.pass',
-  '*.token',
-  '*.codiceFiscale',
-  '*.codice_fiscale',
-  '*.fiscalCode',
-  '*.email',
-  '*.pec',
-  '*.to',
-  '*.from',
+  // personal data and secrets, at the top level and one level down
+  ...[
+    'password',
+    'pass',
+    'token',
+    'codiceFiscale',
+    'codice_fiscale',
+    'fiscalCode',
+    'email',
+    'pec',
+    'to',
+    'from',
+  ].flatMap((f) => [f, `*.${f}`]),
 ];
 
 /**
@@ -61,7 +64,14 @@ export function createRootLogger(
     destination ??
     (config.logFormat === 'json'
       ? pino.destination({ dest: 1, sync: true })
-      : pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+      : pretty({
+          sync: true,
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,context',
+          // as Nest printed it: `[reconciler] armed timers …`
+          messageFormat: '{if context}[{context}] {end}{msg}',
+        }));
   return pino(
     {
       level: config.logLevel,
