@@ -91,8 +91,6 @@ export interface IterConfig {
   logLevel: LogLevel;
   /** LOG_FORMAT: one JSON object per line (default in production) or readable lines (default elsewhere) */
   logFormat: 'json' | 'pretty';
-  /** ITER_CONSOLE_DIR: where the built web console is (default: dist/console) */
-  consoleDir: string | null;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +237,7 @@ export class IterEnvironment {
   @IsOptional()
   @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT: json or pretty' })
   LOG_FORMAT?: 'json' | 'pretty';
+  /** read by apps/api console-static.ts when the console is served (default: dist/console) */
   @IsOptional() @IsString() ITER_CONSOLE_DIR?: string;
 }
 
@@ -358,7 +357,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     workerHealthPort: int(e.WORKER_HEALTH_PORT),
     logLevel: e.LOG_LEVEL as LogLevel,
     logFormat: e.LOG_FORMAT ?? (production ? 'json' : 'pretty'),
-    consoleDir: e.ITER_CONSOLE_DIR ?? null,
   };
   if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
     problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');

@@ -83,7 +83,7 @@ export class ProcessEffectReconciler implements OnApplicationBootstrap, OnApplic
       }
       return ids.length;
     } catch (err) {
-      this.log.error(`process effects reconciliation failed: ${(err as Error).message}`);
+      this.log.error({ err }, 'process effects reconciliation failed');
       return 0;
     }
   }
