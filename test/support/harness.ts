@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
+import type { Logger as PinoLogger } from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintDevToken } from '@app/auth';
@@ -66,6 +67,8 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
     CHECKPOINT_DIR: join(tmpdir(), `iter-test-checkpoints-${randomBytes(4).toString('hex')}`),
     CHECKPOINT_DEV_KEY: 'true',
     WORKER_HEALTH_PORT: '0',
+    // quiet unless asked for (ITER_TEST_LOG=1); the logs test passes its own logger
+    LOG_LEVEL: process.env['ITER_TEST_LOG'] ? 'debug' : 'silent',
     ...GENEROUS_DATABASE_TIMEOUTS,
     ...extra,
   });
@@ -73,7 +76,7 @@ export function testConfig(extra: Record<string, string> = {}): IterConfig {
 
 /** Boots the real API (and optionally the real worker) against real Postgres and Redis. */
 export async function startHarness(
-  opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig } = {},
+  opts: { worker?: boolean; isolatedDb?: boolean; config?: IterConfig; logger?: PinoLogger } = {},
 ): Promise<Harness> {
   // a database per test file by default: reconcilers scan every armed timer, and deliberation numbers are unique
   // per ente across processes, so files sharing a database would see each other
@@ -83,7 +86,7 @@ export async function startHarness(
   const clock = new OffsetClock(0);
   const app = await createApiApp(config, {
     clock,
-    logger: process.env['ITER_TEST_LOG'] ? undefined : false,
+    logger: opts.logger ?? (process.env['ITER_TEST_LOG'] ? undefined : false),
   });
   await app.init();
   const worker = opts.worker

@@ -9,7 +9,8 @@ import {
   NOTIFICATION_CONFIG,
   type NotificationConfig,
 } from '@app/notifications';
-import { RuntimeModule } from '@app/runtime';
+import { iterConfigModule, RuntimeModule } from '@app/runtime';
+import type { Logger as PinoLogger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuthController } from './auth/auth.controller';
 import { JwtAuthGuard } from './auth/auth.guard';
@@ -30,11 +31,14 @@ export class ApiModule {
     config: IterConfig,
     clock?: Clock,
     notifications: NotificationConfig = loadNotificationConfig(),
+    logger?: PinoLogger,
   ): DynamicModule {
     return {
       module: ApiModule,
       imports: [
-        RuntimeModule.forRoot({ config, clock }),
+        // the environment validated as a whole at start-up (the session settings are the api's own)
+        iterConfigModule([(env) => loadSessionSettings(config, env)]),
+        RuntimeModule.forRoot({ config, clock, logger }),
         TerminusModule,
         // the rate limit is an Express middleware (http/edge.ts): it counts every route, /docs included
       ],

@@ -5,7 +5,9 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
 import { ConfigError, keysProblem, type Clock, type IterConfig } from '@app/common';
+import { createRootLogger, httpLogging, usePinoLogger } from '@app/runtime';
 import { DefinitionRegistry } from '@app/workflows';
+import type { Logger as PinoLogger } from 'pino';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/console-static';
 import { edgeMiddlewares } from './http/edge';
@@ -15,18 +17,24 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 /** Build the API app exactly as production runs it (main.ts) and as the e2e tests drive it. */
 export async function createApiApp(
   config: IterConfig,
-  opts: { clock?: Clock; logger?: false } = {},
+  opts: { clock?: Clock; logger?: false | PinoLogger } = {},
 ): Promise<NestExpressApplication> {
   const noKey = keysProblem(config);
   if (noKey) throw new ConfigError([noKey]);
+  // logger false (tests): nothing written, but requests still get their id
+  const root =
+    opts.logger === false
+      ? createRootLogger({ ...config, logLevel: 'silent' })
+      : (opts.logger ?? createRootLogger(config));
   const app = await NestFactory.create<NestExpressApplication>(
-    ApiModule.forRoot(config, opts.clock),
-    {
-      bodyParser: false,
-      logger: opts.logger === false ? false : ['log', 'warn', 'error'],
-    },
+    ApiModule.forRoot(config, opts.clock, undefined, root),
+    { bodyParser: false, bufferLogs: true, logger: opts.logger === false ? false : undefined },
   );
+  // Nest's own lines (routes mapped, start-up, exceptions) through pino too
+  if (opts.logger !== false) usePinoLogger(app);
   answerClientErrorsAsJson(app.getHttpServer());
+  // first: the request id (X-Request-Id) and the request's log line, also for what the edge refuses
+  app.use(httpLogging(root));
   app.use(helmet());
   app.disable('x-powered-by');
   // no automatic weak ETag (W/"…"): on an error it could pass for a version; the only ETag is the process
@@ -37,7 +45,10 @@ export async function createApiApp(
   // rate limit, URL characters, body type, size, JSON depth and keys: before /docs and Nest's router
   for (const mw of edgeMiddlewares(config)) app.use(mw);
   if (config.corsOrigins.length)
-    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'Location'] });
+    app.enableCors({
+      origin: config.corsOrigins,
+      exposedHeaders: ['ETag', 'Location', 'X-Request-Id'],
+    });
   app.useGlobalPipes(iterValidationPipe());
   serveConsole(app); // the web console (apps/console) at `/`, when built
   app.enableShutdownHooks();

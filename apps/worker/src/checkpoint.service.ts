@@ -52,7 +52,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
             `${r.file}: ${r.checkpoint.chains.length} chains, root ${r.checkpoint.merkleRoot}`,
           );
       })
-      .catch((err: unknown) => this.log.error(`checkpoint failed: ${(err as Error).message}`))
+      .catch((err: unknown) => this.log.error({ err }, 'checkpoint failed'))
       .finally(() => {
         this.running = null;
       });

@@ -1,23 +1,31 @@
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@app/common';
-import { preflight } from '@app/runtime';
+import { ConfigError, loadConfig } from '@app/common';
+import { createRootLogger, preflight, usePinoLogger } from '@app/runtime';
+import type { Logger as PinoLogger } from 'pino';
 import { WorkerModule } from './worker.module';
 
+let root: PinoLogger | undefined;
+
 async function main(): Promise<void> {
-  const log = new Logger('worker');
   const config = loadConfig();
-  await preflight(config, (m) => log.log(m));
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
-    logger: ['log', 'warn', 'error'],
-  });
+  root = createRootLogger(config);
+  const log = root.child({ context: 'worker' });
+  await preflight(config, (m) => log.info(m));
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(config, undefined, { logger: root }),
+    { bufferLogs: true },
+  );
+  usePinoLogger(app);
   app.enableShutdownHooks();
-  log.log(
+  log.info(
     `Iter worker started (queues prefix "${config.redisPrefix}", reconcile every ${config.reconcileIntervalMs} ms)`,
   );
 }
 
 main().catch((err: unknown) => {
+  // a clear message and a non-zero exit, never a stack trace for a configuration problem
   console.error(err instanceof Error ? err.message : err);
+  // anything else also with its stack, in the structured log
+  if (root && !(err instanceof ConfigError)) root.fatal({ err }, 'Iter worker did not start');
   process.exit(1);
 });

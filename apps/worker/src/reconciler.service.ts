@@ -48,8 +48,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       })
       .catch((err: unknown) => {
         // Postgres or Redis down: the monitor logs the outage once; the next run catches up
-        if (!this.monitor.report(err))
-          this.log.error(`reconciliation failed: ${(err as Error).message}`);
+        if (!this.monitor.report(err)) this.log.error({ err }, 'reconciliation failed');
       })
       .finally(() => {
         this.running = null;

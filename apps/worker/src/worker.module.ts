@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Clock, IterConfig } from '@app/common';
 import { loadNotificationConfig, type NotificationConfig } from '@app/notifications';
-import { RuntimeModule } from '@app/runtime';
+import { iterConfigModule, RuntimeModule } from '@app/runtime';
+import { configureWorkers } from '@app/scheduling';
+import type { Logger as PinoLogger } from 'pino';
 import { CheckpointService } from './checkpoint.service';
 import { ClockGuard } from './health/clock-guard.service';
 import { WorkerHealthServer } from './health/worker-health.server';
@@ -20,11 +22,13 @@ export class WorkerModule {
   static forRoot(
     config: IterConfig,
     clock?: Clock,
-    opts: { reconcile?: boolean; notifications?: NotificationConfig } = {},
+    opts: { reconcile?: boolean; notifications?: NotificationConfig; logger?: PinoLogger } = {},
   ): DynamicModule {
+    // the processors' BullMQ settings, read when their workers are created (workerOptions)
+    configureWorkers(config);
     return {
       module: WorkerModule,
-      imports: [RuntimeModule.forRoot({ config, clock })],
+      imports: [iterConfigModule(), RuntimeModule.forRoot({ config, clock, logger: opts.logger })],
       providers: [
         ClockGuard,
         WorkerHealthServer,

@@ -105,6 +105,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(name);
   });
 
+  it('logs as JSON in production and readable lines elsewhere, at LOG_LEVEL', () => {
+    expect(loadConfig({})).toMatchObject({ logLevel: 'info', logFormat: 'pretty' });
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    expect(loadConfig(prod)).toMatchObject({ logFormat: 'json' });
+    expect(loadConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' })).toMatchObject({
+      logFormat: 'json',
+      logLevel: 'debug',
+    });
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT');
+  });
+
+  it('never quotes a secret or a URL in its refusal', () => {
+    try {
+      loadConfig({ JWT_SECRET: 'short-secret', DATABASE_URL: 'mysql://user:pw@h/db', PORT: 'x' });
+      throw new Error('not refused');
+    } catch (err) {
+      const m = (err as ConfigError).message;
+      expect(m).toContain('PORT="x"');
+      expect(m).not.toContain('short-secret');
+      expect(m).not.toContain('pw@h');
+    }
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'x', WORKER_CONCURRENCY: '0' });

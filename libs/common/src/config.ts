@@ -1,4 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MinLength,
+  ValidateBy,
+  validateSync,
+} from 'class-validator';
 
 /**
  * Configuration from environment variables, validated at start-up: a bad value stops the process with a
@@ -77,6 +87,10 @@ export interface IterConfig {
   clockCheckIntervalMs: number;
   /** the worker's health endpoint (GET /health, /health/live, /health/ready); 0 = a free port */
   workerHealthPort: number;
+  /** LOG_LEVEL: pino's level (default info) */
+  logLevel: LogLevel;
+  /** LOG_FORMAT: one JSON object per line (default in production) or readable lines (default elsewhere) */
+  logFormat: 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {
@@ -91,94 +105,189 @@ export class ConfigError extends Error {
  */
 export const DEV_JWT_SECRET = 'iter-development-only-secret-do-not-use-in-production';
 
+/** Log levels (pino's); `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// ------------------------------------------------------------------------------------------------ the schema
+// Every variable Iter reads, its default and its rule, in ONE class (class-validator). loadConfig() validates the
+// environment against it (every problem at once), then derives IterConfig; ConfigModule.forRoot({ validate }) in
+// the api and the worker runs the same function. Values stay strings here (as the environment gives them) so a
+// refusal can quote what was given; only the numbers, booleans and sizes are quoted, never a URL or a secret.
+
+const PG = ['postgres:', 'postgresql:'];
+
+function EnvInt(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'envInt',
+    constraints: [min, max],
+    validator: {
+      validate: (v: unknown) => {
+        const n = Number(v);
+        return (
+          typeof v === 'string' && v.trim() !== '' && Number.isInteger(n) && n >= min && n <= max
+        );
+      },
+      defaultMessage: (a) =>
+        `${a?.property}="${String(a?.value)}": must be an integer between ${min} and ${max}`,
+    },
+  });
+}
+
+const TRUE = ['true', '1', 'yes'];
+const FALSE = ['false', '0', 'no'];
+
+function EnvBool(): PropertyDecorator {
+  return ValidateBy({
+    name: 'envBool',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && [...TRUE, ...FALSE].includes(v),
+      defaultMessage: (a) => `${a?.property}="${String(a?.value)}": must be true or false`,
+    },
+  });
+}
+
+function EnvUrl(protocols: string[]): PropertyDecorator {
+  return ValidateBy({
+    name: 'envUrl',
+    constraints: protocols,
+    validator: {
+      validate: (v: unknown) => {
+        try {
+          return typeof v === 'string' && protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: (a) => {
+        try {
+          new URL(String(a?.value));
+        } catch {
+          return `${a?.property}: not a valid URL`;
+        }
+        return `${a?.property}: protocol must be one of ${protocols.join(', ')}`;
+      },
+    },
+  });
+}
+
+function EnvSize(): PropertyDecorator {
+  return Matches(/^\d+(b|kb|mb)$/i, {
+    message: (a) => `${a.property}="${String(a.value)}": use e.g. 64kb or 2mb`,
+  });
+}
+
+/**
+ * The environment Iter reads (README "Configuration"). A property with a value is its default; an unset or empty
+ * variable takes the default. Cross-variable rules (production, the JWT key, timeouts) are in loadConfig.
+ */
+export class IterEnvironment {
+  @IsString() NODE_ENV = 'development';
+  @IsOptional() @EnvUrl(PG) DATABASE_URL?: string;
+  @IsOptional() @EnvUrl(PG) DATABASE_OWNER_URL?: string;
+  @IsOptional() @EnvUrl(PG) DATABASE_ADMIN_URL?: string;
+  @EnvInt(1, 200) DATABASE_POOL_SIZE = '8';
+  @EnvUrl(['redis:', 'rediss:']) REDIS_URL = 'redis://127.0.0.1:6379';
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'REDIS_PREFIX: letters, digits, _ and - only' })
+  REDIS_PREFIX = 'iter';
+  @IsString() HOST = '127.0.0.1';
+  @EnvInt(0, 65535) PORT = '3000';
+  @IsOptional()
+  @MinLength(32, { message: 'JWT_SECRET: must be at least 32 characters' })
+  JWT_SECRET?: string;
+  @IsOptional() @EnvUrl(['https:', 'http:']) JWT_JWKS_URL?: string;
+  @IsOptional() @IsString() JWT_ISSUER?: string;
+  @IsOptional() @IsString() JWT_AUDIENCE?: string;
+  @EnvBool() JWT_DEV_SECRET = 'false';
+  @EnvInt(60, 30 * 86_400) JWT_MAX_LIFETIME_S = '43200';
+  @EnvInt(0, 300) JWT_CLOCK_SKEW_S = '30';
+  @EnvBool() MIGRATIONS_RUN = 'true';
+  @EnvInt(1_000, 86_400_000) RECONCILE_INTERVAL_MS = '60000';
+  @EnvInt(1, 256) WORKER_CONCURRENCY = '8';
+  @EnvInt(1_000, 600_000) WORKER_LOCK_MS = '10000';
+  @EnvInt(1_000, 600_000) WORKER_STALLED_CHECK_MS = '5000';
+  @IsString() CORS_ORIGINS = '';
+  @EnvSize() BODY_LIMIT = '64kb';
+  @EnvSize() BODY_LIMIT_TEXT = '4mb';
+  @EnvInt(2, 1000) JSON_MAX_DEPTH = '32';
+  @EnvInt(10, 1_000_000) JSON_MAX_KEYS = '2000';
+  @EnvInt(1, 1_000_000) RATE_LIMIT_PER_MINUTE = '1200';
+  @EnvInt(1, 1_000_000) RATE_LIMIT_WRITES_PER_MINUTE = '300';
+  @EnvBool() DOCS_ENABLED = 'true';
+  @EnvInt(1, 10_000) HISTORY_EXPORT_PAGE_SIZE = '500';
+  @EnvInt(0, 10) TRUST_PROXY_HOPS = '0';
+  @EnvInt(-10 * 365 * 86_400_000, 10 * 365 * 86_400_000) ITER_CLOCK_OFFSET_MS = '0';
+  @IsString() CHECKPOINT_DIR = 'var/checkpoints';
+  @EnvInt(0, 86_400_000) CHECKPOINT_INTERVAL_MS = '300000';
+  @IsOptional() @IsString() CHECKPOINT_PRIVATE_KEY?: string;
+  @IsOptional() @IsString() CHECKPOINT_PRIVATE_KEY_FILE?: string;
+  @IsOptional() @IsString() CHECKPOINT_PUBLIC_KEY?: string;
+  @IsOptional() @IsString() CHECKPOINT_PUBLIC_KEY_FILE?: string;
+  @EnvBool() CHECKPOINT_DEV_KEY = 'false';
+  @EnvInt(100, 600_000) DATABASE_CONNECT_TIMEOUT_MS = '3000';
+  @EnvInt(100, 3_600_000) DATABASE_STATEMENT_TIMEOUT_MS = '10000';
+  @EnvInt(10, 600_000) DATABASE_LOCK_TIMEOUT_MS = '2000';
+  @EnvInt(100, 3_600_000) DATABASE_IDLE_TX_TIMEOUT_MS = '10000';
+  @EnvInt(50, 60_000) ENQUEUE_TIMEOUT_MS = '1000';
+  @EnvInt(100, 600_000) HEALTH_PROBE_INTERVAL_MS = '5000';
+  @EnvInt(10, 86_400_000) MAX_CLOCK_SKEW_MS = '5000';
+  @EnvInt(100, 86_400_000) CLOCK_CHECK_INTERVAL_MS = '30000';
+  @EnvInt(0, 65535) WORKER_HEALTH_PORT = '3001';
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL: one of ${LOG_LEVELS.join(', ')}` }) LOG_LEVEL = 'info';
+  @IsOptional()
+  @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT: json or pretty' })
+  LOG_FORMAT?: 'json' | 'pretty';
+  /** read by apps/api console-static.ts when the console is served (default: dist/console) */
+  @IsOptional() @IsString() ITER_CONSOLE_DIR?: string;
+}
+
+/** The schema's variables, each with what the environment gave (unset and empty: the class's default). */
+export function validateEnvironment(env: NodeJS.ProcessEnv): {
+  values: IterEnvironment;
+  problems: string[];
+} {
+  const given: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') given[k] = v;
+  const values = plainToInstance(IterEnvironment, given, { exposeDefaultValues: true });
+  const problems = validateSync(values, { forbidUnknownValues: false }).flatMap((e) =>
+    Object.values(e.constraints ?? {}),
+  );
+  return { values, problems };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
-  const problems: string[] = [];
-  const str = (name: string, def: string): string => {
-    const v = env[name];
-    return v === undefined || v === '' ? def : v;
-  };
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}="${raw}": must be an integer between ${min} and ${max}`);
-      return def;
-    }
-    return n;
-  };
-  const bool = (name: string, def: boolean): boolean => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    if (['true', '1', 'yes'].includes(raw)) return true;
-    if (['false', '0', 'no'].includes(raw)) return false;
-    problems.push(`${name}="${raw}": must be true or false`);
-    return def;
-  };
-  const url = (name: string, def: string, protocols: string[]): string => {
-    const v = str(name, def);
-    try {
-      const u = new URL(v);
-      if (!protocols.includes(u.protocol))
-        problems.push(`${name}: protocol must be one of ${protocols.join(', ')}`);
-    } catch {
-      problems.push(`${name}: not a valid URL`);
-    }
-    return v;
-  };
-  const nodeEnv = str('NODE_ENV', 'development');
-  const jwtJwksUrl = env['JWT_JWKS_URL'] ? url('JWT_JWKS_URL', '', ['https:', 'http:']) : null;
-  let jwtSecret: string | null = env['JWT_SECRET'] || null;
-  if (jwtSecret !== null && jwtSecret.length < 32)
-    problems.push('JWT_SECRET: must be at least 32 characters');
-  const jwtDevSecret = bool('JWT_DEV_SECRET', false);
-  if (jwtDevSecret && nodeEnv === 'production')
+  const { values: e, problems } = validateEnvironment(env);
+  const int = (v: string): number => Number(v);
+  const bool = (v: string): boolean => TRUE.includes(v);
+  const nodeEnv = e.NODE_ENV;
+  const production = nodeEnv === 'production';
+  const jwtJwksUrl = e.JWT_JWKS_URL ?? null;
+  let jwtSecret: string | null = e.JWT_SECRET ?? null;
+  const jwtDevSecret = bool(e.JWT_DEV_SECRET);
+  if (jwtDevSecret && production)
     problems.push('JWT_DEV_SECRET: the development secret is refused in production');
   if (!jwtSecret && !jwtJwksUrl) {
-    if (nodeEnv === 'production')
-      problems.push('JWT_SECRET or JWT_JWKS_URL is required in production');
+    if (production) problems.push('JWT_SECRET or JWT_JWKS_URL is required in production');
     // only when asked for: an API started without a key refuses to start (see keysProblem)
     else if (jwtDevSecret) jwtSecret = DEV_JWT_SECRET;
   }
-  if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET)
+  if (production && jwtSecret === DEV_JWT_SECRET)
     problems.push('JWT_SECRET: the development secret is refused in production');
-  const jwtIssuer = env['JWT_ISSUER'] || null;
-  const jwtAudience = env['JWT_AUDIENCE'] || null;
-  const clockOffsetMs = int(
-    'ITER_CLOCK_OFFSET_MS',
-    0,
-    -10 * 365 * 86_400_000,
-    10 * 365 * 86_400_000,
-  );
-  if (clockOffsetMs !== 0 && nodeEnv === 'production')
+  const clockOffsetMs = int(e.ITER_CLOCK_OFFSET_MS);
+  if (clockOffsetMs !== 0 && production)
     problems.push('ITER_CLOCK_OFFSET_MS: must be 0 in production');
-  const size = (name: string, def: string): string => {
-    const v = str(name, def);
-    if (!/^\d+(b|kb|mb)$/i.test(v)) problems.push(`${name}="${v}": use e.g. 64kb or 2mb`);
-    return v;
-  };
-  const redisPrefix = str('REDIS_PREFIX', 'iter');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix))
-    problems.push('REDIS_PREFIX: letters, digits, _ and - only');
   // Two roles (docs/security.md): with no DATABASE_URL at all, the local defaults (trust auth) are the runtime
   // role iter_app, the owner iter_owner, and the superuser postgres to create them. A DATABASE_URL without
   // DATABASE_OWNER_URL is the single-role mode of earlier versions (migrations with the same connection).
-  const pgProtocols = ['postgres:', 'postgresql:'];
-  const localRoles = !env['DATABASE_URL'];
-  const databaseUrl = url('DATABASE_URL', 'postgres://iter_app@127.0.0.1:5432/iter', pgProtocols);
-  const databaseOwnerUrl = url(
-    'DATABASE_OWNER_URL',
-    localRoles ? 'postgres://iter_owner@127.0.0.1:5432/iter' : databaseUrl,
-    pgProtocols,
-  );
+  const localRoles = !e.DATABASE_URL;
+  const databaseUrl = e.DATABASE_URL ?? 'postgres://iter_app@127.0.0.1:5432/iter';
+  const databaseOwnerUrl =
+    e.DATABASE_OWNER_URL ??
+    (localRoles ? 'postgres://iter_owner@127.0.0.1:5432/iter' : databaseUrl);
   const databaseAdminUrl =
-    env['DATABASE_ADMIN_URL'] || localRoles
-      ? url('DATABASE_ADMIN_URL', 'postgres://postgres@127.0.0.1:5432/postgres', pgProtocols)
-      : null;
-  const fileOrValue = (name: string): string | null => {
-    const v = env[name];
-    if (v) return v;
-    const file = env[`${name}_FILE`];
+    e.DATABASE_ADMIN_URL ?? (localRoles ? 'postgres://postgres@127.0.0.1:5432/postgres' : null);
+  const fileOrValue = (name: string, value?: string, file?: string): string | null => {
+    if (value) return value;
     if (!file) return null;
     try {
       return readFileSync(file, 'utf8');
@@ -187,60 +296,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
       return null;
     }
   };
-  const checkpointPrivateKey = fileOrValue('CHECKPOINT_PRIVATE_KEY');
-  const checkpointPublicKey = fileOrValue('CHECKPOINT_PUBLIC_KEY');
-  const checkpointDevKey = bool('CHECKPOINT_DEV_KEY', false);
-  if (checkpointDevKey && nodeEnv === 'production')
+  const checkpointDevKey = bool(e.CHECKPOINT_DEV_KEY);
+  if (checkpointDevKey && production)
     problems.push('CHECKPOINT_DEV_KEY: the development checkpoint key is refused in production');
   const cfg: IterConfig = {
     nodeEnv,
     databaseUrl,
     databaseOwnerUrl,
     databaseAdminUrl,
-    databasePoolSize: int('DATABASE_POOL_SIZE', 8, 1, 200),
-    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    redisPrefix,
-    host: str('HOST', '127.0.0.1'),
-    port: int('PORT', 3000, 0, 65535),
+    databasePoolSize: int(e.DATABASE_POOL_SIZE),
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    host: e.HOST,
+    port: int(e.PORT),
     jwtSecret,
     jwtJwksUrl,
-    jwtIssuer,
-    jwtAudience,
-    jwtMaxLifetimeSec: int('JWT_MAX_LIFETIME_S', 43_200, 60, 30 * 86_400),
-    jwtClockSkewSec: int('JWT_CLOCK_SKEW_S', 30, 0, 300),
-    migrationsRun: bool('MIGRATIONS_RUN', true),
-    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 60_000, 1_000, 86_400_000),
-    workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
-    workerLockMs: int('WORKER_LOCK_MS', 10_000, 1_000, 600_000),
-    workerStalledCheckMs: int('WORKER_STALLED_CHECK_MS', 5_000, 1_000, 600_000),
-    corsOrigins: str('CORS_ORIGINS', '')
-      .split(',')
+    jwtIssuer: e.JWT_ISSUER ?? null,
+    jwtAudience: e.JWT_AUDIENCE ?? null,
+    jwtMaxLifetimeSec: int(e.JWT_MAX_LIFETIME_S),
+    jwtClockSkewSec: int(e.JWT_CLOCK_SKEW_S),
+    migrationsRun: bool(e.MIGRATIONS_RUN),
+    reconcileIntervalMs: int(e.RECONCILE_INTERVAL_MS),
+    workerConcurrency: int(e.WORKER_CONCURRENCY),
+    workerLockMs: int(e.WORKER_LOCK_MS),
+    workerStalledCheckMs: int(e.WORKER_STALLED_CHECK_MS),
+    corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    bodyLimit: size('BODY_LIMIT', '64kb'),
-    bodyLimitText: size('BODY_LIMIT_TEXT', '4mb'),
-    jsonMaxDepth: int('JSON_MAX_DEPTH', 32, 2, 1000),
-    jsonMaxKeys: int('JSON_MAX_KEYS', 2000, 10, 1_000_000),
-    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
-    rateLimitWritesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 300, 1, 1_000_000),
-    docsEnabled: bool('DOCS_ENABLED', true),
-    historyExportPageSize: int('HISTORY_EXPORT_PAGE_SIZE', 500, 1, 10_000),
-    trustProxy: int('TRUST_PROXY_HOPS', 0, 0, 10) || false,
+    bodyLimit: e.BODY_LIMIT,
+    bodyLimitText: e.BODY_LIMIT_TEXT,
+    jsonMaxDepth: int(e.JSON_MAX_DEPTH),
+    jsonMaxKeys: int(e.JSON_MAX_KEYS),
+    rateLimitPerMinute: int(e.RATE_LIMIT_PER_MINUTE),
+    rateLimitWritesPerMinute: int(e.RATE_LIMIT_WRITES_PER_MINUTE),
+    docsEnabled: bool(e.DOCS_ENABLED),
+    historyExportPageSize: int(e.HISTORY_EXPORT_PAGE_SIZE),
+    trustProxy: int(e.TRUST_PROXY_HOPS) || false,
     clockOffsetMs,
-    checkpointDir: str('CHECKPOINT_DIR', 'var/checkpoints'),
-    checkpointIntervalMs: int('CHECKPOINT_INTERVAL_MS', 300_000, 0, 86_400_000),
-    checkpointPrivateKey,
-    checkpointPublicKey,
+    checkpointDir: e.CHECKPOINT_DIR,
+    checkpointIntervalMs: int(e.CHECKPOINT_INTERVAL_MS),
+    checkpointPrivateKey: fileOrValue(
+      'CHECKPOINT_PRIVATE_KEY',
+      e.CHECKPOINT_PRIVATE_KEY,
+      e.CHECKPOINT_PRIVATE_KEY_FILE,
+    ),
+    checkpointPublicKey: fileOrValue(
+      'CHECKPOINT_PUBLIC_KEY',
+      e.CHECKPOINT_PUBLIC_KEY,
+      e.CHECKPOINT_PUBLIC_KEY_FILE,
+    ),
     checkpointDevKey,
-    databaseConnectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 3_000, 100, 600_000),
-    databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
-    databaseLockTimeoutMs: int('DATABASE_LOCK_TIMEOUT_MS', 2_000, 10, 600_000),
-    databaseIdleInTransactionTimeoutMs: int('DATABASE_IDLE_TX_TIMEOUT_MS', 10_000, 100, 3_600_000),
-    enqueueTimeoutMs: int('ENQUEUE_TIMEOUT_MS', 1_000, 50, 60_000),
-    healthProbeIntervalMs: int('HEALTH_PROBE_INTERVAL_MS', 5_000, 100, 600_000),
-    maxClockSkewMs: int('MAX_CLOCK_SKEW_MS', 5_000, 10, 86_400_000),
-    clockCheckIntervalMs: int('CLOCK_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
-    workerHealthPort: int('WORKER_HEALTH_PORT', 3001, 0, 65535),
+    databaseConnectTimeoutMs: int(e.DATABASE_CONNECT_TIMEOUT_MS),
+    databaseStatementTimeoutMs: int(e.DATABASE_STATEMENT_TIMEOUT_MS),
+    databaseLockTimeoutMs: int(e.DATABASE_LOCK_TIMEOUT_MS),
+    databaseIdleInTransactionTimeoutMs: int(e.DATABASE_IDLE_TX_TIMEOUT_MS),
+    enqueueTimeoutMs: int(e.ENQUEUE_TIMEOUT_MS),
+    healthProbeIntervalMs: int(e.HEALTH_PROBE_INTERVAL_MS),
+    maxClockSkewMs: int(e.MAX_CLOCK_SKEW_MS),
+    clockCheckIntervalMs: int(e.CLOCK_CHECK_INTERVAL_MS),
+    workerHealthPort: int(e.WORKER_HEALTH_PORT),
+    logLevel: e.LOG_LEVEL as LogLevel,
+    logFormat: e.LOG_FORMAT ?? (production ? 'json' : 'pretty'),
   };
   if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
     problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');

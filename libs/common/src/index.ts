@@ -7,3 +7,5 @@ export * from './config';
 export * from './person-codes';
 export * from './errors/infra-errors';
 export * from './availability';
+export * from './request-context';
+export * from './log-redaction';

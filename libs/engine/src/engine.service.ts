@@ -24,6 +24,7 @@ import {
   type EnteKind,
   type ActorRecord,
   clockOffsetMs,
+  currentRequestId,
   type Clock,
   type EnteStanding,
 } from '@app/common';
@@ -194,8 +195,8 @@ const STEP_SQL = `WITH head AS (
   ev AS (
     INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
       state_before, state_after, version_after, snapshot_delta, snapshot_full, idempotency_key, request_hash, timer_id,
-      prev_hash, hash, recorded_at, hash_version)
-    SELECT head.id, $9, $13, $14::jsonb, $15, $16, $17, $11, $18, $4, $3, $19, $20, $21, $22, $23, $24, $10, $25, 3
+      prev_hash, hash, recorded_at, hash_version, request_id)
+    SELECT head.id, $9, $13, $14::jsonb, $15, $16, $17, $11, $18, $4, $3, $19, $20, $21, $22, $23, $24, $10, $25, 3, $28
     FROM head
     RETURNING seq),
   tm AS (
@@ -960,7 +961,7 @@ export class Engine {
           }))
         : [],
     );
-    const written = (await query(qr, 'iter_step_v3', STEP_SQL, [
+    const written = (await query(qr, 'iter_step_v4', STEP_SQL, [
       row.id,
       snapshotText,
       version,
@@ -996,6 +997,8 @@ export class Engine {
         })),
       ),
       JSON.stringify(outbox),
+      // operational correlation with the logs, outside the hash (docs/security.md)
+      currentRequestId(),
     ])) as { appended: number }[];
     // under the row lock the version cannot move: if it did, nothing of the step is kept
     if (written[0]?.appended !== 1) throw new VersionConflictError(row.version, row.version + 1);

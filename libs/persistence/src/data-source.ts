@@ -14,6 +14,7 @@ import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessE
 import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
 import { NotificationDelivery1765400000001 } from './migrations/1765400000001-NotificationDelivery';
 import { CompactWrites1765500000000 } from './migrations/1765500000000-CompactWrites';
+import { EventRequestId1765500000500 } from './migrations/1765500000500-EventRequestId';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   ProcessEffects1765300000000,
   NotificationDelivery1765400000001,
   CompactWrites1765500000000,
+  EventRequestId1765500000500,
 ];
 
 export interface DatabaseConfig {

@@ -1,6 +1,8 @@
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, ProcessorDecoratorService } from '@nestjs/bullmq';
 import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger as PinoLogger } from 'pino';
 import { DataSource } from 'typeorm';
 import {
   Availability,
@@ -31,12 +33,17 @@ import {
   ProducerQueues,
   type Dependencies,
 } from './dependency-monitor';
+import { createRootLogger, installJobContext, loggerModule, ROOT_LOGGER } from './logging';
 import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
+
+const JOB_CONTEXT = Symbol('JOB_CONTEXT');
 
 export interface RuntimeOptions {
   config: IterConfig;
   /** tests inject a movable clock; production uses the system clock (offset 0) */
   clock?: Clock;
+  /** the process's pino logger (tests pass one writing where they read); default: createRootLogger(config) */
+  logger?: PinoLogger;
 }
 
 /**
@@ -51,9 +58,11 @@ export class RuntimeModule {
     const clock = opts.clock ?? new OffsetClock(config.clockOffsetMs);
     const logger = new Logger('Engine');
     const healthLog = new Logger('health');
+    const root = opts.logger ?? createRootLogger(config);
     return {
       module: RuntimeModule,
       imports: [
+        loggerModule(root),
         TypeOrmModule.forRoot({
           ...dataSourceOptions({
             url: config.databaseUrl,
@@ -78,6 +87,14 @@ export class RuntimeModule {
       ],
       providers: [
         { provide: ITER_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: root },
+        {
+          // built before any module's init, so before @nestjs/bullmq creates the processors' workers
+          provide: JOB_CONTEXT,
+          inject: [ModuleRef],
+          useFactory: (ref: ModuleRef) =>
+            installJobContext(ref.get(ProcessorDecoratorService, { strict: false }), root),
+        },
         { provide: CLOCK, useValue: clock },
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
@@ -121,7 +138,11 @@ export class RuntimeModule {
             c: Clock,
           ) =>
             new Engine(ds, reg, sched, c, {
-              warn: (m, meta) => logger.warn(`${m}: ${String(meta)}`),
+              // the error itself (its stack), not String(err)
+              warn: (m, meta) =>
+                meta === undefined
+                  ? logger.warn(m)
+                  : logger.warn(meta instanceof Error ? { err: meta } : { meta }, m),
             }),
         },
         {
@@ -153,6 +174,7 @@ export class RuntimeModule {
       ],
       exports: [
         ITER_CONFIG,
+        ROOT_LOGGER,
         CLOCK,
         DefinitionRegistry,
         BullJobScheduler,

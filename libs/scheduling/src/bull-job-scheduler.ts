@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Clock } from '@app/common';
+import { currentRequestId, type Clock } from '@app/common';
 import {
   JobName,
   type DeliverNotificationJob,
@@ -43,6 +43,12 @@ const EFFECT_OPTS: JobsOptions = {
   backoff: { type: 'exponential', delay: 500 },
 };
 
+/** the current request id (the request or job that caused this enqueue), carried in the job's data */
+function withRequestId<T extends object>(data: T): T & { requestId?: string } {
+  const requestId = currentRequestId();
+  return requestId ? { ...data, requestId } : data;
+}
+
 export class BullJobScheduler implements JobSchedulerPort {
   constructor(
     private readonly timers: Queue,
@@ -57,7 +63,7 @@ export class BullJobScheduler implements JobSchedulerPort {
     await this.processEffects.addBulk(
       ids.map((id) => ({
         name: JobName.RunProcessEffect,
-        data: { effectId: id } satisfies RunProcessEffectJob,
+        data: withRequestId({ effectId: id }) satisfies RunProcessEffectJob,
         opts: { ...EFFECT_OPTS, jobId: id },
       })),
     );
@@ -70,7 +76,7 @@ export class BullJobScheduler implements JobSchedulerPort {
       await this.timers.addBulk(
         timers.slice(i, i + 1000).map((t) => ({
           name: JobName.TimerFired,
-          data: { timerId: t.id } satisfies TimerFiredJob,
+          data: withRequestId({ timerId: t.id }) satisfies TimerFiredJob,
           opts: {
             ...TIMER_OPTS,
             jobId: t.id,
@@ -94,7 +100,7 @@ export class BullJobScheduler implements JobSchedulerPort {
       await this.notifications.addBulk(
         ids.slice(i, i + 1000).map((id) => ({
           name: JobName.DeliverNotification,
-          data: { outboxId: id } satisfies DeliverNotificationJob,
+          data: withRequestId({ outboxId: id }) satisfies DeliverNotificationJob,
           opts: { ...NOTIFY_OPTS, jobId: id },
         })),
       );

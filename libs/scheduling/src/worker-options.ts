@@ -1,37 +1,44 @@
 import type { WorkerOptions } from 'bullmq';
-import { loadConfig, type IterConfig } from '@app/common';
+import type { IterConfig } from '@app/common';
+
+type WorkerSettings = Pick<
+  IterConfig,
+  'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'
+>;
+
+let settings: WorkerSettings | null = null;
+
+/** The worker process's settings (WorkerModule.forRoot, from the validated configuration). */
+export function configureWorkers(config: WorkerSettings): void {
+  settings = config;
+}
+
+function current(): WorkerSettings {
+  if (!settings)
+    throw new Error('worker settings read before configureWorkers(config) (WorkerModule.forRoot)');
+  return settings;
+}
 
 /**
  * BullMQ worker settings of every processor, from one place (WORKER_CONCURRENCY, WORKER_LOCK_MS,
  * WORKER_STALLED_CHECK_MS). A short lock and stalled check let BullMQ hand a killed worker's jobs to
  * another one within seconds; a job run twice is a no-op (its Postgres row decides).
  *
- * Processor decorators are evaluated at import time, before Nest starts: the settings are read from the
- * environment with the same validation as loadConfig (which stops the process at start-up on a bad
- * value; here a bad value falls back to the defaults so that the import itself never throws).
+ * Processor decorators are evaluated at import time, before the configuration is loaded: the settings are
+ * getters, read when @nestjs/bullmq creates the processor's worker (it spreads these options at module init),
+ * from the configuration WorkerModule.forRoot gave configureWorkers. Nothing reads the environment at import.
  */
-export function workerOptions(
-  overrides: Partial<WorkerOptions> = {},
-  config: Pick<
-    IterConfig,
-    'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'
-  > = envConfig(),
-): Partial<WorkerOptions> {
+export function workerOptions(overrides: Partial<WorkerOptions> = {}): Partial<WorkerOptions> {
   return {
-    concurrency: config.workerConcurrency,
-    lockDuration: config.workerLockMs,
-    stalledInterval: config.workerStalledCheckMs,
+    get concurrency() {
+      return current().workerConcurrency;
+    },
+    get lockDuration() {
+      return current().workerLockMs;
+    },
+    get stalledInterval() {
+      return current().workerStalledCheckMs;
+    },
     ...overrides,
   };
-}
-
-function envConfig(): Pick<
-  IterConfig,
-  'workerConcurrency' | 'workerLockMs' | 'workerStalledCheckMs'
-> {
-  try {
-    return loadConfig(process.env);
-  } catch {
-    return loadConfig({});
-  }
 }

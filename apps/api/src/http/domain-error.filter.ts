@@ -90,7 +90,8 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     const [status, body] = toHttp(err);
     if (status >= 500)
-      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      // the error itself: its type, message and stack in the structured line
+      this.logger.error(err instanceof Error ? err : { err: String(err) }, 'unexpected error');
     // a download that fails after its headers: abort the connection, so no client takes it for complete
     if (res.headersSent) {
       res.destroy();

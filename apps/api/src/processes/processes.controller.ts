@@ -312,7 +312,7 @@ export class ProcessesController {
       disposition: `attachment; filename="iter-${exp.instance.id}-history.${format}"`,
     }).setErrorHandler((err, res) => {
       // failed midway: abort the connection (no terminating chunk), so no client takes the file for complete
-      this.logger.error(`export of ${id} failed: ${err.message}`);
+      this.logger.error({ err }, `export of ${id} failed`);
       res.destroy?.();
     });
   }

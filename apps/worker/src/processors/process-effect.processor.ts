@@ -10,18 +10,14 @@ import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { IterConfig } from '@app/common';
 import { EffectNotReadyError, ProcessEffectRunner } from '@app/engine';
 import { ITER_CONFIG } from '@app/runtime';
-import { JobName, QueueName, type RunProcessEffectJob } from '@app/scheduling';
+import { JobName, QueueName, workerOptions, type RunProcessEffectJob } from '@app/scheduling';
 
 /**
  * Thin: carries out one process effect (start another process, signal a linked one). The runner does it in
  * one transaction with the row marked done, so a job run twice, or a worker killed half-way, never does it
  * twice. An effect waiting for an earlier one of its process throws: BullMQ retries it with backoff.
  */
-@Processor(QueueName.ProcessEffects, {
-  concurrency: 4,
-  lockDuration: Number(process.env['WORKER_LOCK_MS'] ?? 10_000),
-  stalledInterval: Number(process.env['WORKER_STALLED_CHECK_MS'] ?? 5_000),
-})
+@Processor(QueueName.ProcessEffects, workerOptions({ concurrency: 4 }))
 export class ProcessEffectProcessor extends WorkerHost {
   private readonly log = new Logger('process-effects');
 
@@ -87,7 +83,7 @@ export class ProcessEffectReconciler implements OnApplicationBootstrap, OnApplic
       }
       return ids.length;
     } catch (err) {
-      this.log.error(`process effects reconciliation failed: ${(err as Error).message}`);
+      this.log.error({ err }, 'process effects reconciliation failed');
       return 0;
     }
   }
