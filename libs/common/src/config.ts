@@ -77,6 +77,11 @@ export interface IterConfig {
   clockCheckIntervalMs: number;
   /** the worker's health endpoint (GET /health, /health/live, /health/ready); 0 = a free port */
   workerHealthPort: number;
+  /**
+   * bearer token for GET /metrics (api and worker); without it /metrics is open outside production (the api
+   * binds 127.0.0.1 by default) and refused in production (docs/metrics.md)
+   */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
   const checkpointPrivateKey = fileOrValue('CHECKPOINT_PRIVATE_KEY');
   const checkpointPublicKey = fileOrValue('CHECKPOINT_PUBLIC_KEY');
   const checkpointDevKey = bool('CHECKPOINT_DEV_KEY', false);
+  const metricsToken = fileOrValue('METRICS_TOKEN')?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16)
+    problems.push('METRICS_TOKEN: must be at least 16 characters');
   if (checkpointDevKey && nodeEnv === 'production')
     problems.push('CHECKPOINT_DEV_KEY: the development checkpoint key is refused in production');
   const cfg: IterConfig = {
@@ -241,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     maxClockSkewMs: int('MAX_CLOCK_SKEW_MS', 5_000, 10, 86_400_000),
     clockCheckIntervalMs: int('CLOCK_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
     workerHealthPort: int('WORKER_HEALTH_PORT', 3001, 0, 65535),
+    metricsToken,
   };
   if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
     problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');

@@ -47,6 +47,7 @@ import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
 import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
+import { NO_ENGINE_OBSERVER, type EngineObserver } from './observer';
 import { buildView, type ProcessView } from './process-view';
 import { validatePayload } from './validation';
 
@@ -140,6 +141,8 @@ export interface EngineLogger {
  */
 export class Engine {
   private readonly entes: EnteRepository;
+  /** metrics (libs/runtime's ObservedEngine sets it); the default does nothing */
+  observer: EngineObserver = NO_ENGINE_OBSERVER;
 
   constructor(
     private readonly ds: DataSource,
@@ -504,6 +507,7 @@ export class Engine {
       ) {
         // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
         // done in armed_timers so that the state does not arm it again for the same due date
+        this.observer.timerCancelled('late');
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
           timerId,
           now.toISOString(),
@@ -519,6 +523,7 @@ export class Engine {
       }
       if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
         // the state no longer wants it: cancel instead of firing
+        this.observer.timerCancelled('unwanted');
         await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
           timerId,
           now.toISOString(),
@@ -554,6 +559,7 @@ export class Engine {
         ]);
         return { outcome: 'ignored' as const };
       }
+      this.observer.timerFired(def.key, event.type, now.getTime() - timer.due_at.getTime());
       const after = await this.persistStep(qr, def, row, {
         next,
         type: event.type,
@@ -858,6 +864,7 @@ export class Engine {
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */
   private async afterCommit(a: AfterCommit): Promise<void> {
+    this.observer.timersChanged(a.timers.length, a.cancelled.length);
     try {
       if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);

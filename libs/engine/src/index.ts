@@ -9,3 +9,5 @@ export * from './decide';
 export * from './process-effects';
 export * from './diagram';
 export * from './checkpoint';
+export * from './observer';
+export * from './observed-engine';

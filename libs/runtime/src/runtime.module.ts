@@ -13,6 +13,7 @@ import {
 import {
   checkpointConfigFrom,
   Engine,
+  ObservedEngine,
   ProcessEffectRunner,
   ProcessQueryService,
 } from '@app/engine';
@@ -31,6 +32,8 @@ import {
   ProducerQueues,
   type Dependencies,
 } from './dependency-monitor';
+import { IterMetrics } from './metrics';
+import { MigrationsCheck } from './migrations-check';
 import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
 
 export interface RuntimeOptions {
@@ -81,6 +84,20 @@ export class RuntimeModule {
         { provide: CLOCK, useValue: clock },
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
+          // this process's Prometheus series (GET /metrics on the api and on the worker's health port)
+          provide: IterMetrics,
+          inject: [DefinitionRegistry, PRODUCER_QUEUES],
+          useFactory: (reg: DefinitionRegistry, q: ProducerQueues) => {
+            const m = new IterMetrics(reg);
+            m.watchQueues([
+              { name: QueueName.Timers, queue: q.timers },
+              { name: QueueName.Notifications, queue: q.notifications },
+              { name: QueueName.ProcessEffects, queue: q.processEffects },
+            ]);
+            return m;
+          },
+        },
+        {
           provide: DEPENDENCIES,
           useFactory: (): Dependencies => ({
             postgres: new Availability('postgres', healthLog),
@@ -111,16 +128,18 @@ export class RuntimeModule {
             }),
         },
         DependencyMonitor,
+        MigrationsCheck,
         {
           provide: Engine,
-          inject: [DataSource, DefinitionRegistry, ResilientJobScheduler, CLOCK],
+          inject: [DataSource, DefinitionRegistry, ResilientJobScheduler, CLOCK, IterMetrics],
           useFactory: (
             ds: DataSource,
             reg: DefinitionRegistry,
             sched: ResilientJobScheduler,
             c: Clock,
+            metrics: IterMetrics,
           ) =>
-            new Engine(ds, reg, sched, c, {
+            new ObservedEngine(metrics, ds, reg, sched, c, {
               warn: (m, meta) => logger.warn(`${m}: ${String(meta)}`),
             }),
         },
@@ -154,6 +173,7 @@ export class RuntimeModule {
       exports: [
         ITER_CONFIG,
         CLOCK,
+        IterMetrics,
         DefinitionRegistry,
         BullJobScheduler,
         ResilientJobScheduler,
