@@ -167,6 +167,8 @@ export class RuntimeModule {
               new BullJobScheduler(q.bulkTimers, q.bulkNotifications, c),
               q.bulkTimers,
               c,
+              undefined,
+              q.bulkNotifications,
             ),
         },
       ],

@@ -97,7 +97,7 @@ export class IterMetrics implements EngineObserver {
   });
   readonly reconcilerJobs = new Counter({
     name: 'iter_reconciler_enqueued_total',
-    help: 'Jobs the reconciler (re-)enqueued, by kind (timer, notification); adding a job that exists is a no-op',
+    help: 'Jobs the reconciler (re-)enqueued, by kind (timer, notification: adding a job that exists is a no-op; failed_retried: kept failed jobs of rows still armed or pending, retried)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -234,6 +234,7 @@ export class IterMetrics implements EngineObserver {
     if (r.armedTimers) this.reconcilerJobs.inc({ kind: 'timer' }, r.armedTimers);
     if (r.pendingNotifications)
       this.reconcilerJobs.inc({ kind: 'notification' }, r.pendingNotifications);
+    if (r.failedRetried) this.reconcilerJobs.inc({ kind: 'failed_retried' }, r.failedRetried);
   }
 
   // ---------------------------------------------------------------- HTTP
