@@ -1,4 +1,4 @@
-import type { Actor } from '@app/common';
+import { classifyInfraError, type Actor } from '@app/common';
 import {
   Engine,
   type DispatchOptions,
@@ -10,10 +10,14 @@ import {
 import type { EngineObserver } from './observer';
 import type { ProcessView } from './process-view';
 
-/** the refusal's stable code (DomainError, infra errors), `error` for anything else */
+/**
+ * the refusal's stable code: a DomainError's, or the infrastructure failure's as the API answers it
+ * (PROCESS_BUSY, DATABASE_UNAVAILABLE, ...); `error` for anything else (never a driver's raw code)
+ */
 export function outcomeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code) ? code : 'error';
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code)) return code;
+  return classifyInfraError(err)?.code ?? 'error';
 }
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
