@@ -1,12 +1,5 @@
 import type { Queue } from 'bullmq';
-import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type LabelValues,
-} from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineObserver } from '@app/engine';
 import type { DeliveryObserver } from '@app/notifications';
 import type { ReconcileReport } from '@app/scheduling';
@@ -239,21 +232,8 @@ export class IterMetrics implements EngineObserver {
 
   // ---------------------------------------------------------------- HTTP
 
-  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
-
-  /** one histogram child per (route, method, status), cached: a request costs a Map lookup and an observe */
+  /** one request answered: one labelled observe (≈ 2.5× the cost of two performance.now() calls) */
   observeHttp(route: string, method: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      const labels: LabelValues<'route' | 'method' | 'status'> = {
-        route,
-        method,
-        status: String(status),
-      };
-      child = this.httpSeconds.labels(labels);
-      this.httpChildren.set(key, child);
-    }
-    child.observe(seconds);
+    this.httpSeconds.observe({ route, method, status: String(status) }, seconds);
   }
 }
