@@ -18,7 +18,7 @@ const CHANNELS = new Set(['inbox', 'pec', 'email', 'webhook']);
 const UNKNOWN = 'unknown';
 
 /** how long a scrape waits for Redis's queue counts before answering without them */
-export const QUEUE_COLLECT_TIMEOUT_MS = 1_000;
+export const QUEUE_COLLECT_TIMEOUT_MS = 2_000;
 
 /**
  * Iter's Prometheus series (docs/metrics.md), one registry per process (the api and the worker each expose
