@@ -88,8 +88,11 @@ describe('worker readiness: its Redis', () => {
     // Redis came back empty: the worker reconciled (start-up pass + recovery pass), each enqueuing every armed timer
     const after = await eventually(async () => {
       const m = parsePrometheus((await health().get('/metrics').expect(200)).text);
+      // (a scrape on a loaded machine may miss the queue depths' bound: the next one has them)
       return (
-        sumOf(m, 'iter_reconciler_runs_total', { trigger: 'recovery', result: 'ok' }) >= 1 && m
+        sumOf(m, 'iter_reconciler_runs_total', { trigger: 'recovery', result: 'ok' }) >= 1 &&
+        sumOf(m, 'iter_queue_up') === 1 &&
+        m
       );
     }, 30_000);
     const okRuns = sumOf(after, 'iter_reconciler_runs_total', { result: 'ok' });
