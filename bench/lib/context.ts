@@ -27,6 +27,9 @@ export interface Sizes {
   timers: number;
   timerWindowMs: number;
   timerGraceMs: number;
+  /** deadlines due at the same instant (the burst case), and how long to wait for them past that instant */
+  burstTimers: number;
+  burstGraceMs: number;
   reconcileTimers: number;
   auditInstances: number;
   auditEventsPerInstance: number;
@@ -52,6 +55,8 @@ export const FULL: Sizes = {
   timers: 10_000,
   timerWindowMs: 60_000,
   timerGraceMs: 5_000,
+  burstTimers: 10_000,
+  burstGraceMs: 60_000,
   reconcileTimers: 100_000,
   auditInstances: 2_000,
   auditEventsPerInstance: 500,
@@ -77,6 +82,8 @@ export const QUICK: Sizes = {
   timers: 512,
   timerWindowMs: 4_000,
   timerGraceMs: 1_500,
+  burstTimers: 1_000,
+  burstGraceMs: 20_000,
   reconcileTimers: 10_000,
   auditInstances: 100,
   auditEventsPerInstance: 500,

@@ -1,6 +1,6 @@
 import { transition, type AnyMachineSnapshot } from 'xstate';
 import { canonicalJson, sha256Hex } from '@app/common';
-import { buildView, eventHash, validatePayload } from '@app/engine';
+import { buildView, eventHash, snapshotDelta, validatePayload } from '@app/engine';
 import { acceptedEventTypes, type MachineEvent } from '@app/workflows';
 import type { BenchContext } from '../lib/context';
 import { nowMs, round } from '../lib/stats';
@@ -16,7 +16,6 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
   const def = world.registry.get('convenzione', 1);
   const rows: {
     snapshot: unknown;
-    armed_timers: unknown;
     id: string;
     definition_key: string;
     definition_version: number;
@@ -30,7 +29,6 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
   }[] = await world.ds.query(`SELECT * FROM process_instance WHERE id = $1`, [templateId]);
   const row = rows[0]!;
   const snapshotText = JSON.stringify(row.snapshot);
-  const armedText = JSON.stringify(row.armed_timers);
   const ente = VALDERA.members[3]!;
   const actor = segretario(ente);
   const spec = def.events['convention.deliberation.record']!;
@@ -49,8 +47,8 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
   let next = transition(def.machine, current, event)[0];
   let persisted = def.machine.getPersistedSnapshot(next);
   steps.push([
-    'pg: JSON.parse of the locked row (snapshot + armed_timers)',
-    (): unknown[] => [JSON.parse(snapshotText) as unknown, JSON.parse(armedText) as unknown],
+    'pg: JSON.parse of the locked row (snapshot)',
+    (): unknown[] => [JSON.parse(snapshotText) as unknown],
   ]);
   steps.push([
     'request hash (canonical JSON + sha256 of the request)',
@@ -81,8 +79,14 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
       def.nextDeadline(next),
     ],
   ]);
+  const before = JSON.parse(snapshotText) as unknown;
+  let delta = snapshotDelta(10, before, JSON.parse(JSON.stringify(persisted)));
   steps.push([
-    'audit hash (canonical JSON of event + snapshot, sha256)',
+    'snapshot patch (JSON round trip, fast-json-patch compare, canonical JSON)',
+    () => (delta = snapshotDelta(10, before, JSON.parse(JSON.stringify(persisted)))),
+  ]);
+  steps.push([
+    'audit hash (format 3: canonical JSON of the event, the stored patch text, sha256)',
     () =>
       eventHash(row.last_hash, {
         instanceId: row.id,
@@ -94,7 +98,8 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
         stateBefore: row.state_value,
         stateAfter: row.state_value,
         versionAfter: 10,
-        snapshotAfter: persisted,
+        snapshotDelta: delta.text,
+        snapshotFull: delta.full,
         recordedAt: event.at,
         idempotencyKey: null,
         requestHash: null,
@@ -102,8 +107,8 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
       }),
   ]);
   steps.push([
-    'pg: JSON.stringify of the parameters (snapshot ×2, armed timers)',
-    () => [JSON.stringify(persisted), JSON.stringify(persisted), JSON.stringify(row.armed_timers)],
+    'pg: JSON.stringify of the parameters (snapshot)',
+    () => [JSON.stringify(persisted)],
   ]);
   steps.push([
     'buildView (the answer: view, allowed events, timers)',

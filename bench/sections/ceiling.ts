@@ -7,14 +7,14 @@ import { cloneInstances } from './fill';
 
 /** The columns Engine.dispatch locks and reads (LOCK_SQL in libs/engine/src/engine.service.ts). */
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at
+  participants, last_seq, last_hash, created_at, updated_at
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 const READ_SQL = LOCK_SQL.replace(' FOR UPDATE', '');
 
 /** The engine's UPDATE (persistStep), versioned. */
 const UPDATE_SQL = `UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
-  pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12
-  WHERE id = $1 AND version = $13`;
+  pending_entes = $7, next_deadline = $8, last_seq = $9, last_hash = $10, updated_at = $11
+  WHERE id = $1 AND version = $12`;
 
 /** The engine's audit INSERT (persistStep). */
 const INSERT_SQL = `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
@@ -24,11 +24,11 @@ const INSERT_SQL = `INSERT INTO process_event (instance_id, seq, type, payload, 
 /** The same write as ONE statement: versioned update and append together (the proposed engine change). */
 const ONE_STATEMENT_SQL = `WITH upd AS (
     UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
-      pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12
-    WHERE id = $1 AND version = $13 RETURNING id)
+      pending_entes = $7, next_deadline = $8, last_seq = $9, last_hash = $10, updated_at = $11
+    WHERE id = $1 AND version = $12 RETURNING id)
   INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
     state_before, state_after, version_after, snapshot_after, prev_hash, hash)
-  SELECT id, $10, $14, $15, $16, $17, $18, $12, $19, $4, $3, $2, $20, $11 FROM upd`;
+  SELECT id, $9, $13, $14, $15, $16, $17, $11, $18, $4, $3, $2, $19, $10 FROM upd`;
 
 interface Template {
   snapshot: string;
@@ -258,21 +258,21 @@ function errorsText(r: LoopResult): string {
 async function loadTemplate(ctx: BenchContext, id: string): Promise<Template> {
   const rows: {
     snapshot: unknown;
-    armed_timers: unknown;
     state_value: string;
     status: string;
     title: string;
     pending_entes: string[];
     next_deadline: Date | null;
   }[] = await ctx.world.ds.query(
-    `SELECT snapshot, armed_timers, state_value, status, title, pending_entes, next_deadline FROM process_instance WHERE id = $1`,
+    `SELECT snapshot, state_value, status, title, pending_entes, next_deadline FROM process_instance WHERE id = $1`,
     [id],
   );
   const r = rows[0]!;
   const snapshot = JSON.stringify(r.snapshot);
   return {
     snapshot,
-    armedTimers: JSON.stringify(r.armed_timers),
+    // timers live in their table only (no armed_timers mirror on the instance since CompactWrites)
+    armedTimers: '',
     state: r.state_value,
     status: r.status,
     title: r.title,
@@ -318,7 +318,6 @@ async function locked(c: PoolClient, id: string, t: Template, prepared: boolean)
       t.title,
       t.pendingEntes,
       t.nextDeadline,
-      t.armedTimers,
       w.seq,
       w.hash,
       w.at,
@@ -364,7 +363,6 @@ async function optimisticTransition(c: PoolClient, id: string, t: Template): Pro
     t.title,
     t.pendingEntes,
     t.nextDeadline,
-    t.armedTimers,
     w.seq,
     w.hash,
     w.at,

@@ -4,21 +4,21 @@ import type { Progress } from '../lib/progress';
 const CLONE_SQL = (withEvents: boolean) => `
   WITH ins AS (
     INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status, state_value,
-      snapshot, version, participants, pending_entes, next_deadline, armed_timers, last_seq, last_hash, created_by,
+      snapshot, version, participants, pending_entes, next_deadline, last_seq, last_hash, created_by,
       created_at, updated_at)
     SELECT gen_random_uuid(), t.definition_key, t.definition_version, t.tenant, $2 || '-' || g, t.title, t.status,
-      t.state_value, t.snapshot, t.version, t.participants, t.pending_entes, t.next_deadline, t.armed_timers, t.last_seq,
+      t.state_value, t.snapshot, t.version, t.participants, t.pending_entes, t.next_deadline, t.last_seq,
       t.last_hash, t.created_by, now(), now()
     FROM process_instance t, generate_series($3::int, $4::int) g WHERE t.id = $1
     RETURNING id)
   ${
     withEvents
       ? `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-           recorded_at, state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id,
-           prev_hash, hash)
+           recorded_at, state_before, state_after, version_after, snapshot_after, snapshot_delta, snapshot_full,
+           idempotency_key, request_hash, timer_id, prev_hash, hash, hash_version)
          SELECT ins.id, e.seq, e.type, e.payload, e.actor_subject, e.actor_role, e.actor_ente, e.occurred_at, e.recorded_at,
-           e.state_before, e.state_after, e.version_after, e.snapshot_after, e.idempotency_key, e.request_hash, e.timer_id,
-           e.prev_hash, e.hash
+           e.state_before, e.state_after, e.version_after, e.snapshot_after, e.snapshot_delta, e.snapshot_full,
+           e.idempotency_key, e.request_hash, e.timer_id, e.prev_hash, e.hash, e.hash_version
          FROM ins CROSS JOIN process_event e WHERE e.instance_id = $1
          RETURNING instance_id AS id`
       : 'SELECT id FROM ins'

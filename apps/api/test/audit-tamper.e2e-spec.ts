@@ -5,7 +5,9 @@ import {
   checkpointConfigFrom,
   eventHash,
   GENESIS_HASH,
+  replaySnapshot,
   signCheckpoint,
+  snapshotAtSeq,
   writeCheckpointNow,
   type HashedEventFields,
 } from '@app/engine';
@@ -92,10 +94,12 @@ describe('tampering by the database operator is detected (e2e)', () => {
     state_after: string;
     version_after: number;
     snapshot_after: unknown;
+    snapshot_delta: string | null;
+    snapshot_full: boolean | null;
     idempotency_key: string | null;
     request_hash: string | null;
     timer_id: string | null;
-    hash_version: 1 | 2;
+    hash_version: 1 | 2 | 3;
   }
   const fieldsOf = (id: string, r: EventRow): HashedEventFields => ({
     instanceId: id,
@@ -108,23 +112,41 @@ describe('tampering by the database operator is detected (e2e)', () => {
     stateAfter: r.state_after,
     versionAfter: r.version_after,
     snapshotAfter: r.snapshot_after,
+    snapshotDelta: r.snapshot_delta,
+    snapshotFull: r.snapshot_full,
     recordedAt: r.recorded_at.toISOString(),
     idempotencyKey: r.idempotency_key,
     requestHash: r.request_hash,
     timerId: r.timer_id,
   });
-  /** What a careful forger does: recompute every hash from the first event on, and move the instance head. */
-  async function rehashChain(id: string, version: 1 | 2 = 2): Promise<void> {
+  /**
+   * What a careful forger does: recompute every hash from the first event on, and move the instance head.
+   * Also how a chain recorded before an upgrade is made: `version` (per seq) 1 or 2 stores the whole snapshot
+   * in snapshot_after, as those formats did; 3 keeps the event's snapshot text as the engine wrote it.
+   */
+  async function rehashChain(
+    id: string,
+    version: 1 | 2 | 3 | ((seq: number) => 1 | 2 | 3) = 3,
+  ): Promise<void> {
     const rows: EventRow[] = await h.ds.query(
       `SELECT * FROM process_event WHERE instance_id = $1 ORDER BY seq`,
       [id],
     );
     let prev = GENESIS_HASH;
-    for (const r of rows) {
-      const hash = eventHash(prev, fieldsOf(id, r), version);
+    for (const [i, r] of rows.entries()) {
+      const v = typeof version === 'function' ? version(r.seq) : version;
+      if (v !== 3 && r.snapshot_delta !== null) {
+        r.snapshot_after = replaySnapshot(rows.slice(0, i + 1).map((x) => structuredClone(x)));
+        r.snapshot_delta = null;
+        r.snapshot_full = null;
+      }
+      if (v === 3 && r.snapshot_delta === null) throw new Error('a format 3 event needs its text');
+      const hash = eventHash(prev, fieldsOf(id, r), v);
       await tamper(
-        `UPDATE process_event SET prev_hash = $3, hash = $4, hash_version = $5 WHERE instance_id = $1 AND seq = $2`,
-        [id, r.seq, prev, hash, version],
+        `UPDATE process_event SET prev_hash = $3, hash = $4, hash_version = $5, snapshot_after = $6,
+           snapshot_delta = $7, snapshot_full = $8
+         WHERE instance_id = $1 AND seq = $2`,
+        [id, r.seq, prev, hash, v, r.snapshot_after, r.snapshot_delta, r.snapshot_full],
       );
       prev = hash;
     }
@@ -135,14 +157,16 @@ describe('tampering by the database operator is detected (e2e)', () => {
   const expectCliNames = (id: string, pattern: RegExp) => cliExpected.push({ id, pattern });
   const cliLines: string[] = [];
 
-  it('new events use hash format 2; a chain of format 1 (recorded before the upgrade) still verifies', async () => {
+  it('new events use hash format 3; a chain of format 1 or 2 (recorded before the upgrade) still verifies', async () => {
     const id = await fresh();
     const versions: { hash_version: number }[] = await h.ds.query(
       `SELECT DISTINCT hash_version FROM process_event WHERE instance_id = $1`,
       [id],
     );
-    expect(versions).toEqual([{ hash_version: 2 }]);
+    expect(versions).toEqual([{ hash_version: 3 }]);
     await rehashChain(id, 1);
+    expect(await verifyHttp(id)).toMatchObject({ valid: true, firstBadSeq: null });
+    await rehashChain(id, 2);
     expect(await verifyHttp(id)).toMatchObject({ valid: true, firstBadSeq: null });
   });
 
@@ -216,17 +240,16 @@ describe('tampering by the database operator is detected (e2e)', () => {
     it('names a chain cut back below the checkpoint (shorter) and one removed altogether (missing)', async () => {
       const { shorter, gone } = ids;
       // shorter: the last event removed and the head moved back
-      const [third] = await h.ds.query<
-        { hash: string; version_after: number; snapshot_after: unknown }[]
-      >(
-        `SELECT hash, version_after, snapshot_after FROM process_event WHERE instance_id = $1 AND seq = 3`,
+      const [third] = await h.ds.query<{ hash: string; version_after: number }[]>(
+        `SELECT hash, version_after FROM process_event WHERE instance_id = $1 AND seq = 3`,
         [shorter],
       );
+      const thirdSnapshot = await snapshotAtSeq((sql, p) => h.ds.query(sql, p), shorter, 3);
       await tamper(`DELETE FROM process_event WHERE instance_id = $1 AND seq = 4`, [shorter]);
       await h.ds.query(`DELETE FROM act_registry WHERE instance_id = $1`, [shorter]);
       await h.ds.query(
         `UPDATE process_instance SET last_seq = 3, last_hash = $2, version = $3, snapshot = $4 WHERE id = $1`,
-        [shorter, third!.hash, third!.version_after, third!.snapshot_after],
+        [shorter, third!.hash, third!.version_after, thirdSnapshot],
       );
       const r = await verifyHttp(shorter);
       // the forger did not fix the state columns: that shows too; the checkpoint names what moved

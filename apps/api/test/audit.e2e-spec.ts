@@ -545,6 +545,8 @@ describe('audit (e2e)', () => {
         stateAfter: r!.state_after,
         versionAfter: r!.version_after,
         snapshotAfter: r!.snapshot_after,
+        snapshotDelta: r!.snapshot_delta,
+        snapshotFull: r!.snapshot_full,
         recordedAt: (r!.recorded_at as Date).toISOString(),
         idempotencyKey: r!.idempotency_key,
         requestHash: r!.request_hash,

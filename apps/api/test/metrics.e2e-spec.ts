@@ -126,7 +126,10 @@ describe('metrics', () => {
     expect(sumOf(both, 'iter_timers_cancelled_total')).toBe(
       await count(`SELECT count(*) AS n FROM timer WHERE status = 'cancelled'`),
     );
-    expect(sumOf(worker, 'iter_timer_jobs_total', { outcome: 'fired' })).toBe(timerSteps);
+    // a job fires its process's due timers (and sweeps others) in batches: at most one job per fired timer
+    const firedJobs = sumOf(worker, 'iter_timer_jobs_total', { outcome: 'fired' });
+    expect(firedJobs).toBeGreaterThan(0);
+    expect(firedJobs).toBeLessThanOrEqual(timerSteps);
 
     // notifications by channel and outcome, as the outbox says
     const byChannel = await h.ds.query<{ channel: string; status: string; n: string }[]>(

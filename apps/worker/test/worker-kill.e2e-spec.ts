@@ -21,6 +21,8 @@ import {
  */
 describe('a worker killed with SIGKILL in the middle of a burst of due timers', () => {
   const CONVENTIONS = 30; // 8 entes × (1 deadline + 3 reminders) × 30 = 960 timers, all due at once
+  // each job fires its process's due timers in one transaction, then sweeps others (Engine.fireDue): the
+  // kill cuts a batch short
   const KILL_AFTER = 150; // audit events with a timer_id written before the kill
   const SKEW_MS = 10 * 60_000;
   let h: Harness;
@@ -95,7 +97,17 @@ describe('a worker killed with SIGKILL in the middle of a burst of due timers', 
       clockOffsetMs: offset,
     });
     const tSpawn = Date.now();
-    await eventually(async () => (await fromTimers()) >= KILL_AFTER, 30_000, 10);
+    // mid-batch: the kill lands while one of w1's transactions has written rows (a process's timers being fired)
+    const writing = async () =>
+      count(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'iter-kill-w1' AND backend_xid IS NOT NULL`,
+      );
+    await eventually(
+      async () => (await fromTimers()) >= KILL_AFTER && (await writing()) > 0,
+      60_000,
+      5,
+    );
     await w1.kill();
     const killedAfterMs = Date.now() - tSpawn;
     const atKill = await fromTimers();
@@ -121,6 +133,7 @@ describe('a worker killed with SIGKILL in the middle of a burst of due timers', 
       databaseUrl: h.config.databaseUrl,
       redisPrefix: h.config.redisPrefix,
       clockOffsetMs: offset + SKEW_MS,
+      startTimeoutMs: 180_000, // ts-node start-up on a busy 2-core machine
     });
     const tW2 = Date.now();
     let onlyOrphansLeftMs: number | null = null; // the rest of the burst is done, the dead worker's jobs still held
@@ -176,6 +189,14 @@ describe('a worker killed with SIGKILL in the middle of a burst of due timers', 
     expect(deadlines).toHaveLength(CONVENTIONS);
     expect(deadlines.every((d) => d.n === entes && d.distinct_timers === entes)).toBe(true);
     expect(rows.filter((r) => r.kind === 'deadline').every((r) => r.status === 'fired')).toBe(true);
+
+    // batched and atomic: a process's due deadlines were applied by one transaction (the one the kill cut short
+    // was rolled back whole, and its process fired again later by one transaction)
+    const transactions: { instance_id: string; n: number }[] = await h.ds.query(
+      `SELECT instance_id, count(DISTINCT xmin::text)::int AS n FROM process_event
+       WHERE type = 'convention.deadline.expire' GROUP BY instance_id`,
+    );
+    expect(transactions.filter((t) => t.n !== 1)).toEqual([]);
 
     // the audit chains are intact
     for (const id of ids) expect(await verifyChain(h.ds, id)).toMatchObject({ valid: true });

@@ -7,11 +7,16 @@ export const GENESIS_HASH = '0'.repeat(64);
  * - 1: the first format. Canonical JSON that lost `__proto__` keys; `recorded_at`, `idempotency_key`,
  *      `request_hash` and `timer_id` not covered. Still verified, never written.
  * - 2: RFC 8785 canonical JSON of every column of the event (all of version 1's plus `recordedAt`,
- *      `idempotencyKey`, `requestHash`, `timerId`). Written for every new event.
+ *      `idempotencyKey`, `requestHash`, `timerId`). Still verified, no longer written.
+ * - 3: the event stores the snapshot after it as text (`snapshot_delta`: the whole snapshot or an RFC 6902
+ *      patch, see snapshot-delta.ts) instead of a jsonb copy of the whole snapshot. The hash covers
+ *      `prev_hash`, a line of RFC 8785 canonical JSON of every other column (`snapshotFull` included,
+ *      `snapshotAfter` left out) and then the stored text byte for byte: a verifier hashes the large part as
+ *      read, without parsing and re-canonicalising it. Written for every new event.
  */
-export const HASH_VERSIONS = [1, 2] as const;
+export const HASH_VERSIONS = [1, 2, 3] as const;
 export type HashVersion = (typeof HASH_VERSIONS)[number];
-export const CURRENT_HASH_VERSION: HashVersion = 2;
+export const CURRENT_HASH_VERSION: HashVersion = 3;
 
 export interface HashedEventFields {
   instanceId: string;
@@ -23,7 +28,12 @@ export interface HashedEventFields {
   stateBefore: string | null;
   stateAfter: string;
   versionAfter: number;
-  snapshotAfter: unknown;
+  /** formats 1 and 2: the whole snapshot after the event (format 3: not covered, NULL in the table) */
+  snapshotAfter?: unknown;
+  /** format 3: the stored text of the snapshot after the event (whole, or a patch from the one before) */
+  snapshotDelta?: string | null;
+  /** format 3: whether `snapshotDelta` is the whole snapshot */
+  snapshotFull?: boolean | null;
   /** format 2: when the database recorded the event (ISO instant, millisecond precision) */
   recordedAt: string;
   idempotencyKey: string | null;
@@ -31,7 +41,10 @@ export interface HashedEventFields {
   timerId: string | null;
 }
 
-/** hash = sha256(prev_hash + "\n" + canonical JSON of the event, snapshot after it included). */
+/**
+ * Formats 1 and 2: hash = sha256(prev_hash + "\n" + canonical JSON of the event, snapshot after it included).
+ * Format 3: hash = sha256(prev_hash + "\n" + canonical JSON of the event's other columns + "\n" + snapshot_delta).
+ */
 export function eventHash(
   prevHash: string,
   e: HashedEventFields,
@@ -50,6 +63,11 @@ export function eventHash(
     snapshotAfter: e.snapshotAfter,
   };
   if (version === 1) return sha256Hex(`${prevHash}\n${canonicalJsonV1(v1)}`);
+  if (version === 3) {
+    if (typeof e.snapshotDelta !== 'string' || typeof e.snapshotFull !== 'boolean')
+      throw new Error('hash format 3 needs snapshotDelta and snapshotFull');
+    return sha256Hex(`${prevHash}\n${eventHeaderV3(e)}\n${e.snapshotDelta}`);
+  }
   return sha256Hex(
     `${prevHash}\n${canonicalJson({
       ...v1,
@@ -60,6 +78,27 @@ export function eventHash(
       timerId: e.timerId,
     })}`,
   );
+}
+
+/** Format 3's line of canonical JSON: every hashed column but the snapshot text, which follows it. */
+export function eventHeaderV3(e: HashedEventFields): string {
+  return canonicalJson({
+    hashVersion: 3,
+    instanceId: e.instanceId,
+    seq: e.seq,
+    type: e.type,
+    payload: e.payload,
+    actor: e.actor,
+    occurredAt: e.occurredAt,
+    stateBefore: e.stateBefore,
+    stateAfter: e.stateAfter,
+    versionAfter: e.versionAfter,
+    recordedAt: e.recordedAt,
+    idempotencyKey: e.idempotencyKey,
+    requestHash: e.requestHash,
+    timerId: e.timerId,
+    snapshotFull: e.snapshotFull,
+  });
 }
 
 /** The same chaining for the ente registry's audit chain (ente_event), format 2 only. */

@@ -43,12 +43,13 @@ import {
   type ProcessDefinition,
   type TimerSpec,
 } from '@app/workflows';
-import { CURRENT_HASH_VERSION, eventHash, GENESIS_HASH } from './audit-hash';
+import { eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
 import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
 import { NO_ENGINE_OBSERVER, type EngineObserver } from './observer';
 import { buildView, type ProcessView } from './process-view';
+import { snapshotDelta, snapshotAtSeq } from './snapshot-delta';
 import { validatePayload } from './validation';
 
 export interface DispatchOptions {
@@ -124,11 +125,99 @@ const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
     CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
   FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
 
+/** The timers the instance holds (timer.held): armed, or fired (or cancelled as late) for the due date the
+ * state still wants, by key. Timers live in their table only; this is read with the row lock. */
+const HELD_TIMERS_SQL = `(SELECT COALESCE(jsonb_object_agg(t.key, jsonb_build_object('id', t.id, 'kind', t.kind,
+    'dueAt', t.due_at, 'status', CASE WHEN t.status = 'armed' THEN 'armed' ELSE 'fired' END)), '{}'::jsonb)
+  FROM timer t WHERE t.instance_id = process_instance.id AND t.held) AS armed_timers`;
+
 // lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
 // 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
 const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, armed_timers, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now, ${STANDING_SQL}
+  participants, ${HELD_TIMERS_SQL}, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now,
+  ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
+
+/**
+ * One process with due timers that no one else holds (SKIP LOCKED), among the earliest due timers, for the
+ * timer sweep; $1 is the clock offset (ms, 0 in production), $2 the processes this sweep already gave up on.
+ */
+const CLAIM_SQL = `SELECT p.id FROM process_instance p
+  WHERE p.id IN (SELECT t.instance_id FROM timer t
+    WHERE t.status = 'armed' AND t.due_at <= statement_timestamp() + make_interval(secs => $1::float8 / 1000)
+      AND t.instance_id <> ALL($2::uuid[])
+    ORDER BY t.due_at LIMIT 512)
+  FOR UPDATE SKIP LOCKED LIMIT 1`;
+
+/** What Engine.fireDue did: its own timer's outcome, and the sweep's counts. */
+export interface FireDueReport {
+  /** the outcome of the job's own timer (fired in the same transaction as its process's other due timers) */
+  own: FireResult;
+  /** timers fired (with their event), own included */
+  fired: number;
+  /** timers decided: fired, ignored, cancelled as late or stale */
+  handled: number;
+  /** processes locked and worked on, one transaction each */
+  instances: number;
+  /** processes the sweep gave up on (their step failed; their own jobs retry) */
+  failed: number;
+}
+
+interface InstanceFiring {
+  outcomes: Map<string, FireResult>;
+  after: AfterCommit[];
+}
+
+/** The enqueues of several steps, sent together; `removed`: more jobs to take out of the timer queue. */
+function mergeAfterCommits(list: readonly AfterCommit[], removed: readonly string[]): AfterCommit {
+  return {
+    wanted: [],
+    timers: list.flatMap((a) => a.timers),
+    cancelled: [...list.flatMap((a) => a.cancelled), ...removed],
+    outbox: list.flatMap((a) => a.outbox),
+    processEffects: list.flatMap((a) => a.processEffects ?? []),
+  };
+}
+
+/**
+ * One statement per step (one round trip): the versioned UPDATE of the instance head, the event INSERT, the
+ * new timers and the notification rows. Sub-statements that have nothing to write get an empty JSON array.
+ * The event, timers and outbox rows are written only if the head moved (`FROM head`): a version that moved
+ * under the lock is an error, never a half-written step.
+ */
+const STEP_SQL = `WITH head AS (
+    UPDATE process_instance SET snapshot = $2::jsonb, version = $3, state_value = $4, status = $5, title = $6,
+      pending_entes = $7, next_deadline = $8, last_seq = $9, last_hash = $10, updated_at = $11, participants = $12
+    WHERE id = $1 AND version = $3 - 1
+    RETURNING id, tenant),
+  ev AS (
+    INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
+      state_before, state_after, version_after, snapshot_delta, snapshot_full, idempotency_key, request_hash, timer_id,
+      prev_hash, hash, recorded_at, hash_version)
+    SELECT head.id, $9, $13, $14::jsonb, $15, $16, $17, $11, $18, $4, $3, $19, $20, $21, $22, $23, $24, $10, $25, 3
+    FROM head
+    RETURNING seq),
+  tm AS (
+    INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version, held)
+    SELECT t.id, head.id, t.key, t.kind, t.due_at, t.event, 'armed', $3, true
+    FROM head, jsonb_to_recordset($26::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)
+    RETURNING id),
+  ob AS (
+    INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload,
+      status, attempts, dedupe_key)
+    SELECT o.id, head.id, $9, head.tenant, o.recipient_ente, o.recipient_role, o.channel, o.template, o.payload,
+      'pending', 0, o.dedupe_key
+    FROM head, jsonb_to_recordset($27::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text,
+      template text, payload jsonb, dedupe_key text)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id)
+  SELECT (SELECT count(*) FROM ev)::int AS appended`;
+
+/** The timers a step lets go of: armed ones are cancelled; fired ones (or late) are no longer held. */
+const RELEASE_TIMERS_SQL = `UPDATE timer SET held = false,
+    status = CASE WHEN status = 'armed' THEN 'cancelled' ELSE status END,
+    cancelled_at = CASE WHEN status = 'armed' THEN $2::timestamptz ELSE cancelled_at END
+  WHERE id = ANY($1::uuid[]) AND held`;
 
 export interface EngineLogger {
   warn(message: string, meta?: unknown): void;
@@ -239,9 +328,9 @@ export class Engine {
         );
       await qr.query(
         `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,
-           state_value, snapshot, version, participants, pending_entes, next_deadline, armed_timers, last_seq, last_hash,
+           state_value, snapshot, version, participants, pending_entes, next_deadline, last_seq, last_hash,
            created_by, created_at, updated_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,'{}',0,$11,$12,$13,$13)`,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,'{}',NULL,0,$11,$12,$13,$13)`,
         [
           id,
           def.key,
@@ -323,20 +412,23 @@ export class Engine {
 
       if (opts.idempotencyKey !== undefined) {
         const prior = (await qr.query(
-          `SELECT request_hash, version_after, snapshot_after, occurred_at FROM process_event
+          `SELECT seq, request_hash, version_after, occurred_at FROM process_event
            WHERE instance_id = $1 AND idempotency_key = $2`,
           [instanceId, opts.idempotencyKey],
         )) as {
+          seq: number;
           request_hash: string;
           version_after: number;
-          snapshot_after: unknown;
           occurred_at: Date;
         }[];
         const first = prior[0];
         if (first) {
           if (first.request_hash !== requestHash)
             throw new IdempotencyKeyReusedError(opts.idempotencyKey);
-          const snap = this.restore(def.machine, first.snapshot_after);
+          const snap = this.restore(
+            def.machine,
+            await snapshotAtSeq((sql, p) => qr.query(sql, p), instanceId, first.seq),
+          );
           return {
             after: undefined,
             replay: buildView(
@@ -475,114 +567,228 @@ export class Engine {
     if (!pre) return 'missing';
     if (pre.status !== 'armed') return 'stale';
     if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
-    const instanceId = pre.instance_id;
     const result = await this.inTransaction(async (qr) => {
-      const row = await this.lock(qr, instanceId, SYSTEM_ACTOR);
-      const timers = (await qr.query(
-        `SELECT id, key, due_at, status, event,
-                (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+      const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
+      return this.fireLocked(qr, row, timerId, offset);
+    });
+    if (result.after) await this.afterCommit(result.after);
+    return result.outcome;
+  }
+
+  /**
+   * Fire due timers in batches (issue 15): the job's own timer and every other due timer of its process in
+   * ONE transaction (one lock, one commit), then up to `maxInstances` other processes with due timers, each
+   * in its own transaction, claimed with FOR UPDATE SKIP LOCKED so that concurrent jobs and workers take
+   * different processes and never wait on each other. Each timer is still one audited step (its own event,
+   * hash and `timer_id`), decided by fireLocked exactly as fireTimer decides it: a timer fires once because
+   * its row is re-read under the process's row lock, whoever (job, sweep, another worker) gets there first.
+   *
+   * The jobs of the timers a sweep handled are removed from the queue after commit (best effort: a job
+   * already taken by a worker finds its row no longer armed and does nothing). The enqueues of every step
+   * (notifications, new timers, removals of cancelled ones) go to Redis together, once per call.
+   */
+  async fireDue(
+    timerId: string,
+    opts: { maxInstances: number; maxTimersPerInstance?: number },
+  ): Promise<FireDueReport> {
+    const offset = clockOffsetMs(this.clock);
+    const perInstance = opts.maxTimersPerInstance ?? 64;
+    const found: { instance_id: string; status: string; due_at: Date; in_ms: number }[] =
+      await this.ds.query(
+        `SELECT instance_id, status, due_at,
+                (extract(epoch FROM due_at - now()) * 1000 - $2)::float8 AS in_ms
          FROM timer WHERE id = $1`,
         [timerId, offset],
-      )) as {
-        id: string;
-        key: string;
-        due_at: Date;
-        status: string;
-        in_ms: number;
-        event: { type: string; payload: Record<string, unknown> };
-      }[];
-      const timer = timers[0];
-      if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
-      const now = this.stepTime(row);
-      if (timer.in_ms > 0)
-        return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
-      const def = this.registry.get(row.definition_key, row.definition_version);
-      const current = this.restore(def.machine, row.snapshot);
-      const wanted = def.timers(current).find((t) => t.key === timer.key);
-      if (
-        wanted &&
-        Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
-        wanted.notAfter !== undefined &&
-        now.getTime() >= Date.parse(wanted.notAfter)
-      ) {
-        // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
-        // done in armed_timers so that the state does not arm it again for the same due date
-        this.observer.timerCancelled('late');
-        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
-          timerId,
-          now.toISOString(),
-        ]);
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          {
-            ...row.armed_timers,
-            [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
-          },
-        ]);
-        return { outcome: 'late' as const };
+      );
+    const pre = found[0];
+    const report: FireDueReport = { own: 'missing', fired: 0, handled: 0, instances: 0, failed: 0 };
+    const afters: AfterCommit[] = [];
+    const swept: string[] = [];
+    if (pre?.status === 'armed' && pre.in_ms > 0) {
+      // early by the database's clock: the job waits, nothing else is looked at
+      report.own = { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
+      return report;
+    }
+    if (!pre) report.own = 'missing';
+    else if (pre.status !== 'armed') report.own = 'stale';
+    else {
+      const own = await this.inTransaction(async (qr) => {
+        const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
+        return this.fireInstance(qr, row, offset, perInstance, timerId);
+      });
+      report.own = own.outcomes.get(timerId) ?? 'stale';
+      this.tally(report, own, afters, swept, timerId);
+    }
+    // the sweep: other processes with due timers, one transaction each, skipping those locked by others
+    const skip: string[] = [];
+    while (report.instances < opts.maxInstances) {
+      let done: InstanceFiring | null;
+      let claimed: string | null = null;
+      try {
+        done = await this.inTransaction(async (qr) => {
+          // the offset is read again for each process (tests move the clock while a sweep runs)
+          const now = clockOffsetMs(this.clock);
+          const ids = (await qr.query(CLAIM_SQL, [now, skip])) as { id: string }[];
+          if (!ids[0]) return null;
+          claimed = ids[0].id;
+          const row = await this.lock(qr, claimed, SYSTEM_ACTOR);
+          return this.fireInstance(qr, row, now, perInstance);
+        });
+      } catch (err) {
+        // a process whose step fails (its own job retries and reports it) must not stop the sweep
+        if (claimed === null) throw err;
+        report.failed++;
+        skip.push(claimed);
+        this.logger.warn(`timer sweep: process ${claimed as string} skipped`, err);
+        continue;
       }
-      if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
-        // the state no longer wants it: cancel instead of firing
-        this.observer.timerCancelled('unwanted');
-        await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
-          timerId,
-          now.toISOString(),
-        ]);
-        const armed = { ...row.armed_timers };
-        delete armed[timer.key];
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          armed,
-        ]);
-        return { outcome: 'stale' as const };
-      }
-      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+      if (!done) break;
+      this.tally(report, done, afters, swept);
+    }
+    // the swept timers' jobs are no longer needed: removed like the jobs of cancelled timers
+    await this.afterCommit(mergeAfterCommits(afters, swept));
+    return report;
+  }
+
+  private tally(
+    report: FireDueReport,
+    done: InstanceFiring,
+    afters: AfterCommit[],
+    swept: string[],
+    own?: string,
+  ): void {
+    report.instances++;
+    for (const [id, outcome] of done.outcomes) {
+      if (typeof outcome === 'object') continue;
+      report.handled++;
+      if (outcome === 'fired') report.fired++;
+      if (id !== own) swept.push(id);
+    }
+    afters.push(...done.after);
+  }
+
+  /**
+   * The due timers of one locked process (the given one first, then by due date), each decided and
+   * applied by fireLocked as one step, in the caller's transaction. The row is read again under the lock
+   * between steps (the lock is held: no wait), so each step starts from the one before it.
+   */
+  private async fireInstance(
+    qr: QueryRunner,
+    row: LockedRow,
+    offset: number,
+    limit: number,
+    first?: string,
+  ): Promise<InstanceFiring> {
+    const due = (
+      (await qr.query(
+        `SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed'
+           AND due_at <= statement_timestamp() + make_interval(secs => $2::float8 / 1000)
+         ORDER BY due_at, id LIMIT $3`,
+        [row.id, offset, limit],
+      )) as { id: string }[]
+    ).map((t) => t.id);
+    const ids = first ? [first, ...due.filter((id) => id !== first)] : due;
+    const outcomes = new Map<string, FireResult>();
+    const after: AfterCommit[] = [];
+    for (const [i, id] of ids.entries()) {
+      if (i > 0) row = await this.lock(qr, row.id, SYSTEM_ACTOR);
+      const r = await this.fireLocked(qr, row, id, offset);
+      outcomes.set(id, r.outcome);
+      if (r.after) after.push(r.after);
+    }
+    return { outcomes, after };
+  }
+
+  /** One timer of a locked process: re-read under the lock, then fired, cancelled or ignored (one step). */
+  private async fireLocked(
+    qr: QueryRunner,
+    row: LockedRow,
+    timerId: string,
+    offset: number,
+  ): Promise<{ outcome: FireResult; after?: AfterCommit }> {
+    const instanceId = row.id;
+    const timers = (await qr.query(
+      `SELECT id, key, due_at, status, event,
+              (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+       FROM timer WHERE id = $1`,
+      [timerId, offset],
+    )) as {
+      id: string;
+      key: string;
+      due_at: Date;
+      status: string;
+      in_ms: number;
+      event: { type: string; payload: Record<string, unknown> };
+    }[];
+    const timer = timers[0];
+    if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
+    const now = this.stepTime(row);
+    if (timer.in_ms > 0) return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
+    const def = this.registry.get(row.definition_key, row.definition_version);
+    const current = this.restore(def.machine, row.snapshot);
+    const wanted = def.timers(current).find((t) => t.key === timer.key);
+    if (
+      wanted &&
+      Date.parse(wanted.dueAt) === timer.due_at.getTime() &&
+      wanted.notAfter !== undefined &&
+      now.getTime() >= Date.parse(wanted.notAfter)
+    ) {
+      // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
+      // held (timer.held) so that the state does not arm it again for the same due date
+      this.observer.timerCancelled('late');
+      await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
         timerId,
         now.toISOString(),
       ]);
-      row.armed_timers = {
-        ...row.armed_timers,
-        [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
-      };
-      const event: MachineEvent = {
-        type: timer.event.type,
-        payload: timer.event.payload,
-        actor: { subject: 'system', role: 'system', ente: null },
-        at: now.toISOString(),
-      };
-      const accepted = acceptedEventTypes(current).has(event.type);
-      const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
-      if (next === current) {
-        await qr.query(`UPDATE process_instance SET armed_timers = $2 WHERE id = $1`, [
-          instanceId,
-          row.armed_timers,
-        ]);
-        return { outcome: 'ignored' as const };
-      }
-      this.observer.timerFired(def.key, event.type, now.getTime() - timer.due_at.getTime());
-      const after = await this.persistStep(qr, def, row, {
-        next,
-        type: event.type,
-        payload: event.payload,
-        actor: event.actor,
-        at: event.at,
-        stateBefore: row.state_value,
-        effects: toEffects(actions),
-        processEffects: toProcessEffects(actions),
-        timerId,
-      });
-      return { outcome: 'fired' as const, after };
+      return { outcome: 'late' as const };
+    }
+    if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
+      // the state no longer wants it: cancel instead of firing
+      this.observer.timerCancelled('unwanted');
+      await qr.query(
+        `UPDATE timer SET status = 'cancelled', cancelled_at = $2, held = false WHERE id = $1`,
+        [timerId, now.toISOString()],
+      );
+      return { outcome: 'stale' as const };
+    }
+    await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+      timerId,
+      now.toISOString(),
+    ]);
+    row.armed_timers = {
+      ...row.armed_timers,
+      [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
+    };
+    const event: MachineEvent = {
+      type: timer.event.type,
+      payload: timer.event.payload,
+      actor: { subject: 'system', role: 'system', ente: null },
+      at: now.toISOString(),
+    };
+    const accepted = acceptedEventTypes(current).has(event.type);
+    const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
+    if (next === current) return { outcome: 'ignored' as const };
+    this.observer.timerFired(def.key, event.type, now.getTime() - timer.due_at.getTime());
+    const after = await this.persistStep(qr, def, row, {
+      next,
+      type: event.type,
+      payload: event.payload,
+      actor: event.actor,
+      at: event.at,
+      stateBefore: row.state_value,
+      effects: toEffects(actions),
+      processEffects: toProcessEffects(actions),
+      timerId,
     });
-    if ('after' in result && result.after) await this.afterCommit(result.after);
-    return result.outcome;
+    return { outcome: 'fired' as const, after };
   }
 
   // ---------------------------------------------------------------- internals
 
   async viewOf(instanceId: string, actor: Actor): Promise<ProcessView> {
-    const rows: (LockedRow & { version: number })[] = await this.ds.query(
+    const rows: Omit<LockedRow, 'armed_timers'>[] = await this.ds.query(
       `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version, participants,
-              armed_timers, last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
+              last_seq, last_hash, created_at, updated_at, ${STANDING_SQL}
        FROM process_instance WHERE id = $1`,
       [instanceId, actor.ente],
     );
@@ -623,7 +829,10 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await qr.query(LOCK_SQL, [instanceId, actor.ente])) as LockedRow[];
+    const rows = (await query(qr, 'iter_lock_v3', LOCK_SQL, [
+      instanceId,
+      actor.ente,
+    ])) as LockedRow[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
@@ -685,7 +894,10 @@ export class Engine {
   ): Promise<AfterCommit> {
     const version = row.version + 1;
     const seq = row.last_seq + 1;
-    const snapshotAfter = def.machine.getPersistedSnapshot(step.next) as Record<string, unknown>;
+    // plain JSON (what jsonb keeps): the text sent to the instance row, and the object the patch is taken to
+    const snapshotText = JSON.stringify(def.machine.getPersistedSnapshot(step.next));
+    const snapshotAfter = JSON.parse(snapshotText) as Record<string, unknown>;
+    const delta = snapshotDelta(seq, row.last_seq === 0 ? undefined : row.snapshot, snapshotAfter);
     const stateAfter = def.stateLabel(step.next);
     // recorded_at: the database clock read under the row lock, to the millisecond, so the hash can cover it
     const recordedAt = (row.db_now ?? new Date()).toISOString();
@@ -699,106 +911,37 @@ export class Engine {
       stateBefore: step.stateBefore,
       stateAfter,
       versionAfter: version,
-      snapshotAfter,
+      snapshotDelta: delta.text,
+      snapshotFull: delta.full,
       recordedAt,
       idempotencyKey: step.idempotencyKey ?? null,
       requestHash: step.requestHash ?? null,
       timerId: step.timerId ?? null,
     });
 
-    // timers: diff what the new state wants with what is armed
+    // timers: diff what the new state wants with what the instance holds
     const wantedList = def.timers(step.next);
     const wanted = new Map<string, TimerSpec>(wantedList.map((t) => [t.key, t]));
-    const armed: Record<string, ArmedTimer> = {};
+    const held = new Set<string>();
+    const released: string[] = [];
     const cancelled: string[] = [];
     const newTimers: (TimerSpec & { id: string })[] = [];
     for (const [key, t] of Object.entries(row.armed_timers)) {
       const w = wanted.get(key);
       const same = w !== undefined && Date.parse(w.dueAt) === Date.parse(t.dueAt);
-      if (same)
-        armed[key] = t; // still wanted (armed, or already fired for this very due date)
-      else if (t.status === 'armed') cancelled.push(t.id);
+      if (same) {
+        held.add(key); // still wanted (armed, or already fired for this very due date)
+        continue;
+      }
+      released.push(t.id);
+      if (t.status === 'armed') cancelled.push(t.id);
     }
     for (const [key, w] of wanted) {
-      if (armed[key]) continue;
-      const id = randomUUID();
-      newTimers.push({ ...w, id });
-      armed[key] = { id, kind: w.kind, dueAt: w.dueAt, status: 'armed' };
+      if (!held.has(key)) newTimers.push({ ...w, id: randomUUID() });
     }
-
-    await qr.query(
-      `UPDATE process_instance SET snapshot = $2, version = $3, state_value = $4, status = $5, title = $6,
-         pending_entes = $7, next_deadline = $8, armed_timers = $9, last_seq = $10, last_hash = $11, updated_at = $12,
-         participants = $13
-       WHERE id = $1`,
-      [
-        row.id,
-        snapshotAfter,
-        version,
-        stateAfter,
-        def.status(step.next),
-        def.titleOf(step.next),
-        def.pendingEntes(step.next),
-        def.nextDeadline(step.next),
-        armed,
-        seq,
-        hash,
-        step.at,
-        def.participants(step.next),
-      ],
-    );
-    await qr.query(
-      `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at,
-         state_before, state_after, version_after, snapshot_after, idempotency_key, request_hash, timer_id, prev_hash, hash,
-         recorded_at, hash_version)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
-      [
-        row.id,
-        seq,
-        step.type,
-        step.payload,
-        step.actor.subject,
-        step.actor.role,
-        step.actor.ente,
-        step.at,
-        step.stateBefore,
-        stateAfter,
-        version,
-        snapshotAfter,
-        step.idempotencyKey ?? null,
-        step.requestHash ?? null,
-        step.timerId ?? null,
-        row.last_hash,
-        hash,
-        recordedAt,
-        CURRENT_HASH_VERSION,
-      ],
-    );
-    if (cancelled.length) {
-      await qr.query(
-        `UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = ANY($1) AND status = 'armed'`,
-        [cancelled, step.at],
-      );
-    }
-    if (newTimers.length) {
-      await qr.query(
-        `INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version)
-         SELECT t.id, $1, t.key, t.kind, t.due_at, t.event, 'armed', $2
-         FROM jsonb_to_recordset($3::jsonb) AS t(id uuid, key text, kind text, due_at timestamptz, event jsonb)`,
-        [
-          row.id,
-          version,
-          JSON.stringify(
-            newTimers.map((t) => ({
-              id: t.id,
-              key: t.key,
-              kind: t.kind,
-              due_at: t.dueAt,
-              event: t.event,
-            })),
-          ),
-        ],
-      );
+    // before the new ones: one held (and one armed) timer per key
+    if (released.length) {
+      await query(qr, 'iter_release_timers_v3', RELEASE_TIMERS_SQL, [released, step.at]);
     }
     // notifications: an inbox row per recipient + the definition's channel (PEC per ente / e-mail per role)
     const outbox = step.effects.flatMap((e) =>
@@ -814,15 +957,45 @@ export class Engine {
           }))
         : [],
     );
-    if (outbox.length) {
-      await qr.query(
-        `INSERT INTO outbox (id, instance_id, event_seq, tenant, recipient_ente, recipient_role, channel, template, payload, status, attempts, dedupe_key)
-         SELECT o.id, $1, $2, $3, o.recipient_ente, o.recipient_role, o.channel, o.template, o.payload, 'pending', 0, o.dedupe_key
-         FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text, template text, payload jsonb, dedupe_key text)
-         ON CONFLICT (dedupe_key) DO NOTHING`,
-        [row.id, seq, row.tenant, JSON.stringify(outbox)],
-      );
-    }
+    const written = (await query(qr, 'iter_step_v3', STEP_SQL, [
+      row.id,
+      snapshotText,
+      version,
+      stateAfter,
+      def.status(step.next),
+      def.titleOf(step.next),
+      def.pendingEntes(step.next),
+      def.nextDeadline(step.next),
+      seq,
+      hash,
+      step.at,
+      def.participants(step.next),
+      step.type,
+      JSON.stringify(step.payload),
+      step.actor.subject,
+      step.actor.role,
+      step.actor.ente,
+      step.stateBefore,
+      delta.text,
+      delta.full,
+      step.idempotencyKey ?? null,
+      step.requestHash ?? null,
+      step.timerId ?? null,
+      row.last_hash,
+      recordedAt,
+      JSON.stringify(
+        newTimers.map((t) => ({
+          id: t.id,
+          key: t.key,
+          kind: t.kind,
+          due_at: t.dueAt,
+          event: t.event,
+        })),
+      ),
+      JSON.stringify(outbox),
+    ])) as { appended: number }[];
+    // under the row lock the version cannot move: if it did, nothing of the step is kept
+    if (written[0]?.appended !== 1) throw new VersionConflictError(row.version, row.version + 1);
     const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
     return {
       wanted: wantedList,
@@ -1079,4 +1252,26 @@ async function destroyConnection(qr: QueryRunner, err: unknown): Promise<void> {
   const pg = qr as unknown as { releasePostgresConnection?: (e: Error) => Promise<void> };
   if (typeof pg.releasePostgresConnection === 'function')
     await pg.releasePostgresConnection(err instanceof Error ? err : new Error(String(err)));
+}
+
+/**
+ * A named (prepared) statement on the query runner's own pg connection: parsed and planned once per
+ * connection, then only bound and executed (the hot path's statements). Falls back to TypeORM's query when
+ * the runner is not a pg one (or is released: TypeORM then throws its usual error).
+ */
+async function query(
+  qr: QueryRunner,
+  name: string,
+  sql: string,
+  params: unknown[],
+): Promise<unknown[]> {
+  const conn = (qr as unknown as { databaseConnection?: PgClient }).databaseConnection;
+  if (qr.isReleased || !conn || typeof conn.query !== 'function')
+    return (await qr.query(sql, params)) as unknown[];
+  const res = await conn.query({ name, text: sql, values: params });
+  return res.rows;
+}
+
+interface PgClient {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }

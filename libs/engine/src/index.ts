@@ -11,3 +11,4 @@ export * from './diagram';
 export * from './checkpoint';
 export * from './observer';
 export * from './observed-engine';
+export * from './snapshot-delta';

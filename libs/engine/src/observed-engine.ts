@@ -3,6 +3,7 @@ import {
   Engine,
   type DispatchOptions,
   type EventRequest,
+  type FireDueReport,
   type FireResult,
   type StartOptions,
   type StartRequest,
@@ -23,8 +24,8 @@ export function outcomeOf(err: unknown): string {
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 /**
- * The engine with its work timed and counted for an observer (metrics), from outside: start, dispatch and
- * fireTimer are wrapped, the engine itself only reports what it alone knows (timers armed, cancelled, fired
+ * The engine with its work timed and counted for an observer (metrics), from outside: start, dispatch,
+ * fireTimer and fireDue (the worker's batch firing) are wrapped, the engine itself only reports what it alone knows (timers armed, cancelled, fired
  * and how late) through its `observer` field. Used by the api and the worker (RuntimeModule); tools that
  * construct a plain Engine observe nothing.
  */
@@ -84,6 +85,22 @@ export class ObservedEngine extends Engine {
         outcome: outcomeOf(err),
         seconds: seconds(t0),
       });
+      throw err;
+    }
+  }
+
+  /** the worker's timer job (batch firing): counted by the outcome of the job's own timer */
+  override async fireDue(
+    timerId: string,
+    opts: { maxInstances: number; maxTimersPerInstance?: number },
+  ): Promise<FireDueReport> {
+    const t0 = performance.now();
+    try {
+      const r = await super.fireDue(timerId, opts);
+      this.observer.timerJob(typeof r.own === 'object' ? 'early' : r.own, seconds(t0));
+      return r;
+    } catch (err) {
+      this.observer.timerJob('error', seconds(t0));
       throw err;
     }
   }

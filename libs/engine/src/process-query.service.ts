@@ -13,6 +13,7 @@ import {
 } from '@app/persistence';
 import type { DefinitionRegistry, ProcessDefinition } from '@app/workflows';
 import { eventHash, GENESIS_HASH, HASH_VERSIONS, type HashVersion } from './audit-hash';
+import { applyDelta, replaySnapshot, WHOLE_SNAPSHOT_SQL } from './snapshot-delta';
 import { canRead } from './authorization';
 import {
   chainMoved,
@@ -22,6 +23,7 @@ import {
   type CheckpointConfig,
   type LoadedCheckpoint,
 } from './checkpoint';
+import { verifyChainsInBatches, type ParallelVerifyOptions } from './verify/batch-verify';
 
 export interface ListFilter {
   definition?: string;
@@ -262,20 +264,32 @@ export class ProcessQueryService {
   async stateAt(instanceId: string, actor: Actor, at: string): Promise<StateAt> {
     const head = await this.assertReadable(instanceId, actor);
     const atIso = new Date(at).toISOString();
+    // the event (`target`), and the rows from the nearest whole snapshot at or before it up to it (format 3
+    // stores patches in between; formats 1 and 2 store every snapshot whole, so that is the event alone)
     const rows: {
       seq: number;
       type: string;
       version_after: number;
       snapshot_after: unknown;
+      snapshot_delta: string | null;
+      snapshot_full: boolean | null;
       occurred_at: Date;
     }[] = await this.ds.query(
-      `SELECT seq, type, version_after, snapshot_after, occurred_at FROM process_event
-         WHERE instance_id = $1 AND occurred_at <= $2
-           AND seq < COALESCE((SELECT min(seq) FROM process_event WHERE instance_id = $1 AND occurred_at > $2), 2147483647)
-         ORDER BY seq DESC LIMIT 1`,
+      `WITH target AS (
+         SELECT seq FROM process_event
+          WHERE instance_id = $1 AND occurred_at <= $2
+            AND seq < COALESCE((SELECT min(seq) FROM process_event WHERE instance_id = $1 AND occurred_at > $2), 2147483647)
+          ORDER BY seq DESC LIMIT 1),
+       base AS (
+         SELECT max(e.seq) AS seq FROM process_event e, target
+          WHERE e.instance_id = $1 AND e.seq <= target.seq AND ${WHOLE_SNAPSHOT_SQL})
+       SELECT e.seq, e.type, e.version_after, e.snapshot_after, e.snapshot_delta, e.snapshot_full, e.occurred_at
+         FROM process_event e, target, base
+        WHERE e.instance_id = $1 AND e.seq BETWEEN base.seq AND target.seq
+        ORDER BY e.seq`,
       [instanceId, atIso],
     );
-    const ev = rows[0];
+    const ev = rows[rows.length - 1];
     if (!ev) {
       const first: { occurred_at: Date }[] = await this.ds.query(
         `SELECT occurred_at FROM process_event WHERE instance_id = $1 ORDER BY seq LIMIT 1`,
@@ -285,7 +299,7 @@ export class ProcessQueryService {
     }
     const def = this.registry.get(head.definition_key, head.definition_version);
     const snapshot = def.machine.resolveState(
-      ev.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+      replaySnapshot(rows) as Parameters<typeof def.machine.resolveState>[0],
     );
     return {
       id: instanceId,
@@ -336,7 +350,8 @@ function historyWhere(
   return { where: where.join(' AND '), params };
 }
 
-interface EventRow {
+/** One row of a chain as verifyRows reads it (exported for the parallel verifier, ./verify). */
+export interface EventRow {
   seq: number;
   type: string;
   payload: unknown;
@@ -349,6 +364,9 @@ interface EventRow {
   state_after: string;
   version_after: number;
   snapshot_after?: unknown;
+  /** format 3: the snapshot as stored (whole, or a patch from the previous one) */
+  snapshot_delta?: string | null;
+  snapshot_full?: boolean | null;
   idempotency_key?: string | null;
   request_hash?: string | null;
   timer_id?: string | null;
@@ -383,7 +401,8 @@ const TRUSTED_COLUMNS = [
   'title',
 ] as const;
 
-interface InstanceRow {
+/** The instance row verifyRows compares with the chain (exported for the parallel verifier, ./verify). */
+export interface InstanceRow {
   tenant: string;
   definition_key: string;
   definition_version: number;
@@ -410,7 +429,9 @@ export interface VerifyOptions {
  * REPEATABLE READ transaction, so a concurrent append cannot look like tampering, then checks:
  * - seqs run 1..n without gaps (a deleted event is named by its seq);
  * - every prev_hash links to the previous event and every hash matches the event's content, in the event's
- *   hash format (1: the original; 2: RFC 8785, covering recorded_at, idempotency_key, request_hash, timer_id);
+ *   hash format (1: the original; 2: RFC 8785, covering recorded_at, idempotency_key, request_hash, timer_id;
+ *   3: the snapshot stored as text, whole or as a patch, hashed as stored);
+ * - the snapshot after each event can be rebuilt (format 3: every patch applies to the snapshot before it);
  * - the instance row agrees with the chain's last event: head seq and hash (events deleted from the end are
  *   caught here), version and snapshot, and the columns the engine trusts (tenant from the start event;
  *   participants, state_value, status, pending_entes and title as the definition computes them from the
@@ -438,7 +459,8 @@ export async function verifyChain(
       )) as InstanceRow[]
     )[0];
     rows = (await qr.query(
-      `SELECT ${EVENT_COLUMNS}, snapshot_after, idempotency_key, request_hash, timer_id, hash_version
+      `SELECT ${EVENT_COLUMNS}, snapshot_after, snapshot_delta, snapshot_full, idempotency_key, request_hash,
+              timer_id, hash_version
        FROM process_event WHERE instance_id = $1 ORDER BY seq`,
       [instanceId],
     )) as EventRow[];
@@ -449,20 +471,40 @@ export async function verifyChain(
   } finally {
     await qr.release();
   }
-  const checkpointHead = opts.checkpoint?.problem
-    ? undefined
-    : opts.checkpoint?.heads.get(instanceId);
+  const cp = chainAgainstCheckpoint(instanceId, rows, opts.checkpoint);
+  return withCheckpoint(verifyRows(instanceId, rows, head, opts.registry), cp);
+}
+
+/** What the latest checkpoint says of one chain, from its rows (computed before verifyRows runs on them). */
+export interface ChainCheckpoint {
+  checkpointHead: { seq: number; hash: string } | undefined;
+  moved: string | null;
+  checkpoint: CheckpointCheck | undefined;
+  events: number;
+}
+
+export function chainAgainstCheckpoint(
+  instanceId: string,
+  rows: readonly { hash: string }[],
+  loaded: LoadedCheckpoint | null | undefined,
+): ChainCheckpoint {
+  const checkpointHead = loaded?.problem ? undefined : loaded?.heads.get(instanceId);
   const moved = chainMoved(checkpointHead, rows.length, (seq) => rows[seq - 1]?.hash);
-  const checkpoint = opts.checkpoint
-    ? checkOf(opts.checkpoint, moved ? [{ chain: instanceId, reason: moved }] : [])
+  const checkpoint = loaded
+    ? checkOf(loaded, moved ? [{ chain: instanceId, reason: moved }] : [])
     : undefined;
-  const result = verifyRows(instanceId, rows, head, opts.registry);
+  return { checkpointHead, moved, checkpoint, events: rows.length };
+}
+
+/** verifyRows' verdict with the checkpoint's: a chain valid on its own but not against the checkpoint is invalid. */
+export function withCheckpoint(result: VerifyResult, cp: ChainCheckpoint): VerifyResult {
+  const { checkpoint, checkpointHead, moved } = cp;
   if (!checkpoint) return result;
   if (result.valid && checkpoint.status === 'mismatch') {
     return {
       ...result,
       valid: false,
-      firstBadSeq: checkpointHead ? Math.min(checkpointHead.seq, rows.length + 1) : null,
+      firstBadSeq: checkpointHead ? Math.min(checkpointHead.seq, cp.events + 1) : null,
       reason: `checkpoint ${checkpoint.createdAt}: ${moved}`,
       checkpoint,
     };
@@ -470,7 +512,11 @@ export async function verifyChain(
   return { ...result, checkpoint };
 }
 
-function verifyRows(
+/**
+ * The per-chain check: links, hashes, seqs, and the instance row against the chain's end. A pure function of
+ * its arguments, so the parallel verifier (./verify) runs it unchanged in worker threads.
+ */
+export function verifyRows(
   instanceId: string,
   rows: EventRow[],
   head: InstanceRow | undefined,
@@ -478,6 +524,11 @@ function verifyRows(
 ): VerifyResult {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
+  // the snapshot after the last verified event, rebuilt as the chain goes (format 3 stores patches); `owned`:
+  // it is this function's copy, which a patch may change in place (not a row's snapshot_after)
+  let snapshot: unknown = undefined;
+  let owned = false;
+  let firstSnapshot: unknown = undefined;
   const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
     valid: false,
     events: rows.length,
@@ -508,6 +559,8 @@ function verifyRows(
         stateAfter: r.state_after,
         versionAfter: r.version_after,
         snapshotAfter: r.snapshot_after,
+        snapshotDelta: r.snapshot_delta ?? null,
+        snapshotFull: r.snapshot_full ?? null,
         recordedAt: r.recorded_at.toISOString(),
         idempotencyKey: r.idempotency_key ?? null,
         requestHash: r.request_hash ?? null,
@@ -516,6 +569,23 @@ function verifyRows(
       version as HashVersion,
     );
     if (h !== r.hash) return fail(r.seq, 'hash does not match the event content');
+    const stored = version === 3 ? r.snapshot_delta : null;
+    if (typeof stored === 'string' && !r.snapshot_full && !owned && snapshot !== undefined)
+      snapshot = structuredClone(snapshot);
+    try {
+      snapshot = applyDelta(snapshot, {
+        snapshot_after: version === 3 ? null : r.snapshot_after,
+        snapshot_delta: stored,
+        snapshot_full: r.snapshot_full ?? null,
+      });
+    } catch (err) {
+      return fail(
+        r.seq,
+        `the snapshot after the event cannot be rebuilt: ${(err as Error).message}`,
+      );
+    }
+    owned = typeof stored === 'string';
+    if (r.seq === 1) firstSnapshot = owned ? JSON.parse(stored!) : snapshot;
     prev = r.hash;
     expectedSeq++;
   }
@@ -540,7 +610,7 @@ function verifyRows(
     if (
       last &&
       (head.version !== last.version_after ||
-        canonicalJson(head.snapshot) !== canonicalJson(last.snapshot_after))
+        canonicalJson(head.snapshot) !== canonicalJson(snapshot))
     ) {
       return fail(
         last.seq,
@@ -549,7 +619,7 @@ function verifyRows(
     }
     const first = rows[0];
     if (last && first && registry) {
-      const moved = movedColumns(registry, head, first, last);
+      const moved = movedColumns(registry, head, first, firstSnapshot, last, snapshot);
       if (moved.length) {
         return fail(
           last.seq,
@@ -566,7 +636,9 @@ function movedColumns(
   registry: DefinitionRegistry,
   head: InstanceRow,
   first: EventRow,
+  firstSnapshot: unknown,
   last: EventRow,
+  lastSnapshot: unknown,
 ): string[] {
   let def: ProcessDefinition;
   try {
@@ -575,15 +647,13 @@ function movedColumns(
     return ['definition_key/definition_version (no such definition)'];
   }
   const snapshot = def.machine.resolveState(
-    last.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
+    lastSnapshot as Parameters<typeof def.machine.resolveState>[0],
   );
   let tenant: string | null = null;
   try {
     tenant = def.tenantOf
       ? def.tenantOf(
-          def.machine.resolveState(
-            first.snapshot_after as Parameters<typeof def.machine.resolveState>[0],
-          ),
+          def.machine.resolveState(firstSnapshot as Parameters<typeof def.machine.resolveState>[0]),
         )
       : def.inputEntes(first.payload as object).unione;
   } catch {
@@ -611,14 +681,17 @@ export interface VerifyAuditResult extends VerifyAllResult {
 /**
  * Verify every chain in the database, oldest instance first, the ente registry's chain, and every chain of
  * the latest checkpoint (a chain the checkpoint has and the database lost is named as missing).
+ * The chains are read many at a time and checked in parallel in worker threads (`concurrency`, see
+ * ./verify/batch-verify.ts); verdicts and the order of `onChain` calls are those of verifyChain one chain after
+ * the other.
  */
 export async function verifyAllChains(
   ds: DataSource,
   onChain?: (instanceId: string, result: VerifyResult) => void,
-  opts: VerifyOptions = {},
+  opts: VerifyOptions & ParallelVerifyOptions = {},
 ): Promise<VerifyAuditResult> {
-  const ids: { id: string }[] = await ds.query(
-    `SELECT id FROM process_instance ORDER BY created_at, id`,
+  const ids: { id: string; last_seq: number }[] = await ds.query(
+    `SELECT id, last_seq FROM process_instance ORDER BY created_at, id`,
   );
   const out: VerifyAllResult = {
     chains: ids.length,
@@ -629,9 +702,9 @@ export async function verifyAllChains(
   };
   const moved: { chain: string; reason: string }[] = [];
   const seen = new Set<string>();
-  for (const { id } of ids) {
+  // read in batches of many chains, checked in worker threads (./verify); results come back in `ids` order
+  await verifyChainsInBatches(ds, ids, opts, (id, r) => {
     seen.add(id);
-    const r = await verifyChain(ds, id, opts);
     onChain?.(id, r);
     out.events += r.events;
     if (r.checkpoint?.moved.length) moved.push(...r.checkpoint.moved);
@@ -640,7 +713,7 @@ export async function verifyAllChains(
       out.invalid++;
       out.failures.push({ instanceId: id, firstBadSeq: r.firstBadSeq, reason: r.reason });
     }
-  }
+  });
   const registry = await verifyRegistryChain(ds);
   const cp = opts.checkpoint ?? null;
   if (cp && !cp.problem) {

@@ -13,6 +13,7 @@ import { StatusInForce1765100000000 } from './migrations/1765100000000-StatusInF
 import { ProcessEffects1765300000000 } from './migrations/1765300000000-ProcessEffects';
 import { AuditHardening1765000000001 } from './migrations/1765000000001-AuditHardening';
 import { NotificationDelivery1765400000001 } from './migrations/1765400000001-NotificationDelivery';
+import { CompactWrites1765500000000 } from './migrations/1765500000000-CompactWrites';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   StatusInForce1765100000000,
   ProcessEffects1765300000000,
   NotificationDelivery1765400000001,
+  CompactWrites1765500000000,
 ];
 
 export interface DatabaseConfig {

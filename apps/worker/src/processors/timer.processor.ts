@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { Engine } from '@app/engine';
+import { Engine, type FireDueReport } from '@app/engine';
 import { DependencyMonitor } from '@app/runtime';
 import { JobName, QueueName, workerOptions, type TimerFiredJob } from '@app/scheduling';
 import { ClockGuard } from '../health/clock-guard.service';
@@ -10,8 +10,16 @@ import { ClockGuard } from '../health/clock-guard.service';
 const SKEWED_RETRY_MS = 2_000;
 
 /**
+ * How many other processes with due timers one job may fire after its own (Engine.fireDue), each in its own
+ * transaction: a burst of deadlines at one instant costs one job and one transaction per process, not per
+ * timer. Bounded so that a job ends within seconds and its lock is never at stake.
+ */
+export const SWEEP_INSTANCES = 32;
+
+/**
  * Thin: the engine re-reads the timer row and does nothing unless it is still armed, due by the
- * database's clock, and wanted. Worker settings (WORKER_CONCURRENCY, WORKER_LOCK_MS,
+ * database's clock, and wanted. Each job fires its own timer with the other due timers of its process,
+ * then sweeps other processes with due timers (Engine.fireDue; docs/architecture.md, "Timers"). Worker settings (WORKER_CONCURRENCY, WORKER_LOCK_MS,
  * WORKER_STALLED_CHECK_MS) come from workerOptions(), shared with the notification processor.
  */
 @Processor(QueueName.Timers, workerOptions())
@@ -30,7 +38,7 @@ export class TimerProcessor extends WorkerHost {
     });
   }
 
-  async process(job: Job<TimerFiredJob>, token?: string): Promise<string> {
+  async process(job: Job<TimerFiredJob>, token?: string): Promise<FireDueReport | string> {
     if (job.name !== JobName.TimerFired) throw new UnrecoverableError(`unknown job ${job.name}`);
     if (!(await this.clockGuard.allowed())) {
       if (!this.worker.isPaused()) {
@@ -43,14 +51,15 @@ export class TimerProcessor extends WorkerHost {
       await job.moveToDelayed(this.clockGuard.dbNow() + SKEWED_RETRY_MS, token);
       throw new DelayedError();
     }
-    const result = await this.engine.fireTimer(job.data.timerId);
-    if (typeof result === 'object') {
+    const report = await this.engine.fireDue(job.data.timerId, { maxInstances: SWEEP_INSTANCES });
+    const own = report.own;
+    if (typeof own === 'object') {
       // not due yet by the database's clock: wait the difference it gave, then try again
-      await job.moveToDelayed(this.clockGuard.dbNow() + Math.max(result.inMs, 10), token);
+      await job.moveToDelayed(this.clockGuard.dbNow() + Math.max(own.inMs, 10), token);
       throw new DelayedError();
     }
-    if (result !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${result}`);
-    return result;
+    if (own !== 'fired') this.log.debug(`timer ${job.data.timerId}: ${own}`);
+    return report;
   }
 
   @OnWorkerEvent('failed')
