@@ -940,6 +940,7 @@ export class Engine {
       if (!held.has(key)) newTimers.push({ ...w, id: randomUUID() });
     }
     // before the new ones: one held (and one armed) timer per key
+    this.observer.timersChanged(0, cancelled.length);
     if (released.length) {
       await query(qr, 'iter_release_timers_v3', RELEASE_TIMERS_SQL, [released, step.at]);
     }
@@ -1037,7 +1038,7 @@ export class Engine {
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */
   private async afterCommit(a: AfterCommit): Promise<void> {
-    this.observer.timersChanged(a.timers.length, a.cancelled.length);
+    this.observer.timersChanged(a.timers.length, 0);
     try {
       if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);

@@ -15,7 +15,7 @@ export interface EngineObserver {
   }): void;
   /** one call to fireTimer ended (`fired`, `ignored`, `stale`, `late`, `missing`, `early`, or `error`) */
   timerJob(outcome: string, seconds: number): void;
-  /** a transition committed: timers armed and cancelled by it */
+  /** timers armed by a committed transition (after commit), cancelled by a transition (in its transaction) */
   timersChanged(armed: number, cancelled: number): void;
   /** a timer's row became `fired`: how late by the database's clock */
   timerFired(definition: string, event: string, latenessMs: number): void;
