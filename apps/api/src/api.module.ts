@@ -1,3 +1,6 @@
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
@@ -11,7 +14,9 @@ import {
 } from '@app/notifications';
 import { iterConfigModule, RuntimeModule } from '@app/runtime';
 import type { Logger as PinoLogger } from 'pino';
+import { QueueName } from '@app/scheduling';
 import { DataSource } from 'typeorm';
+import { adminOnly } from './admin/admin-only';
 import { AuthController } from './auth/auth.controller';
 import { JwtAuthGuard } from './auth/auth.guard';
 import { loadSessionSettings, SessionService } from './auth/session';
@@ -33,6 +38,15 @@ export class ApiModule {
     notifications: NotificationConfig = loadNotificationConfig(),
     logger?: PinoLogger,
   ): DynamicModule {
+    const verifier = new JwtVerifier({
+      secret: config.jwtSecret,
+      jwksUrl: config.jwtJwksUrl,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      maxLifetimeSec: config.jwtMaxLifetimeSec,
+      clockSkewSec: config.jwtClockSkewSec,
+    });
+    const sessions = new SessionService(loadSessionSettings(config));
     return {
       module: ApiModule,
       imports: [
@@ -41,6 +55,18 @@ export class ApiModule {
         RuntimeModule.forRoot({ config, clock, logger }),
         TerminusModule,
         // the rate limit is an Express middleware (http/edge.ts): it counts every route, /docs included
+        // the queue dashboard (bull-board), admins only; outside the OpenAPI document (docs/metrics.md)
+        BullBoardModule.forRoot({
+          route: '/admin/queues',
+          adapter: ExpressAdapter,
+          middleware: adminOnly(verifier, sessions),
+          boardOptions: { uiConfig: { boardTitle: 'Iter: code' } },
+        }),
+        BullBoardModule.forFeature(
+          { name: QueueName.Timers, adapter: BullMQAdapter },
+          { name: QueueName.Notifications, adapter: BullMQAdapter },
+          { name: QueueName.ProcessEffects, adapter: BullMQAdapter },
+        ),
       ],
       controllers: [
         ProcessesController,
@@ -54,18 +80,7 @@ export class ApiModule {
         TodoController,
       ],
       providers: [
-        {
-          provide: JwtVerifier,
-          useFactory: () =>
-            new JwtVerifier({
-              secret: config.jwtSecret,
-              jwksUrl: config.jwtJwksUrl,
-              issuer: config.jwtIssuer,
-              audience: config.jwtAudience,
-              maxLifetimeSec: config.jwtMaxLifetimeSec,
-              clockSkewSec: config.jwtClockSkewSec,
-            }),
-        },
+        { provide: JwtVerifier, useValue: verifier },
         { provide: NOTIFICATION_CONFIG, useValue: notifications },
         {
           // the api sends nothing: it only re-queues (resend); the worker delivers
@@ -74,7 +89,7 @@ export class ApiModule {
           useFactory: (ds: DataSource) =>
             new DeliveryService(ds, notifications, { pec: null, email: null }),
         },
-        { provide: SessionService, useValue: new SessionService(loadSessionSettings(config)) },
+        { provide: SessionService, useValue: sessions },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
       ],

@@ -3,14 +3,22 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { ConfigError, keysProblem, type Clock, type IterConfig } from '@app/common';
-import { createRootLogger, httpLogging, usePinoLogger } from '@app/runtime';
+import {
+  createRootLogger,
+  httpLogging,
+  IterMetrics,
+  serveMetrics,
+  usePinoLogger,
+} from '@app/runtime';
 import { DefinitionRegistry } from '@app/workflows';
 import type { Logger as PinoLogger } from 'pino';
 import { ApiModule } from './api.module';
 import { serveConsole } from './console/console-static';
 import { edgeMiddlewares } from './http/edge';
+import { httpMetrics } from './http/http-metrics';
 import { iterValidationPipe } from './http/validation';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 
@@ -35,6 +43,8 @@ export async function createApiApp(
   answerClientErrorsAsJson(app.getHttpServer());
   // first: the request id (X-Request-Id) and the request's log line, also for what the edge refuses
   app.use(httpLogging(root));
+  const metrics = app.get(IterMetrics);
+  app.use(httpMetrics(metrics));
   app.use(helmet());
   app.disable('x-powered-by');
   // no automatic weak ETag (W/"…"): on an error it could pass for a version; the only ETag is the process
@@ -44,6 +54,11 @@ export async function createApiApp(
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
   // rate limit, URL characters, body type, size, JSON depth and keys: before /docs and Nest's router
   for (const mw of edgeMiddlewares(config)) app.use(mw);
+  // Prometheus text, outside the OpenAPI document (an operations endpoint): docs/metrics.md
+  const metricsEndpoint = serveMetrics(metrics, config);
+  app.use('/metrics', (req: Request, res: Response, next: NextFunction) =>
+    req.path === '/' ? metricsEndpoint(req, res) : next(),
+  );
   if (config.corsOrigins.length)
     app.enableCors({
       origin: config.corsOrigins,

@@ -13,6 +13,7 @@ import {
   type MailTransport,
   type NotificationConfig,
 } from '@app/notifications';
+import { IterMetrics } from '@app/runtime';
 
 const TRANSPORTS = Symbol('MAIL_TRANSPORTS');
 type Transports = { pec: MailTransport | null; email: MailTransport | null };
@@ -35,12 +36,15 @@ export function notificationProviders(config: NotificationConfig): Provider[] {
     TransportsCloser,
     {
       provide: DeliveryService,
-      inject: [DataSource, TRANSPORTS],
-      useFactory: (ds: DataSource, t: Transports) =>
-        new DeliveryService(ds, config, t, {
+      inject: [DataSource, TRANSPORTS, IterMetrics],
+      useFactory: (ds: DataSource, t: Transports, metrics: IterMetrics) => {
+        const d = new DeliveryService(ds, config, t, {
           log: (m) => log.log(m),
           warn: (m) => log.warn(m),
-        }),
+        });
+        d.observer = metrics.delivery;
+        return d;
+      },
     },
   ];
 }

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { IterConfig } from '@app/common';
-import { DependencyMonitor, ITER_CONFIG } from '@app/runtime';
+import { DependencyMonitor, ITER_CONFIG, IterMetrics } from '@app/runtime';
 import { ClockGuard } from './health/clock-guard.service';
 import { Reconciler } from '@app/scheduling';
 
@@ -22,6 +22,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
     private readonly monitor: DependencyMonitor,
     private readonly clockGuard: ClockGuard,
+    private readonly metrics: IterMetrics,
   ) {
     // Redis may come back empty (restarted without persistence): reconcile after every outage
     monitor.reconcileOnRecovery = 'always';
@@ -40,6 +41,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       .then((ok) => (ok ? this.reconciler.run() : null))
       .then((r) => {
         if (!r) return;
+        this.metrics.reconciled('interval', r);
         if (r.armedTimers || r.pendingNotifications) {
           this.log.log(
             `armed timers ${r.armedTimers} (promoted ${r.dueTimersPromoted}, leftovers removed ${r.leftoversRemoved}), pending notifications ${r.pendingNotifications}, ${r.ms} ms`,
@@ -47,6 +49,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         }
       })
       .catch((err: unknown) => {
+        this.metrics.reconciled('interval', null);
         // Postgres or Redis down: the monitor logs the outage once; the next run catches up
         if (!this.monitor.report(err)) this.log.error({ err }, 'reconciliation failed');
       })

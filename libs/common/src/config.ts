@@ -91,6 +91,11 @@ export interface IterConfig {
   logLevel: LogLevel;
   /** LOG_FORMAT: one JSON object per line (default in production) or readable lines (default elsewhere) */
   logFormat: 'json' | 'pretty';
+  /**
+   * bearer token for GET /metrics (api and worker); without it /metrics is open outside production (the api
+   * binds 127.0.0.1 by default) and refused in production (docs/metrics.md)
+   */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -233,6 +238,8 @@ export class IterEnvironment {
   @EnvInt(10, 86_400_000) MAX_CLOCK_SKEW_MS = '5000';
   @EnvInt(100, 86_400_000) CLOCK_CHECK_INTERVAL_MS = '30000';
   @EnvInt(0, 65535) WORKER_HEALTH_PORT = '3001';
+  @IsOptional() @IsString() METRICS_TOKEN?: string;
+  @IsOptional() @IsString() METRICS_TOKEN_FILE?: string;
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL: one of ${LOG_LEVELS.join(', ')}` }) LOG_LEVEL = 'info';
   @IsOptional()
   @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT: json or pretty' })
@@ -297,6 +304,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     }
   };
   const checkpointDevKey = bool(e.CHECKPOINT_DEV_KEY);
+  const metricsToken =
+    fileOrValue('METRICS_TOKEN', e.METRICS_TOKEN, e.METRICS_TOKEN_FILE)?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16)
+    problems.push('METRICS_TOKEN: must be at least 16 characters');
   if (checkpointDevKey && production)
     problems.push('CHECKPOINT_DEV_KEY: the development checkpoint key is refused in production');
   const cfg: IterConfig = {
@@ -357,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IterConfig {
     workerHealthPort: int(e.WORKER_HEALTH_PORT),
     logLevel: e.LOG_LEVEL as LogLevel,
     logFormat: e.LOG_FORMAT ?? (production ? 'json' : 'pretty'),
+    metricsToken,
   };
   if (cfg.databaseLockTimeoutMs >= cfg.databaseStatementTimeoutMs)
     problems.push('DATABASE_LOCK_TIMEOUT_MS: must be shorter than DATABASE_STATEMENT_TIMEOUT_MS');

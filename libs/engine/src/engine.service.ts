@@ -48,6 +48,7 @@ import { eventHash, GENESIS_HASH } from './audit-hash';
 import { authorizeEvent, canRead, organFits, roleFor } from './authorization';
 import { decideEvent, refusalError } from './decide';
 import type { JobScheduler, TimerJob } from './ports';
+import { NO_ENGINE_OBSERVER, type EngineObserver } from './observer';
 import { buildView, type ProcessView } from './process-view';
 import { snapshotDelta, snapshotAtSeq } from './snapshot-delta';
 import { validatePayload } from './validation';
@@ -234,6 +235,8 @@ export class Engine {
   private readonly entes: EnteRepository;
   /** post-commit enqueues not awaited by their caller, the last one per instance (see enqueueAfterAnswer) */
   private readonly enqueuing = new Map<string, Promise<void>>();
+  /** metrics (libs/runtime's ObservedEngine sets it); the default does nothing */
+  observer: EngineObserver = NO_ENGINE_OBSERVER;
 
   constructor(
     private readonly ds: DataSource,
@@ -713,7 +716,6 @@ export class Engine {
     timerId: string,
     offset: number,
   ): Promise<{ outcome: FireResult; after?: AfterCommit }> {
-    const instanceId = row.id;
     const timers = (await qr.query(
       `SELECT id, key, due_at, status, event,
               (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
@@ -742,6 +744,7 @@ export class Engine {
     ) {
       // too late to be of use (a reminder at or after its deadline): cancelled, never delivered; kept as
       // held (timer.held) so that the state does not arm it again for the same due date
+      this.observer.timerCancelled('late');
       await qr.query(`UPDATE timer SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`, [
         timerId,
         now.toISOString(),
@@ -750,6 +753,7 @@ export class Engine {
     }
     if (!wanted || Date.parse(wanted.dueAt) !== timer.due_at.getTime()) {
       // the state no longer wants it: cancel instead of firing
+      this.observer.timerCancelled('unwanted');
       await qr.query(
         `UPDATE timer SET status = 'cancelled', cancelled_at = $2, held = false WHERE id = $1`,
         [timerId, now.toISOString()],
@@ -773,6 +777,7 @@ export class Engine {
     const accepted = acceptedEventTypes(current).has(event.type);
     const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
     if (next === current) return { outcome: 'ignored' as const };
+    this.observer.timerFired(def.key, event.type, now.getTime() - timer.due_at.getTime());
     const after = await this.persistStep(qr, def, row, {
       next,
       type: event.type,
@@ -944,6 +949,7 @@ export class Engine {
       if (!held.has(key)) newTimers.push({ ...w, id: randomUUID() });
     }
     // before the new ones: one held (and one armed) timer per key
+    this.observer.timersChanged(0, cancelled.length);
     if (released.length) {
       await query(qr, 'iter_release_timers_v3', RELEASE_TIMERS_SQL, [released, step.at]);
     }
@@ -1074,6 +1080,7 @@ export class Engine {
 
   /** Enqueue after commit. A failure here is logged, never surfaced: the reconciler heals it. */
   private async afterCommit(a: AfterCommit): Promise<void> {
+    this.observer.timersChanged(a.timers.length, 0);
     try {
       if (a.timers.length) await this.scheduler.enqueueTimers(a.timers);
       if (a.outbox.length) await this.scheduler.enqueueNotifications(a.outbox);

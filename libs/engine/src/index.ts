@@ -9,4 +9,6 @@ export * from './decide';
 export * from './process-effects';
 export * from './diagram';
 export * from './checkpoint';
+export * from './observer';
+export * from './observed-engine';
 export * from './snapshot-delta';

@@ -66,7 +66,17 @@ class Skip extends Error {}
  * Message-ID = `<row-uuid@MESSAGE_ID_DOMAIN>`: a resend after a crash is the same message for the receiver
  * and for the PEC receipts. No address, codice fiscale or message text is ever logged.
  */
+/** told every row's outcome by channel (metrics); cheap and never throws */
+export type DeliveryObserver = (
+  channel: string,
+  outcome: 'delivered' | 'retried' | 'dead' | 'skipped',
+  rows: number,
+) => void;
+
 export class DeliveryService {
+  /** metrics (the worker sets it); the default does nothing */
+  observer: DeliveryObserver = () => undefined;
+
   constructor(
     private readonly ds: DataSource,
     private readonly cfg: NotificationConfig,
@@ -110,6 +120,7 @@ export class DeliveryService {
         [inbox],
       );
       result.delivered += inbox.length;
+      this.observer('inbox', 'delivered', inbox.length);
     }
     const off = claimed.filter(
       (r) =>
@@ -124,6 +135,7 @@ export class DeliveryService {
         [off.map((r) => r.id), SKIP_PEC, SKIP_EMAIL],
       );
       result.skipped += off.length;
+      for (const r of off) this.observer(r.channel, 'skipped', 1);
     }
     const done = new Set([...inbox, ...off.map((r) => r.id)]);
     // a few at a time: one slow SMTP peer does not hold the whole batch
@@ -132,6 +144,7 @@ export class DeliveryService {
       for (let row = queue.shift(); row; row = queue.shift()) {
         const outcome = await this.deliverOne(row);
         result[outcome]++;
+        this.observer(row.channel, outcome, 1);
       }
     });
     await Promise.all(workers);

@@ -15,6 +15,7 @@ import {
   ResilientJobScheduler,
   withTimeout,
 } from '@app/scheduling';
+import { IterMetrics } from './metrics/iter-metrics';
 import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
 
 /** how long one bulk command of the reconciler may take (thousands of jobs on a loaded machine) */
@@ -71,11 +72,16 @@ export const DEPENDENCIES = Symbol('DEPENDENCIES');
 export interface ExtraCheck {
   name: string;
   state(): DependencyState;
+  /** brings the state up to date before a health answer (bounded, cached by the check itself) */
+  refresh?(): Promise<void>;
 }
 
 export interface HealthReport {
   ok: boolean;
-  /** ready to serve: everything but Redis up (Redis down only delays jobs, the API keeps answering) */
+  /**
+   * ready to serve: everything up (migrations applied), except Redis for the api (Redis down only delays
+   * jobs, the API keeps answering); the worker needs Redis
+   */
   ready: boolean;
   details: Record<string, DependencyState>;
 }
@@ -95,6 +101,8 @@ export class DependencyMonitor implements OnApplicationShutdown {
   private readonly extras: ExtraCheck[] = [];
   /** the worker reconciles after every Redis outage (Redis may have lost its data); the api only if it skipped jobs */
   reconcileOnRecovery: 'always' | 'if-skipped' = 'if-skipped';
+  /** the api stays ready with Redis down (it keeps answering); the worker cannot work without it */
+  readyWithoutRedis = true;
 
   constructor(
     @Inject(DEPENDENCIES) readonly deps: Dependencies,
@@ -103,6 +111,7 @@ export class DependencyMonitor implements OnApplicationShutdown {
     private readonly scheduler: ResilientJobScheduler,
     private readonly reconciler: Reconciler,
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
+    private readonly metrics: IterMetrics,
   ) {
     deps.redis.onChange((s) => {
       if (s.status === 'up') void this.recover();
@@ -156,7 +165,11 @@ export class DependencyMonitor implements OnApplicationShutdown {
 
   /** probe both now (bounded) and report */
   async check(): Promise<HealthReport> {
-    await Promise.all([this.probe('postgres'), this.probe('redis')]);
+    await Promise.all([
+      this.probe('postgres'),
+      this.probe('redis'),
+      ...this.extras.map((e) => e.refresh?.()),
+    ]);
     return this.report_();
   }
 
@@ -168,7 +181,9 @@ export class DependencyMonitor implements OnApplicationShutdown {
     for (const e of this.extras) details[e.name] = e.state();
     const ok = Object.values(details).every((d) => d.status === 'up');
     // Redis down does not make a process unready: the API keeps answering, jobs wait for its return
-    const ready = Object.entries(details).every(([n, d]) => n === 'redis' || d.status === 'up');
+    const ready = Object.entries(details).every(
+      ([n, d]) => (n === 'redis' && this.readyWithoutRedis) || d.status === 'up',
+    );
     return { ok, ready, details };
   }
 
@@ -202,6 +217,7 @@ export class DependencyMonitor implements OnApplicationShutdown {
           const r = full
             ? await this.reconciler.run()
             : await this.reconciler.runFor(skipped.timers, skipped.notices);
+          this.metrics.reconciled('recovery', r);
           this.log.log(
             `Redis di nuovo disponibile: ${full ? 'riconciliazione completa' : `${skipped.timers.length} timer e ${skipped.notices.length} notifiche saltati`}, ` +
               `accodati ${r.armedTimers} timer e ${r.pendingNotifications} notifiche in ${r.ms} ms`,
@@ -211,6 +227,7 @@ export class DependencyMonitor implements OnApplicationShutdown {
       } catch (err) {
         // not this time (Redis went away again, a timeout): give the ids back and try again shortly
         this.scheduler.giveBack(skipped);
+        this.metrics.reconciled('recovery', null);
         this.log.warn(
           `riaccodamento dopo il ritorno di Redis non riuscito, nuovo tentativo: ${String(err)}`,
         );

@@ -5,3 +5,5 @@ export * from './dependency-monitor';
 export * from './health-body';
 export * from './logging';
 export * from './config.module';
+export * from './metrics';
+export * from './migrations-check';

@@ -15,6 +15,7 @@ import {
 import {
   checkpointConfigFrom,
   Engine,
+  ObservedEngine,
   ProcessEffectRunner,
   ProcessQueryService,
 } from '@app/engine';
@@ -34,6 +35,8 @@ import {
   type Dependencies,
 } from './dependency-monitor';
 import { createRootLogger, installJobContext, loggerModule, ROOT_LOGGER } from './logging';
+import { IterMetrics } from './metrics';
+import { MigrationsCheck } from './migrations-check';
 import { ITER_CONFIG, PRODUCER_QUEUES } from './tokens';
 
 const JOB_CONTEXT = Symbol('JOB_CONTEXT');
@@ -98,6 +101,20 @@ export class RuntimeModule {
         { provide: CLOCK, useValue: clock },
         { provide: DefinitionRegistry, useFactory: defaultRegistry },
         {
+          // this process's Prometheus series (GET /metrics on the api and on the worker's health port)
+          provide: IterMetrics,
+          inject: [DefinitionRegistry, PRODUCER_QUEUES],
+          useFactory: (reg: DefinitionRegistry, q: ProducerQueues) => {
+            const m = new IterMetrics(reg);
+            m.watchQueues([
+              { name: QueueName.Timers, queue: q.timers },
+              { name: QueueName.Notifications, queue: q.notifications },
+              { name: QueueName.ProcessEffects, queue: q.processEffects },
+            ]);
+            return m;
+          },
+        },
+        {
           provide: DEPENDENCIES,
           useFactory: (): Dependencies => ({
             postgres: new Availability('postgres', healthLog),
@@ -128,16 +145,18 @@ export class RuntimeModule {
             }),
         },
         DependencyMonitor,
+        MigrationsCheck,
         {
           provide: Engine,
-          inject: [DataSource, DefinitionRegistry, ResilientJobScheduler, CLOCK],
+          inject: [DataSource, DefinitionRegistry, ResilientJobScheduler, CLOCK, IterMetrics],
           useFactory: (
             ds: DataSource,
             reg: DefinitionRegistry,
             sched: ResilientJobScheduler,
             c: Clock,
+            metrics: IterMetrics,
           ) =>
-            new Engine(ds, reg, sched, c, {
+            new ObservedEngine(metrics, ds, reg, sched, c, {
               // the error itself (its stack), not String(err)
               warn: (m, meta) =>
                 meta === undefined
@@ -169,6 +188,8 @@ export class RuntimeModule {
               new BullJobScheduler(q.bulkTimers, q.bulkNotifications, c),
               q.bulkTimers,
               c,
+              undefined,
+              q.bulkNotifications,
             ),
         },
       ],
@@ -176,6 +197,7 @@ export class RuntimeModule {
         ITER_CONFIG,
         ROOT_LOGGER,
         CLOCK,
+        IterMetrics,
         DefinitionRegistry,
         BullJobScheduler,
         ResilientJobScheduler,

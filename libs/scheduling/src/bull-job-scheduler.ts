@@ -22,15 +22,23 @@ export interface JobSchedulerPort {
   enqueueProcessEffects?(ids: readonly string[]): Promise<void>;
 }
 
+/**
+ * Failed jobs (every attempt used) are kept, bounded, so that the queue dashboard (/admin/queues) shows
+ * them and an admin can retry them; the reconciler also retries those whose row is still armed or pending
+ * (a kept job id would otherwise make its re-add a no-op). Retrying is always safe: a timer job fires only
+ * while its timer row is armed and due, a delivery job sends only the rows still pending.
+ */
+export const KEEP_FAILED = { count: 1000, age: 7 * 24 * 3600 } as const;
+
 const TIMER_OPTS: JobsOptions = {
   removeOnComplete: true,
-  removeOnFail: true, // a timer row still armed is re-enqueued by the reconciler: nothing is lost
+  removeOnFail: KEEP_FAILED,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
 };
 const NOTIFY_OPTS: JobsOptions = {
   removeOnComplete: true,
-  removeOnFail: true,
+  removeOnFail: KEEP_FAILED,
   attempts: 8,
   backoff: { type: 'exponential', delay: 2000 },
 };

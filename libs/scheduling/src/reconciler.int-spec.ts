@@ -1,5 +1,12 @@
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { Actor } from '@app/common';
-import { BullJobScheduler, Reconciler, type JobSchedulerPort } from '@app/scheduling';
+import {
+  BullJobScheduler,
+  QueueName,
+  Reconciler,
+  redisConnection,
+  type JobSchedulerPort,
+} from '@app/scheduling';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { CONVENTION_TEXT, unione } from '../../../test/support/scenario';
 
@@ -141,5 +148,29 @@ describe('Reconciler', () => {
     expect(r.armedTimers).toBe(5);
     expect(await jobIds(['delayed', 'wait'])).toEqual(rows.slice(0, 5).sort());
     expect((await h.app.get(Reconciler).runFor([], [])).armedTimers).toBe(0);
+  });
+
+  it('retries the failed jobs (kept for the dashboard) of timers still armed: a kept id would block the re-add', async () => {
+    await h.timersQueue.obliterate({ force: true });
+    await h.app.get(Reconciler).run();
+    const waiting = await jobIds(['wait']);
+    expect(waiting.length).toBeGreaterThan(0); // the due ones (the clock is past the first reminders)
+    // every attempt fails: the jobs stay in the failed set (KEEP_FAILED), not removed
+    const failing = new Worker(
+      QueueName.Timers,
+      () => Promise.reject(new UnrecoverableError('Postgres down for good')),
+      { connection: redisConnection(h.config.redisUrl), prefix: h.config.redisPrefix },
+    );
+    try {
+      for (let i = 0; i < 600 && (await h.timersQueue.getFailedCount()) < waiting.length; i++)
+        await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await failing.close();
+    }
+    expect((await h.timersQueue.getJobs(['failed'])).map((j) => j.id!).sort()).toEqual(waiting);
+    const r = await h.app.get(Reconciler).run();
+    expect(r.failedRetried).toBe(waiting.length);
+    expect(await h.timersQueue.getFailedCount()).toBe(0);
+    expect(await jobIds(['wait'])).toEqual(waiting);
   });
 });

@@ -9,6 +9,8 @@ export interface ReconcileReport {
   /** jobs re-added for timers that were cancelled or fired meanwhile, removed again */
   leftoversRemoved: number;
   pendingNotifications: number;
+  /** failed jobs (kept for the dashboard) of rows still armed or pending, retried */
+  failedRetried: number;
   ms: number;
 }
 
@@ -32,6 +34,8 @@ export class Reconciler {
     private readonly timersQueue: Queue,
     private readonly clock: Clock,
     private readonly batchSize = 5000,
+    /** to retry the failed delivery jobs of pending notifications (see KEEP_FAILED) */
+    private readonly notificationsQueue?: Queue,
   ) {}
 
   async run(): Promise<ReconcileReport> {
@@ -59,6 +63,7 @@ export class Reconciler {
     let armedTimers = 0;
     let dueTimersPromoted = 0;
     let leftoversRemoved = 0;
+    let failedRetried = 0;
     const timerBatches = this.batches(timerIds, (after, ids) =>
       this.ds.query<{ id: string; due_at: Date; delay_ms: number }[]>(
         `SELECT id, due_at,
@@ -72,6 +77,10 @@ export class Reconciler {
       armedTimers += rows.length;
       const due = rows.filter((r) => r.delay_ms === 0).map((r) => r.id);
       dueTimersPromoted += await this.promoteDelayed(due);
+      failedRetried += await this.retryFailed(
+        this.timersQueue,
+        rows.map((r) => r.id),
+      );
       await this.scheduler.enqueueTimers(
         rows.map((r) => ({ id: r.id, dueAt: r.due_at, delayMs: Math.round(r.delay_ms) })),
       );
@@ -100,6 +109,11 @@ export class Reconciler {
     );
     for await (const rows of outboxBatches) {
       pendingNotifications += rows.length;
+      if (this.notificationsQueue)
+        failedRetried += await this.retryFailed(
+          this.notificationsQueue,
+          rows.map((r) => r.id),
+        );
       await this.scheduler.enqueueNotifications(rows.map((r) => r.id));
     }
     return {
@@ -107,6 +121,7 @@ export class Reconciler {
       dueTimersPromoted,
       leftoversRemoved,
       pendingNotifications,
+      failedRetried,
       ms: Date.now() - t0,
     };
   }
@@ -124,6 +139,27 @@ export class Reconciler {
       after = rows[rows.length - 1]!.id;
       yield rows;
     }
+  }
+
+  /** jobs of these ids kept in the failed set (KEEP_FAILED): retried, since adding them again is a no-op */
+  private async retryFailed(queue: Queue, ids: readonly string[]): Promise<number> {
+    if (!ids.length) return 0;
+    const client = await queue.client;
+    const pipe = client.pipeline();
+    for (const id of ids) pipe.runCommand('zscore', [queue.keys.failed!, id]);
+    const scores = (await pipe.exec()) ?? [];
+    const failed = ids.filter((_, i) => scores[i]?.[1] !== null && scores[i]?.[1] !== undefined);
+    const results = await Promise.all(
+      failed
+        .map(async (id) => {
+          const job = await queue.getJob(id);
+          if (!job) return 0;
+          await job.retry('failed');
+          return 1;
+        })
+        .map((p) => p.catch(() => 0)), // retried meanwhile (an admin, another reconciler)
+    );
+    return results.reduce<number>((a, b) => a + b, 0);
   }
 
   /** due timers whose job still waits in the delayed set (e.g. the clock moved): one pipeline finds them */

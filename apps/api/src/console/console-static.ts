@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 /** Paths that belong to the API: never answered with the console's index.html. */
-const API_PATHS = /^\/(v1|docs|docs-json|health|metrics|auth)(\/|$)/;
+const API_PATHS = /^\/(v1|docs|docs-json|health|metrics|auth|admin)(\/|$)/;
 
 /**
  * Where the built console (apps/console, `vite build`) is: ITER_CONSOLE_DIR, or dist/console under the working

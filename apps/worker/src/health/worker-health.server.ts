@@ -8,7 +8,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { IterConfig } from '@app/common';
-import { DependencyMonitor, healthAnswer, ITER_CONFIG, type HealthProbe } from '@app/runtime';
+import {
+  DependencyMonitor,
+  healthAnswer,
+  ITER_CONFIG,
+  IterMetrics,
+  serveMetrics,
+  type HealthProbe,
+} from '@app/runtime';
 
 const ROUTES: Record<string, HealthProbe> = {
   '/health': 'full',
@@ -18,7 +25,9 @@ const ROUTES: Record<string, HealthProbe> = {
 
 /**
  * The worker's health over HTTP on WORKER_HEALTH_PORT (0: a free port, logged): the same answers as the
- * api's /health, /health/live and /health/ready, plus the clock check. docker-compose polls /health/ready.
+ * api's /health, /health/live and /health/ready, plus the clock check; ready also needs Redis (a worker
+ * without it takes no job) and every migration applied. docker-compose polls /health/ready. GET /metrics:
+ * the worker's Prometheus series (METRICS_TOKEN, docs/metrics.md).
  */
 @Injectable()
 export class WorkerHealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,11 +38,19 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly monitor: DependencyMonitor,
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
-  ) {}
+    private readonly metrics: IterMetrics,
+  ) {
+    monitor.readyWithoutRedis = false;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    const metrics = serveMetrics(this.metrics, this.config);
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/metrics') {
+        metrics(req, res);
+        return;
+      }
       const probe = req.method === 'GET' ? ROUTES[path] : undefined;
       const send = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -59,7 +76,9 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
-    this.log.log(`worker health on port ${this.port} (/health, /health/live, /health/ready)`);
+    this.log.log(
+      `worker health on port ${this.port} (/health, /health/live, /health/ready, /metrics)`,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,2 @@
+export * from './iter-metrics';
+export * from './metrics-endpoint';
