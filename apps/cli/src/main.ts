@@ -1,6 +1,7 @@
 import { ConfigError } from '@app/common';
 import { dispatch, type Command } from './cli';
 import { checkpoint, migrate, seed, start } from './commands/admin';
+import { demo } from './commands/demo';
 import { historyExport } from './commands/history';
 import { overdue } from './commands/overdue';
 import { resend } from './commands/resend';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   historyExport,
   resend,
   overdue,
+  demo,
 ];
 
 dispatch(COMMANDS, process.argv.slice(2), {

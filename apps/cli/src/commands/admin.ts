@@ -113,11 +113,19 @@ export const start = defineCommand({
     const config = loadConfig();
     await preflight(config, (m) => say(`[iter] ${m}`));
     const env = { ...process.env, MIGRATIONS_RUN: 'false' };
-    const dist = join(__dirname, '..', '..', '..');
-    const children: ChildProcess[] = [
-      spawn(process.execPath, [join(dist, 'api', 'src', 'main.js')], { stdio: 'inherit', env }),
-      spawn(process.execPath, [join(dist, 'worker', 'src', 'main.js')], { stdio: 'inherit', env }),
-    ];
+    // dist/apps/{api,worker}/src/main.js when built; from the sources under ts-node (the tests) the .ts files
+    const apps = join(__dirname, '..', '..', '..');
+    const fromSource = __filename.endsWith('.ts');
+    const node = (app: string) =>
+      spawn(
+        process.execPath,
+        [
+          ...(fromSource ? ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register'] : []),
+          join(apps, app, 'src', fromSource ? 'main.ts' : 'main.js'),
+        ],
+        { stdio: 'inherit', env },
+      );
+    const children: ChildProcess[] = [node('api'), node('worker')];
     const stop = (signal: NodeJS.Signals) =>
       children.forEach((c) => c.exitCode === null && c.kill(signal));
     process.on('SIGINT', () => stop('SIGINT'));
