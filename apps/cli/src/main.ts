@@ -1,31 +1,12 @@
 import { ConfigError } from '@app/common';
-import { dispatch, type Command } from './cli';
-import { checkpoint, migrate, seed, start } from './commands/admin';
-import { demo } from './commands/demo';
-import { historyExport } from './commands/history';
-import { overdue } from './commands/overdue';
-import { resend } from './commands/resend';
-import { token } from './commands/token';
-import { verifyAudit } from './commands/verify-audit';
+import { dispatch } from './cli';
+import { COMMANDS } from './commands';
 
 /**
  * Iter's admin commands (`npm run iter -- <command>`, `node dist/apps/cli/src/main.js <command>`): options are
  * parsed by node:util parseArgs (strict), dispatched by ./cli.ts; `iter --help` and `iter <command> --help`.
  * Messages are in English (they address operators); what a segretario reads (the demo's timeline) is Italian.
  */
-export const COMMANDS: readonly Command[] = [
-  start,
-  migrate,
-  seed,
-  token,
-  verifyAudit,
-  checkpoint,
-  historyExport,
-  resend,
-  overdue,
-  demo,
-];
-
 dispatch(COMMANDS, process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
