@@ -10,7 +10,7 @@ import { GENEROUS_DATABASE_TIMEOUTS, isolatedDatabase } from '../../../test/supp
  * Issue 16, demo: `iter start` (api + worker as child processes, from the sources) on a database of this file's
  * own, then `iter demo` against it through the HTTP API only; the Italian timeline is checked line by line.
  */
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 const ROOT = join(__dirname, '..', '..', '..');
 
 function freePort(): Promise<number> {
