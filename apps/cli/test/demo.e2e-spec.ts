@@ -10,7 +10,7 @@ import { GENEROUS_DATABASE_TIMEOUTS, isolatedDatabase } from '../../../test/supp
  * Issue 16, demo: `iter start` (api + worker as child processes, from the sources) on a database of this file's
  * own, then `iter demo` against it through the HTTP API only; the Italian timeline is checked line by line.
  */
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 const ROOT = join(__dirname, '..', '..', '..');
 
 function freePort(): Promise<number> {
@@ -72,7 +72,7 @@ describe('npm run demo (Unione dei Miracoli against a running Iter)', () => {
           () => false,
         ));
       if (up) break;
-      if (Date.now() - t0 > 240_000) throw new Error(`iter start did not come up:\n${output}`);
+      if (Date.now() - t0 > 600_000) throw new Error(`iter start did not come up:\n${output}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   });
