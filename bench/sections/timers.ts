@@ -55,13 +55,6 @@ async function moveDeadlines(
     byInstance.set(t.instance_id, list);
   }
   const def = world.registry.get('convenzione', 1);
-  // the instance's armed_timers mirror, where the schema still has it (timers may live in their table only)
-  const mirror = (
-    await world.ds.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM information_schema.columns
-       WHERE table_schema = current_schema() AND table_name = 'process_instance' AND column_name = 'armed_timers'`,
-    )
-  )[0]!.n;
   for (let i = 0; i < instanceIds.length; i += 250) {
     const chunk = instanceIds.slice(i, i + 250);
     const rows: { id: string; snapshot: Snapshot; armed_timers: Armed }[] = (
