@@ -4,7 +4,9 @@ import {
   applyDelta,
   eventHash,
   GENESIS_HASH,
+  isFullSnapshotSeq,
   ProcessQueryService,
+  snapshotDelta,
   verifyAllChains,
 } from '@app/engine';
 import type { BenchContext } from '../lib/context';
@@ -24,19 +26,26 @@ interface TemplateEvent {
 
 /** rows per INSERT … SELECT (the chain columns travel as arrays, the large jsonb columns come from the template table) */
 const BATCH = 4_000;
-/** the generated events are of hash format 2: every snapshot stored whole, the heaviest chain to verify */
-const FILL_HASH_VERSION = 2 as const;
+/**
+ * The hash format of the generated events: 3 (what Iter writes since issue 15: a patch per event, the whole
+ * snapshot every 32 events) unless BENCH_AUDIT_FORMAT=2 (every snapshot stored whole, the format of the events
+ * written before it: the heaviest chain to verify, the "before" figure of docs/performance.md).
+ */
+function fillHashVersion(): 2 | 3 {
+  return process.env.BENCH_AUDIT_FORMAT === '2' ? 2 : 3;
+}
 const TEMPLATE_TABLE = 'bench_audit_template';
 
 /**
  * 5. Audit. The long histories are generated, not replayed through the engine: the events of a real convention
  * (started, frozen, sent, then 16 council sessions recorded through Engine.dispatch) are the templates, repeated
  * to 500 events per instance with their real payloads and snapshots (4–9 KB each). The chain is computed in Node
- * (format 2; the canonical JSON of a template event is split once around the fields that vary — instance,
- * seq, times, version — so an event's text is a concatenation, its hash checked against eventHash on the first
- * chain), and inserted with INSERT … SELECT: the chain columns as arrays, payload and snapshot taken from an
- * unlogged copy of the template rows, so Postgres neither receives nor re-parses nor re-compresses the 7 KB
- * of jsonb of each event. Then ProcessQueryService.history on random 500-event instances, and verifyAllChains
+ * (format 3 by default: each event stores the patch from the previous template's snapshot, snapshotDelta as the
+ * engine computes it, whole every 32 events; format 2 with BENCH_AUDIT_FORMAT=2. The canonical JSON of a
+ * template event is split once around the fields that vary — instance, seq, times, version, whole or patch — so
+ * an event's text is a concatenation, its hash checked against eventHash on the first chain), and inserted with
+ * INSERT … SELECT: the chain columns (and format 3's stored snapshot text) as arrays, payload (and format 2's
+ * snapshot) taken from an unlogged copy of the template rows. Then ProcessQueryService.history on random 500-event instances, and verifyAllChains
  * over every chain (worker threads, one per core), as `iter verify-audit` does; the goal is issue 15's:
  * 1,000,000 events in ≤ 30 s.
  */
@@ -50,7 +59,25 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
   const g0 = nowMs();
   const base = Date.parse('2026-01-05T08:00:00.000Z');
   const templateIndex = (seq: number) => (seq <= 3 ? seq - 1 : 3 + ((seq - 4) % (tmpl.length - 3)));
-  const texts = tmpl.map((t, i) => splitTemplate(t, i === 0));
+  const FILL_HASH_VERSION = fillHashVersion();
+  const texts = tmpl.map((t, i) => splitTemplate(t, i === 0, FILL_HASH_VERSION));
+  // format 3: the stored snapshot text of an event depends on its template, the previous one's and whether the
+  // seq stores it whole: computed once per combination (snapshotDelta, as the engine does)
+  const deltas = new Map<string, { full: boolean; text: string }>();
+  const deltaOf = (seq: number, idx: number) => {
+    const prevIdx = seq === 1 ? -1 : templateIndex(seq - 1);
+    const key = `${prevIdx}:${idx}:${isFullSnapshotSeq(seq)}`;
+    let d = deltas.get(key);
+    if (!d) {
+      d = snapshotDelta(
+        seq,
+        prevIdx < 0 ? undefined : tmpl[prevIdx]!.snapshot,
+        tmpl[idx]!.snapshot,
+      );
+      deltas.set(key, d);
+    }
+    return d;
+  };
   await world.ds.query(`DROP TABLE IF EXISTS ${TEMPLATE_TABLE}`);
   await world.ds.query(
     `CREATE UNLOGGED TABLE ${TEMPLATE_TABLE} AS
@@ -59,17 +86,39 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
          FROM process_event WHERE instance_id = $1`,
     [templateId],
   );
+  if (FILL_HASH_VERSION === 2) {
+    // the engine's own events (format 3) store patches: format 2's whole snapshots come from the rebuilt templates
+    for (const [idx, t] of tmpl.entries())
+      await world.ds.query(
+        `UPDATE ${TEMPLATE_TABLE} SET snapshot_after = $2::jsonb WHERE idx = $1`,
+        [idx, t.snapshotJson],
+      );
+  }
   const insertSql = `INSERT INTO process_event (instance_id, seq, type, payload, actor_subject, actor_role, actor_ente,
-      occurred_at, state_before, state_after, version_after, snapshot_after, prev_hash, hash, recorded_at, hash_version)
+      occurred_at, state_before, state_after, version_after, snapshot_after, snapshot_delta, snapshot_full, prev_hash,
+      hash, recorded_at, hash_version)
     SELECT x.id, x.seq, t.type, t.payload, t.actor_subject, t.actor_role, t.actor_ente, x.at,
-           CASE WHEN x.seq = 1 THEN NULL ELSE t.state_before END, t.state_after, x.seq, t.snapshot_after, x.prev,
-           x.hash, x.at, ${FILL_HASH_VERSION}
-      FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
-             AS x(id, seq, idx, at, prev, hash)
+           CASE WHEN x.seq = 1 THEN NULL ELSE t.state_before END, t.state_after, x.seq,
+           ${FILL_HASH_VERSION === 3 ? 'NULL' : 't.snapshot_after'}, x.delta, x.whole, x.prev, x.hash, x.at,
+           ${FILL_HASH_VERSION}
+      FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                  $8::boolean[])
+             AS x(id, seq, idx, at, prev, hash, delta, whole)
       JOIN ${TEMPLATE_TABLE} t ON t.idx = x.idx
      ORDER BY x.id, x.seq`;
   const heads: { id: string; hash: string }[] = [];
-  let cols: [string[], number[], number[], string[], string[], string[]] = [[], [], [], [], [], []];
+  type Cols = [
+    string[],
+    number[],
+    number[],
+    string[],
+    string[],
+    string[],
+    (string | null)[],
+    (boolean | null)[],
+  ];
+  const emptyCols = (): Cols => [[], [], [], [], [], [], [], []];
+  let cols: Cols = emptyCols();
   let inserted = 0;
   const inflight = new Set<Promise<void>>();
   const failures: Error[] = [];
@@ -77,7 +126,7 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
   const flush = async () => {
     if (!cols[0].length) return;
     const params = cols;
-    cols = [[], [], [], [], [], []];
+    cols = emptyCols();
     const n = params[0].length;
     const p: Promise<void> = world.ds
       .query(insertSql, params)
@@ -100,7 +149,12 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
       const idx = templateIndex(seq);
       const t = tmpl[idx]!;
       const occurredAt = new Date(base + seq * 60_000).toISOString();
-      const hash = sha256Hex(`${prev}\n${texts[idx]!(id, seq, occurredAt)}`);
+      const d = FILL_HASH_VERSION === 3 ? deltaOf(seq, idx) : null;
+      const hash = sha256Hex(
+        d
+          ? `${prev}\n${texts[idx]!(id, seq, occurredAt, d.full)}\n${d.text}`
+          : `${prev}\n${texts[idx]!(id, seq, occurredAt, false)}`,
+      );
       if (n === 0 && (seq <= tmpl.length + 3 || seq === E)) {
         // the concatenation is the canonical JSON eventHash computes: checked on the first chain
         const expected = eventHash(
@@ -120,6 +174,8 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
             idempotencyKey: null,
             requestHash: null,
             timerId: null,
+            snapshotDelta: d?.text,
+            snapshotFull: d?.full,
           },
           FILL_HASH_VERSION,
         );
@@ -132,6 +188,8 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
       cols[3].push(occurredAt);
       cols[4].push(prev);
       cols[5].push(hash);
+      cols[6].push(d ? d.text : null);
+      cols[7].push(d ? d.full : null);
       prev = hash;
       if (cols[0].length >= BATCH) {
         await flush();
@@ -308,9 +366,10 @@ async function templates(ctx: BenchContext, id: string): Promise<TemplateEvent[]
 function splitTemplate(
   t: TemplateEvent,
   first: boolean,
-): (instanceId: string, seq: number, occurredAt: string) => string {
+  version: 2 | 3,
+): (instanceId: string, seq: number, occurredAt: string, full: boolean) => string {
   const mark = (k: string) => `@@bench-${k}@@`;
-  const text = canonicalJson({
+  const common = {
     instanceId: mark('id'),
     seq: mark('seq'),
     type: t.type,
@@ -320,20 +379,31 @@ function splitTemplate(
     stateBefore: first ? null : t.stateBefore,
     stateAfter: t.stateAfter,
     versionAfter: mark('version'),
-    snapshotAfter: t.snapshot,
-    hashVersion: FILL_HASH_VERSION,
     recordedAt: mark('at'),
     idempotencyKey: null,
     requestHash: null,
     timerId: null,
-  });
-  const parts = text.split(/"@@bench-(id|seq|at|version)@@"/);
-  if (parts.length !== 11) throw new Error('audit fill: a template event already holds a marker');
-  return (id, seq, at) => {
+  };
+  // format 3: eventHeaderV3's line (the snapshot text follows it); format 2: the whole event, snapshot included
+  const text =
+    version === 3
+      ? canonicalJson({ ...common, hashVersion: 3, snapshotFull: mark('full') })
+      : canonicalJson({ ...common, snapshotAfter: t.snapshot, hashVersion: 2 });
+  const parts = text.split(/"@@bench-(id|seq|at|version|full)@@"/);
+  if (parts.length !== (version === 3 ? 13 : 11))
+    throw new Error('audit fill: a template event already holds a marker');
+  return (id, seq, at, full) => {
     let out = parts[0]!;
     for (let i = 1; i < parts.length; i += 2) {
       const k = parts[i];
-      out += (k === 'id' ? `"${id}"` : k === 'at' ? `"${at}"` : String(seq)) + parts[i + 1]!;
+      out +=
+        (k === 'id'
+          ? `"${id}"`
+          : k === 'at'
+            ? `"${at}"`
+            : k === 'full'
+              ? String(full)
+              : String(seq)) + parts[i + 1]!;
     }
     return out;
   };
