@@ -50,40 +50,29 @@ export function eventHash(
   e: HashedEventFields,
   version: HashVersion = CURRENT_HASH_VERSION,
 ): string {
-  const v1 = {
-    instanceId: e.instanceId,
-    seq: e.seq,
-    type: e.type,
-    payload: e.payload,
-    actor: e.actor,
-    occurredAt: e.occurredAt,
-    stateBefore: e.stateBefore,
-    stateAfter: e.stateAfter,
-    versionAfter: e.versionAfter,
-    snapshotAfter: e.snapshotAfter,
-  };
+  const v1 = { ...stepColumns(e), snapshotAfter: e.snapshotAfter };
   if (version === 1) return sha256Hex(`${prevHash}\n${canonicalJsonV1(v1)}`);
   if (version === 3) {
     if (typeof e.snapshotDelta !== 'string' || typeof e.snapshotFull !== 'boolean')
       throw new Error('hash format 3 needs snapshotDelta and snapshotFull');
     return sha256Hex(`${prevHash}\n${eventHeaderV3(e)}\n${e.snapshotDelta}`);
   }
-  return sha256Hex(
-    `${prevHash}\n${canonicalJson({
-      ...v1,
-      hashVersion: 2,
-      recordedAt: e.recordedAt,
-      idempotencyKey: e.idempotencyKey,
-      requestHash: e.requestHash,
-      timerId: e.timerId,
-    })}`,
-  );
+  return sha256Hex(`${prevHash}\n${canonicalJson({ ...v1, hashVersion: 2, ...recordColumns(e) })}`);
 }
 
 /** Format 3's line of canonical JSON: every hashed column but the snapshot text, which follows it. */
 export function eventHeaderV3(e: HashedEventFields): string {
   return canonicalJson({
     hashVersion: 3,
+    ...stepColumns(e),
+    ...recordColumns(e),
+    snapshotFull: e.snapshotFull,
+  });
+}
+
+/** The step itself, hashed by every format. */
+function stepColumns(e: HashedEventFields) {
+  return {
     instanceId: e.instanceId,
     seq: e.seq,
     type: e.type,
@@ -93,12 +82,17 @@ export function eventHeaderV3(e: HashedEventFields): string {
     stateBefore: e.stateBefore,
     stateAfter: e.stateAfter,
     versionAfter: e.versionAfter,
+  };
+}
+
+/** How the step was recorded: hashed since format 2. */
+function recordColumns(e: HashedEventFields) {
+  return {
     recordedAt: e.recordedAt,
     idempotencyKey: e.idempotencyKey,
     requestHash: e.requestHash,
     timerId: e.timerId,
-    snapshotFull: e.snapshotFull,
-  });
+  };
 }
 
 /** The same chaining for the ente registry's audit chain (ente_event), format 2 only. */
