@@ -34,5 +34,8 @@ export class OffsetClock implements Clock {
  * the one deliberate shift, the database the one source of "now".
  */
 export function clockOffsetMs(clock: Clock): number {
+  // the system clock is not shifted: reading it twice to find out would give -1 ms (or, with the process
+  // preempted between the two reads, -N ms) and date a step before a time the client read just earlier
+  if (clock === systemClock) return 0;
   return clock instanceof OffsetClock ? clock.offset : clock.now().getTime() - Date.now();
 }
