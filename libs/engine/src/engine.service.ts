@@ -184,7 +184,8 @@ function mergeAfterCommits(list: readonly AfterCommit[], removed: readonly strin
 
 /**
  * One statement per step (one round trip): the versioned UPDATE of the instance head, the event INSERT, the
- * new timers and the notification rows. Sub-statements that have nothing to write get an empty JSON array.
+ * new timers, the notification rows and the act the step records in act_registry (a number already used
+ * inserts nothing: the step is refused and rolled back). Sub-statements that have nothing to write get an empty JSON array.
  * The event, timers and outbox rows are written only if the head moved (`FROM head`): a version that moved
  * under the lock is an error, never a half-written step.
  */
@@ -213,8 +214,14 @@ const STEP_SQL = `WITH head AS (
     FROM head, jsonb_to_recordset($27::jsonb) AS o(id uuid, recipient_ente text, recipient_role text, channel text,
       template text, payload jsonb, dedupe_key text)
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id)
-  SELECT (SELECT count(*) FROM ev)::int AS appended`;
+    RETURNING id),
+  act AS (
+    INSERT INTO act_registry (ente, organ, year, number, instance_id, event_seq, act_date)
+    SELECT a.ente, a.organ, a.year, a.number, head.id, $9, a.act_date
+    FROM head, jsonb_to_recordset($29::jsonb) AS a(ente text, organ text, year int, number text, act_date date)
+    ON CONFLICT DO NOTHING
+    RETURNING ente)
+  SELECT (SELECT count(*) FROM ev)::int AS appended, (SELECT count(*) FROM act)::int AS acts`;
 
 /** The timers a step lets go of: armed ones are cancelled; fired ones (or late) are no longer held. */
 const RELEASE_TIMERS_SQL = `UPDATE timer SET held = false,
@@ -410,8 +417,7 @@ export class Engine {
     const requestHash = sha256Hex(
       canonicalJson({ type: req.type, payload: req.payload ?? {}, subject: actor.subject }),
     );
-    const result = await this.inTransaction(async (qr) => {
-      const row = await this.lock(qr, instanceId, actor);
+    const result = await this.inLockedTransaction(instanceId, actor, async (qr, row) => {
       const def = this.registry.get(row.definition_key, row.definition_version);
       actor = { ...actor, standing: row.actor_standing ?? null };
 
@@ -517,8 +523,8 @@ export class Engine {
         row.participants,
       );
       const act = spec.registersAct?.(current, event);
-      if (act) await this.registerAct(qr, row.id, row.last_seq + 1, act);
       const after = await this.persistStep(qr, def, row, {
+        act: act ?? undefined,
         next,
         type: req.type,
         payload,
@@ -572,10 +578,9 @@ export class Engine {
     if (!pre) return 'missing';
     if (pre.status !== 'armed') return 'stale';
     if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
-    const result = await this.inTransaction(async (qr) => {
-      const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
-      return this.fireLocked(qr, row, timerId, offset);
-    });
+    const result = await this.inLockedTransaction(pre.instance_id, SYSTEM_ACTOR, (qr, row) =>
+      this.fireLocked(qr, row, timerId, offset),
+    );
     if (result.after) await this.afterCommit(result.after);
     return result.outcome;
   }
@@ -618,10 +623,9 @@ export class Engine {
     if (!pre) report.own = 'missing';
     else if (pre.status !== 'armed') report.own = 'stale';
     else {
-      const own = await this.inTransaction(async (qr) => {
-        const row = await this.lock(qr, pre.instance_id, SYSTEM_ACTOR);
-        return this.fireInstance(qr, row, offset, perInstance, timerId);
-      });
+      const own = await this.inLockedTransaction(pre.instance_id, SYSTEM_ACTOR, (qr, row) =>
+        this.fireInstance(qr, row, offset, perInstance, timerId),
+      );
       report.own = own.outcomes.get(timerId) ?? 'stale';
       this.tally(report, own, afters, swept, timerId);
       more = own.more;
@@ -899,6 +903,8 @@ export class Engine {
       idempotencyKey?: string;
       requestHash?: string;
       timerId?: string;
+      /** the act (delibera, decreto…) the step records: unique per ente, organ and year */
+      act?: ActRef;
     },
   ): Promise<AfterCommit> {
     const version = row.version + 1;
@@ -967,7 +973,8 @@ export class Engine {
           }))
         : [],
     );
-    const written = (await query(qr, 'iter_step_v4', STEP_SQL, [
+    const actRows = step.act ? [actRow(step.act)] : [];
+    const written = (await query(qr, 'iter_step_v5', STEP_SQL, [
       row.id,
       snapshotText,
       version,
@@ -1005,9 +1012,12 @@ export class Engine {
       JSON.stringify(outbox),
       // operational correlation with the logs, outside the hash (docs/security.md)
       currentRequestId(),
-    ])) as { appended: number }[];
+      JSON.stringify(actRows),
+    ])) as { appended: number; acts: number }[];
     // under the row lock the version cannot move: if it did, nothing of the step is kept
     if (written[0]?.appended !== 1) throw new VersionConflictError(row.version, row.version + 1);
+    // the act's number was taken (by another process, or another ente's step here): the whole step rolls back
+    if (written[0].acts !== actRows.length) throw actNumberUsed(actRows[0]!);
     const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
     return {
       wanted: wantedList,
@@ -1017,34 +1027,6 @@ export class Engine {
       outbox: outbox.length ? [outbox.map((o) => o.id).sort()[0]!] : [],
       processEffects,
     };
-  }
-
-  /** An ente's deliberation number is unique per organ and year across every process (act_registry). */
-  private async registerAct(
-    qr: QueryRunner,
-    instanceId: string,
-    seq: number,
-    act: ActRef,
-  ): Promise<void> {
-    const number = act.number.split('/')[0]!.replace(/^0+(?=\d)/, '');
-    const year = Number(act.date.slice(0, 4));
-    const rows = (await qr.query(
-      `INSERT INTO act_registry (ente, organ, year, number, instance_id, event_seq, act_date)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING ente`,
-      [act.ente, act.organ, year, number, instanceId, seq, act.date],
-    )) as unknown[];
-    if (rows.length === 0) {
-      throw new RuleViolationError(
-        'DELIBERATION_NUMBER_USED',
-        `Il numero ${number}/${year} (${act.organ}) è già registrato per ${act.ente}`,
-        [
-          {
-            field: 'payload.number',
-            errors: ['already used by this ente for this organ and year'],
-          },
-        ],
-      );
-    }
   }
 
   /**
@@ -1202,6 +1184,66 @@ export class Engine {
     if (rows.length === 0) throw new EffectAlreadyDoneError(effectId);
   }
 
+  /**
+   * A transaction whose first statement locks the process (issue 15): START TRANSACTION and the lock go to the
+   * server in one round trip (a simple-protocol query of two statements; the lock is a server-side prepared
+   * statement, prepared once per connection with it), then `fn` runs under the lock; COMMIT, or ROLLBACK on any
+   * error (also when the lock itself failed: a timeout, a bad id). Same guarantees as inTransaction + lock.
+   */
+  private async inLockedTransaction<T>(
+    instanceId: string,
+    actor: Actor,
+    fn: (qr: QueryRunner, row: LockedRow) => Promise<T>,
+  ): Promise<T> {
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    const conn = (qr as unknown as { databaseConnection?: PgSimpleClient }).databaseConnection;
+    if (!conn || typeof conn.escapeLiteral !== 'function') {
+      qr.release().catch(() => undefined);
+      return this.inTransaction(async (q) => fn(q, await this.lock(q, instanceId, actor)));
+    }
+    let open = false;
+    try {
+      if (!PREPARED_LOCK.has(conn)) {
+        // once per connection, on its own: a PREPARE is not undone by a rollback, so it is never mixed in
+        await conn.query(PREPARE_LOCK_SQL).catch((err: { code?: string }) => {
+          if (err.code !== '42P05') throw err; // already prepared on this session
+        });
+        PREPARED_LOCK.add(conn);
+      }
+      // the transaction is open from here, whatever the lock answers: ROLLBACK below closes it on error
+      open = true;
+      const results = await conn.query(
+        `START TRANSACTION;EXECUTE iter_lock_tx(${conn.escapeLiteral(instanceId)}, ${
+          actor.ente === null || actor.ente === undefined ? 'NULL' : conn.escapeLiteral(actor.ente)
+        })`,
+      );
+      const rows = (Array.isArray(results) ? results[results.length - 1]!.rows : []) as LockedRow[];
+      const row = rows[0];
+      // another tenant's process answers 404: its existence is not leaked
+      if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
+      const out = await fn(qr, row);
+      await conn.query('COMMIT');
+      open = false;
+      return out;
+    } catch (err) {
+      if (open) {
+        const rolledBack = await conn.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        );
+        // a connection that could not roll back (timed out, cut off) must never go back to the pool
+        if (!rolledBack) {
+          PREPARED_LOCK.delete(conn);
+          await destroyConnection(qr, err);
+        }
+      }
+      throw err;
+    } finally {
+      if (!qr.isReleased) await qr.release();
+    }
+  }
+
   private async inTransaction<T>(fn: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
@@ -1314,6 +1356,43 @@ async function query(
   const res = await conn.query({ name, text: sql, values: params });
   return res.rows;
 }
+
+/** An ente's deliberation number is unique per organ and year across every process (act_registry). */
+function actRow(act: ActRef): {
+  ente: string;
+  organ: string;
+  year: number;
+  number: string;
+  act_date: string;
+} {
+  return {
+    ente: act.ente,
+    organ: act.organ,
+    year: Number(act.date.slice(0, 4)),
+    number: act.number.split('/')[0]!.replace(/^0+(?=\d)/, ''),
+    act_date: act.date,
+  };
+}
+
+function actNumberUsed(a: ReturnType<typeof actRow>): RuleViolationError {
+  return new RuleViolationError(
+    'DELIBERATION_NUMBER_USED',
+    `Il numero ${a.number}/${a.year} (${a.organ}) è già registrato per ${a.ente}`,
+    [{ field: 'payload.number', errors: ['already used by this ente for this organ and year'] }],
+  );
+}
+
+/** the pg client under a TypeORM query runner, as inLockedTransaction uses it (simple protocol) */
+interface PgSimpleClient {
+  query(text: string): Promise<{ rows: unknown[] }[] | { rows: unknown[] }>;
+  escapeLiteral(value: string): string;
+}
+
+/** connections on which iter_lock_tx is prepared (a destroyed connection's entry goes with it) */
+const PREPARED_LOCK = new WeakSet<object>();
+
+/** LOCK_SQL as a server-side prepared statement ($1 uuid, $2 the actor's ente), EXECUTEd after START TRANSACTION */
+const PREPARE_LOCK_SQL = `PREPARE iter_lock_tx(uuid, text) AS ${LOCK_SQL}`;
 
 interface PgClient {
   query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
