@@ -111,6 +111,25 @@ interface LockedRow {
   actor_standing?: EnteStanding | null;
 }
 
+/** a timer row as the firing reads it under its process's lock */
+interface DueTimer {
+  id: string;
+  key: string;
+  due_at: Date;
+  status: string;
+  /** how far in the future it falls due by the database's clock (shifted by the clock offset), ms */
+  in_ms: number;
+  event: { type: string; payload: Record<string, unknown> };
+}
+
+/** What a step wrote: its post-commit work, the timers it let go of, and the process row as it left it. */
+interface Persisted extends AfterCommit {
+  /** held timers it released (armed ones among them cancelled) */
+  released: string[];
+  /** the locked row after the step (the next step of the same transaction starts from it) */
+  row: LockedRow;
+}
+
 interface AfterCommit {
   /** the timers the new state wants (computed once, reused by the view) */
   wanted: TimerSpec[];
@@ -692,23 +711,38 @@ export class Engine {
     limit: number,
     first?: string,
   ): Promise<InstanceFiring> {
-    // this process's due timers, and whether other processes have some too (is a sweep worth it?)
+    // this process's due timers (their rows: read once, under the lock), and whether other processes have
+    // some too (is a sweep worth it?)
     const [found] = (await qr.query(
-      `SELECT array(SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed' AND due_at <= d.at
-                    ORDER BY due_at, id LIMIT $3)::text[] AS due,
+      `SELECT COALESCE((SELECT json_agg(x ORDER BY x.due_at, x.id) FROM (
+                SELECT id, key, due_at, status, event,
+                       (extract(epoch FROM due_at - d.at) * 1000)::float8 AS in_ms
+                FROM timer WHERE instance_id = $1 AND status = 'armed' AND due_at <= d.at
+                ORDER BY due_at, id LIMIT $3) x), '[]'::json) AS due,
               EXISTS (SELECT 1 FROM timer WHERE status = 'armed' AND due_at <= d.at AND instance_id <> $1) AS more
        FROM (SELECT statement_timestamp() + make_interval(secs => $2::float8 / 1000) AS at) d`,
       [row.id, offset, limit],
-    )) as { due: string[]; more: boolean }[];
-    const due = found?.due ?? [];
-    const ids = first ? [first, ...due.filter((id) => id !== first)] : due;
+    )) as { due: (Omit<DueTimer, 'due_at'> & { due_at: string })[]; more: boolean }[];
+    const due = new Map<string, DueTimer>(
+      (found?.due ?? []).map((t) => [t.id, { ...t, due_at: new Date(t.due_at) }]),
+    );
+    const ids = first ? [first, ...[...due.keys()].filter((id) => id !== first)] : [...due.keys()];
     const outcomes = new Map<string, FireResult>();
     const after: AfterCommit[] = [];
-    for (const [i, id] of ids.entries()) {
-      if (i > 0) row = await this.lock(qr, row.id, SYSTEM_ACTOR);
-      const r = await this.fireLocked(qr, row, id, offset);
+    // timers an earlier step of this transaction cancelled or let go of: their rows read above are stale
+    const changed = new Set<string>();
+    for (const id of ids) {
+      const known = changed.has(id) ? undefined : due.get(id);
+      const r = await this.fireLocked(qr, row, id, offset, known);
       outcomes.set(id, r.outcome);
-      if (r.after) after.push(r.after);
+      if (r.after) {
+        after.push(r.after);
+        for (const c of r.after.released) changed.add(c);
+        // the lock is held: the row this step wrote is the one the next step starts from, no re-read
+        row = r.after.row;
+      } else if (r.outcome === 'late' || r.outcome === 'stale') {
+        changed.add(id);
+      }
     }
     return { outcomes, after, more: found?.more ?? false };
   }
@@ -719,20 +753,16 @@ export class Engine {
     row: LockedRow,
     timerId: string,
     offset: number,
-  ): Promise<{ outcome: FireResult; after?: AfterCommit }> {
-    const timers = (await qr.query(
-      `SELECT id, key, due_at, status, event,
-              (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
-       FROM timer WHERE id = $1`,
-      [timerId, offset],
-    )) as {
-      id: string;
-      key: string;
-      due_at: Date;
-      status: string;
-      in_ms: number;
-      event: { type: string; payload: Record<string, unknown> };
-    }[];
+    known?: DueTimer,
+  ): Promise<{ outcome: FireResult; after?: Persisted }> {
+    const timers: DueTimer[] = known
+      ? [known]
+      : ((await qr.query(
+          `SELECT id, key, due_at, status, event,
+                  (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+           FROM timer WHERE id = $1`,
+          [timerId, offset],
+        )) as DueTimer[]);
     const timer = timers[0];
     if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
     const now = this.stepTime(row);
@@ -906,7 +936,7 @@ export class Engine {
       /** the act (delibera, decreto…) the step records: unique per ente, organ and year */
       act?: ActRef;
     },
-  ): Promise<AfterCommit> {
+  ): Promise<Persisted> {
     const version = row.version + 1;
     const seq = row.last_seq + 1;
     // plain JSON (what jsonb keeps): the text sent to the instance row, and the object the patch is taken to
@@ -1019,7 +1049,23 @@ export class Engine {
     // the act's number was taken (by another process, or another ente's step here): the whole step rolls back
     if (written[0].acts !== actRows.length) throw actNumberUsed(actRows[0]!);
     const processEffects = await writeProcessEffects(qr, row.id, seq, step.processEffects ?? []);
+    const heldAfter: Record<string, ArmedTimer> = {};
+    for (const [key, t] of Object.entries(row.armed_timers)) if (held.has(key)) heldAfter[key] = t;
+    for (const t of newTimers)
+      heldAfter[t.key] = { id: t.id, kind: t.kind, dueAt: t.dueAt, status: 'armed' };
     return {
+      released,
+      row: {
+        ...row,
+        state_value: stateAfter,
+        snapshot: snapshotAfter,
+        version,
+        participants: def.participants(step.next),
+        armed_timers: heldAfter,
+        last_seq: seq,
+        last_hash: hash,
+        updated_at: new Date(step.at),
+      },
       wanted: wantedList,
       timers: newTimers.map((t) => ({ id: t.id, dueAt: new Date(t.dueAt) })),
       cancelled,
