@@ -117,7 +117,7 @@ interface DueTimer {
   key: string;
   due_at: Date;
   status: string;
-  /** how far in the future it falls due by the database's clock (shifted by the clock offset), ms */
+  /** how far in the future it falls due from the time the step is dated (the lock's clock reading), ms */
   in_ms: number;
   event: { type: string; payload: Record<string, unknown> };
 }
@@ -145,25 +145,33 @@ const STANDING_SQL = `(SELECT json_build_object('kind', e.kind, 'unione',
     CASE WHEN e.kind = 'UNIONE' THEN e.codice_ipa ELSE u.codice_ipa END)
   FROM ente e LEFT JOIN ente u ON u.id = e.unione_id WHERE e.codice_ipa = $2) AS actor_standing`;
 
-/** The timers the instance holds (timer.held): armed, or fired (or cancelled as late) for the due date the
- * state still wants, by key. Timers live in their table only; this is read with the row lock. */
-const HELD_TIMERS_SQL = `(SELECT COALESCE(jsonb_object_agg(t.key, jsonb_build_object('id', t.id, 'kind', t.kind,
+/**
+ * The timers the instance holds (timer.held): armed, or fired (or cancelled as late) for the due date the
+ * state still wants, by key; and the database's clock. Timers live in their table only. Read by a statement
+ * of its own AFTER the row lock is granted: a lock that waited for another step re-reads the process row
+ * (READ COMMITTED re-checks the locked row) but a subquery of the locking statement would still see the
+ * timers as they were when that statement began, before the other step armed or released any.
+ */
+const HELD_SQL = `SELECT (SELECT COALESCE(jsonb_object_agg(t.key, jsonb_build_object('id', t.id, 'kind', t.kind,
     'dueAt', t.due_at, 'status', CASE WHEN t.status = 'armed' THEN 'armed' ELSE 'fired' END)), '{}'::jsonb)
-  FROM timer t WHERE t.instance_id = process_instance.id AND t.held) AS armed_timers`;
+  FROM timer t WHERE t.instance_id = $1 AND t.held) AS armed_timers, statement_timestamp() AS db_now`;
+
+/** the columns of the process row a step reads under its lock (with $2, the acting ente's standing) */
+const LOCKED_COLUMNS = `id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
+  participants, last_seq, last_hash, created_at, updated_at`;
 
 // lock_timeout (DATABASE_LOCK_TIMEOUT_MS, set per connection) bounds the wait: a busy process answers
 // 409 PROCESS_BUSY instead of queueing requests behind a stalled lock holder
-const LOCK_SQL = `SELECT id, definition_key, definition_version, tenant, business_key, state_value, snapshot, version,
-  participants, ${HELD_TIMERS_SQL}, last_seq, last_hash, created_at, updated_at, statement_timestamp() AS db_now,
-  ${STANDING_SQL}
+const LOCK_SQL = `SELECT ${LOCKED_COLUMNS}, ${STANDING_SQL}
   FROM process_instance WHERE id = $1 FOR UPDATE`;
 
 /**
  * One process with due timers that no one else holds (SKIP LOCKED), among the earliest due timers, for the
- * timer sweep; $1 is the clock offset (ms, 0 in production), $2 the processes this sweep already gave up on.
+ * timer sweep, locked and read as LOCK_SQL reads it (the system has no standing); $1 is the clock offset
+ * (ms, 0 in production), $2 the processes this sweep already gave up on.
  */
-const CLAIM_SQL = `SELECT p.id FROM process_instance p
-  WHERE p.id IN (SELECT t.instance_id FROM timer t
+const CLAIM_SQL = `SELECT ${LOCKED_COLUMNS}, NULL::json AS actor_standing FROM process_instance
+  WHERE id IN (SELECT t.instance_id FROM timer t
     WHERE t.status = 'armed' AND t.due_at <= statement_timestamp() + make_interval(secs => $1::float8 / 1000)
       AND t.instance_id <> ALL($2::uuid[])
     ORDER BY t.due_at LIMIT 512)
@@ -598,7 +606,7 @@ export class Engine {
     if (pre.status !== 'armed') return 'stale';
     if (pre.in_ms > 0) return { early: pre.due_at, inMs: Math.ceil(pre.in_ms) };
     const result = await this.inLockedTransaction(pre.instance_id, SYSTEM_ACTOR, (qr, row) =>
-      this.fireLocked(qr, row, timerId, offset),
+      this.fireLocked(qr, row, timerId),
     );
     if (result.after) await this.afterCommit(result.after);
     return result.outcome;
@@ -643,7 +651,7 @@ export class Engine {
     else if (pre.status !== 'armed') report.own = 'stale';
     else {
       const own = await this.inLockedTransaction(pre.instance_id, SYSTEM_ACTOR, (qr, row) =>
-        this.fireInstance(qr, row, offset, perInstance, timerId),
+        this.fireInstance(qr, row, perInstance, timerId),
       );
       report.own = own.outcomes.get(timerId) ?? 'stale';
       this.tally(report, own, afters, swept, timerId);
@@ -659,11 +667,14 @@ export class Engine {
         done = await this.inTransaction(async (qr) => {
           // the offset is read again for each process (tests move the clock while a sweep runs)
           const now = clockOffsetMs(this.clock);
-          const ids = (await qr.query(CLAIM_SQL, [now, skip])) as { id: string }[];
-          if (!ids[0]) return null;
-          claimed = ids[0].id;
-          const row = await this.lock(qr, claimed, SYSTEM_ACTOR);
-          return this.fireInstance(qr, row, now, perInstance);
+          const rows = (await query(qr, 'iter_claim_v2', CLAIM_SQL, [now, skip])) as Omit<
+            LockedRow,
+            'armed_timers' | 'db_now'
+          >[];
+          if (!rows[0]) return null;
+          claimed = rows[0].id;
+          const row = { ...rows[0], ...(await this.held(qr, claimed)) };
+          return this.fireInstance(qr, row, perInstance);
         });
       } catch (err) {
         // a process whose step fails (its own job retries and reports it) must not stop the sweep
@@ -707,21 +718,21 @@ export class Engine {
   private async fireInstance(
     qr: QueryRunner,
     row: LockedRow,
-    offset: number,
     limit: number,
     first?: string,
   ): Promise<InstanceFiring> {
     // this process's due timers (their rows: read once, under the lock), and whether other processes have
-    // some too (is a sweep worth it?)
+    // some too (is a sweep worth it?). Due by the time the steps of this transaction are dated (the lock's
+    // clock reading): a timer falling due a moment later is never fired by a step dated before it
     const [found] = (await qr.query(
       `SELECT COALESCE((SELECT json_agg(x ORDER BY x.due_at, x.id) FROM (
                 SELECT id, key, due_at, status, event,
-                       (extract(epoch FROM due_at - d.at) * 1000)::float8 AS in_ms
-                FROM timer WHERE instance_id = $1 AND status = 'armed' AND due_at <= d.at
+                       (extract(epoch FROM due_at - $2::timestamptz) * 1000)::float8 AS in_ms
+                FROM timer WHERE instance_id = $1 AND status = 'armed' AND due_at <= $2::timestamptz
                 ORDER BY due_at, id LIMIT $3) x), '[]'::json) AS due,
-              EXISTS (SELECT 1 FROM timer WHERE status = 'armed' AND due_at <= d.at AND instance_id <> $1) AS more
-       FROM (SELECT statement_timestamp() + make_interval(secs => $2::float8 / 1000) AS at) d`,
-      [row.id, offset, limit],
+              EXISTS (SELECT 1 FROM timer WHERE status = 'armed' AND due_at <= $2::timestamptz
+                        AND instance_id <> $1) AS more`,
+      [row.id, this.stepTime(row).toISOString(), limit],
     )) as { due: (Omit<DueTimer, 'due_at'> & { due_at: string })[]; more: boolean }[];
     const due = new Map<string, DueTimer>(
       (found?.due ?? []).map((t) => [t.id, { ...t, due_at: new Date(t.due_at) }]),
@@ -733,7 +744,7 @@ export class Engine {
     const changed = new Set<string>();
     for (const id of ids) {
       const known = changed.has(id) ? undefined : due.get(id);
-      const r = await this.fireLocked(qr, row, id, offset, known);
+      const r = await this.fireLocked(qr, row, id, known);
       outcomes.set(id, r.outcome);
       if (r.after) {
         after.push(r.after);
@@ -752,20 +763,20 @@ export class Engine {
     qr: QueryRunner,
     row: LockedRow,
     timerId: string,
-    offset: number,
     known?: DueTimer,
   ): Promise<{ outcome: FireResult; after?: Persisted }> {
+    // early or not by the time the step is dated (the lock's clock reading), never by a later one
+    const now = this.stepTime(row);
     const timers: DueTimer[] = known
       ? [known]
       : ((await qr.query(
           `SELECT id, key, due_at, status, event,
-                  (extract(epoch FROM due_at - statement_timestamp()) * 1000 - $2)::float8 AS in_ms
+                  (extract(epoch FROM due_at - $2::timestamptz) * 1000)::float8 AS in_ms
            FROM timer WHERE id = $1`,
-          [timerId, offset],
+          [timerId, now.toISOString()],
         )) as DueTimer[]);
     const timer = timers[0];
     if (!timer || timer.status !== 'armed') return { outcome: 'stale' as const };
-    const now = this.stepTime(row);
     if (timer.in_ms > 0) return { outcome: { early: timer.due_at, inMs: Math.ceil(timer.in_ms) } };
     const def = this.registry.get(row.definition_key, row.definition_version);
     const current = this.restore(def.machine, row.snapshot);
@@ -872,14 +883,26 @@ export class Engine {
   }
 
   private async lock(qr: QueryRunner, instanceId: string, actor: Actor): Promise<LockedRow> {
-    const rows = (await query(qr, 'iter_lock_v3', LOCK_SQL, [
-      instanceId,
-      actor.ente,
-    ])) as LockedRow[];
+    const rows = (await query(qr, 'iter_lock_v4', LOCK_SQL, [instanceId, actor.ente])) as Omit<
+      LockedRow,
+      'armed_timers' | 'db_now'
+    >[];
     const row = rows[0];
     // another tenant's process answers 404: its existence is not leaked
     if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
-    return row;
+    return { ...row, ...(await this.held(qr, instanceId)) };
+  }
+
+  /** the held timers and the clock, read once the lock is held (HELD_SQL) */
+  private async held(
+    qr: QueryRunner,
+    instanceId: string,
+  ): Promise<Pick<LockedRow, 'armed_timers' | 'db_now'>> {
+    const rows = (await query(qr, 'iter_held_v1', HELD_SQL, [instanceId])) as Pick<
+      LockedRow,
+      'armed_timers' | 'db_now'
+    >[];
+    return rows[0]!;
   }
 
   /** The starter's standing (its ente in the registry, of its unione) and organ: refused with a stable code. */
@@ -1252,22 +1275,30 @@ export class Engine {
     try {
       if (!PREPARED_LOCK.has(conn)) {
         // once per connection, on its own: a PREPARE is not undone by a rollback, so it is never mixed in
-        await conn.query(PREPARE_LOCK_SQL).catch((err: { code?: string }) => {
-          if (err.code !== '42P05') throw err; // already prepared on this session
-        });
+        for (const prepare of PREPARE_LOCK_SQL) {
+          await conn.query(prepare).catch((err: { code?: string }) => {
+            if (err.code !== '42P05') throw err; // already prepared on this session
+          });
+        }
         PREPARED_LOCK.add(conn);
       }
       // the transaction is open from here, whatever the lock answers: ROLLBACK below closes it on error
       open = true;
+      // three statements, one round trip; the third reads the timers once the lock is granted (HELD_SQL)
+      const id = conn.escapeLiteral(instanceId);
       const results = await conn.query(
-        `START TRANSACTION;EXECUTE iter_lock_tx(${conn.escapeLiteral(instanceId)}, ${
+        `START TRANSACTION;EXECUTE iter_lock_tx(${id}, ${
           actor.ente === null || actor.ente === undefined ? 'NULL' : conn.escapeLiteral(actor.ente)
-        })`,
+        });EXECUTE iter_held_tx(${id})`,
       );
-      const rows = (Array.isArray(results) ? results[results.length - 1]!.rows : []) as LockedRow[];
-      const row = rows[0];
+      const [, locked, held] = Array.isArray(results) ? results : [];
+      const found = locked?.rows[0] as Omit<LockedRow, 'armed_timers' | 'db_now'> | undefined;
       // another tenant's process answers 404: its existence is not leaked
-      if (!row || !canRead(actor, row.tenant)) throw new ProcessNotFoundError(instanceId);
+      if (!found || !canRead(actor, found.tenant)) throw new ProcessNotFoundError(instanceId);
+      const row: LockedRow = {
+        ...found,
+        ...(held!.rows[0] as Pick<LockedRow, 'armed_timers' | 'db_now'>),
+      };
       const out = await fn(qr, row);
       await conn.query('COMMIT');
       open = false;
@@ -1437,8 +1468,12 @@ interface PgSimpleClient {
 /** connections on which iter_lock_tx is prepared (a destroyed connection's entry goes with it) */
 const PREPARED_LOCK = new WeakSet<object>();
 
-/** LOCK_SQL as a server-side prepared statement ($1 uuid, $2 the actor's ente), EXECUTEd after START TRANSACTION */
-const PREPARE_LOCK_SQL = `PREPARE iter_lock_tx(uuid, text) AS ${LOCK_SQL}`;
+/** LOCK_SQL ($1 uuid, $2 the actor's ente) and HELD_SQL as server-side prepared statements, EXECUTEd after
+ * START TRANSACTION */
+const PREPARE_LOCK_SQL = [
+  `PREPARE iter_lock_tx(uuid, text) AS ${LOCK_SQL}`,
+  `PREPARE iter_held_tx(uuid) AS ${HELD_SQL}`,
+];
 
 interface PgClient {
   query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;

@@ -179,6 +179,55 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
     expect((await head(id)).version).toBe(before.version + 1);
   });
 
+  it('a step that waited for the lock sees the timers as the step before it left them, not as they were', async () => {
+    const id = await sentConvention('Sette');
+    const waiting = new Engine(h.ds, defaultRegistry(), NO_SCHEDULER, systemClock);
+    const key = `deadline:${comune}`;
+    const [{ due }] = await h.ds.query<[{ due: Date }]>(
+      `SELECT due_at AS due FROM timer WHERE instance_id = $1 AND key = $2 AND held`,
+      [id, key],
+    );
+    // another step holds the process: it lets go of the deadline and arms one ten days later (a proroga's
+    // timers, without the proroga: the waiting step's state still wants the old date)
+    const other = h.ds.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    await other.query(`SELECT id FROM process_instance WHERE id = $1 FOR UPDATE`, [id]);
+    await other.query(
+      `UPDATE timer SET held = false, status = 'cancelled', cancelled_at = now()
+       WHERE instance_id = $1 AND key = $2 AND held`,
+      [id, key],
+    );
+    await other.query(
+      `INSERT INTO timer (id, instance_id, key, kind, due_at, event, status, armed_version, held)
+       SELECT gen_random_uuid(), instance_id, key, kind, due_at + interval '10 days', event, 'armed', armed_version, true
+       FROM timer WHERE instance_id = $1 AND key = $2 LIMIT 1`,
+      [id, key],
+    );
+    const step = waiting.dispatch(id, rinviata(comune, '601'), segretario(comune));
+    try {
+      // the step is waiting for the lock
+      for (let i = 0; i < 200; i++) {
+        const w: { n: number }[] = await h.ds.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (w[0]!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      await other.commitTransaction();
+      await other.release();
+    }
+    await step;
+    // the waiting step saw the new timer (not the old one) and put back the date its state wants
+    const held: { due_at: Date; status: string }[] = await h.ds.query(
+      `SELECT due_at, status FROM timer WHERE instance_id = $1 AND key = $2 AND held`,
+      [id, key],
+    );
+    expect(held).toEqual([{ due_at: due, status: 'armed' }]);
+  });
+
   it('a connection that died is replaced: the new one is prepared again and serves the step', async () => {
     const id = await sentConvention('Sei');
     // the engine's one connection (it has iter_lock_tx prepared) is killed by the server
