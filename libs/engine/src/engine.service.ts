@@ -250,11 +250,17 @@ const STEP_SQL = `WITH head AS (
     RETURNING ente)
   SELECT (SELECT count(*) FROM ev)::int AS appended, (SELECT count(*) FROM act)::int AS acts`;
 
-/** The timers a step lets go of: armed ones are cancelled; fired ones (or late) are no longer held. */
-const RELEASE_TIMERS_SQL = `UPDATE timer SET held = false,
-    status = CASE WHEN status = 'armed' THEN 'cancelled' ELSE status END,
-    cancelled_at = CASE WHEN status = 'armed' THEN $2::timestamptz ELSE cancelled_at END
-  WHERE id = ANY($1::uuid[]) AND held`;
+/**
+ * The timers a step lets go of ($1): armed ones are cancelled; fired ones (or late) are no longer held. And
+ * the timer the step fires ($3, null for a step that is not a timer's): marked fired in the same statement,
+ * held or let go of as the new state wants it. $2 is the step's time.
+ */
+const RELEASE_TIMERS_SQL = `UPDATE timer SET held = CASE WHEN id = ANY($1::uuid[]) THEN false ELSE held END,
+    status = CASE WHEN id = $3::uuid THEN 'fired' WHEN status = 'armed' THEN 'cancelled' ELSE status END,
+    cancelled_at = CASE WHEN id IS DISTINCT FROM $3::uuid AND status = 'armed' THEN $2::timestamptz
+      ELSE cancelled_at END,
+    fired_at = CASE WHEN id = $3::uuid THEN $2::timestamptz ELSE fired_at END
+  WHERE (id = ANY($1::uuid[]) AND held) OR id = $3::uuid`;
 
 export interface EngineLogger {
   warn(message: string, meta?: unknown): void;
@@ -805,10 +811,6 @@ export class Engine {
       );
       return { outcome: 'stale' as const };
     }
-    await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
-      timerId,
-      now.toISOString(),
-    ]);
     row.armed_timers = {
       ...row.armed_timers,
       [timer.key]: { ...row.armed_timers[timer.key]!, status: 'fired' },
@@ -821,7 +823,15 @@ export class Engine {
     };
     const accepted = acceptedEventTypes(current).has(event.type);
     const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
-    if (next === current) return { outcome: 'ignored' as const };
+    if (next === current) {
+      // consumed without a step: marked fired, still held (the state wants it for this due date)
+      await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [
+        timerId,
+        now.toISOString(),
+      ]);
+      return { outcome: 'ignored' as const };
+    }
+    // marked fired by the step's own timer statement (persistStep), with the timers the step lets go of
     this.observer.timerFired(def.key, event.type, now.getTime() - timer.due_at.getTime());
     const after = await this.persistStep(qr, def, row, {
       next,
@@ -1009,8 +1019,12 @@ export class Engine {
     }
     // before the new ones: one held (and one armed) timer per key
     this.observer.timersChanged(0, cancelled.length);
-    if (released.length) {
-      await query(qr, 'iter_release_timers_v3', RELEASE_TIMERS_SQL, [released, step.at]);
+    if (released.length || step.timerId) {
+      await query(qr, 'iter_release_timers_v4', RELEASE_TIMERS_SQL, [
+        released,
+        step.at,
+        step.timerId ?? null,
+      ]);
     }
     // notifications: an inbox row per recipient + the definition's channel (PEC per ente / e-mail per role)
     const outbox = step.effects.flatMap((e) =>

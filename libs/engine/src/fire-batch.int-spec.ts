@@ -54,9 +54,15 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
     key: string;
     status: string;
     held: boolean;
+    fired: boolean;
+    cancelled: boolean;
   }
   const timersOf = (id: string): Promise<TimerRow[]> =>
-    h.ds.query(`SELECT id, key, status, held FROM timer WHERE instance_id = $1 ORDER BY key`, [id]);
+    h.ds.query(
+      `SELECT id, key, status, held, fired_at IS NOT NULL AS fired, cancelled_at IS NOT NULL AS cancelled
+       FROM timer WHERE instance_id = $1 ORDER BY key`,
+      [id],
+    );
 
   /**
    * what must be equal between the two ways: the state, each ente's status, the events (type and timer key, as
@@ -76,7 +82,7 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
        WHERE e.instance_id = $1 ORDER BY e.type, t.key`,
       [id],
     );
-    const timers = (await timersOf(id)).map(({ key, status, held }) => ({ key, status, held }));
+    const timers = (await timersOf(id)).map(({ id: _id, ...rest }) => rest);
     return { head, events, timers };
   }
 
@@ -110,6 +116,25 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
     expect(a.events.filter((e) => e.type === 'convention.deadline.expire')).toHaveLength(8);
     expect(a.events.filter((e) => e.type === 'convention.reminder')).toHaveLength(0);
     expect(a.timers.filter((t) => t.status === 'armed')).toEqual([]);
+    // a deadline: fired (with its time, never a cancellation time) and let go of, its ente being overdue;
+    // a reminder: cancelled (late, or let go of by its ente's deadline), never fired
+    for (const t of a.timers) {
+      if (t.key.startsWith('deadline:'))
+        expect(t).toEqual({
+          key: t.key,
+          status: 'fired',
+          held: false,
+          fired: true,
+          cancelled: false,
+        });
+      else
+        expect(t).toMatchObject({
+          status: 'cancelled',
+          held: false,
+          fired: false,
+          cancelled: true,
+        });
+    }
     expect(new Set(a.events.map((e) => e.key).filter(Boolean)).size).toBe(
       a.events.filter((e) => e.key).length,
     );
