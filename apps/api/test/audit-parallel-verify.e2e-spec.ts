@@ -73,9 +73,23 @@ describe('parallel verification gives the sequential verdicts (e2e)', () => {
   }
 
   it('builds chains tampered with in every way, and a checkpoint some of them no longer match', async () => {
-    for (let i = 0; i < 14; i++) await fresh();
-    const [payload, actor, time, gap, end, head, snapshot, tenant, proto, shorter, gone, empty] =
-      ids.slice(1);
+    for (let i = 0; i < 16; i++) await fresh();
+    const [
+      payload,
+      actor,
+      time,
+      gap,
+      end,
+      head,
+      snapshot,
+      tenant,
+      proto,
+      shorter,
+      gone,
+      empty,
+      subMs,
+      recorded,
+    ] = ids.slice(1);
     await writeCheckpointNow(h.ds, checkpointConfigFrom(h.config), new Date(), { force: true });
     // after the checkpoint: one more valid chain the checkpoint does not know
     await fresh();
@@ -113,6 +127,16 @@ describe('parallel verification gives the sequential verdicts (e2e)', () => {
          FROM process_event e WHERE p.id = $1 AND e.instance_id = p.id AND e.seq = 3`,
       [shorter],
     );
+    // instants are hashed to the millisecond (the batch reader prints them in SQL, the sequential one in JS):
+    // microseconds added within the same millisecond change nothing, a millisecond more is tampering
+    await tamper(
+      `UPDATE process_event SET occurred_at = occurred_at + interval '999 microseconds' WHERE instance_id = $1 AND seq = 2`,
+      [subMs],
+    );
+    await tamper(
+      `UPDATE process_event SET recorded_at = recorded_at + interval '1 millisecond' WHERE instance_id = $1 AND seq = 2`,
+      [recorded],
+    );
     // a chain the checkpoint has and the database lost
     await tamper(`DELETE FROM process_event WHERE instance_id = $1`, [gone]);
     for (const t of ['act_registry', 'timer', 'outbox'])
@@ -124,7 +148,20 @@ describe('parallel verification gives the sequential verdicts (e2e)', () => {
     const expected = await sequential(await options());
     const invalid = expected.filter(([, r]) => !r.valid).map(([id]) => id);
     expect(new Set(invalid)).toEqual(
-      new Set([payload, actor, time, gap, end, head, snapshot, tenant, proto, shorter, empty]),
+      new Set([
+        payload,
+        actor,
+        time,
+        gap,
+        end,
+        head,
+        snapshot,
+        tenant,
+        proto,
+        shorter,
+        empty,
+        recorded,
+      ]),
     );
     const verdict = new Map(expected);
     expect(verdict.get(shorter!)!.checkpoint).toMatchObject({ status: 'mismatch' });

@@ -388,8 +388,9 @@ export interface EventRow {
   actor_subject: string;
   actor_role: string;
   actor_ente: string | null;
-  occurred_at: Date;
-  recorded_at: Date;
+  /** a Date, or already its ISO text (the batch verifier reads it so) */
+  occurred_at: Date | string;
+  recorded_at: Date | string;
   state_before: string | null;
   state_after: string;
   version_after: number;
@@ -405,14 +406,16 @@ export interface EventRow {
   hash: string;
 }
 
+const isoOf = (t: Date | string): string => (typeof t === 'string' ? t : t.toISOString());
+
 function toHistoryEvent(r: EventRow): HistoryEvent {
   return {
     seq: r.seq,
     type: r.type,
     payload: r.payload,
     actor: { subject: r.actor_subject, role: r.actor_role, ente: r.actor_ente },
-    occurredAt: r.occurred_at.toISOString(),
-    recordedAt: r.recorded_at.toISOString(),
+    occurredAt: isoOf(r.occurred_at),
+    recordedAt: isoOf(r.recorded_at),
     stateBefore: r.state_before,
     stateAfter: r.state_after,
     versionAfter: r.version_after,
@@ -584,14 +587,14 @@ export function verifyRows(
         type: r.type,
         payload: r.payload,
         actor: { subject: r.actor_subject, role: r.actor_role, ente: r.actor_ente },
-        occurredAt: r.occurred_at.toISOString(),
+        occurredAt: isoOf(r.occurred_at),
         stateBefore: r.state_before,
         stateAfter: r.state_after,
         versionAfter: r.version_after,
         snapshotAfter: r.snapshot_after,
         snapshotDelta: r.snapshot_delta ?? null,
         snapshotFull: r.snapshot_full ?? null,
-        recordedAt: r.recorded_at.toISOString(),
+        recordedAt: isoOf(r.recorded_at),
         idempotencyKey: r.idempotency_key ?? null,
         requestHash: r.request_hash ?? null,
         timerId: r.timer_id ?? null,

@@ -260,6 +260,10 @@ async function statements(ds: DataSource): Promise<Statements> {
     return wanted
       .filter((c) => types.has(c))
       .map((c) => {
+        // instants as the ISO text the hash covers (Date.toISOString's form, milliseconds truncated as the
+        // driver truncates them): no Date parsed and printed again per event
+        if (types.get(c) === 'timestamp with time zone')
+          return `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`;
         if (types.get(c) !== 'jsonb' && types.get(c) !== 'json') return c;
         into.push(c);
         return `${c}::text AS ${c}`;
