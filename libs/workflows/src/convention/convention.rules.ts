@@ -69,8 +69,19 @@ export const participatingEntes = (ctx: ConventionContext): EnteProgress[] =>
 const today = (at: string) => toRomeDate(new Date(at));
 
 /** the moment of the reminder `n` days before a deadline: 09:00 Rome on T-n (DOMAIN.md §4) */
-export const reminderAt = (deadline: Deadline, n: number): string =>
-  atRomeTime(addCalendarDays(deadline.date, -n), 9).toISOString();
+export const reminderAt = (deadline: Deadline, n: number): string => {
+  // a pure function of the term's last day and n, computed for every ente at every step (definition.timers):
+  // remembered, bounded
+  const key = `${deadline.date}|${n}`;
+  let at = reminderTimes.get(key);
+  if (at === undefined) {
+    at = atRomeTime(addCalendarDays(deadline.date, -n), 9).toISOString();
+    if (reminderTimes.size >= 10_000) reminderTimes.clear();
+    reminderTimes.set(key, at);
+  }
+  return at;
+};
+const reminderTimes = new Map<string, string>();
 
 /**
  * Until when the reminder `n` days before a deadline is worth sending: the deadline itself, or the moment of
