@@ -1,7 +1,7 @@
-import type { Actor } from '@app/common';
 import { defaultRegistry } from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
-import { CONVENTION_TEXT, unione } from '../../../test/support/scenario';
+import { sentConvention } from '../../../test/support/engine-scenario';
+import { unione } from '../../../test/support/scenario';
 import { Engine } from './engine.service';
 import { NO_SCHEDULER } from './ports';
 import { verifyChain } from './process-query.service';
@@ -17,12 +17,6 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
   let h: Harness;
   let engine: Engine;
   const v = unione('valdera');
-  const presidente: Actor = {
-    subject: 'presidente',
-    roles: ['presidente'],
-    ente: v.ipa,
-    unione: v.ipa,
-  };
 
   beforeAll(async () => {
     h = await startHarness({ isolatedDb: true });
@@ -30,24 +24,7 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
   });
   afterAll(async () => h?.close());
 
-  async function sentConvention(title: string): Promise<string> {
-    const p = await engine.start(
-      { definition: 'convenzione', input: { title, unione: v.ipa, members: v.comuni } },
-      presidente,
-    );
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } },
-      presidente,
-    );
-    h.clock.advance(60_000); // delivered a minute after the text was frozen
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.send', payload: { deliveredAt: h.clock.now().toISOString() } },
-      presidente,
-    );
-    return p.id;
-  }
+  const sent = (title: string) => sentConvention(engine, v, title, h.clock);
 
   interface TimerRow {
     id: string;
@@ -88,8 +65,8 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
 
   it('every deadline and reminder of 8 entes due at once: same outcome, each timer decided once', async () => {
     h.clock.set(new Date('2026-03-02T09:00:00+01:00'));
-    const batch = await sentConvention('Batch');
-    const single = await sentConvention('Uno per uno');
+    const batch = await sent('Batch');
+    const single = await sent('Uno per uno');
     // past every ente's term: 8 deadlines and their 24 reminders are all due
     h.clock.set(new Date('2026-06-30T12:00:00+02:00'));
 

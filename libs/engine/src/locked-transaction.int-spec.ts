@@ -4,7 +4,8 @@ import { createDataSource } from '@app/persistence';
 import { defaultRegistry } from '@app/workflows';
 import type { DataSource } from 'typeorm';
 import { startHarness, type Harness } from '../../../test/support/harness';
-import { CONVENTION_TEXT, unione } from '../../../test/support/scenario';
+import { sentConvention } from '../../../test/support/engine-scenario';
+import { unione } from '../../../test/support/scenario';
 import { Engine } from './engine.service';
 import { NO_SCHEDULER } from './ports';
 
@@ -19,12 +20,6 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   let ds: DataSource;
   let engine: Engine;
   const v = unione('valdera');
-  const presidente: Actor = {
-    subject: 'presidente',
-    roles: ['presidente'],
-    ente: v.ipa,
-    unione: v.ipa,
-  };
   const [comune, other] = v.comuni as [string, string];
   const segretario = (ente: string): Actor => ({
     subject: `segretario@${ente}`,
@@ -55,23 +50,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
     await h?.close();
   });
 
-  async function sentConvention(title: string): Promise<string> {
-    const p = await engine.start(
-      { definition: 'convenzione', input: { title, unione: v.ipa, members: v.comuni } },
-      presidente,
-    );
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } },
-      presidente,
-    );
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.send', payload: { deliveredAt: new Date().toISOString() } },
-      presidente,
-    );
-    return p.id;
-  }
+  const sent = (title: string) => sentConvention(engine, v, title);
 
   /** sessions of this database left inside a transaction (the engine's one connection among them) */
   async function openTransactions(): Promise<number> {
@@ -92,7 +71,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   }
 
   it('a step locks, writes its act and commits; the same connection serves the next steps', async () => {
-    const id = await sentConvention('Uno');
+    const id = await sent('Uno');
     const before = await head(id);
     await engine.dispatch(id, rinviata(comune, '101'), segretario(comune));
     await engine.dispatch(id, rinviata(other, '101'), segretario(other));
@@ -113,8 +92,8 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   });
 
   it('a number already used (here by another process) refuses the step: nothing written, no transaction left', async () => {
-    const first = await sentConvention('Due');
-    const second = await sentConvention('Tre');
+    const first = await sent('Due');
+    const second = await sent('Tre');
     await engine.dispatch(first, rinviata(comune, '202'), segretario(comune));
     const before = await head(second);
     const err = await engine
@@ -130,7 +109,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   });
 
   it('another unione’s process, an unknown id and a malformed id: refused, the transaction closed', async () => {
-    const id = await sentConvention('Quattro');
+    const id = await sent('Quattro');
     const stranger: Actor = { ...segretario('c_zzzz'), ente: 'c_zzzz', unione: 'u_zzzz' };
     await expect(engine.dispatch(id, rinviata(comune, '301'), stranger)).rejects.toBeInstanceOf(
       ProcessNotFoundError,
@@ -159,7 +138,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   });
 
   it('a process locked by someone else: PROCESS_BUSY after lock_timeout, the transaction closed, then served', async () => {
-    const id = await sentConvention('Cinque');
+    const id = await sent('Cinque');
     const holder = h.ds.createQueryRunner();
     await holder.connect();
     await holder.startTransaction();
@@ -180,7 +159,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   });
 
   it('a step that waited for the lock sees the timers as the step before it left them, not as they were', async () => {
-    const id = await sentConvention('Sette');
+    const id = await sent('Sette');
     const waiting = new Engine(h.ds, defaultRegistry(), NO_SCHEDULER, systemClock);
     const key = `deadline:${comune}`;
     const [{ due }] = await h.ds.query<[{ due: Date }]>(
@@ -229,7 +208,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
   });
 
   it('a connection that died is replaced: the new one is prepared again and serves the step', async () => {
-    const id = await sentConvention('Sei');
+    const id = await sent('Sei');
     // the engine's one connection (it has iter_lock_tx prepared) is killed by the server
     const [{ pid }] = await ds.query<[{ pid: number }]>(`SELECT pg_backend_pid() AS pid`);
     const prepared: { n: number }[] = await ds.query(
