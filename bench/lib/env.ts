@@ -137,6 +137,21 @@ export function machineInfo(): {
 }
 
 /** Resident set size of another process from /proc (Linux); null elsewhere */
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; clock ticks of 10 ms, the
+ * usual USER_HZ of 100); null elsewhere.
+ */
+export function cpuMsOfPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces): state is the 3rd, utime the 14th, stime the 15th
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 export function rssOfPid(pid: number): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

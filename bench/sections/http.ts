@@ -1,9 +1,10 @@
 import autocannon from 'autocannon';
 import { mintDevToken } from '@app/auth';
 import type { RunningChild } from '../lib/child';
+import { cpuMsOfPid } from '../lib/env';
 import { takeFresh, type BenchContext } from '../lib/context';
 import { round, Samples, fmtInt } from '../lib/stats';
-import { nextActNumber, romeToday, VALDERA } from '../lib/world';
+import { nextActNumber, romeToday, segretario, VALDERA } from '../lib/world';
 import { ensureFresh } from './engine';
 
 /**
@@ -57,6 +58,8 @@ export interface CannonRun {
   statusCodes: Record<string, number>;
   latency: ReturnType<Samples['summary']>;
   autocannonLatency: { p50: number; p90: number; p99: number };
+  /** CPU per answered request (ms): the api child's, and the client's (this process: autocannon, the bodies) */
+  cpuPerRequest: { api: number | null; client: number };
 }
 
 export async function cannon(
@@ -71,11 +74,14 @@ export async function cannon(
     overallRate?: number;
     label: string;
   },
+  apiPid?: number,
 ): Promise<CannonRun> {
   const samples = new Samples();
   const statusCodes: Record<string, number> = {};
   let ok = 0;
   const t0 = Date.now();
+  const api0 = apiPid === undefined ? null : cpuMsOfPid(apiPid);
+  const client0 = process.cpuUsage();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const inst = autocannon(
       {
@@ -123,6 +129,9 @@ export async function cannon(
     inst.on('done', () => clearInterval(ticker));
   });
   const seconds = result.duration;
+  const client = process.cpuUsage(client0);
+  const api1 = apiPid === undefined ? null : cpuMsOfPid(apiPid);
+  const answered = Math.max(1, result.requests.total);
   return {
     connections: opts.connections,
     seconds,
@@ -138,7 +147,45 @@ export async function cannon(
       p90: result.latency.p90,
       p99: result.latency.p99,
     },
+    cpuPerRequest: {
+      api: api0 === null || api1 === null ? null : round((api1 - api0) / answered, 2),
+      client: round((client.user + client.system) / 1000 / answered, 2),
+    },
   };
+}
+
+/**
+ * Engine.dispatch of RINVIATA events in this process at the http section's fixed rate, one at a time (like
+ * autocannon's single connection at that rate): latencies in ms. A few closed-loop dispatches first (JIT).
+ */
+async function pacedEngine(
+  ctx: BenchContext,
+  events: number,
+  instances: number,
+): Promise<ReturnType<Samples['summary']>> {
+  const { sizes, world, progress } = ctx;
+  await ensureFresh(ctx, instances, 'engine at a fixed rate');
+  const spread = new Spread(takeFresh(ctx, instances), sizes.budget, romeToday());
+  const engine = world.engine(await world.dataSource(8));
+  const one = async () => {
+    const n = spread.next();
+    const { type, payload } = JSON.parse(n.body) as { type: string; payload: unknown };
+    await engine.dispatch(n.id, { type, payload }, segretario(n.ente));
+  };
+  for (let i = 0; i < 50; i++) await one();
+  const samples = new Samples();
+  const interval = 1000 / sizes.httpFixedRate;
+  const count = Math.min(events - 50, Math.round((sizes.httpFixedMs / 1000) * sizes.httpFixedRate));
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = t0 + i * interval - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const s = performance.now();
+    await one();
+    samples.add(performance.now() - s);
+    progress.set(`engine alone at ${sizes.httpFixedRate}/s: ${i + 1}/${count}`);
+  }
+  return samples.summary();
 }
 
 /**
@@ -189,15 +236,30 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
     romeToday(),
   );
   // one connection: requests evenly spaced (two connections at 10 req/s each send in pairs and queue behind each other)
-  const fixed = await cannon(ctx, port, fixedSpread, tokens, {
-    connections: 1,
-    overallRate: sizes.httpFixedRate,
-    seconds: sizes.httpFixedMs / 1000,
-    label: `http at ${sizes.httpFixedRate} req/s`,
-  });
+  const fixed = await cannon(
+    ctx,
+    port,
+    fixedSpread,
+    tokens,
+    {
+      connections: 1,
+      overallRate: sizes.httpFixedRate,
+      seconds: sizes.httpFixedMs / 1000,
+      label: `http at ${sizes.httpFixedRate} req/s`,
+    },
+    api.proc.pid,
+  );
   progress.log(
     `http @${sizes.httpFixedRate} req/s: p50 ${fixed.latency.p50} ms, p90 ${fixed.latency.p90} ms, p99 ${fixed.latency.p99} ms, ` +
-      `${fixed.ok} ok, ${fixed.non2xx} non-2xx, ${fixed.errors} errors`,
+      `${fixed.ok} ok, ${fixed.non2xx} non-2xx, ${fixed.errors} errors; CPU per request: api ${fixed.cpuPerRequest.api ?? '?'} ms, client ${fixed.cpuPerRequest.client} ms`,
+  );
+  // the same events at the same pace sent to Engine.dispatch in this process (no HTTP): the floor of the figures
+  // above. At 20/s every process sleeps between events, so each round trip (PostgreSQL, Redis) wakes one up: a
+  // dispatch takes longer than in the closed loops of section 2, whatever the HTTP layer does.
+  const paced = await pacedEngine(ctx, fixedEvents, instancesFor(fixedEvents));
+  progress.log(
+    `engine alone @${sizes.httpFixedRate}/s: p50 ${paced.p50} ms, p90 ${paced.p90} ms, p99 ${paced.p99} ms ` +
+      `(the HTTP layer adds ${round(fixed.latency.p50 - paced.p50, 2)} ms at p50)`,
   );
   const fixedNote =
     fixed.non2xx || fixed.errors
@@ -225,22 +287,37 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
     target: { op: '<=', value: 20 },
   });
 
+  report.add({
+    section: '3 http',
+    name: `engine alone p50 at ${sizes.httpFixedRate}/s (reference)`,
+    value: paced.p50,
+    unit: 'ms',
+    note: `Engine.dispatch in the bench process, same pace; p99 ${paced.p99} ms`,
+  });
   // saturation
   const runs: CannonRun[] = [];
   for (const connections of sizes.httpSaturationConnections) {
     const events = (expected * sizes.httpSaturationMs) / 1000;
     await ensureFresh(ctx, instancesFor(events), 'http saturation');
     const spread = new Spread(takeFresh(ctx, instancesFor(events)), perInstance, romeToday());
-    const r = await cannon(ctx, port, spread, tokens, {
-      connections,
-      seconds: sizes.httpSaturationMs / 1000,
-      label: 'http saturation',
-    });
+    const r = await cannon(
+      ctx,
+      port,
+      spread,
+      tokens,
+      {
+        connections,
+        seconds: sizes.httpSaturationMs / 1000,
+        label: 'http saturation',
+      },
+      api.proc.pid,
+    );
     if (spread.exhausted)
       progress.log('warning: the instances ran out during the http saturation run');
     runs.push(r);
     progress.log(
-      `http saturation, ${connections} connections: ${fmtInt(r.rate)} 2xx/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+      `http saturation, ${connections} connections: ${fmtInt(r.rate)} 2xx/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}; ` +
+        `CPU per request: api ${r.cpuPerRequest.api ?? '?'} ms, client ${r.cpuPerRequest.client} ms`,
     );
   }
   const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
@@ -281,5 +358,5 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
     unit: 'requests',
     note: JSON.stringify(sumCodes(runs)),
   });
-  report.detail('http', { fixed, saturation: runs });
+  report.detail('http', { fixed, engineAlonePaced: paced, saturation: runs });
 }
