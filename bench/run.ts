@@ -240,6 +240,7 @@ async function main(): Promise<void> {
       ceiling: new Map(),
       iterSql: new Map(),
       engineRate: new Map(),
+      engineRateApiPool: null,
       probeRate: 1000,
       fresh: [],
       memory: {},

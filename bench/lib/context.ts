@@ -107,8 +107,10 @@ export interface BenchContext {
   ceiling: Map<number, number>;
   /** Iter's own transition SQL (the same 5 round trips on the real schema and rows) by concurrency */
   iterSql: Map<number, number>;
-  /** engine dispatch rate by concurrency (sizes the later working sets) */
+  /** engine dispatch rate by concurrency (sizes the later working sets); the pool has as many connections */
   engineRate: Map<number, number>;
+  /** engine dispatch rate at 32 callers over 8 connections, the api's pool (full runs only) */
+  engineRateApiPool: number | null;
   /** a first estimate of the engine's rate at 8 callers, from the setup's own dispatches */
   probeRate: number;
   /** working-set conventions created through the engine, not used yet */

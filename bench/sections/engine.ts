@@ -176,6 +176,7 @@ export async function engineSection(ctx: BenchContext): Promise<void> {
       'engine dispatch (pool 8)',
       lastRate * 1.5 || 3000,
     );
+    ctx.engineRateApiPool = r8.rate;
     progress.log(`engine @32 over a pool of 8: ${fmtInt(r8.rate)}/s, p99 ${r8.latency.p99} ms`);
     report.add({
       section: '2 engine',

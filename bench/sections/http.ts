@@ -329,11 +329,20 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
     target: { op: '>=', value: 2000 },
     note: `${best.connections} connections; ${runs.map((r) => `${r.connections}c: ${fmtInt(r.rate)}/s`).join(', ')}`,
   });
-  // the goal: HTTP keeps at least 80 % of what the engine does alone (its best level in this same run)
-  const engineBest = [...ctx.engineRate.entries()].reduce<[number, number] | null>(
-    (a, e) => (a === null || e[1] > a[1] ? e : a),
-    null,
-  );
+  // the goal: HTTP keeps at least 80 % of what the engine does alone in this same run, with the same number of
+  // database connections as the api (DATABASE_POOL_SIZE=8): the engine's levels of at most 8 callers (a pool
+  // each) and 32 callers over 8 connections. Its level at 32 callers has 32 connections: shown apart, as what a
+  // larger pool would give rather than what the HTTP layer costs.
+  const apiPool = Number(ctx.childEnv['DATABASE_POOL_SIZE'] ?? 8);
+  const samePool: [string, number][] = [...ctx.engineRate.entries()]
+    .filter(([c]) => c <= apiPool)
+    .map(([c, rate]) => [`@${c}`, rate]);
+  if (ctx.engineRateApiPool !== null)
+    samePool.push([`@32 over ${apiPool} connections`, ctx.engineRateApiPool]);
+  const bestOf = (xs: [string, number][]) =>
+    xs.reduce<[string, number] | null>((a, e) => (a === null || e[1] > a[1] ? e : a), null);
+  const engineBest = bestOf(samePool);
+  const engineBestAnyPool = bestOf([...ctx.engineRate.entries()].map(([c, r]) => [`@${c}`, r]));
   if (engineBest) {
     report.add({
       section: '3 http',
@@ -341,7 +350,16 @@ export async function httpSection(ctx: BenchContext, api: RunningChild): Promise
       value: (100 * best.rate) / engineBest[1],
       unit: '%',
       goal: 'http.saturated.ratio',
-      note: `${fmtInt(best.rate)}/s over HTTP vs the engine's best ${fmtInt(engineBest[1])}/s (@${engineBest[0]})`,
+      note: `${fmtInt(best.rate)}/s over HTTP vs the engine's best with the api's ${apiPool} connections ${fmtInt(engineBest[1])}/s (${engineBest[0]})`,
+    });
+  }
+  if (engineBestAnyPool) {
+    report.add({
+      section: '3 http',
+      name: "saturated POST event, share of the engine's best at any pool",
+      value: (100 * best.rate) / engineBestAnyPool[1],
+      unit: '%',
+      note: `vs ${fmtInt(engineBestAnyPool[1])}/s (${engineBestAnyPool[0]}, as many connections as callers)`,
     });
   }
   report.add({
