@@ -129,6 +129,13 @@ async function main(): Promise<void> {
           });
         },
       );
+    if (args.includes('--idle')) {
+      // what the app spends doing nothing (timers, pollers): 10 s without a request
+      const i0 = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 10_000));
+      const i = process.cpuUsage(i0);
+      console.log(`idle: ${((i.user + i.system) / 10_000).toFixed(2)} ms CPU per second`);
+    }
     await cannon(4, 3); // warm-up
     let session: Session | undefined;
     if (profileFile) {
