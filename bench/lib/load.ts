@@ -20,6 +20,8 @@ export interface LoopResult {
   /** latency of every operation in the window (successful or not), ms */
   latency: LatencySummary;
   exhausted: boolean;
+  /** this process's CPU (user + system) over the measured window per operation counted in it, ms */
+  cpuMsPerOp: number;
 }
 
 export const errorCode = (err: unknown): string => {
@@ -50,6 +52,8 @@ export async function closedLoop(opts: {
   const tStart = t0 + opts.warmupMs;
   const tEnd = tStart + opts.durationMs;
   let lastEnd = tStart;
+  let cpu0: NodeJS.CpuUsage | null = null;
+  const cpuStart = setTimeout(() => (cpu0 = process.cpuUsage()), opts.warmupMs);
   const ticker = setInterval(() => {
     const t = nowMs();
     const el = Math.max(0, t - tStart) / 1000;
@@ -87,7 +91,10 @@ export async function closedLoop(opts: {
     await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => worker(i)));
   } finally {
     clearInterval(ticker);
+    clearTimeout(cpuStart);
   }
+  const cpu = process.cpuUsage(cpu0 ?? undefined);
+  const counted = ok + Object.values(errors).reduce((a, b) => a + b, 0);
   // the window closes when the last operation that started inside it has finished
   const seconds = Math.max(lastEnd, exhausted ? lastEnd : tEnd) / 1000 - tStart / 1000;
   return {
@@ -98,6 +105,7 @@ export async function closedLoop(opts: {
     rate: round(ok / seconds, 1),
     latency: samples.summary(),
     exhausted,
+    cpuMsPerOp: round((cpu.user + cpu.system) / 1000 / Math.max(1, counted), 2),
   };
 }
 

@@ -100,7 +100,7 @@ export async function engineSection(ctx: BenchContext): Promise<void> {
     const ratio = (100 * r.rate) / ceiling;
     const ofIterSql = (100 * r.rate) / (ctx.iterSql.get(c) ?? Number.NaN);
     progress.log(
-      `engine @${c}: ${fmtInt(r.rate)}/s (${ratio.toFixed(0)}% of the minimal transition, ${ofIterSql.toFixed(0)}% of Iter's SQL), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${JSON.stringify(r.errors)}`,
+      `engine @${c}: ${fmtInt(r.rate)}/s (${ratio.toFixed(0)}% of the minimal transition, ${ofIterSql.toFixed(0)}% of Iter's SQL), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${JSON.stringify(r.errors)}, CPU ${r.cpuMsPerOp} ms per dispatch`,
     );
     const note = `${fmtInt(rows.instances)} instances, ${fmtInt(rows.events)} events in the tables`;
     report.add({
@@ -177,7 +177,9 @@ export async function engineSection(ctx: BenchContext): Promise<void> {
       lastRate * 1.5 || 3000,
     );
     ctx.engineRateApiPool = r8.rate;
-    progress.log(`engine @32 over a pool of 8: ${fmtInt(r8.rate)}/s, p99 ${r8.latency.p99} ms`);
+    progress.log(
+      `engine @32 over a pool of 8: ${fmtInt(r8.rate)}/s, p99 ${r8.latency.p99} ms, CPU ${r8.cpuMsPerOp} ms per dispatch`,
+    );
     report.add({
       section: '2 engine',
       name: 'dispatch/s @32, pool 8 (api default)',
