@@ -111,7 +111,12 @@ export const GOALS: Goal[] = [
     unit: 's',
     fullOnly: true,
     sections: ['audit'],
-    match: (f) => f.section.startsWith('5 ') && /^verify\b.*events/.test(f.name) && f.unit === 's',
+    // the time per 1,000,000 events: the run verifies every chain of its database (other sections' copies too, so
+    // more or fewer than 1,000,000 events), and verification is linear in the events (chains are independent)
+    match: (f) =>
+      f.section.startsWith('5 ') &&
+      /^verify time per 1,000,000 events\b/.test(f.name) &&
+      f.unit === 's',
   },
   {
     id: 'scale.slowdown',

@@ -307,6 +307,15 @@ export async function auditSection(ctx: BenchContext, templateId: string): Promi
     target: { op: '<=', value: round((30 * par.events) / goalEvents) },
     note: `${fmtInt(par.events / par.seconds)} events/s (goal ≥ ${fmtInt(goalEvents / 30)}/s: 1,000,000 in ≤ 30 s), ${fmtInt(par.chains)} chains, ${par.invalid} of the ${fmtInt(N)} generated invalid${par.invalid ? '!' : ''} (${fmtInt(par.otherInvalid)} copies made by other sections, expected invalid), load ${par.load.toFixed(1)}`,
   });
+  // what issue 15's goal is stated for: 1,000,000 events (the run verifies every chain of its database, other
+  // sections' copies included: verification is linear in the events, the chains being independent)
+  report.add({
+    section: '5 audit',
+    name: `verify time per 1,000,000 events (${workers} worker threads)`,
+    value: round((par.seconds * goalEvents) / Math.max(1, par.events), 2),
+    unit: 's',
+    note: `from ${fmtInt(par.events)} events in ${par.seconds.toFixed(1)} s${par.events >= goalEvents ? '' : ' (fewer than 1,000,000: scaled)'}`,
+  });
   // the same on the calling thread alone, for the ratio (skipped on a large database: it takes minutes there)
   const seq = total <= 200_000 ? await verify(0, 'calling thread only') : null;
   if (seq)
