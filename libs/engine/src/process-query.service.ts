@@ -23,6 +23,7 @@ import {
   type CheckpointConfig,
   type LoadedCheckpoint,
 } from './checkpoint';
+import { isoColumn } from './iso-column';
 import { verifyChainsInBatches, type ParallelVerifyOptions } from './verify/batch-verify';
 
 export interface ListFilter {
@@ -128,8 +129,8 @@ export interface HistoryExport {
   events: AsyncIterable<HistoryEvent>;
 }
 
-const EVENT_COLUMNS = `seq, type, payload, actor_subject, actor_role, actor_ente, occurred_at, recorded_at, state_before,
-  state_after, version_after, prev_hash, hash`;
+const EVENT_COLUMNS = `seq, type, payload, actor_subject, actor_role, actor_ente, ${isoColumn('occurred_at')},
+  ${isoColumn('recorded_at')}, state_before, state_after, version_after, prev_hash, hash`;
 const EXPORT_PAGE = 500;
 
 /** Read side: lists, history, verification. Tenancy is enforced here as in the engine (404 across tenants). */

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { isoColumn } from '../iso-column';
 import { DEFINITIONS, type DefinitionRegistry } from '@app/workflows';
 import {
   chainAgainstCheckpoint,
@@ -262,8 +263,7 @@ async function statements(ds: DataSource): Promise<Statements> {
       .map((c) => {
         // instants as the ISO text the hash covers (Date.toISOString's form, milliseconds truncated as the
         // driver truncates them): no Date parsed and printed again per event
-        if (types.get(c) === 'timestamp with time zone')
-          return `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`;
+        if (types.get(c) === 'timestamp with time zone') return isoColumn(c);
         if (types.get(c) !== 'jsonb' && types.get(c) !== 'json') return c;
         into.push(c);
         return `${c}::text AS ${c}`;
