@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { ValidationPipe } from '@nestjs/common';
-import { loadConfig } from '@app/common';
 import { JwtVerifier, mintDevToken } from '@app/auth';
 import type { AnyMachineSnapshot } from 'xstate';
 import { allowedEventsFor, buildView, Engine } from '@app/engine';
-import { createDataSource, runMigrations, seedUnioni } from '@app/persistence';
 import { ResilientJobScheduler } from '@app/scheduling';
 import { JwtAuthGuard } from '../apps/api/src/auth/auth.guard';
 import { createApiApp } from '../apps/api/src/bootstrap';
-import { createDatabase, deleteRedisPrefix, dropDatabase, withDatabase } from './lib/env';
+import { withStandaloneApi } from './lib/standalone';
 import {
   createConventions,
   createWorld,
@@ -119,36 +116,7 @@ async function main(): Promise<void> {
   const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 300);
   const profileAt = args.indexOf('--profile');
   const profileFile = profileAt >= 0 ? args[profileAt + 1] : undefined;
-  const adminUrl =
-    process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const stamp = `${Date.now()}_${randomBytes(2).toString('hex')}`;
-  const dbName = `iter_httpcost_${stamp}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: withDatabase(adminUrl, dbName),
-    DATABASE_POOL_SIZE: '8',
-    REDIS_URL: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `iter-httpcost-${stamp}`,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    JWT_ISSUER: 'iter-bench',
-    JWT_AUDIENCE: 'iter-api',
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    MIGRATIONS_RUN: 'false',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-    ITER_CLOCK_OFFSET_MS: '0',
-  };
-  // some settings (the console's session key) are read from process.env by the app itself
-  Object.assign(process.env, env);
-  const config = loadConfig(env);
-  await createDatabase(adminUrl, dbName);
-  try {
-    const setup = createDataSource({ url: config.databaseUrl, poolSize: 2 });
-    await setup.initialize();
-    await runMigrations(setup);
-    await seedUnioni(setup, ['valdera']);
-    await setup.destroy();
+  await withStandaloneApi('httpcost', async (config) => {
     const world = await createWorld(config);
     const budget = 16;
     const rounds = 3; // warm-up, engine, http (twice: warm, measured)
@@ -270,10 +238,7 @@ async function main(): Promise<void> {
     agent.destroy();
     await app.close();
     await world.close();
-    await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
-  } finally {
-    await dropDatabase(adminUrl, dbName);
-  }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
-import { loadConfig } from '@app/common';
 import { mintDevToken } from '@app/auth';
 import { Engine } from '@app/engine';
-import { createDataSource, runMigrations, seedUnioni } from '@app/persistence';
 import { createApiApp } from '../apps/api/src/bootstrap';
-import { createDatabase, deleteRedisPrefix, dropDatabase, withDatabase } from './lib/env';
+import { withStandaloneApi } from './lib/standalone';
 import {
   createConventions,
   createWorld,
@@ -36,35 +33,7 @@ async function main(): Promise<void> {
   const rate = rateAt >= 0 ? Number(args[rateAt + 1]) : undefined;
   const profileAt = args.indexOf('--profile');
   const profileFile = profileAt >= 0 ? args[profileAt + 1] : undefined;
-  const adminUrl =
-    process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const stamp = `${Date.now()}_${randomBytes(2).toString('hex')}`;
-  const dbName = `iter_httplayer_${stamp}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: withDatabase(adminUrl, dbName),
-    DATABASE_POOL_SIZE: '8',
-    REDIS_URL: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `iter-httplayer-${stamp}`,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    JWT_ISSUER: 'iter-bench',
-    JWT_AUDIENCE: 'iter-api',
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    MIGRATIONS_RUN: 'false',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-    ITER_CLOCK_OFFSET_MS: '0',
-  };
-  Object.assign(process.env, env);
-  const config = loadConfig(env);
-  await createDatabase(adminUrl, dbName);
-  try {
-    const setup = createDataSource({ url: config.databaseUrl, poolSize: 2 });
-    await setup.initialize();
-    await runMigrations(setup);
-    await seedUnioni(setup, ['valdera']);
-    await setup.destroy();
+  await withStandaloneApi('httplayer', async (config) => {
     const world = await createWorld(config);
     const { ids } = await createConventions(world, 1, { label: 'httplayer' });
     const ente = VALDERA.entes[1]!;
@@ -163,10 +132,7 @@ async function main(): Promise<void> {
     );
     await app.close();
     await world.close();
-    await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
-  } finally {
-    await dropDatabase(adminUrl, dbName);
-  }
+  });
 }
 
 main().catch((err: unknown) => {
