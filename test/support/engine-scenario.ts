@@ -1,5 +1,5 @@
 import type { Actor, Clock } from '@app/common';
-import type { Engine } from '@app/engine';
+import type { Engine, ProcessView } from '@app/engine';
 import { CONVENTION_TEXT } from './scenario';
 
 /** The presidente of an unione, as the engine sees the actor (engine-level tests, no HTTP). */
@@ -12,7 +12,7 @@ export const presidenteOf = (unione: string): Actor => ({
 
 /**
  * A convention started, its text frozen and sent to the councils through the engine alone: IN_DELIBERATION with
- * every ente's deadline (and reminders) armed. The PEC delivery is dated a minute after the freeze when a
+ * every ente's deadline (and reminders) armed; the send's answer. The PEC delivery is dated a minute after the freeze when a
  * movable clock is given (it is moved), "now" otherwise.
  */
 export async function sentConvention(
@@ -20,7 +20,7 @@ export async function sentConvention(
   u: { ipa: string; comuni: string[] },
   title: string,
   clock?: Clock & { advance(ms: number): void },
-): Promise<string> {
+): Promise<ProcessView> {
   const presidente = presidenteOf(u.ipa);
   const p = await engine.start(
     { definition: 'convenzione', input: { title, unione: u.ipa, members: u.comuni } },
@@ -32,7 +32,7 @@ export async function sentConvention(
     presidente,
   );
   clock?.advance(60_000);
-  await engine.dispatch(
+  return engine.dispatch(
     p.id,
     {
       type: 'convention.send',
@@ -40,5 +40,4 @@ export async function sentConvention(
     },
     presidente,
   );
-  return p.id;
 }

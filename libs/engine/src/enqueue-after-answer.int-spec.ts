@@ -1,7 +1,7 @@
-import type { Actor } from '@app/common';
 import { defaultRegistry } from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
-import { CONVENTION_TEXT, unione } from '../../../test/support/scenario';
+import { sentConvention } from '../../../test/support/engine-scenario';
+import { unione } from '../../../test/support/scenario';
 import { Engine } from './engine.service';
 import type { JobScheduler, TimerJob } from './ports';
 
@@ -13,12 +13,6 @@ import type { JobScheduler, TimerJob } from './ports';
 describe('Engine: the post-commit enqueue does not hold the answer', () => {
   let h: Harness;
   const v = unione('valdera');
-  const presidente: Actor = {
-    subject: 'presidente',
-    roles: ['presidente'],
-    ente: v.ipa,
-    unione: v.ipa,
-  };
 
   beforeAll(async () => {
     h = await startHarness({ isolatedDb: true });
@@ -46,22 +40,8 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
     const { scheduler, calls, open } = gatedScheduler();
     const engine = new Engine(h.ds, defaultRegistry(), scheduler, h.clock);
     h.clock.set(new Date('2026-02-02T09:00:00Z'));
-    const p = await engine.start(
-      { definition: 'convenzione', input: { title: 'Gated', unione: v.ipa, members: v.comuni } },
-      presidente,
-    );
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } },
-      presidente,
-    );
-    h.clock.set(new Date('2026-02-05T12:00:00Z'));
     // the send arms the councils' deadlines and reminders: answered although no enqueue can finish
-    const view = await engine.dispatch(
-      p.id,
-      { type: 'convention.send', payload: { deliveredAt: '2026-02-05T10:00:00+01:00' } },
-      presidente,
-    );
+    const view = await sentConvention(engine, v, 'Gated', h.clock);
     expect(view.timers.length).toBeGreaterThan(0);
 
     let settled = false;
@@ -73,7 +53,7 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
 
     const armed: { id: string }[] = await h.ds.query(
       `SELECT id FROM timer WHERE instance_id = $1 AND status = 'armed' ORDER BY id`,
-      [p.id],
+      [view.id],
     );
     const enqueued = calls.filter((c) => c.op === 'enqueueTimers').flatMap((c) => c.ids);
     expect(enqueued.sort()).toEqual(armed.map((a) => a.id));
@@ -82,22 +62,9 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
   it('the enqueues of one instance run in commit order, each after its own answer', async () => {
     const { scheduler, calls, open } = gatedScheduler();
     const engine = new Engine(h.ds, defaultRegistry(), scheduler, h.clock);
-    h.clock.set(new Date('2026-02-02T09:00:00Z'));
-    const p = await engine.start(
-      { definition: 'convenzione', input: { title: 'Ordered', unione: v.ipa, members: v.comuni } },
-      presidente,
-    );
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.freeze', payload: { text: CONVENTION_TEXT } },
-      presidente,
-    );
-    h.clock.set(new Date('2026-02-05T12:00:00Z'));
-    await engine.dispatch(
-      p.id,
-      { type: 'convention.send', payload: { deliveredAt: '2026-02-05T10:00:00+01:00' } },
-      presidente,
-    );
+    // sent the day of the council's session recorded below
+    h.clock.set(new Date('2026-02-05T09:00:00Z'));
+    const p = await sentConvention(engine, v, 'Ordered', h.clock);
     // the send's enqueue has started and is held by Redis
     await new Promise((r) => setImmediate(r));
     const first = calls.length;

@@ -24,7 +24,7 @@ describe('Engine.fireDue: a batch in one transaction equals the timers fired one
   });
   afterAll(async () => h?.close());
 
-  const sent = (title: string) => sentConvention(engine, v, title, h.clock);
+  const sent = async (title: string) => (await sentConvention(engine, v, title, h.clock)).id;
 
   interface TimerRow {
     id: string;

@@ -50,7 +50,7 @@ describe('Engine: begin + lock in one round trip, the act in the step statement'
     await h?.close();
   });
 
-  const sent = (title: string) => sentConvention(engine, v, title);
+  const sent = async (title: string) => (await sentConvention(engine, v, title)).id;
 
   /** sessions of this database left inside a transaction (the engine's one connection among them) */
   async function openTransactions(): Promise<number> {
