@@ -15,6 +15,7 @@ import {
 } from '@app/engine';
 import { DefinitionRegistry, defaultRegistry, DEFINITIONS } from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { tamperAuditLog } from '../../../test/support/tamper';
 import { Scenario, unione } from '../../../test/support/scenario';
 
 /**
@@ -27,7 +28,6 @@ import { Scenario, unione } from '../../../test/support/scenario';
  */
 const v = unione('valdera');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const TRIGGER = 'process_event_no_update_delete';
 let deliberations = 0;
 
 describe('parallel verification gives the sequential verdicts (e2e)', () => {
@@ -39,14 +39,7 @@ describe('parallel verification gives the sequential verdicts (e2e)', () => {
   });
   afterAll(async () => h.close());
 
-  async function tamper(sql: string, params: unknown[]) {
-    await h.ds.query(`ALTER TABLE process_event DISABLE TRIGGER ${TRIGGER}`);
-    try {
-      await h.ds.query(sql, params);
-    } finally {
-      await h.ds.query(`ALTER TABLE process_event ENABLE TRIGGER ${TRIGGER}`);
-    }
-  }
+  const tamper = (sql: string, params: unknown[]) => tamperAuditLog(h.ds, sql, params);
   /** a process of 4 events: started, frozen, sent, one deliberation */
   async function fresh(): Promise<string> {
     const s = new Scenario(h, v.ipa, [X, Y]);

@@ -14,6 +14,7 @@ import {
 import { verifyRegistryChain } from '@app/persistence';
 import { runCli } from '../../../test/support/cli';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { tamperAuditLog } from '../../../test/support/tamper';
 import { Scenario, unione } from '../../../test/support/scenario';
 
 /**
@@ -29,7 +30,6 @@ import { Scenario, unione } from '../../../test/support/scenario';
  */
 const v = unione('valdera');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const TRIGGER = 'process_event_no_update_delete';
 /** deliberation numbers are unique per ente, organ and year: a new one per process */
 let deliberations = 0;
 
@@ -61,14 +61,7 @@ describe('tampering by the database operator is detected (e2e)', () => {
       checkpoint?: { status: string; moved: { chain: string; reason: string }[] };
     };
   };
-  async function tamper(sql: string, params: unknown[]) {
-    await h.ds.query(`ALTER TABLE process_event DISABLE TRIGGER ${TRIGGER}`);
-    try {
-      await h.ds.query(sql, params);
-    } finally {
-      await h.ds.query(`ALTER TABLE process_event ENABLE TRIGGER ${TRIGGER}`);
-    }
-  }
+  const tamper = (sql: string, params: unknown[]) => tamperAuditLog(h.ds, sql, params);
   /** a process of 4 events: started, frozen, sent, one deliberation */
   async function fresh(): Promise<string> {
     const s = new Scenario(h, v.ipa, [X, Y]);
@@ -391,14 +384,12 @@ describe('tampering by the database operator is detected (e2e)', () => {
     });
 
     it('names an edited registry event', async () => {
-      await h.ds.query(`ALTER TABLE ente_event DISABLE TRIGGER ente_event_no_update_delete`);
-      try {
-        await h.ds.query(
-          `UPDATE ente_event SET data = jsonb_set(data, '{pec}', '"x@pec.invalid"') WHERE seq = 2`,
-        );
-      } finally {
-        await h.ds.query(`ALTER TABLE ente_event ENABLE TRIGGER ente_event_no_update_delete`);
-      }
+      await tamperAuditLog(
+        h.ds,
+        `UPDATE ente_event SET data = jsonb_set(data, '{pec}', '"x@pec.invalid"') WHERE seq = 2`,
+        [],
+        'ente_event',
+      );
       const r = await registry();
       expect(r.registry.problems).toEqual(
         expect.arrayContaining([

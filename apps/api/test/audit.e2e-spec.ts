@@ -4,6 +4,7 @@ import { eventHash, ProcessQueryService, verifyAllChains, type HistoryEvent } fr
 import { defaultRegistry } from '@app/workflows';
 import { runCli } from '../../../test/support/cli';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { tamperAuditLog } from '../../../test/support/tamper';
 import { Scenario, unione } from '../../../test/support/scenario';
 import { csvField, csvRow } from '../src/processes/history-export';
 
@@ -19,7 +20,6 @@ import { csvField, csvRow } from '../src/processes/history-export';
 const v = unione('valdera');
 const mir = unione('miracoli');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const TRIGGER = 'process_event_no_update_delete';
 
 interface Step {
   /** engine time at which the step runs */
@@ -129,14 +129,7 @@ describe('audit (e2e)', () => {
     return { s, seen, steps };
   }
 
-  async function tamper(sql: string, params: unknown[]) {
-    await h.ds.query(`ALTER TABLE process_event DISABLE TRIGGER ${TRIGGER}`);
-    try {
-      await h.ds.query(sql, params);
-    } finally {
-      await h.ds.query(`ALTER TABLE process_event ENABLE TRIGGER ${TRIGGER}`);
-    }
-  }
+  const tamper = (sql: string, params: unknown[]) => tamperAuditLog(h.ds, sql, params);
   const verify = async (id: string) => (await get(`/v1/processes/${id}/history/verify`)).body;
 
   let story: Awaited<ReturnType<typeof runStory>>;

@@ -10,6 +10,7 @@ import {
   type HashedEventFields,
 } from '@app/engine';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { tamperAuditLog } from '../../../test/support/tamper';
 import { Scenario, unione } from '../../../test/support/scenario';
 
 /**
@@ -24,7 +25,6 @@ import { Scenario, unione } from '../../../test/support/scenario';
  */
 const v = unione('valdera');
 const [X, Y] = v.comuni as [string, string, ...string[]];
-const TRIGGER = 'process_event_no_update_delete';
 let deliberations = 500;
 
 interface EventRow {
@@ -65,14 +65,7 @@ describe('compact history: the same history, state?at= and verdicts as whole sna
     const b = res.body as { valid: boolean; firstBadSeq: number | null; reason: string | null };
     return { valid: b.valid, firstBadSeq: b.firstBadSeq, reason: b.reason };
   };
-  async function tamper(sql: string, params: unknown[]) {
-    await h.ds.query(`ALTER TABLE process_event DISABLE TRIGGER ${TRIGGER}`);
-    try {
-      await h.ds.query(sql, params);
-    } finally {
-      await h.ds.query(`ALTER TABLE process_event ENABLE TRIGGER ${TRIGGER}`);
-    }
-  }
+  const tamper = (sql: string, params: unknown[]) => tamperAuditLog(h.ds, sql, params);
   const rowsOf = (id: string): Promise<EventRow[]> =>
     h.ds.query(`SELECT * FROM process_event WHERE instance_id = $1 ORDER BY seq`, [id]);
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { runCli } from '../../../test/support/cli';
 import { startHarness, type Harness } from '../../../test/support/harness';
+import { tamperAuditLog } from '../../../test/support/tamper';
 import { Scenario, unione } from '../../../test/support/scenario';
 import { commandHelp, dispatch, globalHelp } from '../src/cli';
 import { COMMANDS } from '../src/commands';
@@ -329,15 +330,11 @@ describe('iter CLI', () => {
     expect(ok.stdout.trim().split('\n').pop()).toBe('result: OK');
     expect(ok.stdout).not.toContain('verifying [');
 
-    await h.ds.query(`ALTER TABLE process_event DISABLE TRIGGER process_event_no_update_delete`);
-    try {
-      await h.ds.query(
-        `UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"999"') WHERE instance_id = $1 AND seq = 5`,
-        [s.id],
-      );
-    } finally {
-      await h.ds.query(`ALTER TABLE process_event ENABLE TRIGGER process_event_no_update_delete`);
-    }
+    await tamperAuditLog(
+      h.ds,
+      `UPDATE process_event SET payload = jsonb_set(payload, '{number}', '"999"') WHERE instance_id = $1 AND seq = 5`,
+      [s.id],
+    );
     const bad = await cli(['verify-audit']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`INVALID ${s.id}: first bad seq 5 (`);
