@@ -7,8 +7,8 @@ export type IsoDate = string;
 export const ROME = 'Europe/Rome';
 
 /** Supported years: four-digit years of the proleptic Gregorian calendar. */
-const MIN_YEAR = 1;
-const MAX_YEAR = 9999;
+export const MIN_YEAR = 1;
+export const MAX_YEAR = 9999;
 
 const ISO_DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

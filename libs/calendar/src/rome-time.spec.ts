@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import {
   addCalendarDays,
   atRomeTime,
@@ -80,6 +81,26 @@ describe('toRomeDate', () => {
 
   it('throws RangeError on an invalid Date', () => {
     expect(() => toRomeDate(new Date('nope'))).toThrow(RangeError);
+  });
+
+  it('is the day Luxon reads in Europe/Rome, at every millisecond around the DST changes', () => {
+    const luxon = (ms: number) =>
+      DateTime.fromMillis(ms, { zone: 'Europe/Rome' }).toFormat('yyyy-MM-dd');
+    // the changes of 2026 and 1970 (01:00 UTC, and Italy's older rules at local midnight): an hour each side
+    for (const change of ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '1970-05-30T23:00:00Z']) {
+      const at = Date.parse(change);
+      for (let ms = at - 3_600_000; ms <= at + 3_600_000; ms += 997) {
+        expect(toRomeDate(new Date(ms))).toBe(luxon(ms));
+      }
+      for (const ms of [at - 1, at, at + 1]) expect(toRomeDate(new Date(ms))).toBe(luxon(ms));
+    }
+    // any instant from 1893 (before: local mean time, not a whole-hour offset) to 2100
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2100, 0, 1) }), (ms) =>
+        expect(toRomeDate(new Date(ms))).toBe(luxon(ms)),
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('round-trips any day at any Rome time (property)', () => {

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { type IsoDate, ROME, fromRomeDay, toRomeDay } from './iso-date';
+import { type IsoDate, MAX_YEAR, MIN_YEAR, ROME, fromRomeDay, toRomeDay } from './iso-date';
 
 /**
  * The last instant of a Rome calendar day, 23:59:59.999 local time (+01:00 in winter, +02:00 in summer,
@@ -18,7 +18,6 @@ export function endOfDayRome(date: IsoDate): Date {
 const CACHE_LIMIT = 20_000;
 const endOfDayCache = new Map<string, number>();
 const atTimeCache = new Map<string, number>();
-const romeDateCache = new Map<number, IsoDate>();
 function cached<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
@@ -59,9 +58,29 @@ export function toRomeDate(instant: Date): IsoDate {
   if (!(instant instanceof Date) || Number.isNaN(instant.getTime())) {
     throw new RangeError(`instant must be a valid Date, got ${String(instant)}`);
   }
-  return cached(romeDateCache, instant.getTime(), () =>
-    fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME })),
-  );
+  const ms = instant.getTime();
+  // every step is dated at a new millisecond, so a cache by instant never hits: Rome's UTC offset is
+  // cached by hour instead (it changes on an hour boundary, 01:00 UTC), and the date is read off the
+  // shifted instant; an hour whose two ends disagree (none since 1893) is left to Luxon
+  const offset = cached(romeHourOffsetCache, Math.floor(ms / HOUR_MS), () => hourOffset(ms));
+  if (offset === null) return fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME }));
+  const shifted = new Date(ms + offset * 60_000);
+  const year = shifted.getUTCFullYear();
+  // outside the supported years fromRomeDay refuses the date with its own message
+  if (year < MIN_YEAR || year > MAX_YEAR) {
+    return fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME }));
+  }
+  return shifted.toISOString().slice(0, 10);
+}
+
+const HOUR_MS = 3_600_000;
+/** Rome's UTC offset (minutes) over a whole UTC hour, or null when it changes within it */
+const romeHourOffsetCache = new Map<number, number | null>();
+function hourOffset(ms: number): number | null {
+  const start = Math.floor(ms / HOUR_MS) * HOUR_MS;
+  const first = DateTime.fromMillis(start, { zone: ROME }).offset;
+  const last = DateTime.fromMillis(start + HOUR_MS - 1, { zone: ROME }).offset;
+  return first === last ? first : null;
 }
 
 /** `YYYY-MM-DD` alone: a calendar date, read as a date in Rome (never as midnight UTC). */
