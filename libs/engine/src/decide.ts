@@ -1,4 +1,4 @@
-import { transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import {
   ActorEnteUnknownError,
   ForbiddenOrganError,
@@ -8,7 +8,12 @@ import {
   ValidationFailedError,
   type Actor,
 } from '@app/common';
-import { acceptedEventTypes, type MachineEvent, type ProcessDefinition } from '@app/workflows';
+import {
+  acceptedEventTypes,
+  pureTransition,
+  type MachineEvent,
+  type ProcessDefinition,
+} from '@app/workflows';
 import { authorizeEvent, type Refusal } from './authorization';
 
 /** 403 with the refusal's stable code (FORBIDDEN, FORBIDDEN_ORGAN, ACTOR_ENTE_UNKNOWN). */
@@ -67,7 +72,7 @@ export function decideEvent(
     );
   }
   assertAccepted(def, current, event);
-  const [next, actions] = transition(def.machine, current, event) as [
+  const [next, actions] = pureTransition(def.machine, current, event) as [
     AnyMachineSnapshot,
     DecidedAction[],
   ];

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   initialTransition,
-  transition,
   type AnyMachineSnapshot,
   type AnyStateMachine,
 } from 'xstate';
@@ -32,6 +31,7 @@ import { EnteRepository } from '@app/persistence';
 import {
   acceptedEventTypes,
   notificationRows,
+  pureTransition,
   toEffects,
   toProcessEffects,
   type LinkedProcess,
@@ -822,7 +822,7 @@ export class Engine {
       at: now.toISOString(),
     };
     const accepted = acceptedEventTypes(current).has(event.type);
-    const [next, actions] = accepted ? transition(def.machine, current, event) : [current, []];
+    const [next, actions] = accepted ? pureTransition(def.machine, current, event) : [current, []];
     if (next === current) {
       // consumed without a step: marked fired, still held (the state wants it for this due date)
       await qr.query(`UPDATE timer SET status = 'fired', fired_at = $2 WHERE id = $1`, [

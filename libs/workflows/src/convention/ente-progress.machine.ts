@@ -1,4 +1,5 @@
-import { createMachine, transition } from 'xstate';
+import { createMachine } from 'xstate';
+import { pureTransition } from '../machine-support';
 import type { EnteStatus } from './convention.types';
 
 /**
@@ -152,6 +153,6 @@ export const ENTE_INITIAL = enteProgressMachine.config.initial as EnteStatus;
 export function enteStep(status: EnteStatus, step: EnteStep): EnteStatus {
   const from = enteProgressMachine.resolveState({ value: status, context: {} });
   if (!from.can({ type: step })) throw new Error(`ente progress: no step ${step} from ${status}`);
-  const [next] = transition(enteProgressMachine, from, { type: step });
+  const [next] = pureTransition(enteProgressMachine, from, { type: step });
   return next.value as EnteStatus;
 }

@@ -1,4 +1,5 @@
-import { createMachine, transition } from 'xstate';
+import { createMachine } from 'xstate';
+import { pureTransition } from '../machine-support';
 import type { EnteBranchState } from './rtd.types';
 
 /**
@@ -65,6 +66,6 @@ export type BranchEvent = 'ipa.confirm' | 'ipa.recheck' | 'appointee.change' | '
 /** the next state of one ente's branch (unchanged if the branch does not take the event) */
 export function stepBranch(state: EnteBranchState, type: BranchEvent): EnteBranchState {
   const snap = rtdEnteMachine.resolveState({ value: state, context: undefined });
-  const [next] = transition(rtdEnteMachine, snap, { type });
+  const [next] = pureTransition(rtdEnteMachine, snap, { type });
   return next.value as EnteBranchState;
 }
