@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  initialTransition,
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-} from 'xstate';
+import { initialTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
   ActorEnteUnknownError,

@@ -29,6 +29,7 @@ export function pureTransition(
   snapshot: AnyMachineSnapshot,
   event: EventObject,
 ): [AnyMachineSnapshot, ExecutableActionObject[]] {
+  type Scope = Parameters<AnyStateMachine['transition']>[2];
   let scope = scopes.get(machine);
   if (!scope) {
     scope = inertScope(machine);
@@ -37,7 +38,7 @@ export function pureTransition(
   const actions: ExecutableActionObject[] = [];
   scope.actionExecutor = (action) => void actions.push(action);
   try {
-    return [machine.transition(snapshot, event, scope) as AnyMachineSnapshot, actions];
+    return [machine.transition(snapshot, event, scope as Scope) as AnyMachineSnapshot, actions];
   } finally {
     scope.actionExecutor = ignore;
   }

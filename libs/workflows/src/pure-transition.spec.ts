@@ -13,12 +13,7 @@ import {
   type AnyStateMachine,
   type EventObject,
 } from 'xstate';
-import {
-  G_INPUT,
-  graphEvents,
-  lifeEvents,
-  type Snap,
-} from '../../../test/factories/convention-graph.factory';
+import { G_INPUT, graphEvents, lifeEvents } from '../../../test/factories/convention-graph.factory';
 import { conventionStateLabel } from './convention/convention.definition';
 import { conventionMachine } from './convention/convention.machine';
 import { enteProgressMachine, ENTE_STEPS } from './convention/ente-progress.machine';
@@ -70,7 +65,7 @@ describe('pureTransition', () => {
     });
     const inForce = approval.find(
       (p) =>
-        conventionStateLabel(p.state as Snap) === 'IN_FORCE' &&
+        conventionStateLabel(p.state) === 'IN_FORCE' &&
         p.state.context.entes.every((x) => x.status === 'SIGNED'),
     );
     expect(inForce).toBeDefined();
@@ -87,7 +82,7 @@ describe('pureTransition', () => {
       [later, lifeEvents],
     ] as const) {
       for (const p of paths) {
-        const s = p.state as Snap;
+        const s = p.state;
         for (const e of events(s)) {
           expectSame(conventionMachine, s, e);
           checked++;
