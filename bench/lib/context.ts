@@ -60,7 +60,7 @@ export const FULL: Sizes = {
   reconcileTimers: 100_000,
   auditInstances: 2_000,
   auditEventsPerInstance: 500,
-  historyReads: 200,
+  historyReads: 1_000,
   scaleSmall: 1_000,
   scaleLarge: 100_000,
 };

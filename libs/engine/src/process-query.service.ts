@@ -229,12 +229,31 @@ export class ProcessQueryService {
     filter: HistoryFilter = {},
     page: HistoryPage = {},
   ): Promise<HistoryEvent[]> {
-    await this.assertReadable(instanceId, actor);
     const after = page.after ?? 0;
     const limit = Math.min(page.limit ?? HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX);
-    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1)
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+      await this.assertReadable(instanceId, actor); // another tenant's process is a 404 all the same
       throw new RangeError(`history page: after ${after}, limit ${limit}`);
-    return this.historyPage(instanceId, filter, after, limit);
+    }
+    // one round trip: the page carries its process's tenant (an uncorrelated subquery, read once), checked
+    // before any event is handed out; an empty page cannot tell a missing process from a short history, so
+    // only then is the process looked up on its own
+    const { where, params } = historyWhere(instanceId, filter);
+    params.push(after, limit);
+    const rows: (EventRow & { tenant: string | null })[] = await this.ds.query(
+      `SELECT (SELECT tenant FROM process_instance WHERE id = $1) AS tenant, ${EVENT_COLUMNS}
+         FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    const first = rows[0];
+    if (!first) {
+      await this.assertReadable(instanceId, actor);
+      return [];
+    }
+    if (first.tenant === null || !canRead(actor, first.tenant)) {
+      throw new ProcessNotFoundError(instanceId);
+    }
+    return rows.map(toHistoryEvent);
   }
 
   private async historyPage(
