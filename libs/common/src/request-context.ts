@@ -19,6 +19,23 @@ export function currentRequestId(): string | null {
   return storage.getStore() ?? null;
 }
 
+const jobRequestIds = new AsyncLocalStorage<ReadonlyMap<string, string | null>>();
+
+/**
+ * Runs fn with the request id each job id is to carry: for jobs of several requests enqueued together (the
+ * engine's post-commit batches), where no single current request id is right for all of them.
+ */
+export function runWithJobRequestIds<T>(ids: ReadonlyMap<string, string | null>, fn: () => T): T {
+  return jobRequestIds.run(ids, fn);
+}
+
+/** The request id a job carries: the one given for its id (runWithJobRequestIds), else the current one. */
+export function requestIdOfJob(jobId: string): string | null {
+  const batch = jobRequestIds.getStore();
+  if (batch?.has(jobId)) return batch.get(jobId) ?? null;
+  return currentRequestId();
+}
+
 /** Header names as Node gives them (lower case). */
 export const REQUEST_ID_HEADER = 'x-request-id';
 

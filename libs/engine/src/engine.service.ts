@@ -20,6 +20,7 @@ import {
   type ActorRecord,
   clockOffsetMs,
   currentRequestId,
+  runWithJobRequestIds,
   type Clock,
   type EnteStanding,
 } from '@app/common';
@@ -134,6 +135,8 @@ interface AfterCommit {
   outbox: string[];
   /** process_effect rows (start another process, signal a linked one) for the worker */
   processEffects?: string[];
+  /** the request that committed the step, carried by its jobs (set when the enqueue is left for later) */
+  requestId?: string | null;
 }
 
 /** The actor's ente ($2) as the registry knows it: its kind and the unione it belongs to (an unione: itself). */
@@ -269,8 +272,10 @@ export interface EngineLogger {
  */
 export class Engine {
   private readonly entes: EnteRepository;
-  /** post-commit enqueues not awaited by their caller, the last one per instance (see enqueueAfterAnswer) */
-  private readonly enqueuing = new Map<string, Promise<void>>();
+  /** post-commit enqueues not awaited by their caller, waiting for the next batch (see enqueueAfterAnswer) */
+  private enqueuePending: AfterCommit[] = [];
+  /** the batches being sent, one after the other; null when there is nothing to send */
+  private enqueueFlush: Promise<void> | null = null;
   /** metrics (libs/runtime's ObservedEngine sets it); the default does nothing */
   observer: EngineObserver = NO_ENGINE_OBSERVER;
 
@@ -431,7 +436,7 @@ export class Engine {
         ),
       };
     });
-    this.enqueueAfterAnswer(after.view.id, after.done);
+    this.enqueueAfterAnswer(after.done);
     return after.view;
   }
 
@@ -581,7 +586,7 @@ export class Engine {
       );
       return { after, replay: view };
     });
-    if (result.after) this.enqueueAfterAnswer(instanceId, result.after);
+    if (result.after) this.enqueueAfterAnswer(result.after);
     return result.replay;
   }
 
@@ -1112,26 +1117,46 @@ export class Engine {
    * The post-commit enqueue of a start or a send, off the caller's path: it runs on the next turn of the event
    * loop (setImmediate), after the promise chain that awaits this call has written the HTTP answer, and nobody
    * waits for it. Safe because the rows are durable: a job not enqueued (a crash, Redis down or slow) is
-   * enqueued by the reconciler from the timer/outbox/process_effect rows. The enqueues of one instance run in
-   * commit order (a timer armed by one step is added before a later step's removal of it is sent). `settled()`
-   * waits for those in flight (shutdown, tests). Timer firing (worker) still awaits its enqueue.
+   * enqueued by the reconciler from the timer/outbox/process_effect rows. The steps committed meanwhile are
+   * sent together, in ONE batch (one addBulk per queue: under load, one Redis round trip for many steps), and
+   * batches go one after the other, in commit order: within a batch every addition goes before every removal,
+   * so a timer armed by one step is always added before a later step's removal of it is sent (timer ids are
+   * never reused). `settled()` waits for what is pending or in flight (shutdown, tests). Timer firing (worker)
+   * still awaits its enqueue.
    */
-  private enqueueAfterAnswer(instanceId: string, a: AfterCommit): void {
+  private enqueueAfterAnswer(a: AfterCommit): void {
     if (!a.timers.length && !a.outbox.length && !a.cancelled.length && !a.processEffects?.length)
       return;
-    const previous = this.enqueuing.get(instanceId);
-    const p = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => previous)
-      .then(() => this.afterCommit(a));
-    this.enqueuing.set(instanceId, p);
-    void p.finally(() => {
-      if (this.enqueuing.get(instanceId) === p) this.enqueuing.delete(instanceId);
-    });
+    // the request id each job carries (the flush runs in no request's context, or in another one's)
+    this.enqueuePending.push({ ...a, requestId: currentRequestId() });
+    this.enqueueFlush ??= this.flushEnqueues();
+  }
+
+  private async flushEnqueues(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.enqueuePending.length) {
+        const batch = this.enqueuePending;
+        this.enqueuePending = [];
+        const requestIds = new Map<string, string | null>();
+        for (const a of batch) {
+          const rid = a.requestId ?? null;
+          for (const t of a.timers) requestIds.set(t.id, rid);
+          for (const id of [...a.outbox, ...(a.processEffects ?? [])]) requestIds.set(id, rid);
+        }
+        await runWithJobRequestIds(requestIds, () =>
+          this.afterCommit(batch.length === 1 ? batch[0]! : mergeAfterCommits(batch, [])),
+        );
+      }
+    } finally {
+      // in the same turn as the last check above: a step pushed after it starts a new flush
+      this.enqueueFlush = null;
+    }
   }
 
   /** Resolves once every post-commit enqueue started so far has finished (or failed, logged). */
   async settled(): Promise<void> {
-    while (this.enqueuing.size) await Promise.all([...this.enqueuing.values()]);
+    while (this.enqueueFlush) await this.enqueueFlush;
   }
 
   /** Nest calls this before onApplicationShutdown, where the producer queues are closed. */

@@ -1,3 +1,4 @@
+import { requestIdOfJob, runWithRequestId } from '@app/common';
 import { defaultRegistry } from '@app/workflows';
 import { startHarness, type Harness } from '../../../test/support/harness';
 import { sentConvention } from '../../../test/support/engine-scenario';
@@ -21,11 +22,13 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
 
   /** a scheduler that logs each call and holds it until the test opens the gate */
   function gatedScheduler() {
-    const calls: { op: string; ids: string[] }[] = [];
+    const calls: { op: string; ids: string[]; requestIds: (string | null)[] }[] = [];
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const held = (op: string) => async (x: readonly (TimerJob | string)[]) => {
-      calls.push({ op, ids: x.map((t) => (typeof t === 'string' ? t : t.id)) });
+      const ids = x.map((t) => (typeof t === 'string' ? t : t.id));
+      // what BullJobScheduler puts in each job's data
+      calls.push({ op, ids, requestIds: ids.map(requestIdOfJob) });
       await gate;
     };
     const scheduler: JobScheduler = {
@@ -85,5 +88,51 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
     open();
     await engine.settled();
     expect(calls.length).toBeGreaterThan(first);
+  });
+
+  it('the steps committed while a batch is out go in the next one together, each job with its own request id', async () => {
+    h.clock.set(new Date('2026-02-05T09:00:00Z'));
+    const setup = new Engine(h.ds, defaultRegistry(), gatedScheduler().scheduler, h.clock);
+    const ps = [];
+    for (let i = 0; i < 4; i++) ps.push(await sentConvention(setup, v, `Batch ${i}`, h.clock));
+    const { scheduler, calls, open } = gatedScheduler();
+    const engine = new Engine(h.ds, defaultRegistry(), scheduler, h.clock);
+    const ente = v.comuni[0]!;
+    const record = (id: string, n: number) =>
+      runWithRequestId(`req-${n}`, () =>
+        engine.dispatch(
+          id,
+          {
+            type: 'convention.deliberation.record',
+            payload: { ente, number: String(100 + n), date: '2026-02-05', outcome: 'RINVIATA' },
+          },
+          { subject: `segretario.${ente}`, roles: ['segretario'], ente, unione: v.ipa },
+        ),
+      );
+    // the first step's batch goes out alone and is held by Redis
+    await record(ps[0]!.id, 0);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(1);
+    // three more steps, three requests, all committed and answered meanwhile
+    await Promise.all([1, 2, 3].map((n) => record(ps[n]!.id, n)));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(1);
+    open();
+    await engine.settled();
+    // one call for the three: each notification job carries the request that committed its step
+    expect(calls.map((c) => ({ op: c.op, requestIds: c.requestIds }))).toEqual([
+      { op: 'enqueueNotifications', requestIds: ['req-0'] },
+      { op: 'enqueueNotifications', requestIds: ['req-1', 'req-2', 'req-3'] },
+    ]);
+    // the job of a step's notices: the smallest id of the rows it wrote (the steps above are the last ones)
+    const rows: { id: string; instance_id: string }[] = await h.ds.query(
+      `SELECT instance_id, min(id::text COLLATE "C") AS id FROM outbox o
+        WHERE instance_id = ANY($1)
+          AND event_seq = (SELECT max(event_seq) FROM outbox WHERE instance_id = o.instance_id)
+        GROUP BY instance_id`,
+      [ps.map((p) => p.id)],
+    );
+    const byInstance = new Map(rows.map((r) => [r.instance_id, r.id]));
+    expect(calls[1]!.ids).toEqual([1, 2, 3].map((n) => byInstance.get(ps[n]!.id)));
   });
 });

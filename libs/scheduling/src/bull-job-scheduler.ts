@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import { currentRequestId, type Clock } from '@app/common';
+import { requestIdOfJob, type Clock } from '@app/common';
 import {
   JobName,
   type DeliverNotificationJob,
@@ -51,9 +51,9 @@ const EFFECT_OPTS: JobsOptions = {
   backoff: { type: 'exponential', delay: 500 },
 };
 
-/** the current request id (the request or job that caused this enqueue), carried in the job's data */
-function withRequestId<T extends object>(data: T): T & { requestId?: string } {
-  const requestId = currentRequestId();
+/** the request id of the request or job that caused this enqueue (requestIdOfJob), carried in the job's data */
+function withRequestId<T extends object>(jobId: string, data: T): T & { requestId?: string } {
+  const requestId = requestIdOfJob(jobId);
   return requestId ? { ...data, requestId } : data;
 }
 
@@ -71,7 +71,7 @@ export class BullJobScheduler implements JobSchedulerPort {
     await this.processEffects.addBulk(
       ids.map((id) => ({
         name: JobName.RunProcessEffect,
-        data: withRequestId({ effectId: id }) satisfies RunProcessEffectJob,
+        data: withRequestId(id, { effectId: id }) satisfies RunProcessEffectJob,
         opts: { ...EFFECT_OPTS, jobId: id },
       })),
     );
@@ -84,7 +84,7 @@ export class BullJobScheduler implements JobSchedulerPort {
       await this.timers.addBulk(
         timers.slice(i, i + 1000).map((t) => ({
           name: JobName.TimerFired,
-          data: withRequestId({ timerId: t.id }) satisfies TimerFiredJob,
+          data: withRequestId(t.id, { timerId: t.id }) satisfies TimerFiredJob,
           opts: {
             ...TIMER_OPTS,
             jobId: t.id,
@@ -108,7 +108,7 @@ export class BullJobScheduler implements JobSchedulerPort {
       await this.notifications.addBulk(
         ids.slice(i, i + 1000).map((id) => ({
           name: JobName.DeliverNotification,
-          data: withRequestId({ outboxId: id }) satisfies DeliverNotificationJob,
+          data: withRequestId(id, { outboxId: id }) satisfies DeliverNotificationJob,
           opts: { ...NOTIFY_OPTS, jobId: id },
         })),
       );
