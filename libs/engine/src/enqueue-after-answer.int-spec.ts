@@ -93,7 +93,7 @@ describe('Engine: the post-commit enqueue does not hold the answer', () => {
   it('the steps committed while a batch is out go in the next one together, each job with its own request id', async () => {
     h.clock.set(new Date('2026-02-05T09:00:00Z'));
     const setup = new Engine(h.ds, defaultRegistry(), gatedScheduler().scheduler, h.clock);
-    const ps = [];
+    const ps: { id: string }[] = [];
     for (let i = 0; i < 4; i++) ps.push(await sentConvention(setup, v, `Batch ${i}`, h.clock));
     const { scheduler, calls, open } = gatedScheduler();
     const engine = new Engine(h.ds, defaultRegistry(), scheduler, h.clock);

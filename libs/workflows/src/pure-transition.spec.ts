@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import { getShortestPaths } from '@xstate/graph';
 import {
+  initialTransition,
   transition,
   type AnyMachineSnapshot,
   type AnyStateMachine,
@@ -19,7 +20,21 @@ import { conventionMachine } from './convention/convention.machine';
 import { enteProgressMachine, ENTE_STEPS } from './convention/ente-progress.machine';
 import { ENTE_STATUSES } from './convention/convention.types';
 import { pureTransition } from './machine-support';
+import {
+  ALL_DECLARATIONS,
+  BR_ALL,
+  CF_FIRST,
+  BASSA_REGGIANA,
+  STAFF,
+  actor,
+  candidatePayload,
+  decreePayload,
+  ev,
+  rtdInput,
+} from '../../../test/factories/rtd.factory';
+import { rtdTimers } from './rtd/rtd.definition';
 import { rtdEnteMachine } from './rtd/rtd.ente.machine';
+import { rtdMachine } from './rtd/rtd.machine';
 
 type Outcome = { same: boolean; snapshot: unknown; actions: unknown };
 
@@ -108,5 +123,55 @@ describe('pureTransition', () => {
       for (const type of ['ipa.confirm', 'ipa.recheck', 'appointee.change', 'withdraw', 'nope'])
         expectSame(rtdEnteMachine, s, { type });
     }
+  });
+
+  it('answers as transition() along an RTD appointment, with every deadline the states arm', () => {
+    const AT = (d: string) => `${d}T09:00:00.000Z`;
+    const appointee = actor('appointee', BASSA_REGGIANA, CF_FIRST);
+    const path = [
+      ev('rtd.candidate.select', candidatePayload(), AT('2026-01-10'), STAFF),
+      ev('rtd.decree.issue', decreePayload(), AT('2026-01-20')),
+      ev(
+        'rtd.notification.record',
+        { deliveredAt: '2026-01-21T10:00:00+01:00' },
+        AT('2026-01-21'),
+        STAFF,
+      ),
+      ev('rtd.accept', ALL_DECLARATIONS, AT('2026-01-23'), appointee),
+      ev(
+        'rtd.publication.record',
+        { channel: 'ALBO', date: '2026-01-24', reference: 'Albo 1' },
+        AT('2026-01-24'),
+        STAFF,
+      ),
+      ev(
+        'rtd.publication.record',
+        { channel: 'AMMINISTRAZIONE_TRASPARENTE', date: '2026-01-26', reference: 'AT' },
+        AT('2026-01-26'),
+        STAFF,
+      ),
+      ...BR_ALL.map((e) =>
+        ev(
+          'rtd.ipa.confirm',
+          { ente: e, registeredOn: '2026-02-02' },
+          AT('2026-02-02'),
+          actor('segretario', e),
+        ),
+      ),
+    ];
+    let [s] = initialTransition(rtdMachine, rtdInput());
+    let moved = 0;
+    for (const e of path) {
+      // the step itself, and every timer the state arms fired now (most are refused: not due, or not that state)
+      const system = rtdTimers(s).map((t) =>
+        ev(t.event.type, t.event.payload, t.dueAt, actor('system', null)),
+      );
+      for (const other of system) expectSame(rtdMachine, s, other);
+      expectSame(rtdMachine, s, e);
+      const [next] = pureTransition(rtdMachine, s, e);
+      if (next !== s) moved++;
+      s = next as typeof s;
+    }
+    expect(moved).toBe(path.length);
   });
 });
