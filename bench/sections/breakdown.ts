@@ -1,7 +1,7 @@
-import { transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { canonicalJson, sha256Hex } from '@app/common';
 import { buildView, eventHash, snapshotDelta, validatePayload } from '@app/engine';
-import { acceptedEventTypes, type MachineEvent } from '@app/workflows';
+import { acceptedEventTypes, pureTransition, type MachineEvent } from '@app/workflows';
 import type { BenchContext } from '../lib/context';
 import { nowMs, round } from '../lib/stats';
 import { nextActNumber, romeToday, segretario, VALDERA } from '../lib/world';
@@ -44,7 +44,7 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
     actor: { subject: actor.subject, role: 'segretario', ente },
     at: new Date().toISOString(),
   };
-  let next = transition(def.machine, current, event)[0];
+  let next = pureTransition(def.machine, current, event)[0];
   let persisted = def.machine.getPersistedSnapshot(next);
   steps.push([
     'pg: JSON.parse of the locked row (snapshot)',
@@ -66,7 +66,10 @@ export async function breakdownSection(ctx: BenchContext, templateId: string): P
     'accepted events + domain rule',
     () => [acceptedEventTypes(current), spec.rule?.(current, event)],
   ]);
-  steps.push(['XState transition()', () => (next = transition(def.machine, current, event)[0])]);
+  steps.push([
+    'XState transition (pureTransition, as the engine calls it)',
+    () => (next = pureTransition(def.machine, current, event)[0]),
+  ]);
   steps.push(['getPersistedSnapshot', () => (persisted = def.machine.getPersistedSnapshot(next))]);
   steps.push(['definition.timers(next) (diffed with the armed ones)', () => def.timers(next)]);
   steps.push([
