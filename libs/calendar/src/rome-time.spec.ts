@@ -89,7 +89,7 @@ describe('toRomeDate', () => {
     // the changes of 2026 and 1970 (01:00 UTC, and Italy's older rules at local midnight): an hour each side
     for (const change of ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '1970-05-30T23:00:00Z']) {
       const at = Date.parse(change);
-      for (let ms = at - 3_600_000; ms <= at + 3_600_000; ms += 997) {
+      for (let ms = at - 3_600_000; ms <= at + 3_600_000; ms += 4_999) {
         expect(toRomeDate(new Date(ms))).toBe(luxon(ms));
       }
       for (const ms of [at - 1, at, at + 1]) expect(toRomeDate(new Date(ms))).toBe(luxon(ms));
@@ -149,5 +149,60 @@ describe('romeDateOf / instantInRome / isDateOnly: user values read in Rome', ()
   it('refuses what is not ISO 8601', () => {
     expect(() => instantInRome('10/03/2026')).toThrow(RangeError);
     expect(() => romeDateOf('2026-02-30')).toThrow(RangeError);
+    // the UTC fast path checks the date first: Date.parse alone would roll these over
+    expect(() => instantInRome('2026-02-30T10:00:00Z')).toThrow(RangeError);
+    expect(() => romeDateOf('2026-02-29T10:00:00.000Z')).toThrow(RangeError);
+  });
+
+  it('answers exactly as Luxon reads the value in Europe/Rome, valid or not (property)', () => {
+    // the reading before the fast paths (UTC instants by Date.parse, a real date as itself)
+    const luxonInstant = (value: string): string => {
+      const dt = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value)
+        ? DateTime.fromISO(value, { setZone: true })
+        : DateTime.fromISO(value, { zone: 'Europe/Rome' });
+      if (!dt.isValid) return 'RangeError';
+      return dt.toJSDate().toISOString();
+    };
+    const outcome = (f: () => Date | string): string => {
+      try {
+        const v = f();
+        return typeof v === 'string' ? v : v.toISOString();
+      } catch (err) {
+        return (err as Error).name;
+      }
+    };
+    const two = (n: number) => String(n).padStart(2, '0');
+    const value = fc
+      .record({
+        year: fc.integer({ min: 1, max: 9999 }),
+        month: fc.integer({ min: 0, max: 13 }),
+        day: fc.integer({ min: 0, max: 32 }),
+        hour: fc.integer({ min: 0, max: 25 }),
+        minute: fc.integer({ min: 0, max: 60 }),
+        second: fc.option(fc.integer({ min: 0, max: 60 })),
+        ms: fc.option(fc.integer({ min: 0, max: 9999 })),
+        zone: fc.constantFrom('Z', 'z', '+01:00', '-05:30', '', 'date-only'),
+      })
+      .map((v) => {
+        const date = `${String(v.year).padStart(4, '0')}-${two(v.month)}-${two(v.day)}`;
+        if (v.zone === 'date-only') return date;
+        const sec = v.second === null ? '' : `:${two(v.second)}${v.ms === null ? '' : `.${v.ms}`}`;
+        return `${date}T${two(v.hour)}:${two(v.minute)}${sec}${v.zone}`;
+      });
+    const instants = fc
+      .integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) })
+      .map((ms) => new Date(ms).toISOString());
+    fc.assert(
+      fc.property(fc.oneof(value, instants), (v) => {
+        expect(outcome(() => instantInRome(v))).toBe(luxonInstant(v));
+        const date = luxonInstant(v) === 'RangeError' ? 'RangeError' : outcome(() => romeDateOf(v));
+        if (date !== 'RangeError')
+          expect(date).toBe(
+            DateTime.fromISO(luxonInstant(v)).setZone('Europe/Rome').toFormat('yyyy-MM-dd'),
+          );
+        else expect(outcome(() => romeDateOf(v))).toBe('RangeError');
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { DateTime } from 'luxon';
-import { type IsoDate, MAX_YEAR, MIN_YEAR, ROME, fromRomeDay, toRomeDay } from './iso-date';
+import {
+  type IsoDate,
+  MAX_YEAR,
+  MIN_YEAR,
+  ROME,
+  fromRomeDay,
+  isIsoDate,
+  toRomeDay,
+} from './iso-date';
 
 /**
  * The last instant of a Rome calendar day, 23:59:59.999 local time (+01:00 in winter, +02:00 in summer,
@@ -85,6 +93,8 @@ function hourOffset(ms: number): number | null {
 
 /** `YYYY-MM-DD` alone: a calendar date, read as a date in Rome (never as midnight UTC). */
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** `YYYY-MM-DDTHH:mm[:ss[.sss]]Z`, hours 00–23 (the date part is checked by isIsoDate) */
+const UTC_INSTANT = /^(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?Z$/;
 /** an explicit offset or `Z` at the end of an ISO 8601 date-time */
 const HAS_OFFSET = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
@@ -98,6 +108,10 @@ export function isDateOnly(value: string): boolean {
  * one it is a wall-clock time in Rome; a date alone is the start of that day in Rome.
  */
 export function instantInRome(value: string): Date {
+  // the common case, an instant in UTC as Iter writes them (toISOString): no zone to resolve, so the platform's
+  // parser reads it exactly — once the date is known to be a real one (Date.parse would roll 30 February over)
+  const utc = typeof value === 'string' ? UTC_INSTANT.exec(value) : null;
+  if (utc && isIsoDate(utc[1]!)) return new Date(Date.parse(value));
   const dt = HAS_OFFSET.test(value)
     ? DateTime.fromISO(value, { setZone: true })
     : DateTime.fromISO(value, { zone: ROME });
@@ -111,6 +125,7 @@ export function instantInRome(value: string): Date {
  * whatever the hour in UTC), an instant is converted (`2026-03-09T23:30:00Z` is 10 March in Rome).
  */
 export function romeDateOf(value: string): IsoDate {
-  if (isDateOnly(value)) return fromRomeDay(toRomeDay(value, 'value'));
+  // a real calendar date is its own Rome date; an invalid one is refused by toRomeDay with its message
+  if (isDateOnly(value)) return isIsoDate(value) ? value : fromRomeDay(toRomeDay(value, 'value'));
   return toRomeDate(instantInRome(value));
 }
