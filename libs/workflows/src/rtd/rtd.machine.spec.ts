@@ -10,7 +10,6 @@ import { addCalendarDays, atRomeTime, endOfDayRome } from '@app/calendar';
 import {
   ALL_DECLARATIONS,
   BASSA_REGGIANA,
-  BASSA_REGGIANA_COMUNI,
   BR_ALL,
   CF_FIRST,
   CF_SECOND,
@@ -21,6 +20,10 @@ import {
   ev,
   rtdInput,
 } from '../../../../test/factories/rtd.factory';
+import {
+  RTD_GRAPH_INPUT as G_INPUT,
+  rtdGraphEvents as graphEvents,
+} from '../../../../test/factories/rtd-graph.factory';
 import type { MachineEvent } from '../definition';
 import { toEffects } from '../effects';
 import { rtdDefinitionV1, rtdStateLabel, rtdTimers } from './rtd.definition';
@@ -628,95 +631,6 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
 });
 
 // ------------------------------------------------------------------ path coverage
-
-/** a small model: the Unione and one comune; every event the definition knows, with payloads that fit the state */
-const G_INPUT = rtdInput({}, { members: BASSA_REGGIANA_COMUNI.slice(0, 1) });
-const G_ENTES = [BASSA_REGGIANA, BASSA_REGGIANA_COMUNI[0]!.codiceIpa];
-const SYS = actor('system', null);
-function graphEvents(s: Snap): MachineEvent[] {
-  const c = ctx(s);
-  const cur = c.current;
-  const other = cur?.candidate.codiceFiscale === CF_FIRST ? CF_SECOND : CF_FIRST;
-  const start = cur ? addCalendarDays(cur.startDate, 30) : '2026-02-01';
-  const out: MachineEvent[] = [
-    ev('rtd.candidate.select', candidatePayload({ codiceFiscale: other }), AT('2026-03-01'), STAFF),
-    ev('rtd.candidate.withdraw', { reason: 'x' }, AT('2026-03-01'), STAFF),
-    ev(
-      'rtd.decree.issue',
-      decreePayload({ startDate: start, durationMonths: 12 }, G_ENTES),
-      AT('2026-03-01'),
-    ),
-    ev('rtd.notification.record', { deliveredAt: '2026-02-28T10:00:00Z' }, AT('2026-03-01'), STAFF),
-    ev('rtd.accept', ALL_DECLARATIONS, AT('2026-03-01'), appointee),
-    ev('rtd.decline', { reason: 'x' }, AT('2026-03-01'), appointee),
-    ev(
-      'rtd.publication.record',
-      { channel: 'ALBO', date: '2026-03-01', reference: 'a' },
-      AT('2026-03-01'),
-      STAFF,
-    ),
-    ev(
-      'rtd.publication.record',
-      { channel: 'AMMINISTRAZIONE_TRASPARENTE', date: '2026-03-01', reference: 't' },
-      AT('2026-03-01'),
-      STAFF,
-    ),
-    ...G_ENTES.map((e) =>
-      ev(
-        'rtd.ipa.confirm',
-        { ente: e, registeredOn: '2026-03-01' },
-        AT('2026-03-01'),
-        segretario(e),
-      ),
-    ),
-    ev(
-      'rtd.resignation.record',
-      { date: '2026-03-01', effectiveDate: addCalendarDays(start, 1) },
-      AT('2026-03-01'),
-      STAFF,
-    ),
-    ev('rtd.convention.end', { date: '2026-12-31', reason: 'Scadenza' }, AT('2026-12-31'), SYS),
-    ev(
-      'rtd.ente.withdraw',
-      { ente: G_ENTES[1]!, date: '2026-07-01', reason: 'Recesso' },
-      AT('2026-07-01'),
-      SYS,
-    ),
-    // the same comune joins again later (a withdrawn branch is final: a new row replaces it)
-    ev(
-      'rtd.ente.add',
-      { ente: G_ENTES[1]!, date: '2026-09-01', enteFacts: BASSA_REGGIANA_COMUNI[0]! },
-      AT('2026-09-01'),
-      SYS,
-    ),
-  ];
-  if (cur) {
-    out.push(
-      ev(
-        'rtd.revoke',
-        {
-          number: '20',
-          date: '2026-01-25',
-          effectiveDate: addCalendarDays(cur.startDate, 2),
-          reason: 'x',
-        },
-        AT('2026-03-01'),
-      ),
-    );
-    out.push(
-      ev(
-        'rtd.incarico.end',
-        { date: addCalendarDays(cur.startDate, 3), reason: 'x' },
-        AT('2026-03-01'),
-        STAFF,
-      ),
-    );
-  }
-  // timers: exactly what the state arms
-  for (const t of rtdTimers(s)) out.push(ev(t.event.type, t.event.payload, t.dueAt, SYS));
-  // only the events the state really takes: a refused event is no edge (so "taken" means a real transition)
-  return out.filter((e) => transition(rtdMachine, s, e as never)[0] !== s);
-}
 
 describe('path coverage (@xstate/graph)', () => {
   const paths = getShortestPaths(rtdMachine, {
