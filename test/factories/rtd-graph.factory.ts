@@ -3,8 +3,8 @@
  * Unione and one comune — and, in each state, every event the definition knows with a payload that fits the
  * state; only the events the state really takes are offered, so every edge is a real transition.
  */
-import type { SnapshotFrom } from 'xstate';
-import { transition } from 'xstate';
+import { getShortestPaths } from '@xstate/graph';
+import { transition, type SnapshotFrom } from 'xstate';
 import { addCalendarDays } from '@app/calendar';
 import { rtdMachine, rtdTimers, type MachineEvent } from '@app/workflows';
 import {
@@ -113,4 +113,16 @@ export function rtdGraphEvents(s: Snap): MachineEvent[] {
   for (const t of rtdTimers(s)) out.push(ev(t.event.type, t.event.payload, t.dueAt, SYS));
   // only the events the state really takes: a refused event is no edge (so "taken" means a real transition)
   return out.filter((e) => transition(rtdMachine, s, e as never)[0] !== s);
+}
+
+/** every shortest path of the model: one node per (state value, event that led there), so every transition taken
+ * appears on some path */
+export function rtdGraphPaths() {
+  return getShortestPaths(rtdMachine, {
+    input: RTD_GRAPH_INPUT,
+    events: rtdGraphEvents as never,
+    serializeState: (s, e) =>
+      `${JSON.stringify(s.value)}|${(e as { type?: string } | undefined)?.type ?? 'init'}`,
+    limit: 5000,
+  });
 }

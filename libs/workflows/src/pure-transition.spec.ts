@@ -19,7 +19,7 @@ import { conventionMachine } from './convention/convention.machine';
 import { enteProgressMachine, ENTE_STEPS } from './convention/ente-progress.machine';
 import { ENTE_STATUSES } from './convention/convention.types';
 import { pureTransition } from './machine-support';
-import { RTD_GRAPH_INPUT, rtdGraphEvents } from '../../../test/factories/rtd-graph.factory';
+import { rtdGraphEvents, rtdGraphPaths } from '../../../test/factories/rtd-graph.factory';
 import { rtdEnteMachine } from './rtd/rtd.ente.machine';
 import { rtdMachine } from './rtd/rtd.machine';
 
@@ -113,13 +113,7 @@ describe('pureTransition', () => {
   });
 
   it('answers as transition() on every state and event of the RTD graph', () => {
-    const paths = getShortestPaths(rtdMachine, {
-      input: RTD_GRAPH_INPUT,
-      events: rtdGraphEvents as never,
-      serializeState: (s, e) =>
-        `${JSON.stringify(s.value)}|${(e as { type?: string } | undefined)?.type ?? 'init'}`,
-      limit: 5000,
-    });
+    const paths = rtdGraphPaths();
     let checked = 0;
     for (const p of paths) {
       for (const e of rtdGraphEvents(p.state)) {

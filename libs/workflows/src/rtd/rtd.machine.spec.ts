@@ -4,7 +4,6 @@
  * 1 Jan 2026; the first RTD (EQ, the Unione has no dirigenti) is appointed from 1 Feb 2026.
  */
 import 'reflect-metadata';
-import { getShortestPaths } from '@xstate/graph';
 import { initialTransition, transition, type AnyMachineSnapshot, type SnapshotFrom } from 'xstate';
 import { addCalendarDays, atRomeTime, endOfDayRome } from '@app/calendar';
 import {
@@ -20,10 +19,7 @@ import {
   ev,
   rtdInput,
 } from '../../../../test/factories/rtd.factory';
-import {
-  RTD_GRAPH_INPUT as G_INPUT,
-  rtdGraphEvents as graphEvents,
-} from '../../../../test/factories/rtd-graph.factory';
+import { rtdGraphPaths } from '../../../../test/factories/rtd-graph.factory';
 import type { MachineEvent } from '../definition';
 import { toEffects } from '../effects';
 import { rtdDefinitionV1, rtdStateLabel, rtdTimers } from './rtd.definition';
@@ -633,14 +629,7 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
 // ------------------------------------------------------------------ path coverage
 
 describe('path coverage (@xstate/graph)', () => {
-  const paths = getShortestPaths(rtdMachine, {
-    input: G_INPUT,
-    events: graphEvents as never,
-    // one node per (state value, event that led there): every transition taken appears on some path
-    serializeState: (s, e) =>
-      `${JSON.stringify(s.value)}|${(e as { type?: string } | undefined)?.type ?? 'init'}`,
-    limit: 5000,
-  });
+  const paths = rtdGraphPaths();
 
   it('reaches every state of the machine and every branch state of an ente', () => {
     const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
@@ -681,7 +670,7 @@ describe('path coverage (@xstate/graph)', () => {
     );
     for (const type of Object.keys(rtdDefinitionV1.events))
       expect([type, taken.has(type)]).toEqual([type, true]);
-    // (graphEvents offers only events the snapshot really takes, so every edge is a real transition)
+    // (rtdGraphEvents offers only events the snapshot really takes, so every edge is a real transition)
     expect(paths.length).toBeGreaterThan(20);
   });
 });
