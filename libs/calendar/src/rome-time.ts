@@ -72,7 +72,7 @@ export function toRomeDate(instant: Date): IsoDate {
   // shifted instant; an hour whose two ends disagree (none since 1893) is left to Luxon
   const offset = cached(romeHourOffsetCache, Math.floor(ms / HOUR_MS), () => hourOffset(ms));
   if (offset === null) return fromRomeDay(DateTime.fromJSDate(instant, { zone: ROME }));
-  const shifted = new Date(ms + offset * 60_000);
+  const shifted = new Date(ms + Math.round(offset * 60_000));
   const year = shifted.getUTCFullYear();
   // outside the supported years fromRomeDay refuses the date with its own message
   if (year < MIN_YEAR || year > MAX_YEAR) {
