@@ -310,7 +310,11 @@ export async function ceilingSection(ctx: BenchContext, templateId: string): Pro
       value: r.rate,
       unit: '/s',
       goal: 'reference.iter-sql',
-      note: `${pct(r.rate, ctx.ceiling.get(clients))}% of minimal; p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; real rows (${fmtInt(t.snapshotBytes)} B snapshot written twice)${errorsText(r)}`,
+      note: `${pct(r.rate, ctx.ceiling.get(clients))}% of minimal; p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; real rows (${
+        iter.eventColumns.includes('snapshot_delta')
+          ? `${fmtInt(t.snapshotBytes)} B snapshot on the head, a ${fmtInt(DELTA.length)} B patch in the event`
+          : `${fmtInt(t.snapshotBytes)} B snapshot written twice`
+      }); lock, update, insert, no outbox, timers or act${errorsText(r)}`,
     });
   }
   if (sizes.ceilingVariants) {
