@@ -6,6 +6,7 @@ import { createDataSource, runMigrations, seedUnioni } from '@app/persistence';
 import { startChild, type RunningChild } from './lib/child';
 import { FULL, QUICK, type BenchContext } from './lib/context';
 import {
+  benchApiEnv,
   createDatabase,
   deleteRedisPrefix,
   dropDatabase,
@@ -137,21 +138,7 @@ async function main(): Promise<void> {
   const dbName = `iter_bench_${stamp.toLowerCase()}_${randomBytes(2).toString('hex')}`;
   const redisPrefix = `iter-bench-${stamp}-${randomBytes(2).toString('hex')}`;
   const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: withDatabase(adminUrl, dbName),
-    DATABASE_POOL_SIZE: '8',
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    JWT_ISSUER: 'iter-bench',
-    JWT_AUDIENCE: 'iter-api',
-    // production mode: the console's session key is required like every other secret
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    MIGRATIONS_RUN: 'false',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-    ITER_CLOCK_OFFSET_MS: '0',
+    ...benchApiEnv(withDatabase(adminUrl, dbName), redisUrl, redisPrefix),
     WORKER_HEALTH_PORT: '0', // a free port: never collides with anything else on the machine
   };
   const config = loadConfig(childEnv);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import IORedis from 'ioredis';
@@ -19,6 +20,34 @@ export function gitCommit(): { commit: string; dirty: boolean } {
   const commit = run(['rev-parse', '--short', 'HEAD']) ?? 'unknown';
   const status = run(['status', '--porcelain', '--untracked-files=no']);
   return { commit, dirty: status !== null && status.length > 0 };
+}
+
+/**
+ * The api's production settings for a bench run on its own database and Redis prefix: random secrets, migrations
+ * left to the bench, rate limits out of the way, the clock unshifted.
+ */
+export function benchApiEnv(
+  databaseUrl: string,
+  redisUrl: string,
+  redisPrefix: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '8',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisPrefix,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    JWT_ISSUER: 'iter-bench',
+    JWT_AUDIENCE: 'iter-api',
+    // production mode: the console's session key is required like every other secret
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    MIGRATIONS_RUN: 'false',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+    ITER_CLOCK_OFFSET_MS: '0',
+  };
 }
 
 /** postgres://…/<name> with the same server and credentials */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type IterConfig } from '@app/common';
 import { createDataSource, runMigrations, seedUnioni } from '@app/persistence';
-import { createDatabase, deleteRedisPrefix, dropDatabase, withDatabase } from './env';
+import { benchApiEnv, createDatabase, deleteRedisPrefix, dropDatabase, withDatabase } from './env';
 
 /**
  * The set-up of the bench's stand-alone scripts that run the api in their own process (http-cost, http-layer):
@@ -17,22 +17,11 @@ export async function withStandaloneApi(
     process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const stamp = `${Date.now()}_${randomBytes(2).toString('hex')}`;
   const dbName = `iter_${label}_${stamp}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: withDatabase(adminUrl, dbName),
-    DATABASE_POOL_SIZE: '8',
-    REDIS_URL: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `iter-${label}-${stamp}`,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    JWT_ISSUER: 'iter-bench',
-    JWT_AUDIENCE: 'iter-api',
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    MIGRATIONS_RUN: 'false',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
-    ITER_CLOCK_OFFSET_MS: '0',
-  };
+  const env = benchApiEnv(
+    withDatabase(adminUrl, dbName),
+    process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    `iter-${label}-${stamp}`,
+  );
   // some settings (the console's session key) are read from process.env by the app itself
   Object.assign(process.env, env);
   const config = loadConfig(env);
