@@ -238,19 +238,13 @@ export class ProcessQueryService {
     // one round trip: the page carries its process's tenant (an uncorrelated subquery, read once), checked
     // before any event is handed out; an empty page cannot tell a missing process from a short history, so
     // only then is the process looked up on its own
-    const { where, params } = historyWhere(instanceId, filter);
-    params.push(after, limit);
-    const rows: (EventRow & { tenant: string | null })[] = await this.ds.query(
-      `SELECT (SELECT tenant FROM process_instance WHERE id = $1) AS tenant, ${EVENT_COLUMNS}
-         FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
-      params,
-    );
+    const rows = await this.pageRows(instanceId, filter, after, limit, true);
     const first = rows[0];
     if (!first) {
       await this.assertReadable(instanceId, actor);
       return [];
     }
-    if (first.tenant === null || !canRead(actor, first.tenant)) {
+    if (!first.tenant || !canRead(actor, first.tenant)) {
       throw new ProcessNotFoundError(instanceId);
     }
     return rows.map(toHistoryEvent);
@@ -262,13 +256,27 @@ export class ProcessQueryService {
     after: number,
     limit: number,
   ): Promise<HistoryEvent[]> {
+    return (await this.pageRows(instanceId, filter, after, limit, false)).map(toHistoryEvent);
+  }
+
+  /** the rows of one keyset page; `withTenant`: each carries its process's tenant (null: no such process) */
+  private pageRows(
+    instanceId: string,
+    filter: HistoryFilter,
+    after: number,
+    limit: number,
+    withTenant: boolean,
+  ): Promise<(EventRow & { tenant?: string | null })[]> {
     const { where, params } = historyWhere(instanceId, filter);
     params.push(after, limit);
-    const rows: EventRow[] = await this.ds.query(
-      `SELECT ${EVENT_COLUMNS} FROM process_event WHERE ${where} AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
+    const tenant = withTenant
+      ? '(SELECT tenant FROM process_instance WHERE id = $1) AS tenant, '
+      : '';
+    return this.ds.query(
+      `SELECT ${tenant}${EVENT_COLUMNS} FROM process_event WHERE ${where}
+         AND seq > $${params.length - 1} ORDER BY seq LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toHistoryEvent);
   }
 
   /**
