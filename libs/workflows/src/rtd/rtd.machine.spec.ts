@@ -591,6 +591,45 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     expect(step(s, ev(t.event.type, t.event.payload, t.dueAt, actor('system', null)))[0]).toBe(s);
   });
 
+  it('reminders and expired terms carry the due date and the ente, so the notice can say what is due by when', () => {
+    let [s] = start();
+    const sys = actor('system', null);
+    const reminder = rtdTimers(s).find((x) => x.key === 'reminder:decree:2')!;
+    let effects: ReturnType<typeof toEffects> = [];
+    [s, effects] = step(s, ev(reminder.event.type, reminder.event.payload, reminder.dueAt, sys));
+    expect(effects[0]).toMatchObject({
+      template: 'rtd.reminder',
+      data: { key: 'decree', deadline: ctx(s).vacancy!.decreeDeadline.date, daysBefore: 2 },
+    });
+    // an IPA term of one comune: its name travels with the notice
+    let a = active();
+    a = ok(
+      a,
+      ev(
+        'rtd.ente.withdraw',
+        { ente: 'c_a988', date: '2026-03-01', reason: 'x' },
+        AT('2026-03-01'),
+        sys,
+      ),
+    );
+    a = ok(
+      a,
+      ev(
+        'rtd.ente.add',
+        { ente: 'c_a988', date: '2026-04-01', enteFacts: rtdInput().members[0]! },
+        AT('2026-04-01'),
+        sys,
+      ),
+    );
+    const ipa = rtdTimers(a).find((x) => x.key === 'ipa:c_a988')!;
+    [a, effects] = step(a, ev(ipa.event.type, ipa.event.payload, ipa.dueAt, sys));
+    expect(effects[0]).toMatchObject({
+      template: 'rtd.deadline-expired',
+      to: expect.arrayContaining([{ ente: 'c_a988', role: 'segretario' }]),
+      data: { key: 'ipa:c_a988', enteName: 'Boretto', deadline: ipa.dueAt.slice(0, 10) },
+    });
+  });
+
   it('the appointee declines: the vacancy opens again', () => {
     let [s] = start();
     s = ok(s, ev('rtd.candidate.select', candidatePayload(), AT('2026-01-10'), STAFF));

@@ -81,6 +81,17 @@ function endCurrent(
 
 const none: NotifyParams = { template: 'none', to: [] };
 
+/** what a reminder or an expired-term notice needs to say what is due, by when, and for which ente */
+const termData = (ctx: Ctx, key: string): { deadline: IsoDate | null; enteName?: string } => {
+  const ente = key.startsWith('ipa:')
+    ? ctx.entes.find((e) => e.codiceIpa === key.slice(4))
+    : undefined;
+  return {
+    deadline: deadlineOf(ctx, key)?.date ?? null,
+    ...(ente ? { enteName: ente.denominazione } : {}),
+  };
+};
+
 export const rtdMachine = setup({
   types: { context: {} as Ctx, events: {} as Ev, input: {} as RtdInput },
   actions: {
@@ -570,6 +581,7 @@ export const rtdMachine = setup({
                   data: {
                     title: context.title,
                     key: event.payload.key,
+                    ...termData(context, event.payload.key),
                     appointee: appointeeData(context.current?.candidate),
                   },
                 }
@@ -598,6 +610,7 @@ export const rtdMachine = setup({
                   data: {
                     title: context.title,
                     key: event.payload.key,
+                    ...termData(context, event.payload.key),
                     daysBefore: event.payload.daysBefore,
                     appointee: appointeeData(context.current?.candidate),
                   },
