@@ -377,6 +377,65 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     expect(ctx(s).entes.every((e) => e.branch === 'IPA_PENDING')).toBe(true);
   });
 
+  it('the successor declines before its start: the incumbent keeps the office, no vacancy, no false alert', () => {
+    let s = active();
+    const incumbent = ctx(s).current!;
+    s = ok(
+      s,
+      ev(
+        'rtd.candidate.select',
+        candidatePayload({ name: 'Laura Bianchi', codiceFiscale: CF_SECOND }),
+        AT('2026-05-02'),
+        STAFF,
+      ),
+    );
+    s = ok(
+      s,
+      ev(
+        'rtd.decree.issue',
+        decreePayload({
+          act: { type: 'DECRETO', number: '9', date: '2026-05-04' },
+          startDate: '2026-06-01',
+        }),
+        AT('2026-05-04'),
+      ),
+    );
+    expect(ctx(s).past.at(-1)).toMatchObject({ seq: 1, endReason: 'SOSTITUZIONE' });
+    const successor = actor('appointee', BASSA_REGGIANA, CF_SECOND);
+    let effects: ReturnType<typeof toEffects> = [];
+    [s, effects] = step(
+      s,
+      ev('rtd.decline', { reason: 'Non disponibile' }, AT('2026-05-10'), successor),
+    );
+    // the successor's decree never took effect: the incumbent's appointment goes on as it was
+    expect(label(s)).toBe('ACTIVE');
+    expect(ctx(s).vacancy).toBeNull();
+    expect(effects.map((e) => e.template)).not.toContain('rtd.vacancy');
+    expect(ctx(s).current).toMatchObject({
+      seq: 1,
+      startDate: incumbent.startDate,
+      endDate: incumbent.endDate,
+      endedOn: null,
+      endReason: null,
+    });
+    expect(ctx(s).past).toEqual([
+      expect.objectContaining({ seq: 2, endReason: 'RINUNCIA', endedOn: '2026-05-31' }),
+    ]);
+    // IPA still names the incumbent for every ente: nothing to redo
+    expect(ctx(s).entes.every((e) => e.branch === 'IPA_REGISTERED')).toBe(true);
+    for (const day of ['2026-05-31', '2026-06-01', '2026-12-01'])
+      expect(rtdDefinitionV1.view(s, new Date(`${day}T12:00:00Z`))['rtdInOffice']).toMatchObject({
+        seq: 1,
+        codiceFiscale: incumbent.candidate.codiceFiscale,
+      });
+    expect(rtdTimers(s).map((t) => t.key)).toEqual(
+      expect.arrayContaining(['ipa-recheck', 'term-end']),
+    );
+    expect(rtdTimers(s).find((t) => t.key === 'term-end')!.event.payload).toEqual({
+      date: addCalendarDays(incumbent.endDate, 1),
+    });
+  });
+
   it('re-checks IPA every 6 months while ACTIVE; back to SERVING when all 9 confirm', () => {
     let s = active();
     const recheck = rtdTimers(s).find((t) => t.key === 'ipa-recheck')!;

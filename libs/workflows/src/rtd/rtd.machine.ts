@@ -300,6 +300,35 @@ export const rtdMachine = setup({
           })
         : {},
     ),
+    /**
+     * The successor named to replace an RTD in office declines before its start: its decree never took effect, so
+     * the incumbent's appointment goes on as it was (no vacancy, no gap) and IPA, which still names it, stands.
+     */
+    declineSuccessor: assign(({ context, event }) => {
+      const cur = context.current;
+      const prev = context.past.at(-1);
+      if (event.type !== 'rtd.decline' || !cur || !prev) return {};
+      return {
+        current: { ...prev, endedOn: null, endReason: null, endAct: null },
+        past: [
+          ...context.past.slice(0, -1),
+          {
+            ...cur,
+            acceptanceDeadline: null,
+            endedOn: addCalendarDays(cur.startDate, -1),
+            endReason: 'RINUNCIA' as const,
+            endAct: { number: '', date: today(event.at), reason: event.payload.reason },
+          },
+        ],
+        entes: mapEntes(context, (e) =>
+          e.branch === 'WITHDRAWN'
+            ? e
+            : e.ipa
+              ? { ...e, branch: 'IPA_REGISTERED' as const, ipaDeadline: null }
+              : { ...e, ipaDeadline: deadline(today(event.at), context.policy.ipaDays, event.at) },
+        ),
+      };
+    }),
     incaricoEnds: assign(({ context, event }) =>
       event.type === 'rtd.incarico.end'
         ? endCurrent(context, addCalendarDays(event.payload.date, -1), 'FINE_INCARICO', event.at, {
@@ -467,6 +496,19 @@ export const rtdMachine = setup({
       event.payload.enteFacts !== undefined &&
       !context.entes.some((e) => e.codiceIpa === event.payload.ente && e.branch !== 'WITHDRAWN'),
     vacancyNotAlerted: ({ context }) => context.vacancy !== null && !context.vacancy.alerted,
+    /** the appointment being declined replaces an RTD still in office (its decree named a start not reached yet) */
+    replacesIncumbent: ({ context, event }) => {
+      const cur = context.current;
+      const prev = context.past.at(-1);
+      return (
+        event.type === 'rtd.decline' &&
+        cur !== null &&
+        today(event.at) < cur.startDate &&
+        prev !== undefined &&
+        prev.endReason === 'SOSTITUZIONE' &&
+        prev.endedOn === addCalendarDays(cur.startDate, -1)
+      );
+    },
   },
 }).createMachine({
   id: 'rtd',
@@ -769,11 +811,20 @@ export const rtdMachine = setup({
                 },
               ],
             },
-            'rtd.decline': {
-              target: '#rtd.VACANT',
-              description: 'l’interessato rinuncia',
-              actions: 'decline',
-            },
+            'rtd.decline': [
+              {
+                guard: 'replacesIncumbent',
+                target: '#rtd.IN_OFFICE.ACTIVE',
+                description:
+                  'il successore rinuncia prima di iniziare: l’RTD in carica prosegue, nessuna vacanza',
+                actions: 'declineSuccessor',
+              },
+              {
+                target: '#rtd.VACANT',
+                description: 'l’interessato rinuncia',
+                actions: 'decline',
+              },
+            ],
           },
         },
         ACCEPTED: {
