@@ -436,6 +436,35 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     });
   });
 
+  it('the IPA term runs from the publication (the later of albo and AT), not from the day it is recorded', () => {
+    let [s] = start();
+    s = ok(s, ev('rtd.candidate.select', candidatePayload(), AT('2026-01-10'), STAFF));
+    s = ok(s, ev('rtd.decree.issue', decreePayload(), AT('2026-01-20')));
+    s = ok(s, ev('rtd.accept', ALL_DECLARATIONS, AT('2026-01-23'), appointee));
+    // both published on time, recorded in Iter ten days later
+    s = ok(
+      s,
+      ev(
+        'rtd.publication.record',
+        { channel: 'ALBO', date: '2026-01-24', reference: 'Albo 112' },
+        AT('2026-02-05'),
+        STAFF,
+      ),
+    );
+    s = ok(
+      s,
+      ev(
+        'rtd.publication.record',
+        { channel: 'AMMINISTRAZIONE_TRASPARENTE', date: '2026-01-26', reference: 'AT' },
+        AT('2026-02-05'),
+        STAFF,
+      ),
+    );
+    expect(label(s)).toBe('PUBLISHED');
+    // 15 days from Mon 26 Jan 2026 → Tue 10 Feb (not from Thu 5 Feb → Fri 20 Feb)
+    expect(new Set(ctx(s).entes.map((e) => e.ipaDeadline?.date))).toEqual(new Set(['2026-02-10']));
+  });
+
   it('re-checks IPA every 6 months while ACTIVE; back to SERVING when all 9 confirm', () => {
     let s = active();
     const recheck = rtdTimers(s).find((t) => t.key === 'ipa-recheck')!;

@@ -217,12 +217,17 @@ export const rtdMachine = setup({
           : { ...context.current.publications, trasparenza: pub };
       if (!publications.albo || !publications.trasparenza)
         return { current: { ...context.current, publications } };
-      // both published: every ente still to register gets its own IPA term, from today
+      // both published: every ente still to register gets its own IPA term, from the publication (the later
+      // of the two dates), not from the day it is recorded in Iter
+      const published =
+        publications.albo.date > publications.trasparenza.date
+          ? publications.albo.date
+          : publications.trasparenza.date;
       return {
         current: { ...context.current, publications, publicationDeadline: null },
         entes: mapEntes(context, (e) =>
           e.branch === 'IPA_PENDING' && !e.ipaDeadline
-            ? { ...e, ipaDeadline: deadline(today(event.at), context.policy.ipaDays, event.at) }
+            ? { ...e, ipaDeadline: deadline(published, context.policy.ipaDays, event.at) }
             : e,
         ),
       };
