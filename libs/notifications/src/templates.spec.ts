@@ -59,9 +59,31 @@ describe('Italian templates', () => {
         startDate: '2026-06-15',
       },
     });
-    expect(n.text).toContain('con decreto n. 3 del lunedì 1 giugno 2026 Maria Rossi è nominato/a');
+    expect(n.text).toContain(
+      'con decreto del Presidente dell’Unione n. 3 del lunedì 1 giugno 2026 Maria Rossi è nominato/a',
+    );
     expect(n.text).not.toContain('RSSMRA80A41G843X');
     expect(n.text).not.toContain('m@pec.invalid');
+  });
+
+  it('the RTD act is named by its type: decreto, deliberazione di Giunta, determinazione', () => {
+    for (const [type, words] of [
+      ['DECRETO', 'con decreto del Presidente dell’Unione n. 3 del'],
+      ['DELIBERA_GIUNTA', 'con deliberazione della Giunta dell’Unione n. 3 del'],
+      ['DETERMINA', 'con determinazione n. 3 del'],
+    ] as const) {
+      const n = renderNotice({
+        ...base,
+        roles: ['appointee'],
+        kind: 'rtd.decree-issued',
+        data: {
+          title: 'RTD Valdera',
+          appointee: { name: 'Maria Rossi' },
+          act: { type, number: '3', date: '2026-06-01' },
+        },
+      });
+      expect(n.text).toContain(words);
+    }
   });
 
   it('an unknown kind gets a generic Italian notice, with a calendar file when it carries a deadline', () => {

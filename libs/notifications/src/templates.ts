@@ -54,6 +54,13 @@ function textRef(d: Record<string, unknown>): string {
   return `Testo: versione ${v || '—'}${h ? `, impronta SHA-256 ${h}` : ''}.`;
 }
 
+/** the act that appoints the RTD (DOMAIN.md §3.3: AttoNomina DECRETO | DELIBERA_GIUNTA | DETERMINA) */
+const RTD_ACT_TYPES: Record<string, string> = {
+  DECRETO: 'decreto del Presidente dell’Unione',
+  DELIBERA_GIUNTA: 'deliberazione della Giunta dell’Unione',
+  DETERMINA: 'determinazione',
+};
+
 /** why the RTD office is vacant (the machine's EndReason, or AVVIO for the first appointment), in words */
 const RTD_VACANCY_REASONS: Record<string, string> = {
   AVVIO: 'avvio della gestione associata (convenzione in vigore, nessun RTD ancora nominato)',
@@ -293,9 +300,9 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     const act = (d['act'] ?? {}) as Record<string, unknown>;
     const who = (d['appointee'] ?? {}) as Record<string, unknown>;
     return {
-      subject: `Decreto di nomina del Responsabile per la transizione al digitale — ${s(who['name'])}`,
+      subject: `Nomina del Responsabile per la transizione al digitale — ${s(who['name'])}`,
       body: [
-        `con decreto n. ${s(act['number'])} del ${italianDate(s(act['date']))} ${s(who['name'])} è nominato/a ` +
+        `con ${RTD_ACT_TYPES[s(act['type'])] ?? 'atto'} n. ${s(act['number'])} del ${italianDate(s(act['date']))} ${s(who['name'])} è nominato/a ` +
           `Responsabile per la transizione al digitale (RTD) in forma associata («${s(d['title'])}»)` +
           (d['startDate'] ? ` dal ${italianDate(s(d['startDate']))}` : '') +
           (d['endDate'] ? ` al ${italianDate(s(d['endDate']))}.` : '.'),
