@@ -54,6 +54,63 @@ function textRef(d: Record<string, unknown>): string {
   return `Testo: versione ${v || '—'}${h ? `, impronta SHA-256 ${h}` : ''}.`;
 }
 
+/** the act that appoints the RTD (DOMAIN.md §3.3: AttoNomina DECRETO | DELIBERA_GIUNTA | DETERMINA) */
+const RTD_ACT_TYPES: Record<string, string> = {
+  DECRETO: 'decreto del Presidente dell’Unione',
+  DELIBERA_GIUNTA: 'deliberazione della Giunta dell’Unione',
+  DETERMINA: 'determinazione',
+};
+
+/** why the RTD office is vacant (the machine's EndReason, or AVVIO for the first appointment), in words */
+const RTD_VACANCY_REASONS: Record<string, string> = {
+  AVVIO: 'avvio della gestione associata (convenzione in vigore, nessun RTD ancora nominato)',
+  REVOCA: 'revoca dell’RTD con decreto motivato',
+  DIMISSIONI: 'dimissioni dell’RTD',
+  RINUNCIA: 'rinuncia del nominato all’incarico',
+  FINE_INCARICO: 'fine dell’incarico dirigenziale o EQ sottostante',
+  SCADENZA: 'scadenza del termine della nomina',
+  SOSTITUZIONE: 'sostituzione dell’RTD',
+  FINE_CONVENZIONE: 'fine della convenzione',
+};
+
+/**
+ * What an RTD term (the timer key the machine names: decree, acceptance, publication, ipa:<ente>) asks for:
+ * `short` for subjects, `what` for the sentence, `todo` for "Cosa fare".
+ */
+function rtdTerm(d: Record<string, unknown>): { short: string; what: string; todo: string } {
+  const key = s(d['key']);
+  const ente = s(d['enteName']) || (key.startsWith('ipa:') ? key.slice(4) : '');
+  if (key === 'decree')
+    return {
+      short: 'decreto di nomina del RTD',
+      what: 'il decreto di nomina del RTD',
+      todo: 'il Presidente dell’Unione adotta il decreto di nomina del RTD',
+    };
+  if (key === 'acceptance')
+    return {
+      short: 'accettazione dell’incarico',
+      what: 'l’accettazione dell’incarico da parte del RTD nominato',
+      todo: 'il RTD nominato comunica l’accettazione e rende le dichiarazioni (D.Lgs. 39/2013)',
+    };
+  if (key === 'publication')
+    return {
+      short: 'pubblicazione del decreto',
+      what: 'la pubblicazione del decreto all’albo pretorio e in Amministrazione Trasparente',
+      todo: 'pubblicare il decreto all’albo pretorio e in Amministrazione Trasparente',
+    };
+  if (key.startsWith('ipa:'))
+    return {
+      short: `registrazione del RTD su IPA${ente ? ` per ${ente}` : ''}`,
+      what: `la registrazione (o la verifica) del RTD su IPA${ente ? ` per ${ente}` : ''}`,
+      todo: `registrare l’RTD su IPA${ente ? ` per ${ente}` : ''} e confermarlo in Iter`,
+    };
+  return {
+    short: 'termine del procedimento',
+    what: 'un termine del procedimento',
+    todo: 'provvedere',
+  };
+}
+
 const OUTCOMES: Record<string, string> = {
   APPROVED: 'approvata',
   APPROVED_WITH_AMENDMENTS: 'approvata con emendamenti',
@@ -229,7 +286,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     subject: `RTD non nominato: «${s(d['title'])}»${d['decreeBy'] ? ` — decreto ${entro(s(d['decreeBy']))}` : ''}`,
     body: [
       `dal ${italianDate(s(d['since']))} l’ufficio di Responsabile per la transizione al digitale (RTD) è vacante.`,
-      d['reason'] ? `Motivo: ${s(d['reason'])}.` : '',
+      d['reason'] ? `Motivo: ${RTD_VACANCY_REASONS[s(d['reason'])] ?? s(d['reason'])}.` : '',
     ],
     todo: d['decreeBy']
       ? `il Presidente dell’Unione nomina il nuovo RTD con decreto ${entro(s(d['decreeBy']))}.`
@@ -243,9 +300,9 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     const act = (d['act'] ?? {}) as Record<string, unknown>;
     const who = (d['appointee'] ?? {}) as Record<string, unknown>;
     return {
-      subject: `Decreto di nomina del Responsabile per la transizione al digitale — ${s(who['name'])}`,
+      subject: `Nomina del Responsabile per la transizione al digitale — ${s(who['name'])}`,
       body: [
-        `con decreto n. ${s(act['number'])} del ${italianDate(s(act['date']))} ${s(who['name'])} è nominato/a ` +
+        `con ${RTD_ACT_TYPES[s(act['type'])] ?? 'atto'} n. ${s(act['number'])} del ${italianDate(s(act['date']))} ${s(who['name'])} è nominato/a ` +
           `Responsabile per la transizione al digitale (RTD) in forma associata («${s(d['title'])}»)` +
           (d['startDate'] ? ` dal ${italianDate(s(d['startDate']))}` : '') +
           (d['endDate'] ? ` al ${italianDate(s(d['endDate']))}.` : '.'),
@@ -295,22 +352,33 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     todo: s(d['task']) || 'nominare un proprio RTD e aggiornare IPA.',
     legal: 'art. 17 D.Lgs. 82/2005 (CAD); art. 18-bis CAD (vigilanza AgID).',
   }),
-  'rtd.reminder': (d) => ({
-    subject: `Promemoria RTD: «${s(d['title'])}»${d['daysBefore'] !== undefined ? ` — ${s(d['daysBefore'])} giorni alla scadenza` : ''}`,
-    body: [
-      `un termine del procedimento di nomina del RTD («${s(d['title'])}») è vicino (${s(d['key'])}).`,
-    ],
-    todo: 'provvedere entro il termine indicato nel procedimento.',
-    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
-  }),
-  'rtd.deadline-expired': (d) => ({
-    subject: `Termine scaduto nel procedimento RTD: «${s(d['title'])}»`,
-    body: [
-      `è scaduto un termine del procedimento di nomina del RTD («${s(d['title'])}», ${s(d['key'])}).`,
-    ],
-    todo: 'provvedere senza ulteriore ritardo.',
-    legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
-  }),
+  'rtd.reminder': (d) => {
+    const t = rtdTerm(d);
+    const due = dateOrEmpty(d['deadline']);
+    return {
+      subject: `Promemoria RTD: «${s(d['title'])}» — ${t.short}${due ? ` ${entro(due)}` : ''}`,
+      body: [
+        `si ricorda il termine per ${t.what} nel procedimento di nomina del RTD («${s(d['title'])}»)` +
+          (due ? `: scade ${italianDate(due)}.` : '.'),
+      ],
+      todo: `${t.todo}${due ? ` ${entro(due)}` : ' entro il termine indicato nel procedimento'}.`,
+      legal: 'art. 17 D.Lgs. 82/2005 (CAD); art. 155 c.p.c. (termine festivo prorogato).',
+      deadline: due,
+      eventTitle: `RTD: ${t.short}`,
+    };
+  },
+  'rtd.deadline-expired': (d) => {
+    const t = rtdTerm(d);
+    const due = dateOrEmpty(d['deadline']);
+    return {
+      subject: `Termine scaduto nel procedimento RTD: «${s(d['title'])}» — ${t.short}`,
+      body: [
+        `il termine per ${t.what} è scaduto${due ? ` ${italianDate(due)}` : ''} («${s(d['title'])}»).`,
+      ],
+      todo: `${t.todo} senza ulteriore ritardo.`,
+      legal: 'art. 17 D.Lgs. 82/2005 (CAD).',
+    };
+  },
   'rtd.ended': (d) => ({
     subject: `Fine dell’incarico di RTD associato: «${s(d['title'])}»`,
     body: ['l’incarico di RTD in forma associata è terminato.', s(d['reason'])],

@@ -33,7 +33,14 @@ import {
   StartRtdDto,
 } from './rtd.events';
 import { rtdMachine } from './rtd.machine';
-import { daysBetween, missingRequirement, RTD_RULES, servedNow, today } from './rtd.rules';
+import {
+  daysBetween,
+  missingRequirement,
+  RTD_PRECONDITIONS,
+  RTD_RULES,
+  servedNow,
+  today,
+} from './rtd.rules';
 import { DEFAULT_RTD_POLICY, type Deadline, type RtdContext } from './rtd.types';
 
 const ctxOf = (s: AnyMachineSnapshot): RtdContext => s.context as RtdContext;
@@ -234,6 +241,7 @@ export const rtdDefinitionV1: ProcessDefinition<StartRtdDto> = {
       scope: 'unione',
       payload: IssueDecreeDto,
       rule: RTD_RULES['rtd.decree.issue'],
+      precondition: RTD_PRECONDITIONS['rtd.decree.issue'],
       registersAct: (s, ev: MachineEvent) => {
         const act = (ev.payload as { act: { type: string; number: string; date: string } }).act;
         return {
@@ -278,6 +286,7 @@ export const rtdDefinitionV1: ProcessDefinition<StartRtdDto> = {
       scope: 'ente',
       payload: ConfirmIpaDto,
       rule: RTD_RULES['rtd.ipa.confirm'],
+      precondition: RTD_PRECONDITIONS['rtd.ipa.confirm'],
     },
     'rtd.revoke': {
       description: 'Revoca l’RTD con decreto motivato',

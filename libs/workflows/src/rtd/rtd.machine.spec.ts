@@ -377,6 +377,94 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     expect(ctx(s).entes.every((e) => e.branch === 'IPA_PENDING')).toBe(true);
   });
 
+  it('the successor declines before its start: the incumbent keeps the office, no vacancy, no false alert', () => {
+    let s = active();
+    const incumbent = ctx(s).current!;
+    s = ok(
+      s,
+      ev(
+        'rtd.candidate.select',
+        candidatePayload({ name: 'Laura Bianchi', codiceFiscale: CF_SECOND }),
+        AT('2026-05-02'),
+        STAFF,
+      ),
+    );
+    s = ok(
+      s,
+      ev(
+        'rtd.decree.issue',
+        decreePayload({
+          act: { type: 'DECRETO', number: '9', date: '2026-05-04' },
+          startDate: '2026-06-01',
+        }),
+        AT('2026-05-04'),
+      ),
+    );
+    expect(ctx(s).past.at(-1)).toMatchObject({ seq: 1, endReason: 'SOSTITUZIONE' });
+    const successor = actor('appointee', BASSA_REGGIANA, CF_SECOND);
+    let effects: ReturnType<typeof toEffects> = [];
+    [s, effects] = step(
+      s,
+      ev('rtd.decline', { reason: 'Non disponibile' }, AT('2026-05-10'), successor),
+    );
+    // the successor's decree never took effect: the incumbent's appointment goes on as it was
+    expect(label(s)).toBe('ACTIVE');
+    expect(ctx(s).vacancy).toBeNull();
+    expect(effects.map((e) => e.template)).not.toContain('rtd.vacancy');
+    expect(ctx(s).current).toMatchObject({
+      seq: 1,
+      startDate: incumbent.startDate,
+      endDate: incumbent.endDate,
+      endedOn: null,
+      endReason: null,
+    });
+    expect(ctx(s).past).toEqual([
+      expect.objectContaining({ seq: 2, endReason: 'RINUNCIA', endedOn: '2026-05-31' }),
+    ]);
+    // IPA still names the incumbent for every ente: nothing to redo
+    expect(ctx(s).entes.every((e) => e.branch === 'IPA_REGISTERED')).toBe(true);
+    for (const day of ['2026-05-31', '2026-06-01', '2026-12-01'])
+      expect(rtdDefinitionV1.view(s, new Date(`${day}T12:00:00Z`))['rtdInOffice']).toMatchObject({
+        seq: 1,
+        codiceFiscale: incumbent.candidate.codiceFiscale,
+      });
+    expect(rtdTimers(s).map((t) => t.key)).toEqual(
+      expect.arrayContaining(['ipa-recheck', 'term-end']),
+    );
+    expect(rtdTimers(s).find((t) => t.key === 'term-end')!.event.payload).toEqual({
+      date: addCalendarDays(incumbent.endDate, 1),
+    });
+  });
+
+  it('the IPA term runs from the publication (the later of albo and AT), not from the day it is recorded', () => {
+    let [s] = start();
+    s = ok(s, ev('rtd.candidate.select', candidatePayload(), AT('2026-01-10'), STAFF));
+    s = ok(s, ev('rtd.decree.issue', decreePayload(), AT('2026-01-20')));
+    s = ok(s, ev('rtd.accept', ALL_DECLARATIONS, AT('2026-01-23'), appointee));
+    // both published on time, recorded in Iter ten days later
+    s = ok(
+      s,
+      ev(
+        'rtd.publication.record',
+        { channel: 'ALBO', date: '2026-01-24', reference: 'Albo 112' },
+        AT('2026-02-05'),
+        STAFF,
+      ),
+    );
+    s = ok(
+      s,
+      ev(
+        'rtd.publication.record',
+        { channel: 'AMMINISTRAZIONE_TRASPARENTE', date: '2026-01-26', reference: 'AT' },
+        AT('2026-02-05'),
+        STAFF,
+      ),
+    );
+    expect(label(s)).toBe('PUBLISHED');
+    // 15 days from Mon 26 Jan 2026 → Tue 10 Feb (not from Thu 5 Feb → Fri 20 Feb)
+    expect(new Set(ctx(s).entes.map((e) => e.ipaDeadline?.date))).toEqual(new Set(['2026-02-10']));
+  });
+
   it('re-checks IPA every 6 months while ACTIVE; back to SERVING when all 9 confirm', () => {
     let s = active();
     const recheck = rtdTimers(s).find((t) => t.key === 'ipa-recheck')!;
@@ -589,6 +677,45 @@ describe('RTD machine: appointment of the Bassa Reggiana’s RTD', () => {
     expect(effects.map((e) => e.template)).toEqual(['rtd.deadline-expired']);
     expect(rtdTimers(s)).toEqual([]);
     expect(step(s, ev(t.event.type, t.event.payload, t.dueAt, actor('system', null)))[0]).toBe(s);
+  });
+
+  it('reminders and expired terms carry the due date and the ente, so the notice can say what is due by when', () => {
+    let [s] = start();
+    const sys = actor('system', null);
+    const reminder = rtdTimers(s).find((x) => x.key === 'reminder:decree:2')!;
+    let effects: ReturnType<typeof toEffects> = [];
+    [s, effects] = step(s, ev(reminder.event.type, reminder.event.payload, reminder.dueAt, sys));
+    expect(effects[0]).toMatchObject({
+      template: 'rtd.reminder',
+      data: { key: 'decree', deadline: ctx(s).vacancy!.decreeDeadline.date, daysBefore: 2 },
+    });
+    // an IPA term of one comune: its name travels with the notice
+    let a = active();
+    a = ok(
+      a,
+      ev(
+        'rtd.ente.withdraw',
+        { ente: 'c_a988', date: '2026-03-01', reason: 'x' },
+        AT('2026-03-01'),
+        sys,
+      ),
+    );
+    a = ok(
+      a,
+      ev(
+        'rtd.ente.add',
+        { ente: 'c_a988', date: '2026-04-01', enteFacts: rtdInput().members[0]! },
+        AT('2026-04-01'),
+        sys,
+      ),
+    );
+    const ipa = rtdTimers(a).find((x) => x.key === 'ipa:c_a988')!;
+    [a, effects] = step(a, ev(ipa.event.type, ipa.event.payload, ipa.dueAt, sys));
+    expect(effects[0]).toMatchObject({
+      template: 'rtd.deadline-expired',
+      to: expect.arrayContaining([{ ente: 'c_a988', role: 'segretario' }]),
+      data: { key: 'ipa:c_a988', enteName: 'Boretto', deadline: ipa.dueAt.slice(0, 10) },
+    });
   });
 
   it('the appointee declines: the vacancy opens again', () => {

@@ -81,6 +81,17 @@ function endCurrent(
 
 const none: NotifyParams = { template: 'none', to: [] };
 
+/** what a reminder or an expired-term notice needs to say what is due, by when, and for which ente */
+const termData = (ctx: Ctx, key: string): { deadline: IsoDate | null; enteName?: string } => {
+  const ente = key.startsWith('ipa:')
+    ? ctx.entes.find((e) => e.codiceIpa === key.slice(4))
+    : undefined;
+  return {
+    deadline: deadlineOf(ctx, key)?.date ?? null,
+    ...(ente ? { enteName: ente.denominazione } : {}),
+  };
+};
+
 export const rtdMachine = setup({
   types: { context: {} as Ctx, events: {} as Ev, input: {} as RtdInput },
   actions: {
@@ -206,12 +217,17 @@ export const rtdMachine = setup({
           : { ...context.current.publications, trasparenza: pub };
       if (!publications.albo || !publications.trasparenza)
         return { current: { ...context.current, publications } };
-      // both published: every ente still to register gets its own IPA term, from today
+      // both published: every ente still to register gets its own IPA term, from the publication (the later
+      // of the two dates), not from the day it is recorded in Iter
+      const published =
+        publications.albo.date > publications.trasparenza.date
+          ? publications.albo.date
+          : publications.trasparenza.date;
       return {
         current: { ...context.current, publications, publicationDeadline: null },
         entes: mapEntes(context, (e) =>
           e.branch === 'IPA_PENDING' && !e.ipaDeadline
-            ? { ...e, ipaDeadline: deadline(today(event.at), context.policy.ipaDays, event.at) }
+            ? { ...e, ipaDeadline: deadline(published, context.policy.ipaDays, event.at) }
             : e,
         ),
       };
@@ -289,6 +305,35 @@ export const rtdMachine = setup({
           })
         : {},
     ),
+    /**
+     * The successor named to replace an RTD in office declines before its start: its decree never took effect, so
+     * the incumbent's appointment goes on as it was (no vacancy, no gap) and IPA, which still names it, stands.
+     */
+    declineSuccessor: assign(({ context, event }) => {
+      const cur = context.current;
+      const prev = context.past.at(-1);
+      if (event.type !== 'rtd.decline' || !cur || !prev) return {};
+      return {
+        current: { ...prev, endedOn: null, endReason: null, endAct: null },
+        past: [
+          ...context.past.slice(0, -1),
+          {
+            ...cur,
+            acceptanceDeadline: null,
+            endedOn: addCalendarDays(cur.startDate, -1),
+            endReason: 'RINUNCIA' as const,
+            endAct: { number: '', date: today(event.at), reason: event.payload.reason },
+          },
+        ],
+        entes: mapEntes(context, (e) =>
+          e.branch === 'WITHDRAWN'
+            ? e
+            : e.ipa
+              ? { ...e, branch: 'IPA_REGISTERED' as const, ipaDeadline: null }
+              : { ...e, ipaDeadline: deadline(today(event.at), context.policy.ipaDays, event.at) },
+        ),
+      };
+    }),
     incaricoEnds: assign(({ context, event }) =>
       event.type === 'rtd.incarico.end'
         ? endCurrent(context, addCalendarDays(event.payload.date, -1), 'FINE_INCARICO', event.at, {
@@ -456,6 +501,19 @@ export const rtdMachine = setup({
       event.payload.enteFacts !== undefined &&
       !context.entes.some((e) => e.codiceIpa === event.payload.ente && e.branch !== 'WITHDRAWN'),
     vacancyNotAlerted: ({ context }) => context.vacancy !== null && !context.vacancy.alerted,
+    /** the appointment being declined replaces an RTD still in office (its decree named a start not reached yet) */
+    replacesIncumbent: ({ context, event }) => {
+      const cur = context.current;
+      const prev = context.past.at(-1);
+      return (
+        event.type === 'rtd.decline' &&
+        cur !== null &&
+        today(event.at) < cur.startDate &&
+        prev !== undefined &&
+        prev.endReason === 'SOSTITUZIONE' &&
+        prev.endedOn === addCalendarDays(cur.startDate, -1)
+      );
+    },
   },
 }).createMachine({
   id: 'rtd',
@@ -570,6 +628,7 @@ export const rtdMachine = setup({
                   data: {
                     title: context.title,
                     key: event.payload.key,
+                    ...termData(context, event.payload.key),
                     appointee: appointeeData(context.current?.candidate),
                   },
                 }
@@ -598,6 +657,7 @@ export const rtdMachine = setup({
                   data: {
                     title: context.title,
                     key: event.payload.key,
+                    ...termData(context, event.payload.key),
                     daysBefore: event.payload.daysBefore,
                     appointee: appointeeData(context.current?.candidate),
                   },
@@ -756,11 +816,20 @@ export const rtdMachine = setup({
                 },
               ],
             },
-            'rtd.decline': {
-              target: '#rtd.VACANT',
-              description: 'l’interessato rinuncia',
-              actions: 'decline',
-            },
+            'rtd.decline': [
+              {
+                guard: 'replacesIncumbent',
+                target: '#rtd.IN_OFFICE.ACTIVE',
+                description:
+                  'il successore rinuncia prima di iniziare: l’RTD in carica prosegue, nessuna vacanza',
+                actions: 'declineSuccessor',
+              },
+              {
+                target: '#rtd.VACANT',
+                description: 'l’interessato rinuncia',
+                actions: 'decline',
+              },
+            ],
           },
         },
         ACCEPTED: {

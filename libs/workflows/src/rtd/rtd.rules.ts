@@ -118,8 +118,11 @@ export function checkCandidate(ctx: RtdContext, ev: CandidateSelectEvent): RuleR
   return null;
 }
 
-export function checkDecree(ctx: RtdContext, ev: DecreeEvent): RuleRefusal | null {
-  const p = ev.payload;
+/**
+ * The part of the decree's rule that no payload can change (what `allowedEvents` asks): a candidate is selected
+ * and meets every requirement of the person.
+ */
+export function preDecree(ctx: RtdContext): RuleRefusal | null {
   const c = ctx.candidate;
   if (!c) {
     return refuse(
@@ -136,6 +139,14 @@ export function checkDecree(ctx: RtdContext, ev: DecreeEvent): RuleRefusal | nul
       { requirement: missing },
     );
   }
+  return null;
+}
+
+export function checkDecree(ctx: RtdContext, ev: DecreeEvent): RuleRefusal | null {
+  const pre = preDecree(ctx);
+  if (pre) return pre;
+  const p = ev.payload;
+  const c = ctx.candidate!;
   const now = today(ev.at);
   if (p.act.date > now) {
     return refuse(
@@ -279,11 +290,15 @@ export function checkPublication(ctx: RtdContext, ev: PublicationEvent): RuleRef
   return null;
 }
 
-export function checkIpa(ctx: RtdContext, ev: IpaConfirmEvent): RuleRefusal | null {
-  const p = ev.payload;
-  const e = ctx.entes.find((x) => x.codiceIpa === p.ente);
+/** The part of the IPA rule that no payload can change: that ente is served and has an IPA step open. */
+export function preIpa(ctx: RtdContext, ente: string | undefined): RuleRefusal | null {
+  const e = ctx.entes.find((x) => x.codiceIpa === ente);
   if (!e || e.branch === 'WITHDRAWN') {
-    return refuse('ENTE_NOT_SERVED', `L’RTD associato non serve l’ente ${p.ente}`, 'payload.ente');
+    return refuse(
+      'ENTE_NOT_SERVED',
+      `L’RTD associato non serve l’ente ${ente ?? ''}`,
+      'payload.ente',
+    );
   }
   if (e.branch !== 'IPA_PENDING' && e.branch !== 'RECHECK_DUE') {
     return refuse(
@@ -292,6 +307,13 @@ export function checkIpa(ctx: RtdContext, ev: IpaConfirmEvent): RuleRefusal | nu
       'payload.ente',
     );
   }
+  return null;
+}
+
+export function checkIpa(ctx: RtdContext, ev: IpaConfirmEvent): RuleRefusal | null {
+  const p = ev.payload;
+  const pre = preIpa(ctx, p.ente);
+  if (pre) return pre;
   if (p.registeredOn > today(ev.at)) {
     return refuse(
       'IPA_DATE_IN_FUTURE',
@@ -352,6 +374,21 @@ export const ruleOf =
   <E>(f: (ctx: RtdContext, ev: E) => RuleRefusal | null) =>
   (s: AnyMachineSnapshot, ev: MachineEvent): RuleRefusal | null =>
     f(s.context as RtdContext, ev as unknown as E);
+
+/** the payload-independent part of a rule, as an EventSpec `precondition` (what `allowedEvents` asks) */
+const preOf =
+  (f: (ctx: RtdContext, ente: string | undefined) => RuleRefusal | null) =>
+  (s: AnyMachineSnapshot, ente: string | undefined): RuleRefusal | null =>
+    f(s.context as RtdContext, ente);
+
+/**
+ * The precondition of each event whose rule has a part no payload can change; each rule above starts with it,
+ * so an event `allowedEvents` offers is refused only for its payload's details.
+ */
+export const RTD_PRECONDITIONS = {
+  'rtd.decree.issue': preOf((ctx) => preDecree(ctx)),
+  'rtd.ipa.confirm': preOf(preIpa),
+} as const;
 
 /** the rule of each event that has one: EventSpec.rule in the definition, guard in the machine */
 export const RTD_RULES = {
