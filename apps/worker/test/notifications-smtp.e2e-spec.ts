@@ -5,7 +5,7 @@ import type { Actor } from '@app/common';
 import { loadNotificationConfig } from '@app/notifications';
 import { WorkerModule } from '../src/worker.module';
 import { eventually, startHarness, type Harness } from '../../../test/support/harness';
-import { CONVENTION_TEXT, sha256, unione } from '../../../test/support/scenario';
+import { CONVENTION_TEXT, pareri, sha256, unione } from '../../../test/support/scenario';
 import { startSmtpPeer, type SmtpPeer } from '../../../test/support/smtp-peer';
 
 /**
@@ -152,6 +152,79 @@ describe('notifications over SMTP (real worker, real SMTP peer)', () => {
       );
       // the inbox rows are delivered too (the in-app channel)
       expect((await rows(id, 'inbox')).every((r) => r.status === 'delivered')).toBe(true);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  it('one e-mail per mailbox: the presidente and the staff without a contact of their own share the Unione’s PEC', async () => {
+    const peer = await startSmtpPeer();
+    try {
+      await startWorker(peer.port);
+      const record = async (id: string, ente: string, number: string) =>
+        h.engine.dispatch(
+          id,
+          {
+            type: 'convention.deliberation.record',
+            payload: {
+              ente,
+              number,
+              date: '2026-02-20',
+              outcome: 'APPROVED',
+              textHash: sha256(CONVENTION_TEXT),
+              pareri: pareri('2026-02-20'),
+              immediatamenteEseguibile: true,
+              ieVotes: { favorevoli: 10, contrari: 0, astenuti: 0, presenti: 10, assegnati: 13 },
+            },
+          },
+          { subject: `segretario-${ente}`, roles: ['segretario'], ente, unione: v.ipa },
+        );
+      const recorded = async (id: string) =>
+        await h.ds.query<{ id: string; status: string; recipient_role: string }[]>(
+          `SELECT id, status, recipient_role FROM outbox WHERE instance_id = $1 AND channel = 'email'
+               AND template = 'convention.deliberation-recorded' ORDER BY recipient_role`,
+          [id],
+        );
+      const pec = (await pecOf([v.ipa])).get(v.ipa)!;
+
+      // no e-mail contacts in the registry: both rows fall back to the Unione's PEC → one message, both roles
+      const id = await sendToCouncils('Una sola e-mail');
+      h.clock.set(new Date('2026-02-20T17:00:00Z'));
+      await record(id, 'c_g254', '9101');
+      const rows1 = await eventually(async () => {
+        const r = await recorded(id);
+        return r.length === 2 && r.every((x) => x.status === 'delivered') && r;
+      });
+      expect(rows1.map((r) => r.recipient_role)).toEqual(['presidente', 'staff']);
+      const mails = ofProcess(peer, id).filter(
+        (m) => m.header('x-iter-kind') === 'convention.deliberation-recorded',
+      );
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.rcpt).toEqual([pec]);
+      expect(mails[0]!.mail.text).toContain('Alla c.a. di: Presidente dell’Unione e Uffici — ');
+
+      // a staff contact of its own: two mailboxes, two messages
+      await h.ds.query(`UPDATE ente SET contacts = $2 WHERE codice_ipa = $1`, [
+        v.ipa,
+        JSON.stringify({ staff: 'staff@unione.valdera.invalid' }),
+      ]);
+      try {
+        const id2 = await sendToCouncils('Due caselle');
+        h.clock.set(new Date('2026-02-20T17:00:00Z'));
+        await record(id2, 'c_g254', '9102');
+        await eventually(async () => {
+          const r = await recorded(id2);
+          return r.length === 2 && r.every((x) => x.status === 'delivered');
+        });
+        const two = ofProcess(peer, id2).filter(
+          (m) => m.header('x-iter-kind') === 'convention.deliberation-recorded',
+        );
+        expect(two.map((m) => m.rcpt[0]).sort()).toEqual(
+          [pec, 'staff@unione.valdera.invalid'].sort(),
+        );
+      } finally {
+        await h.ds.query(`UPDATE ente SET contacts = '{}' WHERE codice_ipa = $1`, [v.ipa]);
+      }
     } finally {
       await peer.stop();
     }

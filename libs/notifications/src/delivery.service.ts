@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { canonicalJson } from '@app/common';
 import { backoffDelay, type NotificationConfig } from './notification-config';
 import { redact, SendError, type MailTransport } from './mail-transport';
 import { updateReturning } from './sql';
@@ -139,12 +140,12 @@ export class DeliveryService {
     }
     const done = new Set([...inbox, ...off.map((r) => r.id)]);
     // a few at a time: one slow SMTP peer does not hold the whole batch
-    const queue = claimed.filter((r) => !done.has(r.id));
+    const queue = await this.groupByAddress(claimed.filter((r) => !done.has(r.id)));
     const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        const outcome = await this.deliverOne(row);
-        result[outcome]++;
-        this.observer(row.channel, outcome, 1);
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        const outcome = await this.deliverOne(group);
+        result[outcome] += group.rows.length;
+        this.observer(group.rows[0]!.channel, outcome, group.rows.length);
       }
     });
     await Promise.all(workers);
@@ -185,14 +186,60 @@ export class DeliveryService {
     );
   }
 
-  private async deliverOne(row: ClaimedRow): Promise<'delivered' | 'retried' | 'dead' | 'skipped'> {
+  /**
+   * Mail rows of one transition that would reach the same mailbox with the same notice go as ONE message: the
+   * roles of an ente without a personal address for each (the presidente and the staff of an Unione that gave
+   * no e-mail contacts both fall back to its PEC) would otherwise receive the same text twice. The message is
+   * addressed to every role of the group ("Alla c.a. di: …") and carries the first row's Message-ID; every row
+   * of the group gets the outcome. A row whose address cannot be resolved is a group of its own (its error is
+   * reported as before). Other channels are one row per group.
+   */
+  private async groupByAddress(rows: ClaimedRow[]): Promise<Group[]> {
+    const mail = rows.filter((r) => r.channel === 'pec' || r.channel === 'email');
+    const groups: Group[] = rows
+      .filter((r) => r.channel !== 'pec' && r.channel !== 'email')
+      .map((r) => ({ rows: [r] }));
+    if (!mail.length) return groups;
+    const codes = [...new Set(mail.flatMap((r) => [r.recipient_ente, r.tenant]))];
+    const entes = new Map(
+      (
+        await this.ds.query<EnteRow[]>(
+          `SELECT codice_ipa, denominazione, kind, pec, contacts FROM ente WHERE codice_ipa = ANY($1)`,
+          [codes],
+        )
+      ).map((e) => [e.codice_ipa, e]),
+    );
+    const byKey = new Map<string, Group>();
+    for (const row of mail) {
+      const ente = entes.get(row.recipient_ente);
+      const to = ente ? addressOf(row, ente) : undefined;
+      const unione = entes.get(row.tenant);
+      if (!ente || !to) {
+        groups.push({ rows: [row], ente, unione });
+        continue;
+      }
+      const key = JSON.stringify([row.channel, row.template, row.recipient_ente, to.toLowerCase()]);
+      const group = byKey.get(key);
+      if (group && canShareMessage(group.rows[0]!, row)) group.rows.push(row);
+      else {
+        const g: Group = { rows: [row], ente, unione, to };
+        byKey.set(key, g);
+        groups.push(g);
+      }
+    }
+    return groups;
+  }
+
+  private async deliverOne(group: Group): Promise<'delivered' | 'retried' | 'dead' | 'skipped'> {
+    const row = group.rows[0]!;
+    const ids = group.rows.map((r) => r.id);
     try {
       switch (row.channel) {
         case 'inbox':
           break;
         case 'pec':
         case 'email':
-          await this.sendMail(row);
+          await this.sendMail(group);
           break;
         case 'webhook':
           await this.postWebhook(row);
@@ -200,8 +247,8 @@ export class DeliveryService {
       }
       await this.ds.query(
         `UPDATE outbox SET status = 'delivered', delivered_at = now(), lease_until = NULL, last_error = NULL,
-                updated_at = now() WHERE id = $1 AND status = 'sending'`,
-        [row.id],
+                updated_at = now() WHERE id = ANY($1) AND status = 'sending'`,
+        [ids],
       );
       return 'delivered';
     } catch (err) {
@@ -209,60 +256,44 @@ export class DeliveryService {
       if (err instanceof Skip) {
         await this.ds.query(
           `UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = $2, updated_at = now()
-           WHERE id = $1 AND status = 'sending'`,
-          [row.id, message],
+           WHERE id = ANY($1) AND status = 'sending'`,
+          [ids, message],
         );
         this.log.warn(
-          `notification ${row.id} (${row.template}, ${row.channel}) skipped: ${message}`,
+          `notification ${ids.join(', ')} (${row.template}, ${row.channel}) skipped: ${message}`,
         );
         return 'skipped';
       }
       const permanent = err instanceof Permanent || (err instanceof SendError && err.permanent);
-      const dead = permanent || row.attempts >= this.cfg.maxAttempts;
-      const delay = backoffDelay(this.cfg, row.attempts);
+      // the rows of a group were claimed together: the most tried one decides (they share one message)
+      const attempts = Math.max(...group.rows.map((r) => r.attempts));
+      const dead = permanent || attempts >= this.cfg.maxAttempts;
+      const delay = backoffDelay(this.cfg, attempts);
       await this.ds.query(
         `UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, updated_at = now(),
                 next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $4::double precision / 1000) END
-         WHERE id = $1 AND status = 'sending'`,
-        [row.id, dead ? 'dead' : 'pending', message, delay],
+         WHERE id = ANY($1) AND status = 'sending'`,
+        [ids, dead ? 'dead' : 'pending', message, delay],
       );
       this.log.warn(
-        `notification ${row.id} (${row.template}, ${row.channel}, ente ${row.recipient_ente}) attempt ${row.attempts} failed: ${message}` +
+        `notification ${ids.join(', ')} (${row.template}, ${row.channel}, ente ${row.recipient_ente}) attempt ${attempts} failed: ${message}` +
           (dead ? ' — dead letter' : ` — retry in ${delay} ms`),
       );
       return dead ? 'dead' : 'retried';
     }
   }
 
-  private async sendMail(row: ClaimedRow): Promise<void> {
+  private async sendMail(group: Group): Promise<void> {
+    const row = group.rows[0]!;
     const transport = row.channel === 'pec' ? this.transports.pec : this.transports.email;
     if (!transport) {
       throw new Skip(row.channel === 'pec' ? SKIP_PEC : SKIP_EMAIL);
     }
-    const entes = await this.ds.query<EnteRow[]>(
-      `SELECT codice_ipa, denominazione, kind, pec, contacts FROM ente WHERE codice_ipa = ANY($1)`,
-      [[row.recipient_ente, row.tenant]],
-    );
-    const ente = entes.find((e) => e.codice_ipa === row.recipient_ente);
-    const unione = entes.find((e) => e.codice_ipa === row.tenant);
+    const { ente, unione, to } = group;
     if (!ente) throw new Permanent(`ente ${row.recipient_ente} assente dal registro`);
-    const roles = Array.isArray(row.payload['roles'])
-      ? (row.payload['roles'] as string[])
-      : row.recipient_role.split('+');
-    // a person named in the data under the role (e.g. `appointee: { pec, email }`), explicit addresses, the
-    // ente's contact for the role, the ente's PEC: in this order
-    const role = roles[0]!;
-    const person = row.payload[role] as { pec?: unknown; email?: unknown } | null | undefined;
-    const str = (v: unknown) => (typeof v === 'string' && v.includes('@') ? v : undefined);
-    const personal =
-      row.channel === 'email'
-        ? (str(person?.email) ?? str(person?.pec))
-        : (str(person?.pec) ?? str(person?.email));
-    const given = (row.payload['addresses'] as Record<string, string> | undefined)?.[role];
-    const to =
-      personal ?? given ?? (row.channel === 'email' ? (ente.contacts[role] ?? ente.pec) : ente.pec);
     if (!to)
       throw new Permanent(`l’ente ${ente.codice_ipa} non ha un indirizzo per ${row.channel}`);
+    const roles = [...new Set(group.rows.flatMap(rolesOf))];
     const notice = renderNotice({
       kind: row.template,
       data: row.payload,
@@ -385,3 +416,47 @@ export async function batchJobId(
 }
 
 export const newOutboxId = (): string => randomUUID();
+
+/** rows delivered as one message, with what their address was resolved from */
+interface Group {
+  rows: ClaimedRow[];
+  ente?: EnteRow;
+  unione?: EnteRow;
+  to?: string;
+}
+
+function rolesOf(row: ClaimedRow): string[] {
+  return Array.isArray(row.payload['roles'])
+    ? (row.payload['roles'] as string[])
+    : row.recipient_role.split('+');
+}
+
+/**
+ * Where a mail row goes: a person named in the data under the role (e.g. `appointee: { pec, email }`),
+ * explicit addresses, the ente's contact for the role (e-mail), the ente's PEC: in this order.
+ */
+function addressOf(row: ClaimedRow, ente: EnteRow): string | undefined {
+  const role = rolesOf(row)[0]!;
+  const person = row.payload[role] as { pec?: unknown; email?: unknown } | null | undefined;
+  const str = (v: unknown) => (typeof v === 'string' && v.includes('@') ? v : undefined);
+  const personal =
+    row.channel === 'email'
+      ? (str(person?.email) ?? str(person?.pec))
+      : (str(person?.pec) ?? str(person?.email));
+  const given = (row.payload['addresses'] as Record<string, string> | undefined)?.[role];
+  return (
+    personal ??
+    given ??
+    (row.channel === 'email' ? (ente.contacts[role] ?? ente.pec) : ente.pec) ??
+    undefined
+  );
+}
+
+/** the same text for every row: the notice's data apart from whom it names */
+function canShareMessage(a: ClaimedRow, b: ClaimedRow): boolean {
+  const data = (r: ClaimedRow) => {
+    const { roles: _roles, ...rest } = r.payload;
+    return canonicalJson(rest);
+  };
+  return a.event_seq === b.event_seq && a.instance_id === b.instance_id && data(a) === data(b);
+}
