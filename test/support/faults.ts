@@ -188,3 +188,100 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
+
+export interface PrivatePostgres {
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth) */
+  readonly url: string;
+  readonly port: number;
+  /** stop the server (fast shutdown) and remove its data directory */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL cluster of the test's own (initdb in a temporary directory, trust auth, a free port), so a
+ * test can SIGSTOP one of its backends: the machine's shared server is never frozen. The binaries are
+ * found with `pg_config --bindir` or under /usr/lib/postgresql/<version>/bin. initdb refuses to run as
+ * root: as root the cluster runs as the `postgres` system user.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readdirSync, rmSync, chownSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  let bin: string | null = null;
+  try {
+    bin = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  } catch {
+    bin = null;
+  }
+  if (!bin || !existsSync(join(bin, 'initdb'))) {
+    const root = '/usr/lib/postgresql';
+    const versions = existsSync(root)
+      ? readdirSync(root).sort((a, b) => Number(b) - Number(a))
+      : [];
+    bin =
+      versions.map((v) => join(root, v, 'bin')).find((b) => existsSync(join(b, 'initdb'))) ?? null;
+  }
+  if (!bin) throw new Error('no PostgreSQL server binaries (initdb) found');
+  const asRoot = process.getuid?.() === 0;
+  const ids = asRoot
+    ? {
+        uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      }
+    : {};
+  const dir = mkdtempSync(join(tmpdir(), 'iter-private-pg-'));
+  if (asRoot) chownSync(dir, ids.uid!, ids.gid!);
+  const data = join(dir, 'data');
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres'], {
+    ...ids,
+    stdio: 'ignore',
+  });
+  const port = await freePort();
+  const child = spawn(
+    join(bin, 'postgres'),
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ],
+    { ...ids, stdio: 'ignore' },
+  );
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const { Client } = await import('pg');
+  const t0 = Date.now();
+  for (;;) {
+    const c = new Client({ connectionString: url });
+    try {
+      await c.connect();
+      await c.end();
+      break;
+    } catch {
+      await c.end().catch(() => undefined);
+      if (child.exitCode !== null || Date.now() - t0 > 30_000)
+        throw new Error(`private postgres on ${port} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    port,
+    destroy: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT'); // fast shutdown
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -51,7 +51,8 @@ describe('Postgres down or frozen', () => {
       databaseUrl: proxy.url(databaseUrl),
       redisPrefix: config.redisPrefix,
       clockOffsetMs: h.clock.offset,
-      env: DB_ENV,
+      // reconcilers every second: a run during the outage must report it to the monitor, not log an error
+      env: { ...DB_ENV, RECONCILE_INTERVAL_MS: '1000' },
     });
   }, 120_000);
 
@@ -109,6 +110,8 @@ describe('Postgres down or frozen', () => {
     // the worker sees it too
     await eventually(async () => (await workerHealth()).status === 503, 15_000, 200);
     expect((await workerHealth()).body.details.postgres.status).toBe('down');
+    // long enough for the worker's reconcilers (every second here) to run during the outage
+    await new Promise((r) => setTimeout(r, 2500));
     // no event was written by the refused writes
     const events = await direct.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM process_event WHERE instance_id = $1`,

@@ -4,6 +4,7 @@ import {
   type DataSourceOptions,
   type QueryRunner,
 } from 'typeorm';
+import { Client as PgClient } from 'pg';
 import { classifyInfraError } from '@app/common';
 import { grantRuntime } from './db-roles';
 import { baselineRegistry } from './ente-registry-audit';
@@ -43,6 +44,50 @@ export interface DatabaseTimeouts {
   lockMs: number;
   /** server-side idle_in_transaction_session_timeout: a frozen client's locks are freed after this */
   idleInTransactionMs: number;
+}
+
+/** the error node-postgres raises when `query_timeout` ran out (the server said nothing) */
+export function isQueryReadTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
+}
+
+/**
+ * A node-postgres client that closes its connection when a query hit the client-side read timeout.
+ * node-postgres answers the caller with the timeout but leaves the query on the connection, still
+ * waiting for the server: pooled again, that connection made every later user wait behind it (a frozen
+ * backend: each request that drew it waited the whole timeout; a half-open connection: for ever). Closed,
+ * pg-pool drops it (a released client that is not queryable is removed) and the next user gets a new one.
+ */
+export class ReadTimeoutSafeClient extends PgClient {
+  override query(...args: unknown[]): never {
+    const discard = (err: unknown) => {
+      if (!isQueryReadTimeout(err)) return;
+      const self = this as unknown as {
+        _queryable: boolean;
+        connection?: { stream?: { destroy(): void } };
+      };
+      // not queryable from now on, synchronously: the pool checks this flag when the caller releases the
+      // client (before the socket's close event), so it is removed instead of being handed out again
+      self._queryable = false;
+      self.connection?.stream?.destroy();
+    };
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      const callback = last as (err: unknown, ...rest: unknown[]) => void;
+      args[args.length - 1] = (err: unknown, ...rest: unknown[]) => {
+        discard(err);
+        callback(err, ...rest);
+      };
+    }
+    const out = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (out && typeof (out as Promise<unknown>).then === 'function') {
+      return (out as Promise<unknown>).catch((err: unknown) => {
+        discard(err);
+        throw err;
+      }) as never;
+    }
+    return out as never;
+  }
 }
 
 /** node-postgres pool options for the timeouts (set per connection at start-up: no extra round trip) */
@@ -97,6 +142,7 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     logger: new QuietOutageLogger(['error']),
     extra: {
       max: db.poolSize,
+      Client: ReadTimeoutSafeClient,
       application_name: 'iter',
       ...(db.timeouts ? poolTimeoutOptions(db.timeouts) : {}),
     },

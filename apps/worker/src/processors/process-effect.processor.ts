@@ -9,7 +9,7 @@ import {
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { IterConfig } from '@app/common';
 import { EffectNotReadyError, ProcessEffectRunner } from '@app/engine';
-import { ITER_CONFIG } from '@app/runtime';
+import { DependencyMonitor, ITER_CONFIG } from '@app/runtime';
 import { JobName, QueueName, workerOptions, type RunProcessEffectJob } from '@app/scheduling';
 
 /**
@@ -55,6 +55,7 @@ export class ProcessEffectReconciler implements OnApplicationBootstrap, OnApplic
     private readonly runner: ProcessEffectRunner,
     @InjectQueue(QueueName.ProcessEffects) private readonly queue: Queue,
     @Inject(ITER_CONFIG) private readonly config: IterConfig,
+    private readonly monitor: DependencyMonitor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -83,7 +84,9 @@ export class ProcessEffectReconciler implements OnApplicationBootstrap, OnApplic
       }
       return ids.length;
     } catch (err) {
-      this.log.error({ err }, 'process effects reconciliation failed');
+      // Postgres or Redis down: the monitor logs the outage once; the next run catches up
+      if (!this.monitor.report(err))
+        this.log.error({ err }, 'process effects reconciliation failed');
       return 0;
     }
   }
