@@ -368,6 +368,20 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       );
     });
 
+    it('refuses a number that overflows to Infinity (1e400) with 400, not a 500 from the request hash', async () => {
+      await writesNothing(async () => {
+        for (const body of [
+          '{"type":"convention.deadline.extend","payload":{"days":1e400,"reason":"x"}}',
+          '{"type":"convention.deadline.extend","payload":{"days":-1e400,"reason":"x"}}',
+          '{"type":"convention.abandon","payload":{"reason":"x","n":[1E999]}}',
+        ]) {
+          const res = await post(events, pres, body);
+          expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+          expect(res.body.details.fields[0].errors).toEqual(['must be a finite number']);
+        }
+      });
+    });
+
     it('refuses a body that is not a JSON object', async () => {
       await writesNothing(async () => {
         for (const body of [
