@@ -400,6 +400,59 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
     });
   });
 
+  describe('unknown fields on routes that declare no query or no body', () => {
+    it('refuses a query parameter where the route takes none: 400 VALIDATION_FAILED, as with a DTO', async () => {
+      for (const path of [
+        `/v1/processes/${s.id}?foo=1`,
+        `/v1/processes/${s.id}/diagram?foo=1`,
+        `/v1/processes/${s.id}/history/verify?foo=1`,
+        '/v1/definitions?foo=1',
+        '/v1/definitions/convenzione?foo=1',
+        '/v1/todo?foo=1',
+        '/auth/me?foo=1',
+      ]) {
+        const res = await h.http().get(path).set('Authorization', `Bearer ${pres}`);
+        expect([path, res.status, res.body.code, res.body.details?.fields]).toEqual([
+          path,
+          400,
+          'VALIDATION_FAILED',
+          [{ field: 'foo', errors: ['unknown field: foo'] }],
+        ]);
+      }
+      // the same routes without it, and a route whose DTO declares the parameter, still answer
+      expect(
+        (await h.http().get(`/v1/processes/${s.id}`).set('Authorization', `Bearer ${pres}`)).status,
+      ).toBe(200);
+      expect(
+        (await h.http().get('/v1/processes?limit=1').set('Authorization', `Bearer ${pres}`)).status,
+      ).toBe(200);
+    });
+
+    it('refuses body fields where the route takes no body, and writes nothing', async () => {
+      await writesNothing(async () => {
+        const bogus = '7c0f3a52-4a0e-4f7e-9d51-000000000000';
+        for (const path of [
+          `/v1/notifications/${bogus}/read`,
+          `/v1/webhooks/${bogus}/rotate-secret`,
+          '/v1/entes/c_g843/calendar-token',
+        ]) {
+          const res = await post(path, pres, '{"foo":1}');
+          expect([path, res.status, res.body.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+        }
+        const get = await h
+          .http()
+          .get(`/v1/processes/${s.id}`)
+          .set('Authorization', `Bearer ${pres}`)
+          .set('Content-Type', 'application/json')
+          .send('{"foo":1}');
+        expect([get.status, get.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+        // an empty object is no field at all
+        const empty = await post(`/v1/notifications/${bogus}/read`, pres, '{}');
+        expect(empty.body.code).toBe('NOTIFICATION_NOT_FOUND');
+      });
+    });
+  });
+
   describe('responses', () => {
     it('sends Cache-Control: no-store on authenticated answers, errors and exports', async () => {
       for (const path of [
