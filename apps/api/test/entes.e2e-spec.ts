@@ -91,4 +91,33 @@ describe('entes (e2e)', () => {
     expect(taken.status).toBe(409);
     expect(await count()).toBe(before);
   });
+
+  it('refuses to turn a comune into an unione or the reverse (422 KIND_IMMUTABLE), changing nothing', async () => {
+    const registry = async () =>
+      JSON.stringify(await h.ds.query(`SELECT * FROM ente ORDER BY codice_ipa`)) +
+      String((await h.ds.query(`SELECT count(*)::int AS n FROM ente_event`))[0].n);
+    const before = await registry();
+    const post = (body: object) =>
+      h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(body);
+    // Pontedera, a comune of the Valdera, made an unione: it would leave the Valdera
+    const toUnione = await post({
+      kind: 'UNIONE',
+      denominazione: 'Pontedera',
+      codiceIpa: 'c_g843',
+    });
+    expect([toUnione.status, toUnione.body.details?.rule]).toEqual([422, 'KIND_IMMUTABLE']);
+    expect(toUnione.body.details.fields[0].field).toBe('kind');
+    // the Valdera made a comune: its comuni would belong to a comune
+    const toComune = await post({
+      kind: 'COMUNE',
+      denominazione: 'Unione Valdera',
+      codiceIpa: 'u_valdera',
+      codiceIstat: '999999',
+    });
+    expect([toComune.status, toComune.body.details?.rule]).toEqual([422, 'KIND_IMMUTABLE']);
+    expect(await registry()).toBe(before);
+    // an update that keeps the kind still works
+    const same = await post({ kind: 'COMUNE', denominazione: 'Pontedera', codiceIpa: 'c_g843' });
+    expect([same.status, same.body.unione]).toEqual([201, 'u_valdera']);
+  });
 });

@@ -2973,7 +2973,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione */
+            /** @description RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, a registered ente’s kind changed (KIND_IMMUTABLE), unknown unione */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -140,15 +140,25 @@ export class EntesController {
   @ApiResponse({ status: 409, description: 'ALREADY_EXISTS: a code belongs to another ente' })
   @ApiResponse({
     status: 422,
-    description: 'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione',
+    description:
+      'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, a registered ente’s kind changed (KIND_IMMUTABLE), unknown unione',
   })
   async create(@Body() dto: CreateEnteDto, @CurrentActor() actor: Actor): Promise<EnteRecord> {
     if (!actor.roles.includes('admin'))
       throw new ForbiddenError('Solo un amministratore può registrare enti');
     // an update changes only what it names: the rules apply to the ente as it will be
     const existing = (await this.repo.findByCodes([dto.codiceIpa])).get(dto.codiceIpa);
+    // a comune never becomes an unione nor the reverse: turning one into the other would leave comuni belonging
+    // to a comune, drop a comune from its unione, and change what its organs may do in running processes
+    if (existing && existing.kind !== dto.kind) {
+      throw new RuleViolationError(
+        'KIND_IMMUTABLE',
+        `Il tipo di un ente registrato non cambia: ${dto.codiceIpa} è ${existing.kind}`,
+        [{ field: 'kind', errors: [`must be ${existing.kind}, the kind ${dto.codiceIpa} has`] }],
+      );
+    }
     const codiceIstat = dto.codiceIstat ?? existing?.codiceIstat ?? null;
-    const unione = dto.unione ?? (existing?.kind === dto.kind ? existing.unione : null);
+    const unione = dto.unione ?? existing?.unione ?? null;
     if (dto.kind === 'COMUNE' && !codiceIstat) {
       throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [
         { field: 'codiceIstat', errors: ['required for a comune'] },
