@@ -162,7 +162,7 @@ export class HistoryQueryDto {
   })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   from?: string;
   @ApiPropertyOptional({
     example: '2026-12-31T23:59:59Z',
@@ -170,7 +170,7 @@ export class HistoryQueryDto {
   })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   to?: string;
 }
 
@@ -220,7 +220,7 @@ export class HistoryExportQueryDto extends HistoryQueryDto {
 export class StateAtQueryDto {
   @ApiProperty({ example: '2026-03-01T09:00:00Z', description: 'the instant to look at' })
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   at!: string;
 }
 
