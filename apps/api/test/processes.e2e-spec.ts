@@ -199,6 +199,18 @@ describe('processes API (e2e)', () => {
         .send('{"type": ');
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('MALFORMED_JSON');
+      // the stable Italian message of every error, not the parser's English that quotes the body back
+      expect(res.body.message).toBe('JSON non valido');
+      const echo = await h
+        .http()
+        .post(`/v1/processes/${s.id}/events`)
+        .set('Authorization', `Bearer ${await s.as('presidente')}`)
+        .set('Content-Type', 'application/json')
+        .send('RSSMRA80A01H501U');
+      expect([echo.status, echo.body]).toEqual([
+        400,
+        { code: 'MALFORMED_JSON', message: 'JSON non valido' },
+      ]);
     });
 
     it('bad start input names the field', async () => {

@@ -120,12 +120,11 @@ export function toHttp(err: unknown): [number, ErrorBody] {
     const raw =
       typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? err.message);
     const message = Array.isArray(raw) ? raw.join('; ') : raw;
-    // body-parser's JSON syntax error reaches Nest as a 400 HttpException
-    const code =
-      status === 400 && /JSON/i.test(message)
-        ? 'MALFORMED_JSON'
-        : (HTTP_CODES[status] ?? 'HTTP_ERROR');
-    return [status, { code, message }];
+    // body-parser's JSON syntax error reaches Nest as a 400 HttpException: its message is JSON.parse's own
+    // English, which quotes the start of the body back ("Unexpected token 'R', \"RSSMRA80A0\"..."): not sent
+    if (status === 400 && /JSON/i.test(message))
+      return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
+    return [status, { code: HTTP_CODES[status] ?? 'HTTP_ERROR', message }];
   }
   // two requests racing for the same unique key (e.g. the same business key started twice at once): the loser
   // meets the database's unique constraint, which is a conflict, not a server error
