@@ -3425,6 +3425,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description ENTE_NOT_FOUND: the unione is not an Unione of the ente registry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
