@@ -257,6 +257,43 @@ describe('OpenAPI contract (e2e)', () => {
     expect(validate(res.body) ? [] : validate.errors).toEqual([]);
   });
 
+  it('lists null in every nullable enum, so a null the API answers validates (OpenAPI 3.0.3)', () => {
+    const missing: string[] = [];
+    const visit = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const n = node as { nullable?: boolean; enum?: unknown[] };
+      if (n.nullable && Array.isArray(n.enum) && !n.enum.includes(null)) missing.push(at);
+      for (const [k, v] of Object.entries(node)) visit(v, `${at}/${k}`);
+    };
+    visit(doc.components.schemas, '#/components/schemas');
+    expect(missing).toEqual([]);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ ...doc, $id: 'iter' });
+    const validate = ajv.getSchema('iter#/components/schemas/DeliveryItemDto')!;
+    const pending = {
+      id: '7c0f3a52-4a0e-4f7e-9d51-000000000001',
+      instanceId: '7c0f3a52-4a0e-4f7e-9d51-000000000002',
+      eventSeq: 7,
+      tenant: 'u_valdera',
+      channel: 'webhook',
+      template: 'convention.deadline-extended',
+      recipientEnte: 'u_valdera',
+      recipientRole: 'webhook',
+      status: 'pending',
+      attempts: 1,
+      lastError: null,
+      nextAttemptAt: null,
+      messageId: null,
+      pecStatus: null,
+      pecDeliveredAt: null,
+      createdAt: '2026-12-01T18:24:36.424Z',
+      updatedAt: '2026-12-01T18:24:36.424Z',
+      deliveredAt: null,
+    };
+    expect(validate(pending) ? [] : validate.errors).toEqual([]);
+  });
+
   it('has examples from the fixtures that the engine and the schemas both accept', async () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
