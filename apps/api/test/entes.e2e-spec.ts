@@ -43,6 +43,22 @@ describe('entes (e2e)', () => {
       expect.arrayContaining(['u_valdera', 'c_g843', 'c_z998']),
     );
     expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).not.toContain('c_b865'); // Miracoli's
+    // asking for another Unione is refused, not answered with one's own Unione's entes
+    const other = await h
+      .http()
+      .get('/v1/entes?unione=u_miracoli')
+      .set('Authorization', `Bearer ${token}`);
+    expect([other.status, other.body.code]).toEqual([403, 'FORBIDDEN']);
+    const own = await h
+      .http()
+      .get('/v1/entes?unione=u_valdera')
+      .set('Authorization', `Bearer ${token}`);
+    expect(own.body).toEqual(list.body);
+    const admin2 = await h
+      .http()
+      .get('/v1/entes?unione=u_miracoli')
+      .set('Authorization', `Bearer ${admin}`);
+    expect(admin2.body.map((e: { codiceIpa: string }) => e.codiceIpa)).toContain('c_b865');
   });
 
   it.each([

@@ -118,7 +118,14 @@ export class EntesController {
     description: 'entes of the caller’s unione (all for a platform admin)',
   })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: unione is not a codice IPA' })
+  @ApiResponse({
+    status: 403,
+    description: 'FORBIDDEN: unione names another Unione than the caller’s',
+  })
   list(@Query() q: ListEntiQueryDto, @CurrentActor() actor: Actor): Promise<EnteRecord[]> {
+    // a tenant's user asking for another Unione is told so, not answered its own Unione's entes
+    if (actor.unione !== null && q.unione !== undefined && q.unione !== actor.unione)
+      throw new ForbiddenError(`Si elencano solo gli enti della propria Unione (${actor.unione})`);
     const unione = actor.unione ?? q.unione;
     return this.repo.list(unione ? { unione } : {});
   }
