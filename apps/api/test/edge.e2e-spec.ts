@@ -285,6 +285,22 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
 
+    it.each([
+      ['/v1/processes?limit=-1', 'limit', 'must not be less than 1'],
+      ['/v1/processes?limit=99999999999999999999', 'limit', 'must not be greater than 200'],
+      ['/v1/processes?offset=-5', 'offset', 'must not be less than 0'],
+      ['/v1/processes?offset=1000001', 'offset', 'must not be greater than 1000000'],
+      ['HISTORY?after=-1', 'after', 'must not be less than 0'],
+      ['HISTORY?after=2147483648', 'after', 'must not be greater than 2147483647'],
+      ['HISTORY?limit=100000000000', 'limit', 'must not be greater than 1000'],
+    ])('says only what is wrong with %s', async (path, field, error) => {
+      const res = await h
+        .http()
+        .get(path.replace('HISTORY', `/v1/processes/${s.id}/history`))
+        .set('Authorization', `Bearer ${auditor}`);
+      expect([res.status, res.body.details.fields]).toEqual([400, [{ field, errors: [error] }]]);
+    });
+
     it('accepts the largest offset and limit it documents', async () => {
       const res = await h
         .http()
