@@ -483,6 +483,42 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       }
     });
 
+    it('answers a method a path does not take with 405 and Allow, an unknown path with 404, in Italian', async () => {
+      await writesNothing(async () => {
+        const cases: [string, string, string][] = [
+          ['DELETE', `/v1/processes/${s.id}`, 'GET, HEAD'],
+          ['PATCH', '/v1/processes', 'GET, HEAD, POST'],
+          ['PUT', `/v1/processes/${s.id}/events`, 'POST'],
+          ['OPTIONS', '/v1/definitions', 'GET, HEAD'],
+        ];
+        for (const [method, path, allow] of cases) {
+          const res = await raw(h, {
+            method,
+            path,
+            headers: { Authorization: `Bearer ${pres}` },
+          });
+          expect([method, path, res.status, res.headers['allow']]).toEqual([
+            method,
+            path,
+            405,
+            allow,
+          ]);
+          expect(JSON.parse(res.text)).toMatchObject({
+            code: 'METHOD_NOT_ALLOWED',
+            details: { allow: allow.split(', ') },
+          });
+        }
+        const missing = await h
+          .http()
+          .get('/v1/nope?token=secret')
+          .set('Authorization', `Bearer ${pres}`);
+        expect([missing.status, missing.body]).toEqual([
+          404,
+          { code: 'ROUTE_NOT_FOUND', message: 'Percorso non trovato: GET /v1/nope' },
+        ]);
+      });
+    });
+
     it('answers oversized headers with 431 in the JSON error shape', async () => {
       const res = await raw(h, {
         method: 'GET',
