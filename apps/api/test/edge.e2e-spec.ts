@@ -207,6 +207,32 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       });
     });
 
+    it('refuses a body that is not UTF-8 (a Latin-1 è) with 400 INVALID_CHARACTERS, never storing U+FFFD', async () => {
+      await writesNothing(async () => {
+        for (const bytes of [
+          Buffer.concat([
+            Buffer.from('{"type":"convention.abandon","payload":{"reason":"perch'),
+            Buffer.from([0xe8]), // "è" in Latin-1
+            Buffer.from('"}}'),
+          ]),
+          Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), // {"\xff":1}
+          Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]), // CESU surrogate
+        ]) {
+          const res = await raw(h, {
+            method: 'POST',
+            path: events,
+            headers: {
+              Authorization: `Bearer ${pres}`,
+              'Content-Type': 'application/json',
+              'Content-Length': String(bytes.length),
+            },
+            body: bytes,
+          });
+          expect([res.status, JSON.parse(res.text).code]).toEqual([400, 'INVALID_CHARACTERS']);
+        }
+      });
+    });
+
     it('refuses NUL, lone surrogates and broken percent-encoding in the URL: 400 INVALID_CHARACTERS', async () => {
       await writesNothing(async () => {
         for (const path of [

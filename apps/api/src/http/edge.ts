@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -11,8 +12,9 @@ import { ApiError } from './api-error';
  *  2. the rate limit per client, counted across all routes (and /docs), stricter for writes;
  *  3. the URL: a NUL byte, a lone surrogate or a broken percent-encoding anywhere is 400 INVALID_CHARACTERS;
  *  4. the body's media type, charset and content encoding (415), then its size per route (413);
- *  5. a scan of the raw JSON bytes for depth (400 JSON_TOO_DEEP) and keys + items (413 JSON_TOO_MANY_KEYS),
- *     before JSON.parse and long before class-validator;
+ *  5. the raw body must be UTF-8 (400 INVALID_CHARACTERS, never decoded to U+FFFD), then a scan of the raw
+ *     JSON bytes for depth (400 JSON_TOO_DEEP) and keys + items (413 JSON_TOO_MANY_KEYS), before JSON.parse
+ *     and long before class-validator;
  *  6. the parsed body and query: `__proto__`, `constructor` and `prototype` keys are unknown fields (400
  *     VALIDATION_FAILED, never silently dropped), NUL and lone surrogates in any string are 400, and so is a
  *     number JSON.parse turns into Infinity (`1e400`), which no field accepts and no hash can canonicalize.
@@ -215,8 +217,12 @@ const guard =
   };
 
 function bodyParsers(config: IterConfig): RequestHandler {
-  const verify = (_req: unknown, _res: unknown, buf: Buffer): void =>
+  const verify = (_req: unknown, _res: unknown, buf: Buffer): void => {
+    // bytes that are not UTF-8 (a Latin-1 "è", 0xE8) would be decoded to U+FFFD and stored, a text then frozen
+    // with a hash of other bytes than the client sent: refused (a native check, one pass)
+    if (!isUtf8(buf)) throw invalidCharacters('body');
     scanJson(buf, config.jsonMaxDepth, config.jsonMaxKeys);
+  };
   const options = {
     // content coding is refused above (checkBodyHeaders); a compressed body is never inflated
     inflate: false,
