@@ -136,4 +136,40 @@ describe('entes (e2e)', () => {
     const same = await post({ kind: 'COMUNE', denominazione: 'Pontedera', codiceIpa: 'c_g843' });
     expect([same.status, same.body.unione]).toEqual([201, 'u_valdera']);
   });
+
+  it('lets an Unione’s own admin register only its Unione’s entes (403 otherwise), changing nothing', async () => {
+    const registry = async () =>
+      JSON.stringify(await h.ds.query(`SELECT * FROM ente ORDER BY codice_ipa`)) +
+      String((await h.ds.query(`SELECT count(*)::int AS n FROM ente_event`))[0].n);
+    const valderaAdmin = await h.token({
+      roles: ['admin'],
+      ente: 'u_valdera',
+      unione: 'u_valdera',
+    });
+    const post = (body: object) =>
+      h.http().post('/v1/entes').set('Authorization', `Bearer ${valderaAdmin}`).send(body);
+    const before = await registry();
+    for (const body of [
+      // a Miracoli comune renamed, or moved into the Valdera
+      { kind: 'COMUNE', denominazione: 'Casalbordino (Valdera)', codiceIpa: 'c_b865' },
+      { kind: 'COMUNE', denominazione: 'Casalbordino', codiceIpa: 'c_b865', unione: 'u_valdera' },
+      // a new comune for another Unione, or of none, and another Unione itself
+      { ...chianniLike, codiceIpa: 'c_z990', codiceIstat: '050990', unione: 'u_miracoli' },
+      { kind: 'UNIONE', denominazione: 'Unione dei Miracoli', codiceIpa: 'u_miracoli' },
+      { kind: 'UNIONE', denominazione: 'Nuova Unione', codiceIpa: 'u_nuova' },
+    ]) {
+      const res = await post(body);
+      expect([body, res.status, res.body.code]).toEqual([body, 403, 'FORBIDDEN']);
+    }
+    expect(await registry()).toBe(before);
+    // its own comuni and its own record it still registers
+    const own = await post({ kind: 'COMUNE', denominazione: 'Pontedera', codiceIpa: 'c_g843' });
+    expect([own.status, own.body.unione]).toEqual([201, 'u_valdera']);
+    const self = await post({
+      kind: 'UNIONE',
+      denominazione: 'Unione Valdera',
+      codiceIpa: 'u_valdera',
+    });
+    expect(self.status).toBe(201);
+  });
 });

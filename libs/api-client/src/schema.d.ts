@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Register or update an ente
-         * @description Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
+         * @description Admins only (an Unione’s admin: the comuni of its Unione and the Unione itself); an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
          */
         post: operations["registerEnte"];
         delete?: never;
@@ -2946,7 +2946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: admins only */
+            /** @description FORBIDDEN: admins only; an Unione’s admin only for the entes of its Unione */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -136,14 +136,17 @@ export class EntesController {
     operationId: 'registerEnte',
     summary: 'Register or update an ente',
     description:
-      'Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.',
+      'Admins only (an Unione’s admin: the comuni of its Unione and the Unione itself); an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.',
   })
   @ApiResponse({ status: 201, type: EnteDto, description: 'created or updated (by codice IPA)' })
   @ApiResponse({
     status: 400,
     description: 'VALIDATION_FAILED: a code is malformed (the field is named)',
   })
-  @ApiResponse({ status: 403, description: 'FORBIDDEN: admins only' })
+  @ApiResponse({
+    status: 403,
+    description: 'FORBIDDEN: admins only; an Unione’s admin only for the entes of its Unione',
+  })
   @ApiResponse({ status: 409, description: 'ALREADY_EXISTS: a code belongs to another ente' })
   @ApiResponse({
     status: 422,
@@ -166,6 +169,20 @@ export class EntesController {
     }
     const codiceIstat = dto.codiceIstat ?? existing?.codiceIstat ?? null;
     const unione = dto.unione ?? existing?.unione ?? null;
+    // an Unione's own admin (token unione set) registers the entes of its Unione only: neither another
+    // Unione's comuni (nor moving one into its own) nor an Unione; platform admins (unione null) any
+    if (actor.unione !== null) {
+      const before = existing
+        ? existing.kind === 'UNIONE'
+          ? existing.codiceIpa
+          : existing.unione
+        : actor.unione;
+      const after = dto.kind === 'UNIONE' ? dto.codiceIpa : unione;
+      if (before !== actor.unione || after !== actor.unione)
+        throw new ForbiddenError(
+          `Un amministratore dell’Unione ${actor.unione} registra solo gli enti della propria Unione`,
+        );
+    }
     if (dto.kind === 'COMUNE' && !codiceIstat) {
       throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [
         { field: 'codiceIstat', errors: ['required for a comune'] },
