@@ -2,7 +2,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { JwtVerifier } from '@app/auth';
 import type { Clock, IterConfig } from '@app/common';
@@ -24,6 +24,7 @@ import { DefinitionsController } from './definitions/definitions.controller';
 import { EntesController } from './entes/entes.controller';
 import { HealthController } from './health/health.controller';
 import { DomainErrorFilter } from './http/domain-error.filter';
+import { UndeclaredInputInterceptor } from './http/undeclared-input';
 import { CalendarController } from './notifications/calendar.controller';
 import { NotificationsController } from './notifications/notifications.controller';
 import { WebhooksController } from './notifications/webhooks.controller';
@@ -92,6 +93,7 @@ export class ApiModule {
         { provide: SessionService, useValue: sessions },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: UndeclaredInputInterceptor },
       ],
     };
   }

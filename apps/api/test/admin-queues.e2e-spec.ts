@@ -45,6 +45,20 @@ describe('/admin/queues', () => {
     const segretario = await cookieOf('segretario.c_g843');
     const refused = await h.http().get('/admin/queues').set('Cookie', segretario).expect(403);
     expect(refused.body.code).toBe('FORBIDDEN');
+    // an Unione's own admin: the queues hold every Unione's jobs
+    const valderaAdmin = await h.token({
+      roles: ['admin'],
+      ente: 'u_valdera',
+      unione: 'u_valdera',
+    });
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      const tenant = await h
+        .http()
+        .get(path)
+        .set('Authorization', `Bearer ${valderaAdmin}`)
+        .expect(403);
+      expect(tenant.body.code).toBe('FORBIDDEN');
+    }
   });
 
   it('serves the dashboard and its API to an admin, by bearer token or console session', async () => {

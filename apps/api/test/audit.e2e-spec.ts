@@ -325,6 +325,23 @@ describe('audit (e2e)', () => {
       expect(res.body.details.fields.map((f: { field: string }) => f.field)).toContain(field);
     });
 
+    it.each([
+      ['state?at=2026-02-10T24:00:00Z'],
+      ['state?at=2026-02-30T10:00:00Z'],
+      ['history?from=2026-02-10T24:00:00Z'],
+      ['history?to=2026-13-01T00:00:00Z'],
+      ['history/export?from=2026-02-30T10:00:00%2B01:00'],
+    ])(
+      'says an instant with an offset is needed for the impossible %s, never that a bare date would do',
+      async (query) => {
+        const res = await get(`/v1/processes/${story.s.id}/${query}`);
+        expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+        expect(res.body.details.fields[0].errors).toEqual([
+          'must be an ISO 8601 instant with an offset, e.g. 2026-03-01T09:00:00Z or 2026-03-01T10:00:00+01:00',
+        ]);
+      },
+    );
+
     it('never shows an event through an earlier one that happened after `at`, should the clock go back', async () => {
       const s = new Scenario(h, v.ipa, [X]);
       h.clock.set(new Date('2026-05-01T09:00:00Z'));

@@ -207,6 +207,32 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       });
     });
 
+    it('refuses a body that is not UTF-8 (a Latin-1 è) with 400 INVALID_CHARACTERS, never storing U+FFFD', async () => {
+      await writesNothing(async () => {
+        for (const bytes of [
+          Buffer.concat([
+            Buffer.from('{"type":"convention.abandon","payload":{"reason":"perch'),
+            Buffer.from([0xe8]), // "è" in Latin-1
+            Buffer.from('"}}'),
+          ]),
+          Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), // {"\xff":1}
+          Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]), // CESU surrogate
+        ]) {
+          const res = await raw(h, {
+            method: 'POST',
+            path: events,
+            headers: {
+              Authorization: `Bearer ${pres}`,
+              'Content-Type': 'application/json',
+              'Content-Length': String(bytes.length),
+            },
+            body: bytes,
+          });
+          expect([res.status, JSON.parse(res.text).code]).toEqual([400, 'INVALID_CHARACTERS']);
+        }
+      });
+    });
+
     it('refuses NUL, lone surrogates and broken percent-encoding in the URL: 400 INVALID_CHARACTERS', async () => {
       await writesNothing(async () => {
         for (const path of [
@@ -283,6 +309,22 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
         .set('Authorization', `Bearer ${auditor}`);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it.each([
+      ['/v1/processes?limit=-1', 'limit', 'must not be less than 1'],
+      ['/v1/processes?limit=99999999999999999999', 'limit', 'must not be greater than 200'],
+      ['/v1/processes?offset=-5', 'offset', 'must not be less than 0'],
+      ['/v1/processes?offset=1000001', 'offset', 'must not be greater than 1000000'],
+      ['HISTORY?after=-1', 'after', 'must not be less than 0'],
+      ['HISTORY?after=2147483648', 'after', 'must not be greater than 2147483647'],
+      ['HISTORY?limit=100000000000', 'limit', 'must not be greater than 1000'],
+    ])('says only what is wrong with %s', async (path, field, error) => {
+      const res = await h
+        .http()
+        .get(path.replace('HISTORY', `/v1/processes/${s.id}/history`))
+        .set('Authorization', `Bearer ${auditor}`);
+      expect([res.status, res.body.details.fields]).toEqual([400, [{ field, errors: [error] }]]);
     });
 
     it('accepts the largest offset and limit it documents', async () => {
@@ -368,6 +410,20 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       );
     });
 
+    it('refuses a number that overflows to Infinity (1e400) with 400, not a 500 from the request hash', async () => {
+      await writesNothing(async () => {
+        for (const body of [
+          '{"type":"convention.deadline.extend","payload":{"days":1e400,"reason":"x"}}',
+          '{"type":"convention.deadline.extend","payload":{"days":-1e400,"reason":"x"}}',
+          '{"type":"convention.abandon","payload":{"reason":"x","n":[1E999]}}',
+        ]) {
+          const res = await post(events, pres, body);
+          expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+          expect(res.body.details.fields[0].errors).toEqual(['must be a finite number']);
+        }
+      });
+    });
+
     it('refuses a body that is not a JSON object', async () => {
       await writesNothing(async () => {
         for (const body of [
@@ -386,6 +442,59 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
     });
   });
 
+  describe('unknown fields on routes that declare no query or no body', () => {
+    it('refuses a query parameter where the route takes none: 400 VALIDATION_FAILED, as with a DTO', async () => {
+      for (const path of [
+        `/v1/processes/${s.id}?foo=1`,
+        `/v1/processes/${s.id}/diagram?foo=1`,
+        `/v1/processes/${s.id}/history/verify?foo=1`,
+        '/v1/definitions?foo=1',
+        '/v1/definitions/convenzione?foo=1',
+        '/v1/todo?foo=1',
+        '/auth/me?foo=1',
+      ]) {
+        const res = await h.http().get(path).set('Authorization', `Bearer ${pres}`);
+        expect([path, res.status, res.body.code, res.body.details?.fields]).toEqual([
+          path,
+          400,
+          'VALIDATION_FAILED',
+          [{ field: 'foo', errors: ['unknown field: foo'] }],
+        ]);
+      }
+      // the same routes without it, and a route whose DTO declares the parameter, still answer
+      expect(
+        (await h.http().get(`/v1/processes/${s.id}`).set('Authorization', `Bearer ${pres}`)).status,
+      ).toBe(200);
+      expect(
+        (await h.http().get('/v1/processes?limit=1').set('Authorization', `Bearer ${pres}`)).status,
+      ).toBe(200);
+    });
+
+    it('refuses body fields where the route takes no body, and writes nothing', async () => {
+      await writesNothing(async () => {
+        const bogus = '7c0f3a52-4a0e-4f7e-9d51-000000000000';
+        for (const path of [
+          `/v1/notifications/${bogus}/read`,
+          `/v1/webhooks/${bogus}/rotate-secret`,
+          '/v1/entes/c_g843/calendar-token',
+        ]) {
+          const res = await post(path, pres, '{"foo":1}');
+          expect([path, res.status, res.body.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+        }
+        const get = await h
+          .http()
+          .get(`/v1/processes/${s.id}`)
+          .set('Authorization', `Bearer ${pres}`)
+          .set('Content-Type', 'application/json')
+          .send('{"foo":1}');
+        expect([get.status, get.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+        // an empty object is no field at all
+        const empty = await post(`/v1/notifications/${bogus}/read`, pres, '{}');
+        expect(empty.body.code).toBe('NOTIFICATION_NOT_FOUND');
+      });
+    });
+  });
+
   describe('responses', () => {
     it('sends Cache-Control: no-store on authenticated answers, errors and exports', async () => {
       for (const path of [
@@ -398,6 +507,42 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
         const res = await h.http().get(path).set('Authorization', `Bearer ${auditor}`);
         expect([path, res.headers['cache-control']]).toEqual([path, 'no-store']);
       }
+    });
+
+    it('answers a method a path does not take with 405 and Allow, an unknown path with 404, in Italian', async () => {
+      await writesNothing(async () => {
+        const cases: [string, string, string][] = [
+          ['DELETE', `/v1/processes/${s.id}`, 'GET, HEAD'],
+          ['PATCH', '/v1/processes', 'GET, HEAD, POST'],
+          ['PUT', `/v1/processes/${s.id}/events`, 'POST'],
+          ['OPTIONS', '/v1/definitions', 'GET, HEAD'],
+        ];
+        for (const [method, path, allow] of cases) {
+          const res = await raw(h, {
+            method,
+            path,
+            headers: { Authorization: `Bearer ${pres}` },
+          });
+          expect([method, path, res.status, res.headers['allow']]).toEqual([
+            method,
+            path,
+            405,
+            allow,
+          ]);
+          expect(JSON.parse(res.text)).toMatchObject({
+            code: 'METHOD_NOT_ALLOWED',
+            details: { allow: allow.split(', ') },
+          });
+        }
+        const missing = await h
+          .http()
+          .get('/v1/nope?token=secret')
+          .set('Authorization', `Bearer ${pres}`);
+        expect([missing.status, missing.body]).toEqual([
+          404,
+          { code: 'ROUTE_NOT_FOUND', message: 'Percorso non trovato: GET /v1/nope' },
+        ]);
+      });
     });
 
     it('answers oversized headers with 431 in the JSON error shape', async () => {

@@ -43,6 +43,22 @@ describe('entes (e2e)', () => {
       expect.arrayContaining(['u_valdera', 'c_g843', 'c_z998']),
     );
     expect(list.body.map((e: { codiceIpa: string }) => e.codiceIpa)).not.toContain('c_b865'); // Miracoli's
+    // asking for another Unione is refused, not answered with one's own Unione's entes
+    const other = await h
+      .http()
+      .get('/v1/entes?unione=u_miracoli')
+      .set('Authorization', `Bearer ${token}`);
+    expect([other.status, other.body.code]).toEqual([403, 'FORBIDDEN']);
+    const own = await h
+      .http()
+      .get('/v1/entes?unione=u_valdera')
+      .set('Authorization', `Bearer ${token}`);
+    expect(own.body).toEqual(list.body);
+    const admin2 = await h
+      .http()
+      .get('/v1/entes?unione=u_miracoli')
+      .set('Authorization', `Bearer ${admin}`);
+    expect(admin2.body.map((e: { codiceIpa: string }) => e.codiceIpa)).toContain('c_b865');
   });
 
   it.each([
@@ -90,5 +106,70 @@ describe('entes (e2e)', () => {
     const taken = await post({ ...chianniLike, codiceIpa: 'c_z995', codiceIstat: '050029' }); // Pontedera's ISTAT
     expect(taken.status).toBe(409);
     expect(await count()).toBe(before);
+  });
+
+  it('refuses to turn a comune into an unione or the reverse (422 KIND_IMMUTABLE), changing nothing', async () => {
+    const registry = async () =>
+      JSON.stringify(await h.ds.query(`SELECT * FROM ente ORDER BY codice_ipa`)) +
+      String((await h.ds.query(`SELECT count(*)::int AS n FROM ente_event`))[0].n);
+    const before = await registry();
+    const post = (body: object) =>
+      h.http().post('/v1/entes').set('Authorization', `Bearer ${admin}`).send(body);
+    // Pontedera, a comune of the Valdera, made an unione: it would leave the Valdera
+    const toUnione = await post({
+      kind: 'UNIONE',
+      denominazione: 'Pontedera',
+      codiceIpa: 'c_g843',
+    });
+    expect([toUnione.status, toUnione.body.details?.rule]).toEqual([422, 'KIND_IMMUTABLE']);
+    expect(toUnione.body.details.fields[0].field).toBe('kind');
+    // the Valdera made a comune: its comuni would belong to a comune
+    const toComune = await post({
+      kind: 'COMUNE',
+      denominazione: 'Unione Valdera',
+      codiceIpa: 'u_valdera',
+      codiceIstat: '999999',
+    });
+    expect([toComune.status, toComune.body.details?.rule]).toEqual([422, 'KIND_IMMUTABLE']);
+    expect(await registry()).toBe(before);
+    // an update that keeps the kind still works
+    const same = await post({ kind: 'COMUNE', denominazione: 'Pontedera', codiceIpa: 'c_g843' });
+    expect([same.status, same.body.unione]).toEqual([201, 'u_valdera']);
+  });
+
+  it('lets an Unione’s own admin register only its Unione’s entes (403 otherwise), changing nothing', async () => {
+    const registry = async () =>
+      JSON.stringify(await h.ds.query(`SELECT * FROM ente ORDER BY codice_ipa`)) +
+      String((await h.ds.query(`SELECT count(*)::int AS n FROM ente_event`))[0].n);
+    const valderaAdmin = await h.token({
+      roles: ['admin'],
+      ente: 'u_valdera',
+      unione: 'u_valdera',
+    });
+    const post = (body: object) =>
+      h.http().post('/v1/entes').set('Authorization', `Bearer ${valderaAdmin}`).send(body);
+    const before = await registry();
+    for (const body of [
+      // a Miracoli comune renamed, or moved into the Valdera
+      { kind: 'COMUNE', denominazione: 'Casalbordino (Valdera)', codiceIpa: 'c_b865' },
+      { kind: 'COMUNE', denominazione: 'Casalbordino', codiceIpa: 'c_b865', unione: 'u_valdera' },
+      // a new comune for another Unione, or of none, and another Unione itself
+      { ...chianniLike, codiceIpa: 'c_z990', codiceIstat: '050990', unione: 'u_miracoli' },
+      { kind: 'UNIONE', denominazione: 'Unione dei Miracoli', codiceIpa: 'u_miracoli' },
+      { kind: 'UNIONE', denominazione: 'Nuova Unione', codiceIpa: 'u_nuova' },
+    ]) {
+      const res = await post(body);
+      expect([body, res.status, res.body.code]).toEqual([body, 403, 'FORBIDDEN']);
+    }
+    expect(await registry()).toBe(before);
+    // its own comuni and its own record it still registers
+    const own = await post({ kind: 'COMUNE', denominazione: 'Pontedera', codiceIpa: 'c_g843' });
+    expect([own.status, own.body.unione]).toEqual([201, 'u_valdera']);
+    const self = await post({
+      kind: 'UNIONE',
+      denominazione: 'Unione Valdera',
+      codiceIpa: 'u_valdera',
+    });
+    expect(self.status).toBe(201);
   });
 });

@@ -220,6 +220,80 @@ describe('OpenAPI contract (e2e)', () => {
     }
   });
 
+  it('lists on every operation the answers the edge gives any request (400, 413, 415), and they happen', async () => {
+    for (const { path, method, op } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      for (const s of ['400', '413', '415'])
+        expect({ where, s, listed: s in op.responses }).toEqual({ where, s, listed: true });
+    }
+    const token = await h.token({ roles: ['admin'], ente: null, unione: null });
+    // a route with no query parameters and no body at all still answers both
+    const bad = await h.http().get('/v1/definitions?x=%00').set('Authorization', `Bearer ${token}`);
+    expect([bad.status, bad.body.code]).toEqual([400, 'INVALID_CHARACTERS']);
+    const typed = await h
+      .http()
+      .get('/v1/definitions')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'text/plain')
+      .send('x');
+    expect([typed.status, typed.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('answers GET /v1/definitions as its schema says (every event scope, the RTD appointee’s too)', async () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ ...doc, $id: 'iter' });
+    const validate = ajv.compile({
+      type: 'array',
+      items: { $ref: 'iter#/components/schemas/DefinitionDto' },
+    });
+    const token = await h.token({ roles: ['admin'], ente: null, unione: null });
+    const res = await h.http().get('/v1/definitions').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    const scopes = new Set(
+      (res.body as { events: { scope: string }[] }[]).flatMap((d) => d.events.map((e) => e.scope)),
+    );
+    expect(scopes).toContain('appointee');
+    expect(validate(res.body) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('lists null in every nullable enum, so a null the API answers validates (OpenAPI 3.0.3)', () => {
+    const missing: string[] = [];
+    const visit = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const n = node as { nullable?: boolean; enum?: unknown[] };
+      if (n.nullable && Array.isArray(n.enum) && !n.enum.includes(null)) missing.push(at);
+      for (const [k, v] of Object.entries(node)) visit(v, `${at}/${k}`);
+    };
+    visit(doc.components.schemas, '#/components/schemas');
+    expect(missing).toEqual([]);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ ...doc, $id: 'iter' });
+    const validate = ajv.getSchema('iter#/components/schemas/DeliveryItemDto')!;
+    const pending = {
+      id: '7c0f3a52-4a0e-4f7e-9d51-000000000001',
+      instanceId: '7c0f3a52-4a0e-4f7e-9d51-000000000002',
+      eventSeq: 7,
+      tenant: 'u_valdera',
+      channel: 'webhook',
+      template: 'convention.deadline-extended',
+      recipientEnte: 'u_valdera',
+      recipientRole: 'webhook',
+      status: 'pending',
+      attempts: 1,
+      lastError: null,
+      nextAttemptAt: null,
+      messageId: null,
+      pecStatus: null,
+      pecDeliveredAt: null,
+      createdAt: '2026-12-01T18:24:36.424Z',
+      updatedAt: '2026-12-01T18:24:36.424Z',
+      deliveredAt: null,
+    };
+    expect(validate(pending) ? [] : validate.errors).toEqual([]);
+  });
+
   it('has examples from the fixtures that the engine and the schemas both accept', async () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);

@@ -93,6 +93,23 @@ describe('processes API (e2e)', () => {
     );
     expect(malformed.status).toBe(400);
     expect(malformed.body.details.fields[0].field).toBe('If-Match');
+    // the current version (3) in any form but the ETag's own is refused, never taken as a match
+    for (const ifMatch of ['W/"3"', '*', '"3", "4"', '"3', '3"', '3', '""']) {
+      const res = await s.send(
+        'presidente',
+        v.ipa,
+        'convention.abandon',
+        { reason: 'x' },
+        { 'If-Match': ifMatch },
+      );
+      expect([ifMatch, res.status, res.body.details?.fields?.[0]?.field]).toEqual([
+        ifMatch,
+        400,
+        'If-Match',
+      ]);
+    }
+    expect(await s.eventCount()).toBe(3);
+    expect((await s.get()).body.version).toBe(3);
   });
 
   it('replays the same Idempotency-Key: same answer, one audit event; another payload with it is refused', async () => {
@@ -182,6 +199,18 @@ describe('processes API (e2e)', () => {
         .send('{"type": ');
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('MALFORMED_JSON');
+      // the stable Italian message of every error, not the parser's English that quotes the body back
+      expect(res.body.message).toBe('JSON non valido');
+      const echo = await h
+        .http()
+        .post(`/v1/processes/${s.id}/events`)
+        .set('Authorization', `Bearer ${await s.as('presidente')}`)
+        .set('Content-Type', 'application/json')
+        .send('RSSMRA80A01H501U');
+      expect([echo.status, echo.body]).toEqual([
+        400,
+        { code: 'MALFORMED_JSON', message: 'JSON non valido' },
+      ]);
     });
 
     it('bad start input names the field', async () => {

@@ -155,6 +155,21 @@ describe('webhooks (real worker, real HTTP receiver)', () => {
       .send({ url })
       .expect(400);
     expect(noUnione.body.details.fields[0].field).toBe('unione');
+    // an Unione the registry does not know (or a comune) would never receive anything: refused, nothing written
+    const subscriptions = async () =>
+      (await h.ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM webhook_subscription`))[0]!
+        .n;
+    const before = await subscriptions();
+    for (const unione of ['u_nowhere', 'c_a864']) {
+      const unknown = await h
+        .http()
+        .post('/v1/webhooks')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ url, unione })
+        .expect(422);
+      expect(unknown.body).toMatchObject({ code: 'ENTE_NOT_FOUND', details: { entes: [unione] } });
+    }
+    expect(await subscriptions()).toBe(before);
 
     await h
       .http()

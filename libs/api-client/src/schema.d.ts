@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Register or update an ente
-         * @description Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
+         * @description Admins only (an Unione’s admin: the comuni of its Unione and the Unione itself); an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.
          */
         post: operations["registerEnte"];
         delete?: never;
@@ -710,10 +710,10 @@ export interface components {
             type: string;
             description: string;
             /**
-             * @description unione: sent by the Unione; ente: for one’s own ente (payload.ente); system: timers only
+             * @description unione: sent by the Unione; ente: for one’s own ente (payload.ente); system: timers only; appointee: only the person the process names (token sub)
              * @enum {string}
              */
-            scope: "unione" | "ente" | "system";
+            scope: "unione" | "ente" | "system" | "appointee";
             roles: ("presidente" | "segretario" | "sindaco" | "staff" | "gruppo_lavoro" | "appointee" | "auditor" | "admin" | "system")[];
             /** @description null: takes no payload */
             payload: components["schemas"]["SchemaRefDto"] | null;
@@ -1757,6 +1757,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -1816,6 +1834,24 @@ export interface operations {
             };
             /** @description missing, expired or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1914,8 +1950,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1994,6 +2039,24 @@ export interface operations {
             };
             /** @description PROCESS_NOT_FOUND (also for another unione’s process) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2097,8 +2160,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2197,6 +2269,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -2276,6 +2366,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -2336,6 +2444,24 @@ export interface operations {
             };
             /** @description PROCESS_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2413,6 +2539,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -2451,8 +2595,35 @@ export interface operations {
                     "application/json": components["schemas"]["DefinitionDto"][];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2500,6 +2671,15 @@ export interface operations {
                     "application/json": components["schemas"]["DefinitionDto"];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
                 headers: {
@@ -2511,6 +2691,24 @@ export interface operations {
             };
             /** @description DEFINITION_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2558,6 +2756,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
                 headers: {
@@ -2569,6 +2776,24 @@ export interface operations {
             };
             /** @description DEFINITION_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2627,6 +2852,33 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN: unione names another Unione than the caller’s */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2694,7 +2946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: admins only */
+            /** @description FORBIDDEN: admins only; an Unione’s admin only for the entes of its Unione */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2712,7 +2964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2721,7 +2973,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione */
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, a registered ente’s kind changed (KIND_IMMUTABLE), unknown unione */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2792,6 +3053,24 @@ export interface operations {
             };
             /** @description FORBIDDEN: status=… by someone who is not an admin or Unione staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2875,6 +3154,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RULE_VIOLATION (NOT_RESENDABLE): not dead, skipped or with a mancata consegna */
             422: {
                 headers: {
@@ -2949,6 +3246,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -2987,6 +3302,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDto"][];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
                 headers: {
@@ -2998,6 +3322,24 @@ export interface operations {
             };
             /** @description FORBIDDEN: not an admin or the Unione’s staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3074,8 +3416,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ENTE_NOT_FOUND: the unione is not an Unione of the ente registry */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3150,6 +3510,24 @@ export interface operations {
             };
             /** @description WEBHOOK_NOT_FOUND: unknown, or another Unione’s */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3233,6 +3611,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -3303,6 +3699,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description ENTE_NOT_FOUND */
             422: {
                 headers: {
@@ -3352,6 +3766,15 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarTokenDto"];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED: missing, expired or invalid token */
             401: {
                 headers: {
@@ -3363,6 +3786,24 @@ export interface operations {
             };
             /** @description FORBIDDEN: not the ente’s segretario, the Unione’s staff or an admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3429,6 +3870,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -3488,6 +3956,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -3538,6 +4033,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -3584,6 +4106,33 @@ export interface operations {
                     "application/json": components["schemas"]["AuthConfigDto"];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests (Retry-After says when to retry) */
             429: {
                 headers: {
@@ -3621,8 +4170,35 @@ export interface operations {
                     "application/json": components["schemas"]["MeDto"];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3668,8 +4244,35 @@ export interface operations {
                     "application/json": components["schemas"]["DevUserDto"][];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description FORBIDDEN (DEV_SIGN_IN_DISABLED) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3736,8 +4339,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over BODY_LIMIT */
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3781,8 +4393,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description FORBIDDEN (CSRF_HEADER_REQUIRED) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3827,8 +4466,35 @@ export interface operations {
                     "application/json": components["schemas"]["TodoItemDto"][];
                 };
             };
+            /** @description INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

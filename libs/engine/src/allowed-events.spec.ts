@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { getShortestPaths } from '@xstate/graph';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { addCalendarDays, toRomeDate } from '@app/calendar';
-import { DomainError, RuleViolationError, type Actor, type Role } from '@app/common';
+import {
+  DomainError,
+  RuleViolationError,
+  TransitionNotAllowedError,
+  type Actor,
+  type Role,
+} from '@app/common';
 import {
   conventionDefinitionV1,
   conventionMachine,
@@ -333,6 +339,14 @@ describe('allowedEvents = exactly what would be accepted', () => {
                 failures.push(`${where}: refused with an undocumented rule ${error.rule}`);
             } else if (!['FORBIDDEN', 'TRANSITION_NOT_ALLOWED'].includes(error.code)) {
               failures.push(`${where}: refused with ${error.code}`);
+            } else if (error instanceof TransitionNotAllowedError) {
+              // the 409 lists exactly what the view offers this caller
+              const listed = [...error.allowedEvents].sort();
+              const mine = offered.map((o) => o.type).sort();
+              if (JSON.stringify(listed) !== JSON.stringify(mine))
+                failures.push(
+                  `${where}: 409 lists ${listed.join(',')}, the view ${mine.join(',')}`,
+                );
             }
           }
         }

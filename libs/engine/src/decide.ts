@@ -15,6 +15,7 @@ import {
   type ProcessDefinition,
 } from '@app/workflows';
 import { authorizeEvent, type Refusal } from './authorization';
+import { allowedEventsFor } from './process-view';
 
 /** 403 with the refusal's stable code (FORBIDDEN, FORBIDDEN_ORGAN, ACTOR_ENTE_UNKNOWN). */
 export function refusalError(r: Refusal, details?: unknown): Error {
@@ -71,7 +72,17 @@ export function decideEvent(
       ente === undefined ? { event: event.type } : { event: event.type, ente },
     );
   }
-  assertAccepted(def, current, event);
+  try {
+    assertAccepted(def, current, event);
+  } catch (err) {
+    // the 409 names what this caller may send now (as `allowedEvents` of the view), not every event the state
+    // takes: a sindaco is not told to record a deliberation
+    if (err instanceof TransitionNotAllowedError) {
+      const mine = allowedEventsFor(def, current, actor, tenant, participants).map((e) => e.type);
+      throw new TransitionNotAllowedError(err.state, err.eventType, mine);
+    }
+    throw err;
+  }
   const [next, actions] = pureTransition(def.machine, current, event) as [
     AnyMachineSnapshot,
     DecidedAction[],

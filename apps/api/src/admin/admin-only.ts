@@ -23,7 +23,7 @@ function sameOrigin(req: Request): boolean {
 }
 
 /**
- * Express middleware for /admin/queues: admin role only, from `Authorization: Bearer <token>` (scripts,
+ * Express middleware for /admin/queues: platform admins only (role admin, no unione), from `Authorization: Bearer <token>` (scripts,
  * curl) or from the console's session cookie (an admin signed in to the console opens the dashboard in the
  * same browser). Refusals are the API's JSON errors: 401 UNAUTHENTICATED, 403 FORBIDDEN.
  */
@@ -50,6 +50,12 @@ export function adminOnly(verifier: JwtVerifier, sessions: SessionService) {
       .then((actor) => {
         if (!actor.roles.includes('admin'))
           throw new ForbiddenError('la dashboard delle code è riservata agli amministratori');
+        // the queues hold every Unione's jobs (and let one retry, promote or remove them): an Unione's own
+        // admin, who acts on its Unione only everywhere else, does not get them
+        if (actor.unione !== null)
+          throw new ForbiddenError(
+            'la dashboard delle code è riservata agli amministratori della piattaforma',
+          );
         next();
       })
       .catch((err: unknown) => {

@@ -22,9 +22,9 @@ export class DefinitionEventDto {
   @ApiProperty({ example: 'convention.deliberation.record' }) type!: string;
   @ApiProperty() description!: string;
   @ApiProperty({
-    enum: ['unione', 'ente', 'system'],
+    enum: ['unione', 'ente', 'system', 'appointee'],
     description:
-      'unione: sent by the Unione; ente: for one’s own ente (payload.ente); system: timers only',
+      'unione: sent by the Unione; ente: for one’s own ente (payload.ente); system: timers only; appointee: only the person the process names (token sub)',
   })
   scope!: string;
   @ApiProperty({ type: [String], enum: ROLES }) roles!: readonly string[];

@@ -118,7 +118,14 @@ export class EntesController {
     description: 'entes of the caller’s unione (all for a platform admin)',
   })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: unione is not a codice IPA' })
+  @ApiResponse({
+    status: 403,
+    description: 'FORBIDDEN: unione names another Unione than the caller’s',
+  })
   list(@Query() q: ListEntiQueryDto, @CurrentActor() actor: Actor): Promise<EnteRecord[]> {
+    // a tenant's user asking for another Unione is told so, not answered its own Unione's entes
+    if (actor.unione !== null && q.unione !== undefined && q.unione !== actor.unione)
+      throw new ForbiddenError(`Si elencano solo gli enti della propria Unione (${actor.unione})`);
     const unione = actor.unione ?? q.unione;
     return this.repo.list(unione ? { unione } : {});
   }
@@ -129,26 +136,53 @@ export class EntesController {
     operationId: 'registerEnte',
     summary: 'Register or update an ente',
     description:
-      'Admins only; an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.',
+      'Admins only (an Unione’s admin: the comuni of its Unione and the Unione itself); an ente is created or updated by its codice IPA. An update changes only the fields sent (omitted ones are kept); every change is audited in the ente registry chain.',
   })
   @ApiResponse({ status: 201, type: EnteDto, description: 'created or updated (by codice IPA)' })
   @ApiResponse({
     status: 400,
     description: 'VALIDATION_FAILED: a code is malformed (the field is named)',
   })
-  @ApiResponse({ status: 403, description: 'FORBIDDEN: admins only' })
+  @ApiResponse({
+    status: 403,
+    description: 'FORBIDDEN: admins only; an Unione’s admin only for the entes of its Unione',
+  })
   @ApiResponse({ status: 409, description: 'ALREADY_EXISTS: a code belongs to another ente' })
   @ApiResponse({
     status: 422,
-    description: 'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, unknown unione',
+    description:
+      'RULE_VIOLATION / ENTE_NOT_FOUND: inconsistent kind, a registered ente’s kind changed (KIND_IMMUTABLE), unknown unione',
   })
   async create(@Body() dto: CreateEnteDto, @CurrentActor() actor: Actor): Promise<EnteRecord> {
     if (!actor.roles.includes('admin'))
       throw new ForbiddenError('Solo un amministratore può registrare enti');
     // an update changes only what it names: the rules apply to the ente as it will be
     const existing = (await this.repo.findByCodes([dto.codiceIpa])).get(dto.codiceIpa);
+    // a comune never becomes an unione nor the reverse: turning one into the other would leave comuni belonging
+    // to a comune, drop a comune from its unione, and change what its organs may do in running processes
+    if (existing && existing.kind !== dto.kind) {
+      throw new RuleViolationError(
+        'KIND_IMMUTABLE',
+        `Il tipo di un ente registrato non cambia: ${dto.codiceIpa} è ${existing.kind}`,
+        [{ field: 'kind', errors: [`must be ${existing.kind}, the kind ${dto.codiceIpa} has`] }],
+      );
+    }
     const codiceIstat = dto.codiceIstat ?? existing?.codiceIstat ?? null;
-    const unione = dto.unione ?? (existing?.kind === dto.kind ? existing.unione : null);
+    const unione = dto.unione ?? existing?.unione ?? null;
+    // an Unione's own admin (token unione set) registers the entes of its Unione only: neither another
+    // Unione's comuni (nor moving one into its own) nor an Unione; platform admins (unione null) any
+    if (actor.unione !== null) {
+      const before = existing
+        ? existing.kind === 'UNIONE'
+          ? existing.codiceIpa
+          : existing.unione
+        : actor.unione;
+      const after = dto.kind === 'UNIONE' ? dto.codiceIpa : unione;
+      if (before !== actor.unione || after !== actor.unione)
+        throw new ForbiddenError(
+          `Un amministratore dell’Unione ${actor.unione} registra solo gli enti della propria Unione`,
+        );
+    }
     if (dto.kind === 'COMUNE' && !codiceIstat) {
       throw new RuleViolationError('ISTAT_REQUIRED', 'Un comune ha un codice ISTAT', [
         { field: 'codiceIstat', errors: ['required for a comune'] },

@@ -3,10 +3,11 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  NotFoundException,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError, type ErrorCode } from '@app/common';
 import { ApiError } from './api-error';
 import { DependencyMonitor } from '@app/runtime';
@@ -88,6 +89,26 @@ export class DomainErrorFilter implements ExceptionFilter {
       res.status(infra.status).json(infra.body);
       return;
     }
+    // no route for this method and path: 405 with Allow when the path has routes for other methods
+    if (err instanceof NotFoundException && /^Cannot [A-Z]+ /.test(err.message)) {
+      const req = host.switchToHttp().getRequest<Request>();
+      const allow = routeMethods(req);
+      if (allow.length > 0) {
+        res.setHeader('Allow', allow.join(', '));
+        res.status(405).json({
+          code: 'METHOD_NOT_ALLOWED',
+          message: `Metodo ${req.method} non ammesso su ${req.path}: ammessi ${allow.join(', ')}`,
+          details: { allow },
+        });
+      } else {
+        // the path alone: the query string may carry a token (calendar feeds)
+        res.status(404).json({
+          code: 'ROUTE_NOT_FOUND',
+          message: `Percorso non trovato: ${req.method} ${req.path}`,
+        });
+      }
+      return;
+    }
     const [status, body] = toHttp(err);
     if (status >= 500)
       // the error itself: its type, message and stack in the structured line
@@ -99,6 +120,31 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     res.status(status).json(body);
   }
+}
+
+interface RouteLayer {
+  route?: { methods: Record<string, boolean | undefined> };
+  match(path: string): unknown;
+}
+
+/** The methods the application's routes answer on this path (Express's route layers), HEAD with GET. */
+function routeMethods(req: Request): string[] {
+  const stack = (req.app as unknown as { router?: { stack?: RouteLayer[] } }).router?.stack ?? [];
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route) continue;
+    let hit: unknown = false;
+    try {
+      hit = layer.match(req.path); // pure in router 2: it stores nothing on the layer
+    } catch {
+      hit = false; // a parameter that is not valid percent-encoding
+    }
+    if (!hit) continue;
+    for (const [m, on] of Object.entries(layer.route.methods))
+      if (on && m !== '_all') methods.add(m.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
 }
 
 export function toHttp(err: unknown): [number, ErrorBody] {
@@ -120,12 +166,11 @@ export function toHttp(err: unknown): [number, ErrorBody] {
     const raw =
       typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? err.message);
     const message = Array.isArray(raw) ? raw.join('; ') : raw;
-    // body-parser's JSON syntax error reaches Nest as a 400 HttpException
-    const code =
-      status === 400 && /JSON/i.test(message)
-        ? 'MALFORMED_JSON'
-        : (HTTP_CODES[status] ?? 'HTTP_ERROR');
-    return [status, { code, message }];
+    // body-parser's JSON syntax error reaches Nest as a 400 HttpException: its message is JSON.parse's own
+    // English, which quotes the start of the body back ("Unexpected token 'R', \"RSSMRA80A0\"..."): not sent
+    if (status === 400 && /JSON/i.test(message))
+      return [400, { code: 'MALFORMED_JSON', message: 'JSON non valido' }];
+    return [status, { code: HTTP_CODES[status] ?? 'HTTP_ERROR', message }];
   }
   // two requests racing for the same unique key (e.g. the same business key started twice at once): the loser
   // meets the database's unique constraint, which is a conflict, not a server error

@@ -63,4 +63,18 @@ describe('inspectValue: prototype keys and bad characters', () => {
     expect(codeOf(() => inspectValue({ a: ['ok', '\ud83d'] }, ''))).toBe('INVALID_CHARACTERS');
     expect(codeOf(() => inspectValue({ a: ['ok', '😀'] }, ''))).toBeNull();
   });
+
+  it('reports numbers JSON.parse turned into Infinity, with their path', () => {
+    const body = JSON.parse('{"a":{"days":1e400},"b":[-1e400],"c":1e308}') as unknown;
+    try {
+      inspectValue(body, '');
+      throw new Error('not refused');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationFailedError);
+      expect((err as ValidationFailedError).fields).toEqual([
+        { field: 'a.days', errors: ['must be a finite number'] },
+        { field: 'b[0]', errors: ['must be a finite number'] },
+      ]);
+    }
+  });
 });

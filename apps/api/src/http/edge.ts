@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -11,10 +12,12 @@ import { ApiError } from './api-error';
  *  2. the rate limit per client, counted across all routes (and /docs), stricter for writes;
  *  3. the URL: a NUL byte, a lone surrogate or a broken percent-encoding anywhere is 400 INVALID_CHARACTERS;
  *  4. the body's media type, charset and content encoding (415), then its size per route (413);
- *  5. a scan of the raw JSON bytes for depth (400 JSON_TOO_DEEP) and keys + items (413 JSON_TOO_MANY_KEYS),
- *     before JSON.parse and long before class-validator;
+ *  5. the raw body must be UTF-8 (400 INVALID_CHARACTERS, never decoded to U+FFFD), then a scan of the raw
+ *     JSON bytes for depth (400 JSON_TOO_DEEP) and keys + items (413 JSON_TOO_MANY_KEYS), before JSON.parse
+ *     and long before class-validator;
  *  6. the parsed body and query: `__proto__`, `constructor` and `prototype` keys are unknown fields (400
- *     VALIDATION_FAILED, never silently dropped), NUL and lone surrogates in any string are 400.
+ *     VALIDATION_FAILED, never silently dropped), NUL and lone surrogates in any string are 400, and so is a
+ *     number JSON.parse turns into Infinity (`1e400`), which no field accepts and no hash can canonicalize.
  */
 
 /** Keys that JSON.parse keeps but class-transformer drops or turns into prototype writes: refused. */
@@ -114,15 +117,21 @@ export function scanJson(buf: Uint8Array, maxDepth: number, maxKeys: number): vo
 }
 
 /**
- * Walk a parsed body (or query): prototype keys are reported as unknown fields, strings with NUL or lone
- * surrogates as INVALID_CHARACTERS. The walk is bounded by scanJson's limits (bodies) or by the URL (query).
+ * Walk a parsed body (or query): prototype keys are reported as unknown fields, numbers out of range (JSON
+ * `1e400` parses to Infinity) as invalid fields, strings with NUL or lone surrogates as INVALID_CHARACTERS.
+ * The walk is bounded by scanJson's limits (bodies) or by the URL (query).
  */
 export function inspectValue(value: unknown, prefix: string): void {
-  const unknownKeys: FieldError[] = [];
+  const fieldErrors: FieldError[] = [];
   let badChars: string | null = null;
   const walk = (v: unknown, path: string): void => {
     if (typeof v === 'string') {
       if (badChars === null && hasBadCharacters(v)) badChars = path;
+      return;
+    }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v))
+        fieldErrors.push({ field: path, errors: ['must be a finite number'] });
       return;
     }
     if (v === null || typeof v !== 'object') return;
@@ -133,13 +142,13 @@ export function inspectValue(value: unknown, prefix: string): void {
     for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
       const p = path ? `${path}.${k}` : k;
       if (badChars === null && hasBadCharacters(k)) badChars = p;
-      if (PROTOTYPE_KEYS.has(k)) unknownKeys.push({ field: p, errors: [`unknown field: ${p}`] });
+      if (PROTOTYPE_KEYS.has(k)) fieldErrors.push({ field: p, errors: [`unknown field: ${p}`] });
       walk(item, p);
     }
   };
   walk(value, prefix);
   if (badChars !== null) throw invalidCharacters(badChars);
-  if (unknownKeys.length) throw new ValidationFailedError(unknownKeys);
+  if (fieldErrors.length) throw new ValidationFailedError(fieldErrors);
 }
 
 function checkUrl(req: Request): void {
@@ -208,8 +217,12 @@ const guard =
   };
 
 function bodyParsers(config: IterConfig): RequestHandler {
-  const verify = (_req: unknown, _res: unknown, buf: Buffer): void =>
+  const verify = (_req: unknown, _res: unknown, buf: Buffer): void => {
+    // bytes that are not UTF-8 (a Latin-1 "è", 0xE8) would be decoded to U+FFFD and stored, a text then frozen
+    // with a hash of other bytes than the client sent: refused (a native check, one pass)
+    if (!isUtf8(buf)) throw invalidCharacters('body');
     scanJson(buf, config.jsonMaxDepth, config.jsonMaxKeys);
+  };
   const options = {
     // content coding is refused above (checkBodyHeaders); a compressed body is never inflated
     inflate: false,

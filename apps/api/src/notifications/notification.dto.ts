@@ -32,7 +32,8 @@ export class DeliveryItemDto {
   @ApiProperty({
     nullable: true,
     type: String,
-    enum: ['accettazione', 'avvenuta-consegna', 'mancata-consegna'],
+    // null listed too: under OpenAPI 3.0.3 `nullable` does not add null to an enum
+    enum: ['accettazione', 'avvenuta-consegna', 'mancata-consegna', null],
   })
   pecStatus!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) pecDeliveredAt!:

@@ -11,10 +11,12 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import {
+  EnteNotFoundError,
   ForbiddenError,
   ValidationFailedError,
   WebhookNotFoundError,
@@ -28,6 +30,7 @@ import {
   type WebhookView,
   type WebhookWithSecret,
 } from '@app/notifications';
+import { EnteRepository } from '@app/persistence';
 import { ITER_CONFIG } from '@app/runtime';
 import { CurrentActor } from '../auth/auth.guard';
 import { UuidPipe } from '../http/uuid.pipe';
@@ -74,6 +77,7 @@ function scopeOf(actor: Actor): string | null | undefined {
 @Controller('v1/webhooks')
 export class WebhooksController {
   private readonly subs: WebhookSubscriptions;
+  private readonly entes: EnteRepository;
 
   constructor(
     ds: DataSource,
@@ -81,6 +85,7 @@ export class WebhooksController {
     @Inject(NOTIFICATION_CONFIG) notifications: NotificationConfig,
   ) {
     this.subs = new WebhookSubscriptions(ds, notifications.webhookSecretOverlapMs);
+    this.entes = new EnteRepository(ds);
   }
 
   private scope(actor: Actor): string | null {
@@ -105,6 +110,9 @@ export class WebhooksController {
   @ApiForbiddenResponse({
     description: 'FORBIDDEN: not an admin or the Unione’s staff, or another Unione',
   })
+  @ApiUnprocessableEntityResponse({
+    description: 'ENTE_NOT_FOUND: the unione is not an Unione of the ente registry',
+  })
   async create(
     @Body() dto: CreateWebhookDto,
     @CurrentActor() actor: Actor,
@@ -122,6 +130,9 @@ export class WebhooksController {
         throw new ForbiddenError(`Si gestiscono solo i webhook della propria Unione (${scope})`);
       unione = scope;
     }
+    // a subscription for an Unione the registry does not know would never receive anything
+    if ((await this.entes.findByCodes([unione])).get(unione)?.kind !== 'UNIONE')
+      throw new EnteNotFoundError([unione]);
     if (this.config.nodeEnv === 'production' && !dto.url.startsWith('https://'))
       throw new ValidationFailedError([{ field: 'url', errors: ['must be https in production'] }]);
     return this.subs.create(unione, dto.url, dto.description ?? null, actor.subject);

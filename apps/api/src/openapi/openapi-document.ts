@@ -245,8 +245,12 @@ function startRequests(
 }
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {
+  '400':
+    'INVALID_CHARACTERS / VALIDATION_FAILED / MALFORMED_JSON: NUL, a lone surrogate or broken percent-encoding in the URL, an unknown query parameter or body field, a body that is not a JSON object',
   '401': 'UNAUTHENTICATED: missing, expired or invalid token',
-  '413': 'PAYLOAD_TOO_LARGE: body over BODY_LIMIT',
+  '413': 'PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys',
+  '415':
+    'UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding',
   '429': 'RATE_LIMITED: too many requests (Retry-After says when to retry)',
   '500': 'INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed',
 };
@@ -262,7 +266,9 @@ function completeOperation(op: OperationObject): void {
   }
   const isPublic = !op.security || op.security.length === 0;
   if (isPublic) op.security = [];
-  const common = [...(isPublic ? [] : ['401']), '429', '500', ...(op.requestBody ? ['413'] : [])];
+  // the edge checks every request before its route (docs/security.md): the URL and query (400), and a body
+  // sent to any route, declared or not (413, 415)
+  const common = [...(isPublic ? [] : ['401']), '400', '413', '415', '429', '500'];
   for (const status of common) {
     responses[status] ??= { description: ERROR_DESCRIPTIONS[status]! };
   }

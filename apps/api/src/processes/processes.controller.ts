@@ -64,12 +64,24 @@ const ETAG = {
   },
 } as const;
 
+/**
+ * If-Match: the one strong entity tag the API gives, the version in quotes (`"3"`). A weak tag (`W/"3"`) never
+ * matches under If-Match's strong comparison (RFC 9110 §13.1.1), so it is refused like any other form (`*`, a
+ * list, an unbalanced quote), not taken for the version.
+ */
 function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  const m = /^\s*"(\d{1,9})"\s*$/.exec(value);
   if (!m)
     throw new ValidationFailedError([
-      { field: 'If-Match', errors: ['must be the process version, e.g. "3"'] },
+      {
+        field: 'If-Match',
+        errors: [
+          /^\s*W\//.test(value)
+            ? 'a weak entity tag never matches: send the version as the ETag gives it, e.g. "3"'
+            : 'must be the process version in quotes, as the ETag gives it, e.g. "3"',
+        ],
+      },
     ]);
   return Number(m[1]);
 }

@@ -84,8 +84,13 @@ export class SendEventDto {
 export const MAX_OFFSET = 1_000_000;
 
 /** Plain decimal digits only: `1e20`, `0x10`, ` 5`, `1.0` stay strings and fail @IsInt. */
+/**
+ * A query integer: decimal digits (with a sign) become the number, so the answer says what is wrong with it
+ * (`-1`: must not be less than 1; `99999999999`: must not be greater than 200) rather than every rule at once;
+ * anything else (`1e2`, `0x10`, `1.5`, a repeated parameter) stays as it is and is not an integer.
+ */
 const toDecimalInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  typeof value === 'string' && /^-?\d{1,30}$/.test(value) ? Number(value) : value;
 
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
@@ -162,7 +167,7 @@ export class HistoryQueryDto {
   })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   from?: string;
   @ApiPropertyOptional({
     example: '2026-12-31T23:59:59Z',
@@ -170,7 +175,7 @@ export class HistoryQueryDto {
   })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   to?: string;
 }
 
@@ -179,6 +184,7 @@ export class HistoryPageQueryDto extends HistoryQueryDto {
   @ApiPropertyOptional({
     default: 0,
     minimum: 0,
+    maximum: 2_147_483_647,
     example: 120,
     description:
       'cursor: only events with seq greater than this (the seq of the last event of the previous page; 0 = from the start)',
@@ -187,6 +193,7 @@ export class HistoryPageQueryDto extends HistoryQueryDto {
   @Transform(toDecimalInt)
   @IsInt()
   @Min(0)
+  @Max(2_147_483_647) // seq is a Postgres integer
   after?: number;
   @ApiPropertyOptional({
     default: HISTORY_PAGE_DEFAULT,
@@ -220,7 +227,7 @@ export class HistoryExportQueryDto extends HistoryQueryDto {
 export class StateAtQueryDto {
   @ApiProperty({ example: '2026-03-01T09:00:00Z', description: 'the instant to look at' })
   @Matches(INSTANT, { message: INSTANT_MSG })
-  @IsISO8601({ strict: true })
+  @IsISO8601({ strict: true }, { message: INSTANT_MSG })
   at!: string;
 }
 
