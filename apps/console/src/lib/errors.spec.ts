@@ -68,6 +68,17 @@ describe('API errors shown next to the fields, in Italian', () => {
     expect(eventLabel('rtd.decree.sign')).toBe('Rtd decree sign');
     expect(enumLabel('SEDUTA_DESERTA')).toBe('Seduta deserta');
     expect(fieldLabel('date', 'convention.recesso.record')).toBe('Data della deliberazione');
-    expect(translateValidation('something unexpected')).toBe('something unexpected');
+    // an English message the console does not know is never shown as it is
+    expect(translateValidation('something unexpected')).toBe('Valore non valido');
+    // the API's plain words (libs/engine/src/validation.ts)
+    expect(translateValidation('required')).toBe('Campo obbligatorio');
+    expect(translateValidation('must not be empty')).toBe('Campo obbligatorio');
+    expect(translateValidation('must be true or false')).toBe('Valore sì/no richiesto');
+    expect(translateValidation('must be a date YYYY-MM-DD not after today in Rome')).toBe(
+      'La data non può essere futura',
+    );
+    expect(translateValidation('must be shorter than or equal to 300 characters')).toBe(
+      'Inserire al massimo 300 caratteri',
+    );
   });
 });
