@@ -72,6 +72,15 @@ export function EventForm(p: Props): ReactNode {
     setChanges(null);
   }, [p.view.version]);
   const formId = `ev-${p.event.type.replace(/\W/g, '-')}`;
+  // after a refusal, once the errors are on screen (not before React has drawn them, and not on the submit
+  // button, which is disabled while the request is in flight): focus to the first invalid field, else the summary
+  const focusError = useRef(false);
+  useEffect(() => {
+    if (!errors || busy || !focusError.current) return;
+    focusError.current = false;
+    const firstBad = document.querySelector<HTMLElement>(`#${formId} [aria-invalid="true"]`);
+    (firstBad ?? document.getElementById(`${formId}-summary`))?.focus();
+  }, [errors, busy, changes, formId]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -102,10 +111,7 @@ export function EventForm(p: Props): ReactNode {
         const h = await historyAll<HistoryEvent>(p.view.id).catch((): HistoryEvent[] => []);
         setChanges(h.filter((x) => x.versionAfter > version));
       }
-      setTimeout(() => {
-        const firstBad = document.querySelector<HTMLElement>(`#${formId} [aria-invalid="true"]`);
-        (firstBad ?? document.getElementById(`${formId}-summary`))?.focus();
-      }, 0);
+      focusError.current = true;
     } finally {
       inFlight.current = false;
       setBusy(false);

@@ -61,6 +61,15 @@ describe('API errors shown next to the fields, in Italian', () => {
     });
   });
 
+  it('a message equal to the code’s label is not repeated in the summary', () => {
+    const e = toFormErrors({
+      status: 0,
+      code: 'NETWORK',
+      message: 'Impossibile contattare il server',
+    });
+    expect(e.summary).toBe('Impossibile contattare il server');
+  });
+
   it('labels: Italian for known codes, readable for unknown ones', () => {
     expect(stateLabel('IN_FORCE')).toBe('In vigore');
     expect(stateLabel('SOMETHING_NEW')).toBe('Something new');

@@ -48,7 +48,7 @@ export function toFormErrors(e: ApiError): FormErrors {
   if (e.code === 'VALIDATION_FAILED') summary = label ?? e.message;
   else if (e.code === 'VERSION_CONFLICT') summary = ERROR_LABELS['VERSION_CONFLICT']!;
   else if (rule) summary = e.message;
-  else summary = label ? `${label}. ${e.message}` : e.message;
+  else summary = label && label !== e.message ? `${label}. ${e.message}` : (label ?? e.message);
   return { summary, code: e.code, fields };
 }
 
