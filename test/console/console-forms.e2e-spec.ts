@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { Scenario, unione } from '../support/scenario';
+import { candidatePayload } from '../factories/rtd.factory';
 import { ensureConsoleBuilt, launch, signIn } from './browser';
 
 /**
  * The console's forms in a real Chromium against the real API, as a segretario at night uses them: a refusal
- * moves the focus to the field it names. One convention in deliberation, prepared through the API.
+ * moves the focus to the field it names. One convention in deliberation, prepared through the API; a
+ * convention in force whose RTD appointment the presidente carries on through the console.
  */
 const VALDERA = 'u_valdera';
 const REC = 'convention.deliberation.record';
@@ -21,7 +24,7 @@ describe('console forms (Chromium)', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    h = await startHarness();
+    h = await startHarness({ worker: true });
     await h.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(h.app.getHttpServer().address() as AddressInfo).port}`;
     presidente = await h.token({
@@ -104,4 +107,77 @@ describe('console forms (Chromium)', () => {
     expect(await focusedBecomes(page, field('date').slice(1))).toBe(field('date').slice(1));
     await ctx.close();
   }, 120_000);
+
+  it('the presidente adopts the RTD decree from the console: the entes served are checkboxes, sent as a list', async () => {
+    // the Unione dei Miracoli's convention in force (all four comuni and the Unione), through the API
+    const m = unione('miracoli');
+    const s = new Scenario(h, m.ipa, m.comuni);
+    await s.start();
+    await s.freeze();
+    await s.sendToCouncils('2026-02-05T10:00:00+01:00');
+    h.clock.set(new Date('2026-03-10T09:00:00Z'));
+    for (const [i, e] of [...m.comuni, m.ipa].entries())
+      await s.approve(e, String(60 + i), '2026-03-02', { ie: true });
+    h.clock.set(new Date('2026-03-12T09:00:00Z'));
+    for (const e of [...m.comuni, m.ipa]) await s.sign(e, '2026-03-12T08:00:00Z');
+    h.clock.set(new Date());
+    // the worker opens the RTD process by itself
+    const rtd = await eventually(async () => {
+      const links = (await s.get()).body.links as { relation: string; instanceId: string }[];
+      return links?.find((l) => l.relation === 'rtd')?.instanceId;
+    });
+    const tok = await s.as('presidente');
+    await h
+      .http()
+      .post(`/v1/processes/${rtd}/events`)
+      .set('Authorization', `Bearer ${tok}`)
+      .send({
+        type: 'rtd.candidate.select',
+        payload: candidatePayload(),
+      })
+      .expect(200);
+
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_miracoli');
+    await page.goto(`/procedimenti/${rtd}`);
+    await page.getByTestId('state').waitFor();
+    const D = '#ev-rtd-decree-issue';
+    await page.locator('button[data-event="rtd.decree.issue"]').click();
+    await page.locator(D).waitFor();
+    expect(await page.locator(`button[data-event="rtd.decree.issue"]`).textContent()).toBe(
+      'Adotta l’atto di nomina',
+    );
+    // one checkbox per ente of the process, all served at first; leaving Scerni out is refused by the API
+    const boxes = page.locator(`${D}-entes input[type=checkbox]`);
+    expect(await boxes.count()).toBe(5);
+    expect(await page.locator(`${D}-entes input:checked`).count()).toBe(5);
+    const scerni = m.fixture.comuni.find((c) => c.denominazione === 'Scerni')!.codiceIpa;
+    await page.locator(`label[for="${D.slice(1)}-entes-${scerni}"]`).click();
+    await page.locator(`${D}-act-type`).selectOption('DECRETO');
+    await page.locator(`${D}-act-number`).fill('7');
+    await page.locator(`${D}-act-date`).fill(await page.locator(`${D}-startDate`).inputValue());
+    await page.locator(`${D}-durationMonths`).fill('12');
+    // a referente for each comune (a repeatable group, its ente a select)
+    for (const [i, c] of m.comuni.entries()) {
+      await page.getByRole('button', { name: 'Aggiungi referente' }).click();
+      await page.locator(`${D}-referenti-${i}-ente`).selectOption(c);
+      await page.locator(`${D}-referenti-${i}-name`).fill(`Referente ${i + 1}`);
+    }
+    await page.locator(D).getByRole('button', { name: 'Conferma' }).click();
+    await page.locator(`${D}-summary`).waitFor();
+    expect(await page.locator(`${D}-summary`).textContent()).toContain('ogni ente servito');
+    await page.locator(`label[for="${D.slice(1)}-entes-${scerni}"]`).click();
+    await page.locator(D).getByRole('button', { name: 'Conferma' }).click();
+    await page
+      .getByTestId('notice')
+      .waitFor()
+      .catch(async () => {
+        throw new Error((await page.getByRole('alert').allTextContents()).join(' | '));
+      });
+    const history = (
+      await h.http().get(`/v1/processes/${rtd}/history`).set('Authorization', `Bearer ${tok}`)
+    ).body as { type: string; payload: { entes?: string[] } }[];
+    const decree = history.find((e) => e.type === 'rtd.decree.issue')!;
+    expect([...decree.payload.entes!].sort()).toEqual([m.ipa, ...m.comuni].sort());
+    await ctx.close();
+  }, 180_000);
 });

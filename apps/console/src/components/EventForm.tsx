@@ -6,6 +6,7 @@ import { toFormErrors, type FormErrors } from '../lib/errors';
 import {
   buildFields,
   initialValues,
+  splitItems,
   toPayload,
   type FieldSpec,
   type FormValue,
@@ -25,12 +26,23 @@ interface Props {
   onCancel: () => void;
 }
 
+const entesOf = (view: ProcessView): { ente: string; served?: boolean }[] =>
+  Array.isArray(view.data['entes'])
+    ? (view.data['entes'] as { ente: string; served?: boolean }[])
+    : [];
+
 /** sensible starting values: the only ente the user may act for, today, now, the frozen text's hash */
 function defaultsFor(fields: FieldSpec[], event: AllowedEvent, view: ProcessView): FormValues {
   const d: FormValues = {};
   const text = view.data['text'] as { sha256?: string } | null | undefined;
   for (const f of fields) {
     if (f.kind === 'ente' && event.entes?.length === 1) d[f.name] = event.entes[0]!;
+    // the entes an act concerns (the RTD's served entes): those of the process still served, to uncheck if not
+    else if (f.kind === 'enteList' && f.required)
+      d[f.name] = entesOf(view)
+        .filter((e) => e.served !== false)
+        .map((e) => e.ente)
+        .join('\n');
     else if (f.kind === 'date' && f.required) d[f.name] = romeToday();
     else if (f.kind === 'datetime') d[f.name] = romeLocalDateTime();
     else if (f.name === 'textHash' && text?.sha256) d[f.name] = text.sha256;
@@ -369,6 +381,43 @@ function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps
         </div>
       );
     }
+    case 'enteList': {
+      const chosen = splitItems(value as string);
+      const codes = event.entes ?? entes.map((e) => e.ente);
+      return (
+        <fieldset
+          className="group"
+          id={id}
+          tabIndex={-1}
+          aria-invalid={invalid || undefined}
+          aria-describedby={describedBy}
+        >
+          <legend>{label}</legend>
+          {codes.map((code) => (
+            <div className="form-check" key={code}>
+              <input
+                id={`${id}-${code}`}
+                type="checkbox"
+                checked={chosen.includes(code)}
+                onChange={(e) =>
+                  set(
+                    path,
+                    (e.target.checked ? [...chosen, code] : chosen.filter((c) => c !== code)).join(
+                      '\n',
+                    ),
+                  )
+                }
+              />
+              <label htmlFor={`${id}-${code}`}>
+                {entes.find((x) => x.ente === code)?.denominazione ?? code}
+              </label>
+            </div>
+          ))}
+          {errorEl}
+        </fieldset>
+      );
+    }
+    case 'lines':
     case 'textarea':
       return (
         <div className="form-group mb-3">
@@ -383,6 +432,7 @@ function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps
             maxLength={f.maxLength}
             onChange={(e) => set(path, e.target.value)}
           />
+          {f.kind === 'lines' && <small className="form-text">Uno per riga</small>}
           {errorEl}
         </div>
       );

@@ -36,7 +36,11 @@ export type FieldKind =
   | 'datetime'
   | 'ente'
   | 'object'
-  | 'list';
+  | 'list'
+  /** a list of codici IPA (the entes an RTD serves): one checkbox per ente */
+  | 'enteList'
+  /** a list of other strings: one per line */
+  | 'lines';
 
 export interface FieldSpec {
   name: string;
@@ -126,7 +130,8 @@ function fieldOf(
         children: buildFields(item, components, eventType, `${path}.#`, depth + 1),
       };
     }
-    return { ...base, kind: 'textarea', maxLength: s.maxLength };
+    if (item?.pattern === IPA_PATTERN) return { ...base, kind: 'enteList', maxItems: s.maxItems };
+    return { ...base, kind: 'lines', maxItems: s.maxItems };
   }
   if (s.properties) {
     return {
@@ -146,6 +151,13 @@ function fieldOf(
     return { ...base, kind: 'textarea', maxLength: s.maxLength };
   return { ...base, kind: 'text', maxLength: s.maxLength, pattern: s.pattern };
 }
+
+/** a list field's value (enteList, lines): one item per line → the items, blanks dropped */
+export const splitItems = (v: string): string[] =>
+  v
+    .split('\n')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 export type FormValue = string | boolean | FormValues | FormValues[];
 export interface FormValues {
@@ -197,6 +209,13 @@ export function toPayload(fields: FieldSpec[], values: FormValues): Record<strin
         if (Array.isArray(v) && (f.required || v.length > 0))
           out[f.name] = v.map((item) => toPayload(f.children ?? [], item));
         break;
+      case 'enteList':
+      case 'lines': {
+        // kept as one string, an item per line: sent as a list (a required one even when empty, so the API names it)
+        const items = typeof v === 'string' ? splitItems(v) : [];
+        if (items.length > 0 || f.required) out[f.name] = items;
+        break;
+      }
       case 'integer':
       case 'number': {
         const s = typeof v === 'string' ? v.trim() : '';
