@@ -180,4 +180,82 @@ describe('console forms (Chromium)', () => {
     expect([...decree.payload.entes!].sort()).toEqual([m.ipa, ...m.comuni].sort());
     await ctx.close();
   }, 180_000);
+
+  it('a reload or an expired session mid-form loses nothing: the form comes back filled in, on the same page', async () => {
+    const { ctx, page } = await signIn(browser, base, 'segretario.c_b303');
+    await openForm(page);
+    await page.locator(field('number')).fill('33');
+    await page.locator(field('outcome')).selectOption('APPROVED');
+    for (const [k, v] of Object.entries({
+      favorevoli: '9',
+      contrari: '2',
+      astenuti: '0',
+      presenti: '11',
+      assegnati: '13',
+    }))
+      await page.locator(field(`votes.${k}`)).fill(v);
+    await page.getByRole('button', { name: 'Aggiungi parere' }).click();
+    await page.locator(field('pareri.0.type')).selectOption('TECNICO');
+    await page.locator(field('pareri.0.outcome')).selectOption('FAVOREVOLE');
+    await page.locator(field('pareri.0.signer')).fill('Responsabile ICT');
+    // 00:30, the page is reloaded by mistake: the form reopens with what was typed
+    await page.reload();
+    await page.locator(FORM).waitFor();
+    await page.getByTestId('draft-restored').waitFor();
+    expect(await page.locator(field('number')).inputValue()).toBe('33');
+    expect(await page.locator(field('outcome')).inputValue()).toBe('APPROVED');
+    expect(await page.locator(field('votes.favorevoli')).inputValue()).toBe('9');
+    expect(await page.locator(field('pareri.0.signer')).inputValue()).toBe('Responsabile ICT');
+    // the session expires (the cookie is gone); the submit is refused with 401
+    await ctx.clearCookies();
+    await page.locator(FORM).getByRole('button', { name: 'Conferma' }).click();
+    await page.getByTestId('session-expired').waitFor();
+    expect(page.url()).toMatch(/\/accedi$/);
+    // signing in again leads back to the process, the form open and filled in
+    await page.locator('#dev-user').selectOption('segretario.c_b303');
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.waitForURL(new RegExp(`/procedimenti/${processId}$`));
+    await page.locator(FORM).waitFor();
+    expect(await page.locator(field('number')).inputValue()).toBe('33');
+    await page.locator(FORM).getByRole('button', { name: 'Conferma' }).click();
+    await page
+      .getByTestId('notice')
+      .waitFor()
+      .catch(async () => {
+        throw new Error((await page.getByRole('alert').allTextContents()).join(' | '));
+      });
+    // recorded once; the draft is gone: the next form starts empty
+    const history = (
+      await h
+        .http()
+        .get(`/v1/processes/${processId}/history`)
+        .set('Authorization', `Bearer ${presidente}`)
+    ).body as { type: string; payload: { ente?: string; number?: string } }[];
+    expect(history.filter((e) => e.type === REC && e.payload.ente === 'c_b303')).toHaveLength(1);
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(0);
+    await ctx.close();
+  }, 120_000);
+
+  it('another user signing in on the same tab does not get the previous user’s draft', async () => {
+    const { ctx, page } = await signIn(browser, base, 'segretario.c_a864');
+    await openForm(page);
+    await page.locator(field('number')).fill('44');
+    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.locator('#dev-user').selectOption('presidente.u_valdera');
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.getByTestId('who').waitFor();
+    expect(page.url()).toMatch(/\/$/);
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(0);
+    await ctx.close();
+  }, 60_000);
 });

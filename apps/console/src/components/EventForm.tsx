@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiFailure, call, historyAll, newIdempotencyKey } from '../api/client';
 import type { AllowedEvent, HistoryEvent, ProcessView } from '../api/types';
+import { useSession } from '../App';
 import { formatInstant, romeLocalDateTime, romeToday } from '../lib/dates';
+import { dropDraft, loadDraft, saveDraft } from '../lib/drafts';
 import { toFormErrors, type FormErrors } from '../lib/errors';
 import {
   buildFields,
@@ -65,9 +67,17 @@ export function EventForm(p: Props): ReactNode {
       ),
     [p.payloadSchema, p.schemas, p.event.type],
   );
-  const [values, setValues] = useState<FormValues>(() =>
-    initialValues(fields, defaultsFor(fields, p.event, p.view)),
+  const user = useSession().me?.subject ?? '';
+  // a draft left by a reload or an expired session comes back as it was
+  const [restored] = useState(() => loadDraft<FormValues>(user, p.view.id, p.event.type));
+  const [values, setValues] = useState<FormValues>(
+    () => restored ?? initialValues(fields, defaultsFor(fields, p.event, p.view)),
   );
+  // kept once the user has typed something (a form opened and left untouched is no draft)
+  const touched = useRef(restored !== null);
+  useEffect(() => {
+    if (touched.current) saveDraft(user, p.view.id, p.event.type, values);
+  }, [user, p.view.id, p.event.type, values]);
   const [errors, setErrors] = useState<FormErrors | null>(null);
   const [changes, setChanges] = useState<HistoryEvent[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -112,9 +122,12 @@ export function EventForm(p: Props): ReactNode {
           body: { type: p.event.type, payload } as never,
         }),
       );
+      dropDraft(user, p.view.id, p.event.type);
       p.onDone(view);
     } catch (err) {
       if (!(err instanceof ApiFailure)) throw err;
+      // the session expired: the app shows the sign-in page; the draft stays for when the user is back
+      if (err.error.status === 401) return;
       const fe = toFormErrors(err.error);
       setErrors(fe);
       // the API refused and recorded nothing: the next attempt is a new request with a new key
@@ -130,8 +143,10 @@ export function EventForm(p: Props): ReactNode {
     }
   };
 
-  const set = (path: (string | number)[], v: FormValue) =>
+  const set = (path: (string | number)[], v: FormValue) => {
+    touched.current = true;
     setValues((old) => setIn(old, path, v) as FormValues);
+  };
 
   return (
     <form
@@ -148,6 +163,12 @@ export function EventForm(p: Props): ReactNode {
       <p className="small">
         Versione del procedimento: <strong data-testid="form-version">{version}</strong>
       </p>
+      {restored && !errors && (
+        <p className="alert alert-info small" data-testid="draft-restored">
+          Sono stati ripristinati i dati inseriti in precedenza e non ancora inviati: controllarli
+          prima di confermare.
+        </p>
+      )}
       {errors && (
         <div id={`${formId}-summary`} className="alert alert-danger" role="alert" tabIndex={-1}>
           <p className="mb-1">
@@ -196,7 +217,14 @@ export function EventForm(p: Props): ReactNode {
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? 'Invio in corso…' : 'Conferma'}
         </button>
-        <button className="btn btn-outline-secondary" type="button" onClick={p.onCancel}>
+        <button
+          className="btn btn-outline-secondary"
+          type="button"
+          onClick={() => {
+            dropDraft(user, p.view.id, p.event.type);
+            p.onCancel();
+          }}
+        >
           Annulla
         </button>
       </div>

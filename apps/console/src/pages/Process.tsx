@@ -2,7 +2,8 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent, ProcessView } from '../api/types';
-import { usePageTitle } from '../App';
+import { usePageTitle, useSession } from '../App';
+import { draftEvents } from '../lib/drafts';
 import { Diagram } from '../components/Diagram';
 import { EventForm } from '../components/EventForm';
 import { useContract, payloadSchemaOf } from '../lib/contract';
@@ -24,6 +25,16 @@ export function ProcessPage(): ReactNode {
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   usePageTitle(view ? view.title : 'Procedimento');
+  const user = useSession().me?.subject ?? '';
+  // back after a reload or a new sign-in: reopen the form the user was filling in
+  const [reopened, setReopened] = useState(false);
+  useEffect(() => {
+    if (!view || reopened) return;
+    setReopened(true);
+    const drafts = draftEvents(user, view.id);
+    const again = view.allowedEvents.find((a) => drafts.includes(a.type));
+    if (again) setOpen(again.type);
+  }, [view, reopened, user]);
 
   const load = useCallback(async () => {
     try {
