@@ -21,6 +21,8 @@ describe('console forms (Chromium)', () => {
   let base: string;
   let presidente: string;
   let processId = '';
+  /** the Unione dei Miracoli's convention in force and its RTD process (the decree test) */
+  const miracoli = { convention: '', rtd: '' };
 
   beforeAll(async () => {
     ensureConsoleBuilt();
@@ -126,6 +128,8 @@ describe('console forms (Chromium)', () => {
       const links = (await s.get()).body.links as { relation: string; instanceId: string }[];
       return links?.find((l) => l.relation === 'rtd')?.instanceId;
     });
+    miracoli.convention = s.id;
+    miracoli.rtd = rtd;
     const tok = await s.as('presidente');
     await h
       .http()
@@ -256,6 +260,32 @@ describe('console forms (Chromium)', () => {
           (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
       ),
     ).toBe(0);
+    await ctx.close();
+  }, 60_000);
+
+  it('an auditor finds every process in Procedimenti, the convention in force included, and its linked RTD', async () => {
+    const { ctx, page } = await signIn(browser, base, 'auditor.piattaforma');
+    await page.getByRole('link', { name: 'Procedimenti' }).click();
+    const row = page.locator(`[data-process="${miracoli.convention}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('In vigore');
+    // the convention in force is in no one's Da fare any more; from the list: the process, its RTD, the register
+    await row.getByRole('link', { name: 'Registro e verifica' }).click();
+    await page.getByTestId('verify').waitFor();
+    expect(await page.getByTestId('verify').textContent()).toContain('Integra');
+    await page.goBack();
+    await page.locator(`[data-process="${miracoli.convention}"] a`).first().click();
+    await page.getByTestId('links').waitFor();
+    await page.getByTestId('links').getByRole('link').click();
+    await page.waitForURL(new RegExp(`/procedimenti/${miracoli.rtd}$`));
+    await page.getByTestId('state').waitFor();
+    // filtered: only the processes in force
+    await page.goto('/procedimenti');
+    await page.locator('#p-status').selectOption('in_force');
+    await page.getByRole('button', { name: 'Filtra' }).click();
+    await page.locator('caption', { hasText: 'Procedimenti (' }).waitFor();
+    await page.locator(`[data-process="${miracoli.convention}"]`).waitFor();
+    expect(await page.locator(`[data-process="${processId}"]`).count()).toBe(0);
     await ctx.close();
   }, 60_000);
 });

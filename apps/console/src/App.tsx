@@ -7,6 +7,7 @@ import { roleLabel } from './lib/labels';
 import { EntesPage } from './pages/Entes';
 import { NotificationsPage } from './pages/Notifications';
 import { ProcessPage } from './pages/Process';
+import { ProcessesPage } from './pages/Processes';
 import { RegistryPage } from './pages/Registry';
 import { SignInPage } from './pages/SignIn';
 import { TodoPage } from './pages/Todo';
@@ -97,6 +98,9 @@ export function App(): ReactNode {
             <NavLink to="/" end>
               Da fare
             </NavLink>
+            <NavLink to="/procedimenti" end>
+              Procedimenti
+            </NavLink>
             <NavLink to="/notifiche">Notifiche</NavLink>
             {me.roles.some(
               (r) => r === 'admin' || r === 'auditor' || r === 'presidente' || r === 'staff',
@@ -109,6 +113,7 @@ export function App(): ReactNode {
           <Routes>
             <Route path="/accedi" element={<BackAfterSignIn />} />
             <Route path="/" element={<TodoPage />} />
+            <Route path="/procedimenti" element={<ProcessesPage />} />
             <Route path="/procedimenti/:id" element={<ProcessPage />} />
             <Route path="/procedimenti/:id/registro" element={<RegistryPage />} />
             <Route path="/notifiche" element={<NotificationsPage />} />

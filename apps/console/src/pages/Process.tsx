@@ -69,7 +69,7 @@ export function ProcessPage(): ReactNode {
   return (
     <>
       <nav aria-label="Percorso" className="small mb-2">
-        <Link to="/">Da fare</Link> › Procedimento
+        <Link to="/procedimenti">Procedimenti</Link> › Procedimento
       </nav>
       <h1>{view.title}</h1>
       <p>
@@ -82,6 +82,16 @@ export function ProcessPage(): ReactNode {
           <Link to={`/procedimenti/${view.id}/registro`}>Registro e verifica</Link>
         </span>
       </p>
+      {(view.links ?? []).length > 0 && (
+        <p data-testid="links">
+          {(view.links ?? []).map((l) => (
+            <span key={l.instanceId} className="d-block">
+              {l.direction === 'to' ? 'Procedimento avviato da questo: ' : 'Avviato da: '}
+              <Link to={`/procedimenti/${l.instanceId}`}>{l.title}</Link> ({stateLabel(l.state)})
+            </span>
+          ))}
+        </p>
+      )}
       {notice && (
         <p className="alert alert-success" role="status" data-testid="notice">
           {notice}

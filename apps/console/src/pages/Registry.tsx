@@ -83,7 +83,7 @@ export function RegistryPage(): ReactNode {
   return (
     <>
       <nav aria-label="Percorso" className="small mb-2">
-        <Link to="/">Da fare</Link> › <Link to={`/procedimenti/${id}`}>Procedimento</Link> ›
+        <Link to="/procedimenti">Procedimenti</Link> › <Link to={`/procedimenti/${id}`}>Procedimento</Link> ›
         Registro
       </nav>
       <h1>Registro e verifica</h1>
