@@ -288,4 +288,30 @@ describe('console forms (Chromium)', () => {
     expect(await page.locator(`[data-process="${processId}"]`).count()).toBe(0);
     await ctx.close();
   }, 60_000);
+
+  it('the register: a moment before the start is told in Rome time, a reversed date range in Italian', async () => {
+    const { ctx, page } = await signIn(browser, base, 'auditor.piattaforma');
+    await page.goto(`/procedimenti/${processId}/registro`);
+    await page.getByTestId('history').waitFor();
+    await page.locator('#at').fill('2020-01-01T10:00');
+    await page.getByRole('button', { name: 'Mostra' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toContain('non esisteva ancora il 1 gennaio 2020, 10:00');
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    // Dal after Al: said next to the dates, nothing asked of the API
+    let asked = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/history?')) asked++;
+    });
+    await page.locator('#f-from').fill('2026-03-10');
+    await page.locator('#f-to').fill('2026-03-01');
+    await page.getByRole('button', { name: 'Filtra' }).click();
+    await page.locator('#f-range-err').waitFor();
+    expect(await page.locator('#f-range-err').textContent()).toContain('successiva');
+    expect(await page.locator('#f-from').getAttribute('aria-invalid')).toBe('true');
+    expect(asked).toBe(0);
+    await ctx.close();
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { asApiError, toFormErrors } from './errors';
+import { asApiError, failureText, italianDates, toFormErrors } from './errors';
 import { enumLabel, eventLabel, fieldLabel, stateLabel, translateValidation } from './labels';
 
 describe('API errors shown next to the fields, in Italian', () => {
@@ -68,6 +68,48 @@ describe('API errors shown next to the fields, in Italian', () => {
       message: 'Impossibile contattare il server',
     });
     expect(e.summary).toBe('Impossibile contattare il server');
+  });
+
+  it('dates and instants in the API’s messages are shown as a person reads them, instants in Rome time', () => {
+    expect(
+      italianDates(
+        'Il procedimento non esisteva ancora il 2026-01-01T09:00:00.000Z: è stato avviato il 2026-07-01T18:21:37.857Z',
+      ),
+    ).toBe(
+      'Il procedimento non esisteva ancora il 1 gennaio 2026, 10:00: è stato avviato il 1 luglio 2026, 20:21',
+    );
+    expect(italianDates('La durata (fino al 2029-11-30) supera la fine (2028-12-31)')).toBe(
+      'La durata (fino al 30 novembre 2029) supera la fine (31 dicembre 2028)',
+    );
+    const rule = toFormErrors(
+      asApiError(422, {
+        code: 'RULE_VIOLATION',
+        message: 'La durata (fino al 2029-11-30) supera la fine',
+        details: { fields: [{ field: 'payload.durationMonths', errors: ['x'] }] },
+      }),
+    );
+    expect(rule.summary).toBe('La durata (fino al 30 novembre 2029) supera la fine');
+    expect(rule.fields['durationMonths']).toEqual([rule.summary]);
+  });
+
+  it('a page’s failure: Italian, never a field name or an English text of the API', () => {
+    expect(
+      failureText({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'Richiesta non valida: from',
+      }),
+    ).toBe('Alcuni campi non sono validi');
+    expect(failureText({ status: 502, code: 'HTTP_502', message: 'Errore imprevisto' })).toBe(
+      'Errore imprevisto',
+    );
+    expect(
+      failureText({
+        status: 404,
+        code: 'PROCESS_NOT_FOUND',
+        message: 'Procedimento x non trovato',
+      }),
+    ).toBe('Procedimento x non trovato');
   });
 
   it('labels: Italian for known codes, readable for unknown ones', () => {

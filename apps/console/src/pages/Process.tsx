@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent, ProcessView } from '../api/types';
 import { usePageTitle, useSession } from '../App';
+import { failureText } from '../lib/errors';
 import { draftEvents } from '../lib/drafts';
 import { Diagram } from '../components/Diagram';
 import { EventForm } from '../components/EventForm';
@@ -45,7 +46,7 @@ export function ProcessPage(): ReactNode {
       setView(v);
       setHistory(h);
     } catch (e) {
-      setError(e instanceof ApiFailure ? e.error.message : 'Errore');
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto');
     }
   }, [id]);
   useEffect(() => {

@@ -2,8 +2,9 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { api, ApiFailure, call } from '../api/client';
 import { usePageTitle } from '../App';
+import { failureText } from '../lib/errors';
 import { formatDate, romeToday } from '../lib/dates';
-import { ERROR_LABELS, stateLabel } from '../lib/labels';
+import { stateLabel } from '../lib/labels';
 
 interface ProcessRow {
   id: string;
@@ -61,12 +62,7 @@ export function ProcessesPage(): ReactNode {
         setTotal(r.total);
       },
       (e: unknown) =>
-        live &&
-        setError(
-          e instanceof ApiFailure
-            ? (ERROR_LABELS[e.error.code] ?? e.error.message)
-            : 'Errore imprevisto',
-        ),
+        live && setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto'),
     );
     return () => {
       live = false;
@@ -79,7 +75,7 @@ export function ProcessesPage(): ReactNode {
       setRows((old) => [...(old ?? []), ...r.items]);
       setTotal(r.total);
     } catch (e) {
-      setError(e instanceof ApiFailure ? e.error.message : 'Errore imprevisto');
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto');
     }
   };
 

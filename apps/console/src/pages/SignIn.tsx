@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, call, ApiFailure } from '../api/client';
 import { useSession, usePageTitle } from '../App';
+import { failureText } from '../lib/errors';
 import { SESSION_EXPIRED } from '../lib/drafts';
 
 interface DevUser {
@@ -37,7 +38,7 @@ export function SignInPage(): ReactNode {
       await call(api.POST('/auth/dev/login', { body: { user } }));
       await refresh();
     } catch (err) {
-      setError(err instanceof ApiFailure ? err.error.message : 'Accesso non riuscito');
+      setError(err instanceof ApiFailure ? failureText(err.error) : 'Accesso non riuscito');
     }
   };
 

@@ -3,6 +3,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
 import type { TodoItem } from '../api/types';
 import { usePageTitle, useSession } from '../App';
+import { failureText } from '../lib/errors';
 import { daysLeftLabel, formatDate } from '../lib/dates';
 import { enteStatusLabel, eventLabel, stateLabel } from '../lib/labels';
 import { useContract } from '../lib/contract';
@@ -26,7 +27,7 @@ export function TodoPage(): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(() => {
     call<TodoItem[]>(api.GET('/v1/todo')).then(setItems, (e: unknown) =>
-      setError(e instanceof ApiFailure ? e.error.message : 'Errore'),
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto'),
     );
   }, []);
   useEffect(load, [load]);
@@ -153,7 +154,7 @@ function StartProcess(): ReactNode {
       );
       void navigate(`/procedimenti/${view.id}`);
     } catch (err) {
-      setError(err instanceof ApiFailure ? err.error.message : 'Errore');
+      setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
       setBusy(false);
     }
   };
