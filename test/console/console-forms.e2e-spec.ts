@@ -314,4 +314,30 @@ describe('console forms (Chromium)', () => {
     expect(asked).toBe(0);
     await ctx.close();
   }, 60_000);
+
+  it('starting a process: a title of blanks is refused next to the field, a double click starts one process', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_vcomino');
+    await page.locator('fieldset input[type=checkbox]').nth(2).waitFor();
+    let posts = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/v1/processes')) posts++;
+    });
+    await page.locator('#start-title').fill('   ');
+    await page.getByRole('button', { name: 'Avvia' }).click();
+    await page.getByTestId('start-title-error').waitFor();
+    expect(await page.locator('#start-title').getAttribute('aria-invalid')).toBe('true');
+    expect(posts).toBe(0);
+    await page.locator('#start-title').fill('  Convenzione ICT Valle di Comino ');
+    await page.getByRole('button', { name: 'Avvia' }).evaluate((b: { click(): void }) => {
+      b.click();
+      b.click();
+    });
+    await page.waitForURL(/\/procedimenti\/[0-9a-f-]{36}$/);
+    await page.getByTestId('state').waitFor();
+    expect(posts).toBe(1);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
+      'Convenzione ICT Valle di Comino',
+    );
+    await ctx.close();
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
 import type { TodoItem } from '../api/types';
@@ -121,6 +121,8 @@ function StartProcess(): ReactNode {
   const [members, setMembers] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
+  const [titleError, setTitleError] = useState<string | null>(null);
   const [key] = useState(newIdempotencyKey);
   useEffect(() => {
     call<Ente[]>(api.GET('/v1/entes')).then(
@@ -139,7 +141,16 @@ function StartProcess(): ReactNode {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (busy) return;
+    // a second click while the first request is on its way does nothing (a state would still read false)
+    if (inFlight.current) return;
+    // a title of blanks only is no title
+    if (title.trim() === '') {
+      setTitleError('Inserire il titolo del procedimento');
+      document.getElementById('start-title')?.focus();
+      return;
+    }
+    setTitleError(null);
+    inFlight.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -148,7 +159,7 @@ function StartProcess(): ReactNode {
           body: {
             definition: definition as never,
             businessKey: `${definition}-${key.slice(0, 8)}`,
-            input: { title, unione: me?.unione, members } as never,
+            input: { title: title.trim(), unione: me?.unione, members } as never,
           },
         }),
       );
@@ -156,6 +167,7 @@ function StartProcess(): ReactNode {
     } catch (err) {
       setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
       setBusy(false);
+      inFlight.current = false;
     }
   };
 
@@ -164,7 +176,7 @@ function StartProcess(): ReactNode {
       <h2 id="start-h" className="h3">
         Avvia un procedimento
       </h2>
-      <form className="card card-body" onSubmit={(e) => void submit(e)}>
+      <form className="card card-body" onSubmit={(e) => void submit(e)} noValidate>
         <div className="select-wrapper mb-3">
           <label htmlFor="start-def">Tipo di procedimento</label>
           <select id="start-def" value={definition} onChange={(e) => setDefinition(e.target.value)}>
@@ -186,7 +198,14 @@ function StartProcess(): ReactNode {
             onChange={(e) => setTitle(e.target.value)}
             required
             maxLength={300}
+            aria-invalid={titleError ? true : undefined}
+            aria-describedby={titleError ? 'start-title-err' : undefined}
           />
+          {titleError && (
+            <div id="start-title-err" className="field-error" data-testid="start-title-error">
+              {titleError}
+            </div>
+          )}
         </div>
         <fieldset className="group">
           <legend>Comuni partecipanti</legend>
