@@ -185,6 +185,33 @@ describe('console forms (Chromium)', () => {
     await ctx.close();
   }, 180_000);
 
+  it('on a phone, the confirmation of a recorded action is brought into view', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_valdera', {
+      width: 360,
+      height: 740,
+    });
+    await page.goto(`/procedimenti/${processId}`);
+    await page.getByTestId('state').waitFor();
+    const ev = 'convention.deadline.extend';
+    const F = `#ev-${ev.replace(/\W/g, '-')}`;
+    await page.locator(`button[data-event="${ev}"]`).click();
+    await page.locator(F).waitFor();
+    await page.locator(`${F}-ente`).selectOption('c_b303');
+    await page.locator(`${F}-days`).fill('10');
+    await page.locator(`${F}-reason`).fill('Seduta del consiglio rinviata');
+    await page.locator(F).getByRole('button', { name: 'Conferma' }).click();
+    await page.getByTestId('notice').waitFor();
+    // the page scrolls smoothly (bootstrap-italia): wait until the notice is within the 740 px of the screen
+    let box = await page.getByTestId('notice').boundingBox();
+    for (let i = 0; i < 40 && box && (box.y < 0 || box.y + box.height > 740); i++) {
+      await page.waitForTimeout(100);
+      box = await page.getByTestId('notice').boundingBox();
+    }
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(740);
+    await ctx.close();
+  }, 60_000);
+
   it('a reload or an expired session mid-form loses nothing: the form comes back filled in, on the same page', async () => {
     const { ctx, page } = await signIn(browser, base, 'segretario.c_b303');
     await openForm(page);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent, ProcessView } from '../api/types';
@@ -25,6 +25,7 @@ export function ProcessPage(): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const noticeShown = useRef<string | null>(null);
   usePageTitle(view ? view.title : 'Procedimento');
   const user = useSession().me?.subject ?? '';
   // back after a reload or a new sign-in: reopen the form the user was filling in
@@ -94,7 +95,19 @@ export function ProcessPage(): ReactNode {
         </p>
       )}
       {notice && (
-        <p className="alert alert-success" role="status" data-testid="notice">
+        <p
+          className="alert alert-success"
+          role="status"
+          data-testid="notice"
+          tabIndex={-1}
+          ref={(el) => {
+            // the form that was submitted is gone: bring the confirmation into view (on a phone it is far above)
+            if (el && noticeShown.current !== notice) {
+              noticeShown.current = notice;
+              el.focus();
+            }
+          }}
+        >
           {notice}
         </p>
       )}
