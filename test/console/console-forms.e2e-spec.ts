@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { Scenario, unione } from '../support/scenario';
 import { candidatePayload } from '../factories/rtd.factory';
+import { TEMPLATE_LABELS } from '../../apps/console/src/lib/labels';
 import { ensureConsoleBuilt, launch, signIn } from './browser';
 
 /**
@@ -365,6 +366,23 @@ describe('console forms (Chromium)', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
       'Convenzione ICT Valle di Comino',
     );
+    await ctx.close();
+  }, 60_000);
+
+  it('Notifiche: every notice has its Italian title (the deliberation recorded, the RTD vacancy, …)', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_miracoli');
+    await page.getByRole('link', { name: 'Notifiche' }).click();
+    const inbox = page.getByTestId('inbox');
+    // the worker delivers the notices of the Miracoli convention and RTD
+    for (let i = 0; i < 50 && (await inbox.count()) === 0; i++) {
+      await page.waitForTimeout(200);
+      await page.reload();
+      await page.locator('h1').waitFor();
+    }
+    const titles = await inbox.locator('li > span:first-child').allTextContents();
+    expect(titles.length).toBeGreaterThan(0);
+    const known = new Set(Object.values(TEMPLATE_LABELS));
+    expect(titles.map((t) => t.replace(/^Nuova: /, '')).filter((t) => !known.has(t))).toEqual([]);
     await ctx.close();
   }, 60_000);
 });

@@ -1,7 +1,12 @@
 import { conventionMachine, rtdEnteMachine, rtdMachine } from '@app/workflows';
-import { ENTE_STATUS_LABELS, STATE_LABELS } from '../../apps/console/src/lib/labels';
+import { TEMPLATES } from '@app/notifications';
+import {
+  ENTE_STATUS_LABELS,
+  STATE_LABELS,
+  TEMPLATE_LABELS,
+} from '../../apps/console/src/lib/labels';
 
-/** every state of the convention and RTD machines (and each ente's RTD branch) has an Italian label in the console */
+/** every state of the convention and RTD machines (and each ente’s RTD branch) and every notification template has an Italian label in the console */
 const stateNames = (n: { states?: Record<string, unknown> }): string[] =>
   Object.entries(n.states ?? {}).flatMap(([k, v]) => [
     k,
@@ -17,5 +22,11 @@ describe('console state labels', () => {
     ];
     expect(names.length).toBeGreaterThan(20);
     expect(names.filter((s) => !STATE_LABELS[s] && !ENTE_STATUS_LABELS[s])).toEqual([]);
+  });
+
+  it('every notification template has an Italian line in Notifiche', () => {
+    const missing = Object.keys(TEMPLATES).filter((t) => !TEMPLATE_LABELS[t]);
+    expect(Object.keys(TEMPLATES).length).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
   });
 });

@@ -221,6 +221,39 @@ export const ROLE_LABELS: Record<string, string> = {
   system: 'Iter (automatico)',
 };
 
+/** one short Italian line per template of libs/notifications (test/console/state-labels.spec.ts checks them all) */
+export const TEMPLATE_LABELS: Record<string, string> = {
+  'convention.sent': 'Schema di convenzione trasmesso al consiglio',
+  'convention.reminder': 'Sollecito: il termine per deliberare si avvicina',
+  'convention.deadline-expired': 'Termine per deliberare scaduto',
+  'convention.deadline-extended': 'Termine per deliberare prorogato',
+  'convention.non-aderente': 'Un ente non aderisce alla convenzione',
+  'convention.deliberation-recorded': 'Deliberazione registrata',
+  'convention.amended': 'Nuova versione del testo da riapprovare',
+  'convention.amendment-refused': 'Emendamento non accolto',
+  'convention.signed': 'Convenzione sottoscritta da tutti',
+  'convention.in-force': 'Convenzione in vigore',
+  'convention.adhesion-invited': 'Adesione alla convenzione: schema da deliberare',
+  'convention.adhesion-completed': 'Adesione alla convenzione completata',
+  'convention.recesso-recorded': 'Recesso registrato',
+  'convention.recesso-effective': 'Recesso efficace',
+  'convention.failed': 'Convenzione non approvata',
+  'convention.abandoned': 'Procedimento archiviato',
+  'convention.expired': 'Convenzione scaduta',
+  'convention.terminated': 'Convenzione cessata',
+  'rtd.vacancy': 'RTD non nominato: incarico vacante',
+  'rtd.decree-issued': 'Decreto di nomina del RTD adottato',
+  'rtd.accepted': 'Incarico di RTD accettato: pubblicare la nomina',
+  'rtd.ipa-requested': 'Aggiornare IPA con il nuovo RTD',
+  'rtd.ipa-recheck': 'Verifica semestrale del RTD su IPA',
+  'rtd.active': 'RTD in carica per tutti gli enti',
+  'rtd.own-rtd-required': 'Nominare un proprio RTD',
+  'rtd.reminder': 'Promemoria del procedimento RTD',
+  'rtd.deadline-expired': 'Termine scaduto nel procedimento RTD',
+  'rtd.ended': 'Fine dell’incarico di RTD associato',
+  'notification.delivery-failed': 'Mancata consegna PEC',
+};
+
 /** Italian for the API's stable error codes (the API's own message is shown too when it is more specific) */
 export const ERROR_LABELS: Record<string, string> = {
   VALIDATION_FAILED: 'Alcuni campi non sono validi',
