@@ -183,6 +183,14 @@ describe('console forms (Chromium)', () => {
     ).body as { type: string; payload: { entes?: string[] } }[];
     const decree = history.find((e) => e.type === 'rtd.decree.issue')!;
     expect([...decree.payload.entes!].sort()).toEqual([m.ipa, ...m.comuni].sort());
+    // the RTD's entes table: IPA registration to confirm for each, the referenti named (not the convention's columns)
+    await page.getByRole('heading', { name: 'Enti serviti' }).waitFor();
+    const statuses = await page.getByTestId('ente-status').allTextContents();
+    expect(statuses).toHaveLength(5);
+    expect(new Set(statuses)).toEqual(new Set(['Registrazione su IPA da confermare']));
+    expect(await page.locator(`[data-ente="${m.comuni[0]}"]`).textContent()).toContain(
+      'Referente 1',
+    );
     await ctx.close();
   }, 180_000);
 

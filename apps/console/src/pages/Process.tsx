@@ -180,7 +180,8 @@ export function ProcessPage(): ReactNode {
         </section>
       )}
 
-      {entes.length > 0 && (
+      {entes.length > 0 && view.definition.key === 'rtd' && <RtdEntes rows={entes} />}
+      {entes.length > 0 && view.definition.key !== 'rtd' && (
         <section aria-labelledby="entes-h" className="mt-4">
           <h2 id="entes-h" className="h4">
             Enti
@@ -257,5 +258,70 @@ export function ProcessPage(): ReactNode {
         </ol>
       </section>
     </>
+  );
+}
+
+interface RtdEnteRow {
+  ente: string;
+  denominazione?: string;
+  branch?: string;
+  served?: boolean;
+  servedFrom?: string | null;
+  servedUntil?: string | null;
+  referente?: { name?: string } | null;
+  ipa?: { registeredOn?: string } | null;
+  ipaDeadline?: { date?: string; overdue?: boolean } | null;
+}
+
+/** the entes an RTD serves: served from/until, IPA registration and its term, the referente */
+function RtdEntes({ rows }: { rows: RtdEnteRow[] }): ReactNode {
+  const today = romeToday();
+  return (
+    <section aria-labelledby="entes-h" className="mt-4">
+      <h2 id="entes-h" className="h4">
+        Enti serviti
+      </h2>
+      <div className="table-responsive">
+        <table className="table table-sm" data-testid="entes">
+          <caption>Una riga per ente: servizio, registrazione su IPA e termine, referente</caption>
+          <thead>
+            <tr>
+              <th scope="col">Ente</th>
+              <th scope="col">Servito</th>
+              <th scope="col">IPA</th>
+              <th scope="col">Registrato su IPA il</th>
+              <th scope="col">Termine IPA</th>
+              <th scope="col">Referente</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((e) => {
+              const due = e.ipaDeadline?.date ?? null;
+              const days = due ? daysBetween(today, due) : null;
+              return (
+                <tr key={e.ente} data-ente={e.ente}>
+                  <th scope="row">{e.denominazione ?? e.ente}</th>
+                  <td>
+                    {e.served === false
+                      ? `No${e.servedUntil ? ` (fino al ${formatDate(e.servedUntil)})` : ''}`
+                      : `Sì${e.servedFrom ? `, dal ${formatDate(e.servedFrom)}` : ''}`}
+                  </td>
+                  <td data-testid="ente-status">{e.branch ? enteStatusLabel(e.branch) : '—'}</td>
+                  <td>{formatDate(e.ipa?.registeredOn)}</td>
+                  <td
+                    className={
+                      days !== null && (days < 0 || e.ipaDeadline?.overdue) ? 'overdue' : undefined
+                    }
+                  >
+                    {due ? `${formatDate(due)} (${daysLeftLabel(days)})` : '—'}
+                  </td>
+                  <td>{e.referente?.name ?? '—'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
