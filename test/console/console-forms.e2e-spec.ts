@@ -4,7 +4,7 @@ import { eventually, startHarness, type Harness } from '../support/harness';
 import { Scenario, unione } from '../support/scenario';
 import { candidatePayload } from '../factories/rtd.factory';
 import { TEMPLATE_LABELS } from '../../apps/console/src/lib/labels';
-import { ensureConsoleBuilt, launch, signIn } from './browser';
+import { ensureConsoleBuilt, launch, seriousViolations, signIn } from './browser';
 
 /**
  * The console's forms in a real Chromium against the real API, as a segretario at night uses them: a refusal
@@ -170,6 +170,8 @@ describe('console forms (Chromium)', () => {
     await page.locator(D).getByRole('button', { name: 'Conferma' }).click();
     await page.locator(`${D}-summary`).waitFor();
     expect(await page.locator(`${D}-summary`).textContent()).toContain('ogni ente servito');
+    // the generated RTD form (checkboxes, nested act, repeatable referenti) passes axe-core
+    expect(await seriousViolations(page)).toEqual([]);
     await page.locator(`label[for="${D.slice(1)}-entes-${scerni}"]`).click();
     await page.locator(D).getByRole('button', { name: 'Conferma' }).click();
     await page
@@ -374,6 +376,24 @@ describe('console forms (Chromium)', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
       'Convenzione ICT Valle di Comino',
     );
+    await ctx.close();
+  }, 60_000);
+
+  it('the new pages pass axe-core: Procedimenti, the register with an error, Notifiche', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_valdera');
+    await page.goto('/procedimenti');
+    await page.getByTestId('processes').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.goto(`/procedimenti/${processId}/registro`);
+    await page.getByTestId('history').waitFor();
+    await page.locator('#f-from').fill('2026-03-10');
+    await page.locator('#f-to').fill('2026-03-01');
+    await page.getByRole('button', { name: 'Filtra' }).click();
+    await page.locator('#f-range-err').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.goto('/notifiche');
+    await page.locator('h1').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     await ctx.close();
   }, 60_000);
 
