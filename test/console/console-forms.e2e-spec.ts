@@ -397,6 +397,29 @@ describe('console forms (Chromium)', () => {
     await ctx.close();
   }, 60_000);
 
+  it('a registry the API cannot give is said, not shown as no comuni or an empty registry', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_valdera');
+    await page.route('**/v1/entes', (r) =>
+      r.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          code: 'DATABASE_UNAVAILABLE',
+          message: 'Database non disponibile',
+        }),
+      }),
+    );
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Avvia un procedimento' }).waitFor();
+    await page.getByText('Impossibile caricare i comuni dell’Unione').waitFor();
+    await page.goto('/enti');
+    await page.locator('h1').waitFor();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('Database non disponibile');
+    expect(await page.getByTestId('entes-registry').count()).toBe(0);
+    await ctx.close();
+  }, 60_000);
+
   it('Notifiche: every notice has its Italian title (the deliberation recorded, the RTD vacancy, …)', async () => {
     const { ctx, page } = await signIn(browser, base, 'presidente.u_miracoli');
     await page.getByRole('link', { name: 'Notifiche' }).click();

@@ -131,7 +131,10 @@ function StartProcess(): ReactNode {
         setEntes(comuni);
         setMembers(comuni.map((c) => c.codiceIpa));
       },
-      () => undefined,
+      (e: unknown) =>
+        setError(
+          `Impossibile caricare i comuni dell’Unione: ${e instanceof ApiFailure ? failureText(e.error) : 'errore imprevisto'}`,
+        ),
     );
   }, [me?.unione]);
   const startable = (contract?.definitions ?? []).filter(
