@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent } from '../api/types';
 import { usePageTitle } from '../App';
-import { formatInstant, romeLocalToInstant } from '../lib/dates';
+import { formatInstant, romeDayRange, romeLocalToInstant } from '../lib/dates';
 import { failureText } from '../lib/errors';
 import { enteStatusLabel, eventLabel, roleLabel, stateLabel } from '../lib/labels';
 
@@ -52,8 +52,7 @@ export function RegistryPage(): ReactNode {
     const q: Record<string, string> = {};
     if (f.type) q['type'] = f.type;
     if (f.actor) q['actor'] = f.actor;
-    if (f.from) q['from'] = romeLocalToInstant(`${f.from}T00:00`);
-    if (f.to) q['to'] = romeLocalToInstant(`${f.to}T23:59`).replace(':00+', ':59+');
+    Object.assign(q, romeDayRange(f.from, f.to));
     return q;
   }, []);
 
