@@ -420,6 +420,44 @@ describe('console forms (Chromium)', () => {
     await ctx.close();
   }, 60_000);
 
+  it('the presidente starts a convention approved by majority: the rules of the process in the start form', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_bassareg');
+    await page.locator('fieldset input[type=checkbox]').nth(7).waitFor();
+    await page.locator('#start-title').fill('Convenzione ICT a maggioranza');
+    await page.getByText('Regole del procedimento').click();
+    await page.locator('#start-policy-approval').selectOption('QUORUM');
+    await page.locator('#start-policy-quorumMinEntes').fill('0');
+    await page.locator('#start-policy-requirePareri').selectOption('false');
+    await page.locator('#start-policy-reminderDaysBefore').fill('10, 3');
+    // a value out of range: refused next to the rule, nothing started
+    await page.getByRole('button', { name: 'Avvia' }).click();
+    await page.locator('#start-policy-quorumMinEntes-err').waitFor();
+    expect(await page.locator('#start-policy-quorumMinEntes-err').textContent()).toBe(
+      'Il valore minimo è 1',
+    );
+    await page.locator('#start-policy-quorumMinEntes').fill('5');
+    await page.getByRole('button', { name: 'Avvia' }).click();
+    await page.waitForURL(/\/procedimenti\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    const tok = await h.token({
+      roles: ['presidente'],
+      ente: 'u_bassareg',
+      unione: 'u_bassareg',
+      sub: 'presidente.u_bassareg',
+    });
+    const view = (
+      await h.http().get(`/v1/processes/${id}`).set('Authorization', `Bearer ${tok}`).expect(200)
+    ).body as { data: { policy: Record<string, unknown> } };
+    expect(view.data.policy).toMatchObject({
+      approval: 'QUORUM',
+      quorumMinEntes: 5,
+      requirePareri: false,
+      reminderDaysBefore: [10, 3],
+      councilDeadlineDays: 60,
+    });
+    await ctx.close();
+  }, 60_000);
+
   it('Notifiche: every notice has its Italian title (the deliberation recorded, the RTD vacancy, …)', async () => {
     const { ctx, page } = await signIn(browser, base, 'presidente.u_miracoli');
     await page.getByRole('link', { name: 'Notifiche' }).click();

@@ -244,7 +244,7 @@ function setIn(obj: FormValue, path: (string | number)[], v: FormValue): FormVal
   return { ...o, [head as string]: setIn(o[head as string]!, rest, v) };
 }
 
-interface FieldProps {
+export interface FieldProps {
   f: FieldSpec;
   path: (string | number)[];
   value: FormValue;
@@ -255,7 +255,17 @@ interface FieldProps {
   entes: { ente: string; denominazione?: string }[];
 }
 
-function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps): ReactNode {
+/** one generated field (also used outside action forms: the policy of a new process) */
+export function Field({
+  f,
+  path,
+  value,
+  set,
+  errors,
+  formId,
+  event,
+  entes,
+}: FieldProps): ReactNode {
   const apiPath = path.join('.');
   const id = `${formId}-${apiPath.replace(/\./g, '-')}`;
   const errs = errors[apiPath] ?? [];
@@ -460,7 +470,11 @@ function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps
             maxLength={f.maxLength}
             onChange={(e) => set(path, e.target.value)}
           />
-          {f.kind === 'lines' && <small className="form-text">Uno per riga</small>}
+          {f.kind === 'lines' && (
+            <small className="form-text">
+              {f.numericItems ? 'Numeri separati da virgole' : 'Uno per riga'}
+            </small>
+          )}
           {errorEl}
         </div>
       );

@@ -142,4 +142,21 @@ describe('forms generated from the payload schemas', () => {
       notes: ['uno', 'due'],
     });
   });
+
+  it('a list of integers (days) is typed separated by commas and sent as numbers', () => {
+    const comps: Record<string, JsonSchema> = {
+      PolicyDto: {
+        type: 'object',
+        properties: {
+          reminderDaysBefore: { type: 'array', items: { type: 'integer', minimum: 1 } },
+        },
+      },
+    };
+    const fields = buildFields(comps['PolicyDto'], comps);
+    expect(fields[0]).toMatchObject({ kind: 'lines', numericItems: true });
+    expect(toPayload(fields, { reminderDaysBefore: '10, 3;1\n' })).toEqual({
+      reminderDaysBefore: [10, 3, 1],
+    });
+    expect(toPayload(fields, { reminderDaysBefore: '' })).toEqual({});
+  });
 });

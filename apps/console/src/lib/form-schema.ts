@@ -57,6 +57,8 @@ export interface FieldSpec {
   /** object: its fields; list: the fields of one item */
   children?: FieldSpec[];
   maxItems?: number;
+  /** lines: the items are integers (a list of days), sent as numbers */
+  numericItems?: boolean;
 }
 
 /** array item schemas the generator could not name (class-validator-jsonschema writes "Array" for them) */
@@ -131,7 +133,12 @@ function fieldOf(
       };
     }
     if (item?.pattern === IPA_PATTERN) return { ...base, kind: 'enteList', maxItems: s.maxItems };
-    return { ...base, kind: 'lines', maxItems: s.maxItems };
+    return {
+      ...base,
+      kind: 'lines',
+      maxItems: s.maxItems,
+      numericItems: item?.type === 'integer' || item?.type === 'number',
+    };
   }
   if (s.properties) {
     return {
@@ -152,10 +159,10 @@ function fieldOf(
   return { ...base, kind: 'text', maxLength: s.maxLength, pattern: s.pattern };
 }
 
-/** a list field's value (enteList, lines): one item per line → the items, blanks dropped */
-export const splitItems = (v: string): string[] =>
+/** a list field's value (enteList, lines): one item per line (numbers also by commas or spaces) → the items, blanks dropped */
+export const splitItems = (v: string, numeric = false): string[] =>
   v
-    .split('\n')
+    .split(numeric ? /[\n,;\s]+/ : '\n')
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
@@ -212,8 +219,9 @@ export function toPayload(fields: FieldSpec[], values: FormValues): Record<strin
       case 'enteList':
       case 'lines': {
         // kept as one string, an item per line: sent as a list (a required one even when empty, so the API names it)
-        const items = typeof v === 'string' ? splitItems(v) : [];
-        if (items.length > 0 || f.required) out[f.name] = items;
+        const items = typeof v === 'string' ? splitItems(v, f.numericItems) : [];
+        if (items.length > 0 || f.required)
+          out[f.name] = f.numericItems ? items.map(Number) : items;
         break;
       }
       case 'integer':

@@ -33,6 +33,8 @@ function walk(s: JsonSchema | undefined, event: string, parent?: string, depth =
   }
 }
 for (const e of events) walk(e.properties?.['payload'], String(e.properties?.['type']?.enum?.[0]));
+// the rules a presidente may set when starting a convention (the start form)
+walk(schemas['ConventionPolicyDto'], 'process.start');
 
 describe('Italian labels for the whole contract', () => {
   it('finds the events of both definitions in the contract', () => {

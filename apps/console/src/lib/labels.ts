@@ -168,6 +168,25 @@ export const FIELD_LABELS: Record<string, string> = {
   reference: 'Riferimento',
   channel: 'Canale di pubblicazione',
   receiptId: 'Identificativo della ricevuta',
+  // the convention's rules (StartConventionDto.policy, docs/convention.md): the default in brackets
+  policy: 'Regole del procedimento',
+  approval: 'Approvazione (predefinita: unanimità)',
+  quorumMinEntes: 'Quorum: enti che devono approvare (predefinito: tutti i comuni)',
+  quorumMinPopulationPct: 'Quorum: popolazione minima rappresentata, % (predefinito: 0)',
+  nonDeliberating: 'Se un consiglio non delibera nel termine',
+  extensionDays: 'Giorni della proroga (predefinito: 30)',
+  councilNoticeDays: 'Preavviso minimo di convocazione del consiglio, giorni (predefinito: 5)',
+  requirePareri: 'Pareri art. 49 TUEL obbligatori',
+  durationYears: 'Durata della convenzione, anni (predefinito: 5)',
+  recessoNoticeDays: 'Preavviso di recesso, giorni (predefinito: 180)',
+  minComuni: 'Comuni minimi perché la convenzione resti in vigore (predefinito: 2)',
+  councilDeadlineDays: 'Termine per deliberare, giorni dalla consegna PEC (predefinito: 60)',
+  reminderDaysBefore: 'Solleciti, giorni prima del termine (predefinito: 15, 7, 1)',
+  executivityReading: 'Calcolo dell’esecutività (predefinito: 11° giorno di pubblicazione)',
+  decorrenza: 'Decorrenza (predefinita: all’ultima firma)',
+  decorrenzaDate: 'Data di decorrenza (solo con data fissa)',
+  costClauses: 'Clausole di spesa (parere contabile obbligatorio)',
+  saturdayExtends: 'Un termine che cade di sabato slitta al primo giorno lavorativo',
 };
 
 /** the same field name can mean different things in one form: "date" of a deliberation is the session date */
@@ -207,6 +226,16 @@ export const ENUM_LABELS: Record<string, string> = {
   DETERMINA: 'Determinazione',
   ALBO: 'Albo pretorio',
   AMMINISTRAZIONE_TRASPARENTE: 'Amministrazione trasparente',
+  STALL: 'Il procedimento resta in attesa',
+  EXTEND_ONCE_THEN_NON_ADERENTE: 'Una proroga, poi l’ente non aderisce',
+  P_PLUS_10: 'Dal 10° giorno di pubblicazione',
+  P_PLUS_11: 'Dall’11° giorno di pubblicazione',
+  AFTER_PUBLICATION_PLUS_10: '10 giorni dopo la fine della pubblicazione',
+  AT_LAST_SIGNATURE: 'All’ultima firma',
+  FIRST_DAY_OF_NEXT_MONTH: 'Dal primo giorno del mese successivo',
+  FIXED_DATE: 'Da una data fissa',
+  true: 'Sì',
+  false: 'No',
 };
 
 export const ROLE_LABELS: Record<string, string> = {

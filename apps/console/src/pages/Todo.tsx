@@ -1,12 +1,22 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type ReactNode,
+} from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
 import type { TodoItem } from '../api/types';
 import { usePageTitle, useSession } from '../App';
-import { failureText } from '../lib/errors';
+import { failureText, toFormErrors } from '../lib/errors';
 import { daysLeftLabel, formatDate } from '../lib/dates';
 import { enteStatusLabel, eventLabel, stateLabel } from '../lib/labels';
 import { useContract } from '../lib/contract';
+import { Field } from '../components/EventForm';
+import { buildFields, initialValues, toPayload, type FormValues } from '../lib/form-schema';
 
 interface Ente {
   codiceIpa: string;
@@ -137,6 +147,27 @@ function StartProcess(): ReactNode {
         ),
     );
   }, [me?.unione]);
+  // the convention's rules (approval, terms, decorrenza…): generated from StartConventionDto.policy; an empty
+  // field keeps the default, so a start without touching them is the default policy
+  const policyFields = useMemo(
+    () =>
+      contract
+        ? buildFields(
+            contract.schemas['ConventionPolicyDto'],
+            contract.schemas,
+            'process.start',
+          ).map((f) =>
+            // a yes/no rule has a default (requirePareri: yes): "predefinito", Sì or No, not a checkbox
+            f.kind === 'boolean'
+              ? { ...f, kind: 'enum' as const, enumValues: ['true', 'false'] }
+              : f,
+          )
+        : [],
+    [contract],
+  );
+  const [policy, setPolicy] = useState<FormValues | null>(null);
+  const policyValues = policy ?? initialValues(policyFields);
+  const [policyErrors, setPolicyErrors] = useState<Record<string, string[]>>({});
   const startable = (contract?.definitions ?? []).filter(
     (d) => d.key === 'convenzione' && d.startRoles.some((r) => me?.roles.includes(r)),
   );
@@ -153,6 +184,13 @@ function StartProcess(): ReactNode {
       return;
     }
     setTitleError(null);
+    setPolicyErrors({});
+    const chosenPolicy = Object.fromEntries(
+      Object.entries(toPayload(policyFields, policyValues)).map(([k, v]) => [
+        k,
+        v === 'true' ? true : v === 'false' ? false : v,
+      ]),
+    );
     inFlight.current = true;
     setBusy(true);
     setError(null);
@@ -162,13 +200,29 @@ function StartProcess(): ReactNode {
           body: {
             definition: definition as never,
             businessKey: `${definition}-${key.slice(0, 8)}`,
-            input: { title: title.trim(), unione: me?.unione, members } as never,
+            input: {
+              title: title.trim(),
+              unione: me?.unione,
+              members,
+              ...(Object.keys(chosenPolicy).length > 0 ? { policy: chosenPolicy } : {}),
+            } as never,
           },
         }),
       );
       void navigate(`/procedimenti/${view.id}`);
     } catch (err) {
       setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
+      if (err instanceof ApiFailure) {
+        // "input.policy.quorumMinEntes" → next to that rule
+        const fe = toFormErrors(err.error).fields;
+        setPolicyErrors(
+          Object.fromEntries(
+            Object.entries(fe)
+              .filter(([k]) => k.startsWith('input.policy.'))
+              .map(([k, v]) => [k.slice('input.policy.'.length), v]),
+          ),
+        );
+      }
       setBusy(false);
       inFlight.current = false;
     }
@@ -228,6 +282,26 @@ function StartProcess(): ReactNode {
             </div>
           ))}
         </fieldset>
+        {definition === 'convenzione' && policyFields.length > 0 && (
+          <details className="mb-3" open={Object.keys(policyErrors).length > 0 || undefined}>
+            <summary>Regole del procedimento (facoltative: vuoto = valore predefinito)</summary>
+            <div className="mt-3">
+              {policyFields.map((f) => (
+                <Field
+                  key={f.path}
+                  f={f}
+                  path={[f.name]}
+                  value={policyValues[f.name]!}
+                  set={(path, v) => setPolicy({ ...policyValues, [String(path[0])]: v })}
+                  errors={policyErrors}
+                  formId="start-policy"
+                  event={{ type: 'process.start', description: '' }}
+                  entes={[]}
+                />
+              ))}
+            </div>
+          </details>
+        )}
         {error && (
           <p className="field-error" role="alert">
             {error}
