@@ -2,10 +2,12 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { Link, NavLink, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { api, call } from './api/client';
 import type { Me } from './api/types';
+import { AFTER_SIGN_IN, SESSION_EXPIRED, dropAllDrafts } from './lib/drafts';
 import { roleLabel } from './lib/labels';
 import { EntesPage } from './pages/Entes';
 import { NotificationsPage } from './pages/Notifications';
 import { ProcessPage } from './pages/Process';
+import { ProcessesPage } from './pages/Processes';
 import { RegistryPage } from './pages/Registry';
 import { SignInPage } from './pages/SignIn';
 import { TodoPage } from './pages/Todo';
@@ -36,18 +38,29 @@ export function App(): ReactNode {
   const refresh = useCallback(async () => {
     try {
       setMe(await call<Me>(api.GET('/auth/me')));
+      setLeaving(false);
     } catch {
       setMe(null);
     }
   }, []);
+  // signing out on purpose: the sign-in page does not lead back to the page left
+  const [leaving, setLeaving] = useState(false);
   const signOut = useCallback(async () => {
     await api.POST('/auth/logout');
+    dropAllDrafts();
+    sessionStorage.removeItem(AFTER_SIGN_IN);
+    setLeaving(true);
     setMe(null);
     void navigate('/accedi');
   }, [navigate]);
   useEffect(() => {
     void refresh();
-    const onUnauth = () => setMe(null);
+    const onUnauth = () =>
+      setMe((was) => {
+        // signed in a moment ago: the session expired (the sign-in page says so, the drafts are kept)
+        if (was) sessionStorage.setItem(SESSION_EXPIRED, '1');
+        return null;
+      });
     window.addEventListener('iter:unauthenticated', onUnauth);
     return () => window.removeEventListener('iter:unauthenticated', onUnauth);
   }, [refresh]);
@@ -85,6 +98,9 @@ export function App(): ReactNode {
             <NavLink to="/" end>
               Da fare
             </NavLink>
+            <NavLink to="/procedimenti" end>
+              Procedimenti
+            </NavLink>
             <NavLink to="/notifiche">Notifiche</NavLink>
             {me.roles.some(
               (r) => r === 'admin' || r === 'auditor' || r === 'presidente' || r === 'staff',
@@ -95,8 +111,9 @@ export function App(): ReactNode {
       <main id="contenuto" className="container-xxl py-4" tabIndex={-1}>
         {signedIn ? (
           <Routes>
-            <Route path="/accedi" element={<Navigate to="/" replace />} />
+            <Route path="/accedi" element={<BackAfterSignIn />} />
             <Route path="/" element={<TodoPage />} />
+            <Route path="/procedimenti" element={<ProcessesPage />} />
             <Route path="/procedimenti/:id" element={<ProcessPage />} />
             <Route path="/procedimenti/:id/registro" element={<RegistryPage />} />
             <Route path="/notifiche" element={<NotificationsPage />} />
@@ -106,10 +123,7 @@ export function App(): ReactNode {
         ) : (
           <Routes>
             <Route path="/accedi" element={<SignInPage />} />
-            <Route
-              path="*"
-              element={<Navigate to="/accedi" replace state={{ from: location.pathname }} />}
-            />
+            <Route path="*" element={<ToSignIn from={leaving ? '/' : location.pathname} />} />
           </Routes>
         )}
       </main>
@@ -121,6 +135,24 @@ export function App(): ReactNode {
       </footer>
     </SessionContext.Provider>
   );
+}
+
+/** signed out: remember the page (it survives the identity provider's redirect too), then sign in */
+function ToSignIn({ from }: { from: string }): ReactNode {
+  useEffect(() => {
+    if (from !== '/') sessionStorage.setItem(AFTER_SIGN_IN, from);
+  }, [from]);
+  return <Navigate to="/accedi" replace />;
+}
+
+/** just signed in: back to the page the user was on when the session ended, else Da fare */
+function BackAfterSignIn(): ReactNode {
+  const [to] = useState(() => sessionStorage.getItem(AFTER_SIGN_IN) ?? '/');
+  useEffect(() => {
+    sessionStorage.removeItem(AFTER_SIGN_IN);
+    sessionStorage.removeItem(SESSION_EXPIRED);
+  }, []);
+  return <Navigate to={to.startsWith('/') && !to.startsWith('//') ? to : '/'} replace />;
 }
 
 function NotFound(): ReactNode {

@@ -30,6 +30,15 @@ export interface ProcessView {
   timers: { key: string; kind: string; dueAt: string }[];
   createdAt: string;
   updatedAt: string;
+  /** linked processes: the RTD of a convention, the convention of an RTD */
+  links?: {
+    relation: string;
+    direction: 'to' | 'from';
+    instanceId: string;
+    definition: string;
+    state: string;
+    title: string;
+  }[];
 }
 
 export interface EnteRow {

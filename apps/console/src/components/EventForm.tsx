@@ -1,11 +1,14 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiFailure, call, historyAll, newIdempotencyKey } from '../api/client';
 import type { AllowedEvent, HistoryEvent, ProcessView } from '../api/types';
+import { useSession } from '../App';
 import { formatInstant, romeLocalDateTime, romeToday } from '../lib/dates';
+import { dropDraft, loadDraft, saveDraft } from '../lib/drafts';
 import { toFormErrors, type FormErrors } from '../lib/errors';
 import {
   buildFields,
   initialValues,
+  splitItems,
   toPayload,
   type FieldSpec,
   type FormValue,
@@ -25,12 +28,23 @@ interface Props {
   onCancel: () => void;
 }
 
+const entesOf = (view: ProcessView): { ente: string; served?: boolean }[] =>
+  Array.isArray(view.data['entes'])
+    ? (view.data['entes'] as { ente: string; served?: boolean }[])
+    : [];
+
 /** sensible starting values: the only ente the user may act for, today, now, the frozen text's hash */
 function defaultsFor(fields: FieldSpec[], event: AllowedEvent, view: ProcessView): FormValues {
   const d: FormValues = {};
   const text = view.data['text'] as { sha256?: string } | null | undefined;
   for (const f of fields) {
     if (f.kind === 'ente' && event.entes?.length === 1) d[f.name] = event.entes[0]!;
+    // the entes an act concerns (the RTD's served entes): those of the process still served, to uncheck if not
+    else if (f.kind === 'enteList' && f.required)
+      d[f.name] = entesOf(view)
+        .filter((e) => e.served !== false)
+        .map((e) => e.ente)
+        .join('\n');
     else if (f.kind === 'date' && f.required) d[f.name] = romeToday();
     else if (f.kind === 'datetime') d[f.name] = romeLocalDateTime();
     else if (f.name === 'textHash' && text?.sha256) d[f.name] = text.sha256;
@@ -53,9 +67,17 @@ export function EventForm(p: Props): ReactNode {
       ),
     [p.payloadSchema, p.schemas, p.event.type],
   );
-  const [values, setValues] = useState<FormValues>(() =>
-    initialValues(fields, defaultsFor(fields, p.event, p.view)),
+  const user = useSession().me?.subject ?? '';
+  // a draft left by a reload or an expired session comes back as it was
+  const [restored] = useState(() => loadDraft<FormValues>(user, p.view.id, p.event.type));
+  const [values, setValues] = useState<FormValues>(
+    () => restored ?? initialValues(fields, defaultsFor(fields, p.event, p.view)),
   );
+  // kept once the user has typed something (a form opened and left untouched is no draft)
+  const touched = useRef(restored !== null);
+  useEffect(() => {
+    if (touched.current) saveDraft(user, p.view.id, p.event.type, values);
+  }, [user, p.view.id, p.event.type, values]);
   const [errors, setErrors] = useState<FormErrors | null>(null);
   const [changes, setChanges] = useState<HistoryEvent[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -72,6 +94,15 @@ export function EventForm(p: Props): ReactNode {
     setChanges(null);
   }, [p.view.version]);
   const formId = `ev-${p.event.type.replace(/\W/g, '-')}`;
+  // after a refusal, once the errors are on screen (not before React has drawn them, and not on the submit
+  // button, which is disabled while the request is in flight): focus to the first invalid field, else the summary
+  const focusError = useRef(false);
+  useEffect(() => {
+    if (!errors || busy || !focusError.current) return;
+    focusError.current = false;
+    const firstBad = document.querySelector<HTMLElement>(`#${formId} [aria-invalid="true"]`);
+    (firstBad ?? document.getElementById(`${formId}-summary`))?.focus();
+  }, [errors, busy, changes, formId]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -91,9 +122,12 @@ export function EventForm(p: Props): ReactNode {
           body: { type: p.event.type, payload } as never,
         }),
       );
+      dropDraft(user, p.view.id, p.event.type);
       p.onDone(view);
     } catch (err) {
       if (!(err instanceof ApiFailure)) throw err;
+      // the session expired: the app shows the sign-in page; the draft stays for when the user is back
+      if (err.error.status === 401) return;
       const fe = toFormErrors(err.error);
       setErrors(fe);
       // the API refused and recorded nothing: the next attempt is a new request with a new key
@@ -102,18 +136,17 @@ export function EventForm(p: Props): ReactNode {
         const h = await historyAll<HistoryEvent>(p.view.id).catch((): HistoryEvent[] => []);
         setChanges(h.filter((x) => x.versionAfter > version));
       }
-      setTimeout(() => {
-        const firstBad = document.querySelector<HTMLElement>(`#${formId} [aria-invalid="true"]`);
-        (firstBad ?? document.getElementById(`${formId}-summary`))?.focus();
-      }, 0);
+      focusError.current = true;
     } finally {
       inFlight.current = false;
       setBusy(false);
     }
   };
 
-  const set = (path: (string | number)[], v: FormValue) =>
+  const set = (path: (string | number)[], v: FormValue) => {
+    touched.current = true;
     setValues((old) => setIn(old, path, v) as FormValues);
+  };
 
   return (
     <form
@@ -130,6 +163,12 @@ export function EventForm(p: Props): ReactNode {
       <p className="small">
         Versione del procedimento: <strong data-testid="form-version">{version}</strong>
       </p>
+      {restored && !errors && (
+        <p className="alert alert-info small" data-testid="draft-restored">
+          Sono stati ripristinati i dati inseriti in precedenza e non ancora inviati: controllarli
+          prima di confermare.
+        </p>
+      )}
       {errors && (
         <div id={`${formId}-summary`} className="alert alert-danger" role="alert" tabIndex={-1}>
           <p className="mb-1">
@@ -178,7 +217,14 @@ export function EventForm(p: Props): ReactNode {
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? 'Invio in corso…' : 'Conferma'}
         </button>
-        <button className="btn btn-outline-secondary" type="button" onClick={p.onCancel}>
+        <button
+          className="btn btn-outline-secondary"
+          type="button"
+          onClick={() => {
+            dropDraft(user, p.view.id, p.event.type);
+            p.onCancel();
+          }}
+        >
           Annulla
         </button>
       </div>
@@ -198,7 +244,7 @@ function setIn(obj: FormValue, path: (string | number)[], v: FormValue): FormVal
   return { ...o, [head as string]: setIn(o[head as string]!, rest, v) };
 }
 
-interface FieldProps {
+export interface FieldProps {
   f: FieldSpec;
   path: (string | number)[];
   value: FormValue;
@@ -209,7 +255,17 @@ interface FieldProps {
   entes: { ente: string; denominazione?: string }[];
 }
 
-function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps): ReactNode {
+/** one generated field (also used outside action forms: the policy of a new process) */
+export function Field({
+  f,
+  path,
+  value,
+  set,
+  errors,
+  formId,
+  event,
+  entes,
+}: FieldProps): ReactNode {
   const apiPath = path.join('.');
   const id = `${formId}-${apiPath.replace(/\./g, '-')}`;
   const errs = errors[apiPath] ?? [];
@@ -363,6 +419,43 @@ function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps
         </div>
       );
     }
+    case 'enteList': {
+      const chosen = splitItems(value as string);
+      const codes = event.entes ?? entes.map((e) => e.ente);
+      return (
+        <fieldset
+          className="group"
+          id={id}
+          tabIndex={-1}
+          aria-invalid={invalid || undefined}
+          aria-describedby={describedBy}
+        >
+          <legend>{label}</legend>
+          {codes.map((code) => (
+            <div className="form-check" key={code}>
+              <input
+                id={`${id}-${code}`}
+                type="checkbox"
+                checked={chosen.includes(code)}
+                onChange={(e) =>
+                  set(
+                    path,
+                    (e.target.checked ? [...chosen, code] : chosen.filter((c) => c !== code)).join(
+                      '\n',
+                    ),
+                  )
+                }
+              />
+              <label htmlFor={`${id}-${code}`}>
+                {entes.find((x) => x.ente === code)?.denominazione ?? code}
+              </label>
+            </div>
+          ))}
+          {errorEl}
+        </fieldset>
+      );
+    }
+    case 'lines':
     case 'textarea':
       return (
         <div className="form-group mb-3">
@@ -377,6 +470,11 @@ function Field({ f, path, value, set, errors, formId, event, entes }: FieldProps
             maxLength={f.maxLength}
             onChange={(e) => set(path, e.target.value)}
           />
+          {f.kind === 'lines' && (
+            <small className="form-text">
+              {f.numericItems ? 'Numeri separati da virgole' : 'Uno per riga'}
+            </small>
+          )}
           {errorEl}
         </div>
       );

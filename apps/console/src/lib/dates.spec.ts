@@ -3,6 +3,7 @@ import {
   daysLeftLabel,
   formatDate,
   formatInstant,
+  romeDayRange,
   romeLocalDateTime,
   romeLocalToInstant,
   romeOffsetMinutes,
@@ -54,5 +55,14 @@ describe('console dates (Europe/Rome)', () => {
     expect(formatDate('2026-04-07')).toBe('7 aprile 2026');
     expect(formatDate(null)).toBe('—');
     expect(formatInstant('2026-02-10T09:00:00Z')).toBe('10 febbraio 2026, 10:00');
+  });
+
+  it('a range of Rome days covers both whole days, to the last millisecond (the API filters are inclusive)', () => {
+    expect(romeDayRange('2026-03-01', '2026-03-29')).toEqual({
+      from: '2026-03-01T00:00:00+01:00',
+      to: '2026-03-29T23:59:59.999+02:00',
+    });
+    expect(romeDayRange('', '2026-12-01')).toEqual({ to: '2026-12-01T23:59:59.999+01:00' });
+    expect(romeDayRange('', '')).toEqual({});
   });
 });

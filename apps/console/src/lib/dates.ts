@@ -67,6 +67,17 @@ export function romeLocalToInstant(local: string): string {
   return `${local}:00${sign}${hh}:${mm}`;
 }
 
+/**
+ * A range of Rome days as the instants the API's history filters take (both ends inclusive): from the first
+ * millisecond of `from` to the last millisecond of `to`, each with Rome's offset of that day.
+ */
+export function romeDayRange(from: string, to: string): { from?: string; to?: string } {
+  const out: { from?: string; to?: string } = {};
+  if (from) out.from = romeLocalToInstant(`${from}T00:00`);
+  if (to) out.to = romeLocalToInstant(`${to}T23:59`).replace(/:00([+-])/, ':59.999$1');
+  return out;
+}
+
 /** calendar days from one date to another (negative when `to` is before `from`) */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);

@@ -1,4 +1,4 @@
-import { asApiError, toFormErrors } from './errors';
+import { asApiError, failureText, italianDates, toFormErrors } from './errors';
 import { enumLabel, eventLabel, fieldLabel, stateLabel, translateValidation } from './labels';
 
 describe('API errors shown next to the fields, in Italian', () => {
@@ -61,6 +61,57 @@ describe('API errors shown next to the fields, in Italian', () => {
     });
   });
 
+  it('a message equal to the code’s label is not repeated in the summary', () => {
+    const e = toFormErrors({
+      status: 0,
+      code: 'NETWORK',
+      message: 'Impossibile contattare il server',
+    });
+    expect(e.summary).toBe('Impossibile contattare il server');
+  });
+
+  it('dates and instants in the API’s messages are shown as a person reads them, instants in Rome time', () => {
+    expect(
+      italianDates(
+        'Il procedimento non esisteva ancora il 2026-01-01T09:00:00.000Z: è stato avviato il 2026-07-01T18:21:37.857Z',
+      ),
+    ).toBe(
+      'Il procedimento non esisteva ancora il 1 gennaio 2026, 10:00: è stato avviato il 1 luglio 2026, 20:21',
+    );
+    expect(italianDates('La durata (fino al 2029-11-30) supera la fine (2028-12-31)')).toBe(
+      'La durata (fino al 30 novembre 2029) supera la fine (31 dicembre 2028)',
+    );
+    const rule = toFormErrors(
+      asApiError(422, {
+        code: 'RULE_VIOLATION',
+        message: 'La durata (fino al 2029-11-30) supera la fine',
+        details: { fields: [{ field: 'payload.durationMonths', errors: ['x'] }] },
+      }),
+    );
+    expect(rule.summary).toBe('La durata (fino al 30 novembre 2029) supera la fine');
+    expect(rule.fields['durationMonths']).toEqual([rule.summary]);
+  });
+
+  it('a page’s failure: Italian, never a field name or an English text of the API', () => {
+    expect(
+      failureText({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'Richiesta non valida: from',
+      }),
+    ).toBe('Alcuni campi non sono validi');
+    expect(failureText({ status: 502, code: 'HTTP_502', message: 'Errore imprevisto' })).toBe(
+      'Errore imprevisto',
+    );
+    expect(
+      failureText({
+        status: 404,
+        code: 'PROCESS_NOT_FOUND',
+        message: 'Procedimento x non trovato',
+      }),
+    ).toBe('Procedimento x non trovato');
+  });
+
   it('labels: Italian for known codes, readable for unknown ones', () => {
     expect(stateLabel('IN_FORCE')).toBe('In vigore');
     expect(stateLabel('SOMETHING_NEW')).toBe('Something new');
@@ -68,6 +119,17 @@ describe('API errors shown next to the fields, in Italian', () => {
     expect(eventLabel('rtd.decree.sign')).toBe('Rtd decree sign');
     expect(enumLabel('SEDUTA_DESERTA')).toBe('Seduta deserta');
     expect(fieldLabel('date', 'convention.recesso.record')).toBe('Data della deliberazione');
-    expect(translateValidation('something unexpected')).toBe('something unexpected');
+    // an English message the console does not know is never shown as it is
+    expect(translateValidation('something unexpected')).toBe('Valore non valido');
+    // the API's plain words (libs/engine/src/validation.ts)
+    expect(translateValidation('required')).toBe('Campo obbligatorio');
+    expect(translateValidation('must not be empty')).toBe('Campo obbligatorio');
+    expect(translateValidation('must be true or false')).toBe('Valore sì/no richiesto');
+    expect(translateValidation('must be a date YYYY-MM-DD not after today in Rome')).toBe(
+      'La data non può essere futura',
+    );
+    expect(translateValidation('must be shorter than or equal to 300 characters')).toBe(
+      'Inserire al massimo 300 caratteri',
+    );
   });
 });

@@ -121,4 +121,42 @@ describe('forms generated from the payload schemas', () => {
   it('leaves a required field out when empty, so that the API names it', () => {
     expect(toPayload(fields, initialValues(fields))).toEqual({});
   });
+
+  it('a list of codici IPA is an ente list and a list of other strings one item per line; both are sent as lists', () => {
+    const comps: Record<string, JsonSchema> = {
+      DecreeDto: {
+        type: 'object',
+        required: ['entes'],
+        properties: {
+          entes: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]{2,20}$' } },
+          notes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    };
+    const fields = buildFields(comps['DecreeDto'], comps);
+    expect(fields.map((f) => f.kind)).toEqual(['enteList', 'lines']);
+    const v = initialValues(fields);
+    expect(toPayload(fields, v)).toEqual({ entes: [] });
+    expect(toPayload(fields, { entes: 'c_a864\n c_b303 \n', notes: 'uno\n\ndue' })).toEqual({
+      entes: ['c_a864', 'c_b303'],
+      notes: ['uno', 'due'],
+    });
+  });
+
+  it('a list of integers (days) is typed separated by commas and sent as numbers', () => {
+    const comps: Record<string, JsonSchema> = {
+      PolicyDto: {
+        type: 'object',
+        properties: {
+          reminderDaysBefore: { type: 'array', items: { type: 'integer', minimum: 1 } },
+        },
+      },
+    };
+    const fields = buildFields(comps['PolicyDto'], comps);
+    expect(fields[0]).toMatchObject({ kind: 'lines', numericItems: true });
+    expect(toPayload(fields, { reminderDaysBefore: '10, 3;1\n' })).toEqual({
+      reminderDaysBefore: [10, 3, 1],
+    });
+    expect(toPayload(fields, { reminderDaysBefore: '' })).toEqual({});
+  });
 });

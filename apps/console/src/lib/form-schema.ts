@@ -36,7 +36,11 @@ export type FieldKind =
   | 'datetime'
   | 'ente'
   | 'object'
-  | 'list';
+  | 'list'
+  /** a list of codici IPA (the entes an RTD serves): one checkbox per ente */
+  | 'enteList'
+  /** a list of other strings: one per line */
+  | 'lines';
 
 export interface FieldSpec {
   name: string;
@@ -53,6 +57,8 @@ export interface FieldSpec {
   /** object: its fields; list: the fields of one item */
   children?: FieldSpec[];
   maxItems?: number;
+  /** lines: the items are integers (a list of days), sent as numbers */
+  numericItems?: boolean;
 }
 
 /** array item schemas the generator could not name (class-validator-jsonschema writes "Array" for them) */
@@ -126,7 +132,13 @@ function fieldOf(
         children: buildFields(item, components, eventType, `${path}.#`, depth + 1),
       };
     }
-    return { ...base, kind: 'textarea', maxLength: s.maxLength };
+    if (item?.pattern === IPA_PATTERN) return { ...base, kind: 'enteList', maxItems: s.maxItems };
+    return {
+      ...base,
+      kind: 'lines',
+      maxItems: s.maxItems,
+      numericItems: item?.type === 'integer' || item?.type === 'number',
+    };
   }
   if (s.properties) {
     return {
@@ -146,6 +158,13 @@ function fieldOf(
     return { ...base, kind: 'textarea', maxLength: s.maxLength };
   return { ...base, kind: 'text', maxLength: s.maxLength, pattern: s.pattern };
 }
+
+/** a list field's value (enteList, lines): one item per line (numbers also by commas or spaces) → the items, blanks dropped */
+export const splitItems = (v: string, numeric = false): string[] =>
+  v
+    .split(numeric ? /[\n,;\s]+/ : '\n')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 export type FormValue = string | boolean | FormValues | FormValues[];
 export interface FormValues {
@@ -197,6 +216,14 @@ export function toPayload(fields: FieldSpec[], values: FormValues): Record<strin
         if (Array.isArray(v) && (f.required || v.length > 0))
           out[f.name] = v.map((item) => toPayload(f.children ?? [], item));
         break;
+      case 'enteList':
+      case 'lines': {
+        // kept as one string, an item per line: sent as a list (a required one even when empty, so the API names it)
+        const items = typeof v === 'string' ? splitItems(v, f.numericItems) : [];
+        if (items.length > 0 || f.required)
+          out[f.name] = f.numericItems ? items.map(Number) : items;
+        break;
+      }
       case 'integer':
       case 'number': {
         const s = typeof v === 'string' ? v.trim() : '';

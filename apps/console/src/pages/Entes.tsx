@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { api, call } from '../api/client';
+import { api, ApiFailure, call } from '../api/client';
+import { failureText } from '../lib/errors';
 import { usePageTitle } from '../App';
 
 interface Ente {
@@ -19,13 +20,22 @@ interface Ente {
 export function EntesPage(): ReactNode {
   usePageTitle('Enti');
   const [entes, setEntes] = useState<Ente[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    call<Ente[]>(api.GET('/v1/entes')).then(setEntes, () => setEntes([]));
+    // a failure is said, not shown as an empty registry
+    call<Ente[]>(api.GET('/v1/entes')).then(setEntes, (e: unknown) =>
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto'),
+    );
   }, []);
   return (
     <>
       <h1>Enti</h1>
-      {entes === null && <p>Caricamento…</p>}
+      {error && (
+        <p className="alert alert-danger" role="alert">
+          {error}
+        </p>
+      )}
+      {entes === null && !error && <p>Caricamento…</p>}
       {entes && (
         <div className="table-responsive">
           <table className="table table-sm" data-testid="entes-registry">

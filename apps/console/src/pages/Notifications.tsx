@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
-import { api, call } from '../api/client';
+import { api, ApiFailure, call } from '../api/client';
+import { failureText } from '../lib/errors';
 import { usePageTitle } from '../App';
 import { formatInstant } from '../lib/dates';
-import { humanize } from '../lib/labels';
+import { TEMPLATE_LABELS } from '../lib/labels';
 
 interface InboxItem {
   id: string;
@@ -16,35 +17,40 @@ interface InboxItem {
   readAt: string | null;
 }
 
-const TEMPLATE_LABELS: Record<string, string> = {
-  'convention.sent': 'Schema di convenzione trasmesso al consiglio',
-  'convention.reminder': 'Sollecito: il termine per deliberare si avvicina',
-  'convention.deadline.expire': 'Termine per deliberare scaduto',
-  'convention.amended': 'Nuova versione del testo da riapprovare',
-  'convention.signed': 'Convenzione sottoscritta da tutti',
-  'convention.failed': 'Convenzione non approvata',
-  'convention.abandoned': 'Procedimento archiviato',
-  'convention.expired': 'Convenzione scaduta',
-  'convention.terminated': 'Convenzione cessata',
-};
-const templateLabel = (t: string): string => TEMPLATE_LABELS[t] ?? humanize(t);
+const templateLabel = (t: string): string => TEMPLATE_LABELS[t] ?? 'Comunicazione del procedimento';
 
 /** Notifiche: the in-app inbox of the user's ente and roles. */
 export function NotificationsPage(): ReactNode {
   usePageTitle('Notifiche');
   const [items, setItems] = useState<InboxItem[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const fail = (e: unknown) =>
+    setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto');
   const load = useCallback(() => {
-    call<InboxItem[]>(api.GET('/v1/notifications')).then(setItems, () => setItems([]));
+    // a failure is said, not shown as an empty inbox
+    call<InboxItem[]>(api.GET('/v1/notifications')).then((x) => {
+      setItems(x);
+      setError(null);
+    }, fail);
   }, []);
   useEffect(load, [load]);
   const markRead = async (id: string) => {
-    await call(api.POST('/v1/notifications/{id}/read', { params: { path: { id } } }));
-    load();
+    try {
+      await call(api.POST('/v1/notifications/{id}/read', { params: { path: { id } } }));
+      load();
+    } catch (e) {
+      fail(e);
+    }
   };
   return (
     <>
       <h1>Notifiche</h1>
-      {items === null && <p>Caricamento…</p>}
+      {error && (
+        <p className="alert alert-danger" role="alert">
+          {error}
+        </p>
+      )}
+      {items === null && !error && <p>Caricamento…</p>}
       {items?.length === 0 && <p>Nessuna notifica.</p>}
       {items && items.length > 0 && (
         <ul className="list-group" data-testid="inbox">

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent, ProcessView } from '../api/types';
-import { usePageTitle } from '../App';
+import { usePageTitle, useSession } from '../App';
+import { failureText } from '../lib/errors';
+import { draftEvents } from '../lib/drafts';
 import { Diagram } from '../components/Diagram';
 import { EventForm } from '../components/EventForm';
 import { useContract, payloadSchemaOf } from '../lib/contract';
@@ -23,7 +25,18 @@ export function ProcessPage(): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const noticeShown = useRef<string | null>(null);
   usePageTitle(view ? view.title : 'Procedimento');
+  const user = useSession().me?.subject ?? '';
+  // back after a reload or a new sign-in: reopen the form the user was filling in
+  const [reopened, setReopened] = useState(false);
+  useEffect(() => {
+    if (!view || reopened) return;
+    setReopened(true);
+    const drafts = draftEvents(user, view.id);
+    const again = view.allowedEvents.find((a) => drafts.includes(a.type));
+    if (again) setOpen(again.type);
+  }, [view, reopened, user]);
 
   const load = useCallback(async () => {
     try {
@@ -34,7 +47,7 @@ export function ProcessPage(): ReactNode {
       setView(v);
       setHistory(h);
     } catch (e) {
-      setError(e instanceof ApiFailure ? e.error.message : 'Errore');
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto');
     }
   }, [id]);
   useEffect(() => {
@@ -58,7 +71,7 @@ export function ProcessPage(): ReactNode {
   return (
     <>
       <nav aria-label="Percorso" className="small mb-2">
-        <Link to="/">Da fare</Link> › Procedimento
+        <Link to="/procedimenti">Procedimenti</Link> › Procedimento
       </nav>
       <h1>{view.title}</h1>
       <p>
@@ -71,8 +84,30 @@ export function ProcessPage(): ReactNode {
           <Link to={`/procedimenti/${view.id}/registro`}>Registro e verifica</Link>
         </span>
       </p>
+      {(view.links ?? []).length > 0 && (
+        <p data-testid="links">
+          {(view.links ?? []).map((l) => (
+            <span key={l.instanceId} className="d-block">
+              {l.direction === 'to' ? 'Procedimento avviato da questo: ' : 'Avviato da: '}
+              <Link to={`/procedimenti/${l.instanceId}`}>{l.title}</Link> ({stateLabel(l.state)})
+            </span>
+          ))}
+        </p>
+      )}
       {notice && (
-        <p className="alert alert-success" role="status" data-testid="notice">
+        <p
+          className="alert alert-success"
+          role="status"
+          data-testid="notice"
+          tabIndex={-1}
+          ref={(el) => {
+            // the form that was submitted is gone: bring the confirmation into view (on a phone it is far above)
+            if (el && noticeShown.current !== notice) {
+              noticeShown.current = notice;
+              el.focus();
+            }
+          }}
+        >
           {notice}
         </p>
       )}
@@ -145,7 +180,8 @@ export function ProcessPage(): ReactNode {
         </section>
       )}
 
-      {entes.length > 0 && (
+      {entes.length > 0 && view.definition.key === 'rtd' && <RtdEntes rows={entes} />}
+      {entes.length > 0 && view.definition.key !== 'rtd' && (
         <section aria-labelledby="entes-h" className="mt-4">
           <h2 id="entes-h" className="h4">
             Enti
@@ -222,5 +258,70 @@ export function ProcessPage(): ReactNode {
         </ol>
       </section>
     </>
+  );
+}
+
+interface RtdEnteRow {
+  ente: string;
+  denominazione?: string;
+  branch?: string;
+  served?: boolean;
+  servedFrom?: string | null;
+  servedUntil?: string | null;
+  referente?: { name?: string } | null;
+  ipa?: { registeredOn?: string } | null;
+  ipaDeadline?: { date?: string; overdue?: boolean } | null;
+}
+
+/** the entes an RTD serves: served from/until, IPA registration and its term, the referente */
+function RtdEntes({ rows }: { rows: RtdEnteRow[] }): ReactNode {
+  const today = romeToday();
+  return (
+    <section aria-labelledby="entes-h" className="mt-4">
+      <h2 id="entes-h" className="h4">
+        Enti serviti
+      </h2>
+      <div className="table-responsive">
+        <table className="table table-sm" data-testid="entes">
+          <caption>Una riga per ente: servizio, registrazione su IPA e termine, referente</caption>
+          <thead>
+            <tr>
+              <th scope="col">Ente</th>
+              <th scope="col">Servito</th>
+              <th scope="col">IPA</th>
+              <th scope="col">Registrato su IPA il</th>
+              <th scope="col">Termine IPA</th>
+              <th scope="col">Referente</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((e) => {
+              const due = e.ipaDeadline?.date ?? null;
+              const days = due ? daysBetween(today, due) : null;
+              return (
+                <tr key={e.ente} data-ente={e.ente}>
+                  <th scope="row">{e.denominazione ?? e.ente}</th>
+                  <td>
+                    {e.served === false
+                      ? `No${e.servedUntil ? ` (fino al ${formatDate(e.servedUntil)})` : ''}`
+                      : `Sì${e.servedFrom ? `, dal ${formatDate(e.servedFrom)}` : ''}`}
+                  </td>
+                  <td data-testid="ente-status">{e.branch ? enteStatusLabel(e.branch) : '—'}</td>
+                  <td>{formatDate(e.ipa?.registeredOn)}</td>
+                  <td
+                    className={
+                      days !== null && (days < 0 || e.ipaDeadline?.overdue) ? 'overdue' : undefined
+                    }
+                  >
+                    {due ? `${formatDate(due)} (${daysLeftLabel(days)})` : '—'}
+                  </td>
+                  <td>{e.referente?.name ?? '—'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }

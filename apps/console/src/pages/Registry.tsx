@@ -3,7 +3,8 @@ import { Link, useParams } from 'react-router-dom';
 import { api, ApiFailure, call, historyAll } from '../api/client';
 import type { EnteRow, HistoryEvent } from '../api/types';
 import { usePageTitle } from '../App';
-import { formatInstant, romeLocalToInstant } from '../lib/dates';
+import { formatInstant, romeDayRange, romeLocalToInstant } from '../lib/dates';
+import { failureText } from '../lib/errors';
 import { enteStatusLabel, eventLabel, roleLabel, stateLabel } from '../lib/labels';
 
 interface Verify {
@@ -22,6 +23,16 @@ interface StateAt {
   data: Record<string, unknown>;
 }
 
+/** the verifier's reasons (libs/engine/src/process-query.service.ts) in Italian */
+const VERIFY_REASONS: [RegExp, string][] = [
+  [/hash does not match/i, 'l’impronta non corrisponde al contenuto dell’evento'],
+  [/prev_hash does not link/i, 'l’evento non è concatenato al precedente'],
+  [/missing/i, 'mancano eventi nella sequenza'],
+  [/unknown hash format/i, 'formato dell’impronta sconosciuto'],
+];
+const verifyReason = (r: string | null): string =>
+  VERIFY_REASONS.find(([re]) => re.test(r ?? ''))?.[1] ?? 'catena non verificabile';
+
 /** Registro e verifica: the audit history with filters, the chain's verification, the state at a date, exports. */
 export function RegistryPage(): ReactNode {
   usePageTitle('Registro e verifica');
@@ -34,13 +45,14 @@ export function RegistryPage(): ReactNode {
   const [at, setAt] = useState('');
   const [stateAt, setStateAt] = useState<StateAt | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [verifyError, setVerifyError] = useState<string | null>(null);
+  const [filterError, setFilterError] = useState<string | null>(null);
 
   const query = useCallback((f: typeof filters) => {
     const q: Record<string, string> = {};
     if (f.type) q['type'] = f.type;
     if (f.actor) q['actor'] = f.actor;
-    if (f.from) q['from'] = romeLocalToInstant(`${f.from}T00:00`);
-    if (f.to) q['to'] = romeLocalToInstant(`${f.to}T23:59`).replace(':00+', ':59+');
+    Object.assign(q, romeDayRange(f.from, f.to));
     return q;
   }, []);
 
@@ -50,13 +62,17 @@ export function RegistryPage(): ReactNode {
         setEvents(h);
         setTypes((t) => (t.length ? t : [...new Set(h.map((x) => x.type))]));
       },
-      (e: unknown) => setError(e instanceof ApiFailure ? e.error.message : 'Errore'),
+      (e: unknown) =>
+        setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto'),
     );
   }, [id, applied, query]);
   useEffect(() => {
     call<Verify>(api.GET('/v1/processes/{id}/history/verify', { params: { path: { id } } })).then(
       setVerify,
-      () => undefined,
+      (e: unknown) =>
+        setVerifyError(
+          `Verifica della catena non disponibile: ${e instanceof ApiFailure ? failureText(e.error) : 'errore imprevisto'}`,
+        ),
     );
   }, [id]);
 
@@ -76,15 +92,15 @@ export function RegistryPage(): ReactNode {
       );
     } catch (err) {
       setStateAt(null);
-      setError(err instanceof ApiFailure ? err.error.message : 'Errore');
+      setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
     }
   };
 
   return (
     <>
       <nav aria-label="Percorso" className="small mb-2">
-        <Link to="/">Da fare</Link> › <Link to={`/procedimenti/${id}`}>Procedimento</Link> ›
-        Registro
+        <Link to="/procedimenti">Procedimenti</Link> ›{' '}
+        <Link to={`/procedimenti/${id}`}>Procedimento</Link> › Registro
       </nav>
       <h1>Registro e verifica</h1>
       {verify && (
@@ -94,9 +110,14 @@ export function RegistryPage(): ReactNode {
             <span className="badge badge-ok">Integra · {verify.events} eventi verificati</span>
           ) : (
             <span className="badge badge-ko">
-              Alterata dall’evento n. {verify.firstBadSeq} ({verify.reason})
+              Alterata dall’evento n. {verify.firstBadSeq}: {verifyReason(verify.reason)}
             </span>
           )}
+        </p>
+      )}
+      {verifyError && (
+        <p className="alert alert-warning" role="alert" data-testid="verify-error">
+          {verifyError}
         </p>
       )}
       {error && (
@@ -109,6 +130,14 @@ export function RegistryPage(): ReactNode {
         className="row g-3 align-items-end mb-3"
         onSubmit={(e) => {
           e.preventDefault();
+          // dates compare as strings (YYYY-MM-DD); a reversed range would find nothing
+          if (filters.from && filters.to && filters.from > filters.to) {
+            setFilterError('La data “Dal” è successiva alla data “Al”: correggere l’intervallo.');
+            document.getElementById('f-from')?.focus();
+            return;
+          }
+          setFilterError(null);
+          setError(null);
           setApplied(filters);
         }}
         aria-label="Filtri"
@@ -149,6 +178,8 @@ export function RegistryPage(): ReactNode {
             className="form-control"
             value={filters.from}
             onChange={(e) => setFilters({ ...filters, from: e.target.value })}
+            aria-invalid={filterError ? true : undefined}
+            aria-describedby={filterError ? 'f-range-err' : undefined}
           />
         </div>
         <div className="col-md-2 form-group mb-0">
@@ -168,6 +199,11 @@ export function RegistryPage(): ReactNode {
             Filtra
           </button>
         </div>
+        {filterError && (
+          <p id="f-range-err" className="field-error col-12" role="alert">
+            {filterError}
+          </p>
+        )}
       </form>
       <p>
         Esporta: <a href={exportHref('csv')}>CSV</a> · <a href={exportHref('jsonl')}>JSON Lines</a>

@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, call, ApiFailure } from '../api/client';
 import { useSession, usePageTitle } from '../App';
+import { failureText } from '../lib/errors';
+import { SESSION_EXPIRED } from '../lib/drafts';
 
 interface DevUser {
   id: string;
@@ -19,6 +21,7 @@ export function SignInPage(): ReactNode {
   const [users, setUsers] = useState<DevUser[]>([]);
   const [user, setUser] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [expired] = useState(() => sessionStorage.getItem(SESSION_EXPIRED) === '1');
 
   useEffect(() => {
     void (async () => {
@@ -35,7 +38,7 @@ export function SignInPage(): ReactNode {
       await call(api.POST('/auth/dev/login', { body: { user } }));
       await refresh();
     } catch (err) {
-      setError(err instanceof ApiFailure ? err.error.message : 'Accesso non riuscito');
+      setError(err instanceof ApiFailure ? failureText(err.error) : 'Accesso non riuscito');
     }
   };
 
@@ -44,6 +47,12 @@ export function SignInPage(): ReactNode {
     <div className="row justify-content-center">
       <div className="col-lg-6">
         <h1>Accedi a Iter</h1>
+        {expired && (
+          <p className="alert alert-warning" role="alert" data-testid="session-expired">
+            La sessione è scaduta: accedere di nuovo. I dati inseriti nei moduli non inviati sono
+            stati conservati e si ritrovano dopo l’accesso.
+          </p>
+        )}
         {cfg?.oidc && (
           <p>
             <a className="btn btn-primary btn-lg" href="/auth/login">

@@ -1,11 +1,22 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type ReactNode,
+} from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api, ApiFailure, call, newIdempotencyKey } from '../api/client';
 import type { TodoItem } from '../api/types';
 import { usePageTitle, useSession } from '../App';
+import { failureText, toFormErrors } from '../lib/errors';
 import { daysLeftLabel, formatDate } from '../lib/dates';
 import { enteStatusLabel, eventLabel, stateLabel } from '../lib/labels';
 import { useContract } from '../lib/contract';
+import { Field } from '../components/EventForm';
+import { buildFields, initialValues, toPayload, type FormValues } from '../lib/form-schema';
 
 interface Ente {
   codiceIpa: string;
@@ -26,7 +37,7 @@ export function TodoPage(): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(() => {
     call<TodoItem[]>(api.GET('/v1/todo')).then(setItems, (e: unknown) =>
-      setError(e instanceof ApiFailure ? e.error.message : 'Errore'),
+      setError(e instanceof ApiFailure ? failureText(e.error) : 'Errore imprevisto'),
     );
   }, []);
   useEffect(load, [load]);
@@ -120,6 +131,8 @@ function StartProcess(): ReactNode {
   const [members, setMembers] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
+  const [titleError, setTitleError] = useState<string | null>(null);
   const [key] = useState(newIdempotencyKey);
   useEffect(() => {
     call<Ente[]>(api.GET('/v1/entes')).then(
@@ -128,9 +141,33 @@ function StartProcess(): ReactNode {
         setEntes(comuni);
         setMembers(comuni.map((c) => c.codiceIpa));
       },
-      () => undefined,
+      (e: unknown) =>
+        setError(
+          `Impossibile caricare i comuni dell’Unione: ${e instanceof ApiFailure ? failureText(e.error) : 'errore imprevisto'}`,
+        ),
     );
   }, [me?.unione]);
+  // the convention's rules (approval, terms, decorrenza…): generated from StartConventionDto.policy; an empty
+  // field keeps the default, so a start without touching them is the default policy
+  const policyFields = useMemo(
+    () =>
+      contract
+        ? buildFields(
+            contract.schemas['ConventionPolicyDto'],
+            contract.schemas,
+            'process.start',
+          ).map((f) =>
+            // a yes/no rule has a default (requirePareri: yes): "predefinito", Sì or No, not a checkbox
+            f.kind === 'boolean'
+              ? { ...f, kind: 'enum' as const, enumValues: ['true', 'false'] }
+              : f,
+          )
+        : [],
+    [contract],
+  );
+  const [policy, setPolicy] = useState<FormValues | null>(null);
+  const policyValues = policy ?? initialValues(policyFields);
+  const [policyErrors, setPolicyErrors] = useState<Record<string, string[]>>({});
   const startable = (contract?.definitions ?? []).filter(
     (d) => d.key === 'convenzione' && d.startRoles.some((r) => me?.roles.includes(r)),
   );
@@ -138,7 +175,23 @@ function StartProcess(): ReactNode {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (busy) return;
+    // a second click while the first request is on its way does nothing (a state would still read false)
+    if (inFlight.current) return;
+    // a title of blanks only is no title
+    if (title.trim() === '') {
+      setTitleError('Inserire il titolo del procedimento');
+      document.getElementById('start-title')?.focus();
+      return;
+    }
+    setTitleError(null);
+    setPolicyErrors({});
+    const chosenPolicy = Object.fromEntries(
+      Object.entries(toPayload(policyFields, policyValues)).map(([k, v]) => [
+        k,
+        v === 'true' ? true : v === 'false' ? false : v,
+      ]),
+    );
+    inFlight.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -147,14 +200,31 @@ function StartProcess(): ReactNode {
           body: {
             definition: definition as never,
             businessKey: `${definition}-${key.slice(0, 8)}`,
-            input: { title, unione: me?.unione, members } as never,
+            input: {
+              title: title.trim(),
+              unione: me?.unione,
+              members,
+              ...(Object.keys(chosenPolicy).length > 0 ? { policy: chosenPolicy } : {}),
+            } as never,
           },
         }),
       );
       void navigate(`/procedimenti/${view.id}`);
     } catch (err) {
-      setError(err instanceof ApiFailure ? err.error.message : 'Errore');
+      setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
+      if (err instanceof ApiFailure) {
+        // "input.policy.quorumMinEntes" → next to that rule
+        const fe = toFormErrors(err.error).fields;
+        setPolicyErrors(
+          Object.fromEntries(
+            Object.entries(fe)
+              .filter(([k]) => k.startsWith('input.policy.'))
+              .map(([k, v]) => [k.slice('input.policy.'.length), v]),
+          ),
+        );
+      }
       setBusy(false);
+      inFlight.current = false;
     }
   };
 
@@ -163,7 +233,7 @@ function StartProcess(): ReactNode {
       <h2 id="start-h" className="h3">
         Avvia un procedimento
       </h2>
-      <form className="card card-body" onSubmit={(e) => void submit(e)}>
+      <form className="card card-body" onSubmit={(e) => void submit(e)} noValidate>
         <div className="select-wrapper mb-3">
           <label htmlFor="start-def">Tipo di procedimento</label>
           <select id="start-def" value={definition} onChange={(e) => setDefinition(e.target.value)}>
@@ -185,7 +255,14 @@ function StartProcess(): ReactNode {
             onChange={(e) => setTitle(e.target.value)}
             required
             maxLength={300}
+            aria-invalid={titleError ? true : undefined}
+            aria-describedby={titleError ? 'start-title-err' : undefined}
           />
+          {titleError && (
+            <div id="start-title-err" className="field-error" data-testid="start-title-error">
+              {titleError}
+            </div>
+          )}
         </div>
         <fieldset className="group">
           <legend>Comuni partecipanti</legend>
@@ -205,6 +282,26 @@ function StartProcess(): ReactNode {
             </div>
           ))}
         </fieldset>
+        {definition === 'convenzione' && policyFields.length > 0 && (
+          <details className="mb-3" open={Object.keys(policyErrors).length > 0 || undefined}>
+            <summary>Regole del procedimento (facoltative: vuoto = valore predefinito)</summary>
+            <div className="mt-3">
+              {policyFields.map((f) => (
+                <Field
+                  key={f.path}
+                  f={f}
+                  path={[f.name]}
+                  value={policyValues[f.name]!}
+                  set={(path, v) => setPolicy({ ...policyValues, [String(path[0])]: v })}
+                  errors={policyErrors}
+                  formId="start-policy"
+                  event={{ type: 'process.start', description: '' }}
+                  entes={[]}
+                />
+              ))}
+            </div>
+          </details>
+        )}
         {error && (
           <p className="field-error" role="alert">
             {error}
