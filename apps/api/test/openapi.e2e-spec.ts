@@ -239,6 +239,24 @@ describe('OpenAPI contract (e2e)', () => {
     expect([typed.status, typed.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
   });
 
+  it('lists 503 (a dependency down) on every operation and 409 PROCESS_BUSY on every write', async () => {
+    for (const { path, method, op } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect({ where, listed: '503' in op.responses }).toEqual({ where, listed: true });
+      if (method === 'get') continue;
+      const conflict = op.responses['409'] as { description?: string } | undefined;
+      expect({ where, busy: conflict?.description?.includes('PROCESS_BUSY') }).toEqual({
+        where,
+        busy: true,
+      });
+    }
+    // an operation's own 409 keeps its codes beside PROCESS_BUSY
+    const send = operations().find((o) => o.op.operationId === 'sendEvent')!;
+    expect((send.op.responses['409'] as { description: string }).description).toMatch(
+      /VERSION_CONFLICT.*PROCESS_BUSY/,
+    );
+  });
+
   it('answers GET /v1/definitions as its schema says (every event scope, the RTD appointee’s too)', async () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);

@@ -1793,6 +1793,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     listProcesses: {
@@ -1877,6 +1886,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     startProcess: {
@@ -1941,7 +1959,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ALREADY_EXISTS: business key in use */
+            /** @description ALREADY_EXISTS: business key in use; PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1988,6 +2006,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2082,6 +2109,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     sendEvent: {
@@ -2151,7 +2187,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description TRANSITION_NOT_ALLOWED (details.allowedEvents) / VERSION_CONFLICT */
+            /** @description TRANSITION_NOT_ALLOWED (details.allowedEvents) / VERSION_CONFLICT; PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,6 +2234,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2305,6 +2350,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     exportHistory: {
@@ -2402,6 +2456,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     verifyHistory: {
@@ -2480,6 +2543,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2575,6 +2647,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     listDefinitions: {
@@ -2642,6 +2723,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2734,6 +2824,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     getDefinitionDiagram: {
@@ -2812,6 +2911,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2904,6 +3012,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     registerEnte: {
@@ -2955,7 +3072,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ALREADY_EXISTS: a code belongs to another ente */
+            /** @description ALREADY_EXISTS: a code belongs to another ente; PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3002,6 +3119,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3096,6 +3222,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     resendNotification: {
@@ -3154,6 +3289,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3192,6 +3336,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3246,6 +3399,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3275,6 +3437,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3365,6 +3536,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     createWebhook: {
@@ -3416,6 +3596,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3454,6 +3643,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3517,6 +3715,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3546,6 +3753,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3611,6 +3827,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3640,6 +3865,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3744,6 +3978,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     rotateEnteCalendarToken: {
@@ -3793,6 +4036,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -3831,6 +4083,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4001,6 +4262,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -4151,6 +4421,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     getMe: {
@@ -4217,6 +4496,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4298,6 +4586,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     devLogin: {
@@ -4339,6 +4636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -4368,6 +4674,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4411,6 +4726,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE / JSON_TOO_MANY_KEYS: body over BODY_LIMIT or too many keys */
             413: {
                 headers: {
@@ -4440,6 +4764,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4513,6 +4846,15 @@ export interface operations {
             };
             /** @description INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

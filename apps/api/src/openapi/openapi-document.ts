@@ -77,8 +77,9 @@ export function buildOpenApiDocument(
     };
   }
   for (const path of Object.values(doc.paths)) {
-    for (const op of [path.get, path.post, path.put, path.patch, path.delete]) {
-      if (op) completeOperation(op);
+    if (path.get) completeOperation(path.get, false);
+    for (const op of [path.post, path.put, path.patch, path.delete]) {
+      if (op) completeOperation(op, true);
     }
   }
   return doc;
@@ -253,10 +254,16 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
     'UNSUPPORTED_MEDIA_TYPE / UNSUPPORTED_CHARSET / UNSUPPORTED_CONTENT_ENCODING: a body that is not UTF-8 JSON without content coding',
   '429': 'RATE_LIMITED: too many requests (Retry-After says when to retry)',
   '500': 'INTERNAL_ERROR: an unexpected failure (logged); nothing half-done is committed',
+  '503':
+    'DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE: PostgreSQL or Redis cannot be reached or does not answer in time; nothing was changed (Retry-After says when to retry)',
 };
 
+/** a write that waited longer than DATABASE_LOCK_TIMEOUT_MS for a row another request holds */
+const PROCESS_BUSY =
+  'PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After)';
+
 /** Every operation: the error schema on each 4xx/5xx answer, and the answers any request may get. */
-function completeOperation(op: OperationObject): void {
+function completeOperation(op: OperationObject, write: boolean): void {
   const responses: ResponsesObject = op.responses;
   for (const p of op.parameters ?? []) {
     // every `:id` goes through UuidPipe (400 INVALID_ID otherwise)
@@ -268,9 +275,17 @@ function completeOperation(op: OperationObject): void {
   if (isPublic) op.security = [];
   // the edge checks every request before its route (docs/security.md): the URL and query (400), and a body
   // sent to any route, declared or not (413, 415)
-  const common = [...(isPublic ? [] : ['401']), '400', '413', '415', '429', '500'];
+  // and every answer may meet a dependency that is down (503; /health declares its own) or, for a write, a
+  // row held by a slower request (409 PROCESS_BUSY, beside the operation's own 409s)
+  const common = [...(isPublic ? [] : ['401']), '400', '413', '415', '429', '500', '503'];
   for (const status of common) {
     responses[status] ??= { description: ERROR_DESCRIPTIONS[status]! };
+  }
+  if (write) {
+    const conflict = responses['409'];
+    if (!conflict) responses['409'] = { description: PROCESS_BUSY };
+    else if (!('$ref' in conflict) && !conflict.description.includes('PROCESS_BUSY'))
+      conflict.description = `${conflict.description}; ${PROCESS_BUSY}`;
   }
   for (const [status, response] of Object.entries(responses)) {
     if (!response || Number(status) < 400 || '$ref' in response) continue;
