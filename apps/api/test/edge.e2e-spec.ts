@@ -424,6 +424,36 @@ describe('HTTP edge: bounded request cost, 4xx for every bad input (e2e)', () =>
       });
     });
 
+    it('refuses a string of spaces only (a reason, a title) with 400, naming the field', async () => {
+      await writesNothing(async () => {
+        for (const [body, field] of [
+          ['{"type":"convention.abandon","payload":{"reason":"   "}}', 'payload.reason'],
+          ['{"type":"convention.abandon","payload":{"reason":"\\t\\n \\u00a0"}}', 'payload.reason'],
+        ] as const) {
+          const res = await post(events, pres, body);
+          expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+          expect(res.body.details.fields).toEqual([
+            { field, errors: ['must not be empty or only spaces'] },
+          ]);
+        }
+        for (const [body, field] of [
+          [
+            JSON.stringify({
+              definition: 'convenzione',
+              input: { title: '   ', unione: v.ipa, members: v.comuni.slice(0, 2) },
+            }),
+            'input.title',
+          ],
+        ] as const) {
+          const res = await post('/v1/processes', pres, body);
+          expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+          expect(res.body.details.fields).toEqual([
+            { field, errors: ['must not be empty or only spaces'] },
+          ]);
+        }
+      });
+    });
+
     it('refuses a body that is not a JSON object', async () => {
       await writesNothing(async () => {
         for (const body of [

@@ -77,4 +77,14 @@ describe('inspectValue: prototype keys and bad characters', () => {
       ]);
     }
   });
+
+  it('reports strings of whitespace only, not empty or padded ones', () => {
+    try {
+      inspectValue({ a: '  ', b: ['x', '\t\n'], c: '', d: ' x ', e: '\u00a0' }, '');
+      throw new Error('not refused');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationFailedError);
+      expect((err as ValidationFailedError).fields.map((f) => f.field)).toEqual(['a', 'b[1]', 'e']);
+    }
+  });
 });

@@ -17,7 +17,8 @@ import { ApiError } from './api-error';
  *     and long before class-validator;
  *  6. the parsed body and query: `__proto__`, `constructor` and `prototype` keys are unknown fields (400
  *     VALIDATION_FAILED, never silently dropped), NUL and lone surrogates in any string are 400, and so is a
- *     number JSON.parse turns into Infinity (`1e400`), which no field accepts and no hash can canonicalize.
+ *     number JSON.parse turns into Infinity (`1e400`), which no field accepts and no hash can canonicalize, and
+ *     a string of whitespace only (a title or a reason of spaces says nothing: 400 VALIDATION_FAILED).
  */
 
 /** Keys that JSON.parse keeps but class-transformer drops or turns into prototype writes: refused. */
@@ -121,12 +122,16 @@ export function scanJson(buf: Uint8Array, maxDepth: number, maxKeys: number): vo
  * `1e400` parses to Infinity) as invalid fields, strings with NUL or lone surrogates as INVALID_CHARACTERS.
  * The walk is bounded by scanJson's limits (bodies) or by the URL (query).
  */
+const BLANK = 'must not be empty or only spaces';
+
 export function inspectValue(value: unknown, prefix: string): void {
   const fieldErrors: FieldError[] = [];
   let badChars: string | null = null;
   const walk = (v: unknown, path: string): void => {
     if (typeof v === 'string') {
       if (badChars === null && hasBadCharacters(v)) badChars = path;
+      // a title, a reason, a name of spaces only says nothing: refused like an empty one (omit an optional one)
+      else if (v.length > 0 && v.trim() === '') fieldErrors.push({ field: path, errors: [BLANK] });
       return;
     }
     if (typeof v === 'number') {
