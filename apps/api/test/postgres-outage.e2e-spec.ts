@@ -97,6 +97,12 @@ describe('Postgres down or frozen', () => {
       });
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     }
+    // the calendar feed read by its token: a database that is down is not a bad token (401)
+    const feed = await h
+      .http()
+      .get('/v1/entes/c_g254/calendar.ics?token=abcdefghijklmnopqrstuvwxyz012345')
+      .timeout(15_000);
+    expect([feed.status, feed.body.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
     const health = await h.http().get('/health').timeout(15_000);
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -107,8 +107,14 @@ export class CalendarController {
     // authentication first: without credentials nothing is said about the ente (not even whether it exists)
     let ente: Awaited<ReturnType<CalendarController['ente']>>;
     if (q.token !== undefined) {
-      const found = CODE.test(code) ? await this.ente(code).catch(() => null) : null;
-      if (!found || !found.calendar_token || found.calendar_token !== q.token)
+      // only a missing ente reads as a bad token; a database that is down stays a 503
+      const found = CODE.test(code)
+        ? await this.ente(code).catch((err: unknown) => {
+            if (err instanceof EnteNotFoundError) return null;
+            throw err;
+          })
+        : null;
+      if (!found || !found.calendar_token || !sameToken(found.calendar_token, q.token))
         throw new UnauthenticatedError('token del calendario non valido');
       ente = found;
     } else {
@@ -184,4 +190,10 @@ export class CalendarController {
     );
     return { token, url: `${this.cfg.publicBaseUrl}/v1/entes/${code}/calendar.ics?token=${token}` };
   }
+}
+
+/** compared in constant time (over their digests, so the lengths say nothing either) */
+function sameToken(stored: string, given: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(stored), digest(given));
 }
