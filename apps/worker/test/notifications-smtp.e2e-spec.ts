@@ -173,8 +173,6 @@ describe('notifications over SMTP (real worker, real SMTP peer)', () => {
               outcome: 'APPROVED',
               textHash: sha256(CONVENTION_TEXT),
               pareri: pareri('2026-02-20'),
-              immediatamenteEseguibile: true,
-              ieVotes: { favorevoli: 10, contrari: 0, astenuti: 0, presenti: 10, assegnati: 13 },
             },
           },
           { subject: `segretario-${ente}`, roles: ['segretario'], ente, unione: v.ipa },
