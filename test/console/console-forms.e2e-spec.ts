@@ -353,6 +353,34 @@ describe('console forms (Chromium)', () => {
     await ctx.close();
   }, 60_000);
 
+  it('starting a process whose answer was lost: trying again opens the process the first try created', async () => {
+    const { ctx, page } = await signIn(browser, base, 'presidente.u_vcomino');
+    await page.locator('fieldset input[type=checkbox]').nth(2).waitFor();
+    let created: string | null = null;
+    // the first POST reaches the api (the process is created) but its answer never reaches the page
+    await page.route('**/v1/processes', async (route) => {
+      if (route.request().method() !== 'POST' || created) return route.continue();
+      const answer = await route.fetch();
+      created = ((await answer.json()) as { id: string }).id;
+      await route.abort('failed');
+    });
+    await page.locator('#start-title').fill('Convenzione ICT, risposta persa');
+    await page.getByRole('button', { name: 'Avvia' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /server|rete|connessione/i })
+      .first()
+      .waitFor();
+    expect(created).toMatch(/^[0-9a-f-]{36}$/);
+    await page.getByRole('button', { name: 'Avvia' }).click();
+    await page.waitForURL(new RegExp(`/procedimenti/${created!}$`));
+    await page.getByTestId('state').waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
+      'Convenzione ICT, risposta persa',
+    );
+    await ctx.close();
+  }, 60_000);
+
   it('starting a process: a title of blanks is refused next to the field, a double click starts one process', async () => {
     const { ctx, page } = await signIn(browser, base, 'presidente.u_vcomino');
     await page.locator('fieldset input[type=checkbox]').nth(2).waitFor();

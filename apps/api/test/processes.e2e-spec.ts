@@ -42,6 +42,32 @@ describe('processes API (e2e)', () => {
     );
   });
 
+  it('a start repeated after a lost answer: 409 ALREADY_EXISTS names the process the first one created', async () => {
+    const pres = await newScenario().as('presidente');
+    const body = {
+      definition: 'convenzione',
+      businessKey: 'ripetuto-dopo-timeout',
+      input: { title: 'Convenzione ICT', unione: v.ipa, members: v.comuni.slice(0, 2) },
+    };
+    const first = await h
+      .http()
+      .post('/v1/processes')
+      .set('Authorization', `Bearer ${pres}`)
+      .send(body)
+      .expect(201);
+    const again = await h
+      .http()
+      .post('/v1/processes')
+      .set('Authorization', `Bearer ${pres}`)
+      .send(body)
+      .expect(409);
+    expect(again.body.code).toBe('ALREADY_EXISTS');
+    expect(again.body.details).toEqual({
+      businessKey: 'ripetuto-dopo-timeout',
+      processId: first.body.id,
+    });
+  });
+
   it('refuses an event the state cannot take with 409 listing the allowed ones, writing nothing', async () => {
     const s = newScenario();
     await s.start();

@@ -1959,7 +1959,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ALREADY_EXISTS: business key in use; PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
+            /** @description ALREADY_EXISTS: business key in use (details.processId: the process that holds it, e.g. the one a start whose answer was lost created); PROCESS_BUSY: the record is being changed by another request for longer than DATABASE_LOCK_TIMEOUT_MS; nothing was changed (Retry-After) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -362,15 +362,17 @@ export class Engine {
       const persisted = def.machine.getPersistedSnapshot(snapshot);
       const stateAfter = def.stateLabel(snapshot);
       const [probe] = (await qr.query(
-        `SELECT statement_timestamp() AS db_now, EXISTS (SELECT 1 FROM process_instance
+        `SELECT statement_timestamp() AS db_now, (SELECT id FROM process_instance
            WHERE tenant = $1 AND definition_key = $2 AND business_key = $3) AS taken`,
         [named.unione, def.key, businessKey],
-      )) as { db_now: Date; taken: boolean }[];
+      )) as { db_now: Date; taken: string | null }[];
       const at = this.dbTime(probe!.db_now).toISOString();
+      // the existing process is of the caller's own unione (the key is unique per unione): a client that lost
+      // the answer to its first start finds the process it created
       if (probe!.taken)
         throw new AlreadyExistsError(
           `Esiste già un procedimento ${def.key} con chiave ${businessKey}`,
-          { businessKey },
+          { businessKey, processId: probe!.taken },
         );
       await qr.query(
         `INSERT INTO process_instance (id, definition_key, definition_version, tenant, business_key, title, status,

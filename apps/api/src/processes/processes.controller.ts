@@ -174,7 +174,10 @@ export class ProcessesController {
   @E(400, 'VALIDATION_FAILED: invalid or unknown fields')
   @E(403, 'FORBIDDEN')
   @E(404, 'DEFINITION_NOT_FOUND')
-  @E(409, 'ALREADY_EXISTS: business key in use')
+  @E(
+    409,
+    'ALREADY_EXISTS: business key in use (details.processId: the process that holds it, e.g. the one a start whose answer was lost created)',
+  )
   @E(422, 'ENTE_NOT_FOUND / RULE_VIOLATION (not a member)')
   async create(
     @Body() dto: CreateProcessDto,

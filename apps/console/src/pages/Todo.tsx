@@ -211,6 +211,16 @@ function StartProcess(): ReactNode {
       );
       void navigate(`/procedimenti/${view.id}`);
     } catch (err) {
+      // the answer to an earlier try of this same form was lost (network): the process it created holds this
+      // form's business key, and the API names it — that is the process the user started
+      const existing =
+        err instanceof ApiFailure && err.error.code === 'ALREADY_EXISTS'
+          ? (err.error.details as { processId?: unknown } | undefined)?.processId
+          : undefined;
+      if (typeof existing === 'string') {
+        void navigate(`/procedimenti/${existing}`);
+        return;
+      }
       setError(err instanceof ApiFailure ? failureText(err.error) : 'Errore imprevisto');
       if (err instanceof ApiFailure) {
         // "input.policy.quorumMinEntes" → next to that rule
