@@ -41,4 +41,39 @@ describe('iter CLI usage errors', () => {
     expect(longType.code).toBe(2);
     expect(longType.err).toContain('--type');
   });
+
+  it('token: a --ttl longer than JWT_MAX_LIFETIME_S is refused (the API would refuse the token)', async () => {
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      for (const ttl of ['2d', '13h', '721m', '1w']) {
+        const r = await run([
+          'token',
+          '--sub',
+          'x',
+          '--role',
+          'admin',
+          '--dev-secret',
+          '--ttl',
+          ttl,
+        ]);
+        expect({ ttl, code: r.code }).toEqual({ ttl, code: 2 });
+        expect(r.err).toContain(`bad --ttl ${ttl}: longer than JWT_MAX_LIFETIME_S (43200 s)`);
+      }
+      expect(write).not.toHaveBeenCalled();
+      const ok = await run([
+        'token',
+        '--sub',
+        'x',
+        '--role',
+        'admin',
+        '--dev-secret',
+        '--ttl',
+        '12h',
+      ]);
+      expect(ok.code).toBe(0);
+      expect(String(write.mock.calls[0]?.[0])).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    } finally {
+      write.mockRestore();
+    }
+  });
 });
