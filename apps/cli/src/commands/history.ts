@@ -1,9 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { loadConfig, ProcessNotFoundError, SYSTEM_ACTOR, systemClock } from '@app/common';
 import { ProcessQueryService } from '@app/engine';
 import { defaultRegistry } from '@app/workflows';
+import { HistoryQueryDto } from '../../../api/src/processes/dto/process.dto';
 import { serializeHistory } from '../../../api/src/processes/history-export';
 import { defineCommand, UsageError } from '../cli';
 import { UUID, warn, withDataSource } from './support';
@@ -38,21 +41,23 @@ export const historyExport = defineCommand({
   async run(v, [id]) {
     if (!id) throw new UsageError('the process id is required');
     if (!UUID.test(id)) throw new UsageError(`not a process id (uuid): ${id}`);
-    const format = FORMATS[(v.format ?? 'csv') as keyof typeof FORMATS];
-    if (!format) throw new UsageError(`unknown --format ${v.format}: csv or ndjson`);
-    for (const k of ['from', 'to'] as const)
-      if (v[k] !== undefined && Number.isNaN(Date.parse(v[k])))
-        throw new UsageError(`--${k} is not an ISO 8601 instant: ${v[k]}`);
+    const name = v.format ?? 'csv';
+    // an own key only: `--format constructor` must not find Object.prototype's members
+    if (!Object.hasOwn(FORMATS, name))
+      throw new UsageError(`unknown --format ${name}: csv or ndjson`);
+    const format = FORMATS[name as keyof typeof FORMATS];
+    // the filters are checked by the API's own rules (GET /v1/processes/:id/history/export): an instant needs
+    // its offset, a bare date or a local time would be read in the database's time zone
+    const filters = { type: v.type, actor: v.actor, from: v.from, to: v.to };
+    for (const e of validateSync(plainToInstance(HistoryQueryDto, filters)))
+      throw new UsageError(
+        `--${e.property} ${String(e.value)}: ${Object.values(e.constraints ?? {})[0] ?? 'invalid'}`,
+      );
     return withDataSource(async (ds) => {
       const q = new ProcessQueryService(ds, defaultRegistry(), systemClock);
       let exp;
       try {
-        exp = await q.exportHistory(id, SYSTEM_ACTOR, {
-          type: v.type,
-          actor: v.actor,
-          from: v.from,
-          to: v.to,
-        });
+        exp = await q.exportHistory(id, SYSTEM_ACTOR, filters);
       } catch (err) {
         if (err instanceof ProcessNotFoundError) {
           warn(`process not found: ${id}`);

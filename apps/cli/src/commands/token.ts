@@ -7,6 +7,13 @@ const HUMAN_ROLES = ROLES.filter((r) => r !== 'system');
 /** jose's time span: a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 8h, 2d */
 const LIFETIME =
   /^\d+\s?(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** The lifetime in seconds (`LIFETIME` already matched): the unit's first letter decides (`min` is m, `hrs` h). */
+function lifetimeSeconds(ttl: string): number {
+  const [, n, unit] = /^(\d+)\s?([a-z])/.exec(ttl)!;
+  return Number(n) * UNIT_SECONDS[unit!]!;
+}
 
 export interface DevTokenClaims {
   sub: string;
@@ -55,7 +62,10 @@ export const token = defineCommand({
       value: '<ipa>',
       help: 'the Unione (tenant); none for a cross-tenant admin or auditor',
     },
-    ttl: { value: '<lifetime>', help: 'lifetime, e.g. 15m, 8h, 2d (default 8h)' },
+    ttl: {
+      value: '<lifetime>',
+      help: 'lifetime, e.g. 15m, 8h (default 8h; at most JWT_MAX_LIFETIME_S, 12h by default)',
+    },
     name: { value: '<name>', help: 'display name' },
     'dev-secret': {
       help: 'outside production, with no JWT_SECRET: sign with the built-in development secret',
@@ -70,6 +80,12 @@ export const token = defineCommand({
     const ttl = v.ttl ?? '8h';
     if (!LIFETIME.test(ttl)) throw new UsageError(`bad --ttl ${ttl}: a number and a unit, e.g. 8h`);
     const env = { ...process.env };
+    // the API refuses a token whose exp - iat exceeds JWT_MAX_LIFETIME_S: never mint one it would refuse
+    const max = loadConfig(env).jwtMaxLifetimeSec;
+    if (lifetimeSeconds(ttl) > max)
+      throw new UsageError(
+        `bad --ttl ${ttl}: longer than JWT_MAX_LIFETIME_S (${max} s), the API would refuse the token`,
+      );
     if (v['dev-secret'] && env['NODE_ENV'] !== 'production' && !env['JWT_SECRET'])
       env['JWT_DEV_SECRET'] = 'true';
     const jwt = await devToken(
