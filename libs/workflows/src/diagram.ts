@@ -31,11 +31,17 @@ interface NodeLike {
 
 const ANY = 'ANY_STATE';
 
-/** mermaid-safe text: no characters that end a label or open a block */
+/**
+ * mermaid-safe text: no characters that end a label or open a block. A semicolon, or a colon that ends a clause,
+ * becomes a comma ("i consigli deliberano; nessun termine…" keeps its pause instead of running the two clauses
+ * together); a colon inside a word (a timer key `ipa:<ente>`) becomes a space.
+ */
 const text = (s: string): string =>
   s
-    .replace(/[:;{}#"<>|]/g, ' ')
+    .replace(/\s*;|:(?=\s)/g, ',')
+    .replace(/[:{}#"<>|]/g, ' ')
     .replace(/\s+/g, ' ')
+    .replace(/,+/g, ',')
     .trim();
 
 function guardName(g: unknown): string | null {

@@ -704,7 +704,7 @@ export const conventionMachine = setup({
   },
   states: {
     DRAFT: {
-      description: 'the text of the schema di convenzione is being written',
+      description: 'si redige il testo dello schema di convenzione',
       tags: ['awaiting-text'],
       on: {
         'convention.abandon': { target: 'ABANDONED', actions: 'abandon' },
@@ -719,7 +719,7 @@ export const conventionMachine = setup({
     },
     FROZEN: {
       description:
-        'a text version is frozen (SHA-256): the presidente records its PEC delivery to the councils',
+        'una versione del testo è congelata (SHA-256): il presidente registra la consegna via PEC ai consigli',
       tags: ['awaiting-sending'],
       on: {
         'convention.send': {
@@ -758,7 +758,7 @@ export const conventionMachine = setup({
       },
     },
     IN_DELIBERATION: {
-      description: 'every council deliberates on the frozen version within its term',
+      description: 'ogni consiglio delibera sulla versione congelata entro il proprio termine',
       tags: ['awaiting-councils'],
       initial: 'OPEN',
       on: {
@@ -836,12 +836,12 @@ export const conventionMachine = setup({
       states: {
         OPEN: {
           description:
-            'councils deliberate; no term has passed unanswered (or the policy does not stall)',
+            'i consigli deliberano; nessun termine è scaduto senza risposta (o la policy non sospende)',
           always: [...ROUND_OUTCOMES, { guard: 'overdueStall', target: 'STALLED' }],
         },
         STALLED: {
           description:
-            "a council's term passed under the STALL policy: the Unione extends, waits or abandons",
+            'il termine di un consiglio è scaduto con la policy STALL: l’Unione proroga, attende o archivia',
           tags: ['stalled'],
           // a council past its term under STALL: the Unione extends the term, waits for a late
           // deliberation, or abandons (DOMAIN.md §2.3, §2.6: nobody can force a council to join)
@@ -851,7 +851,7 @@ export const conventionMachine = setup({
     },
     AMENDMENT_PENDING: {
       description:
-        'a council approved with amendments: the working group accepts (new version) or refuses',
+        'un consiglio ha approvato con emendamenti: il gruppo di lavoro li accoglie (nuova versione) o li respinge',
       tags: ['awaiting-working-group'],
       // a council approved with amendments: the working group accepts (new version, every council
       // re-approves it) or refuses (that council is asked to deliberate again on the current text)
@@ -901,7 +901,8 @@ export const conventionMachine = setup({
       },
     },
     APPROVED_ALL: {
-      description: 'the approval rule is met: waiting for every deliberation to become executive',
+      description:
+        'la regola di approvazione è soddisfatta: si attende che ogni delibera diventi esecutiva',
       tags: ['awaiting-executivity'],
       always: [{ guard: 'allExecutive', target: 'READY_TO_SIGN' }],
       on: {
@@ -911,7 +912,7 @@ export const conventionMachine = setup({
     },
     READY_TO_SIGN: {
       description:
-        'every participating deliberation is executive: the sindaci and the presidente sign digitally',
+        'ogni delibera dei partecipanti è esecutiva: i sindaci e il presidente firmano digitalmente',
       tags: ['awaiting-signatures'],
       always: [{ guard: 'allSigned', target: 'SIGNED' }],
       on: {
@@ -920,7 +921,7 @@ export const conventionMachine = setup({
       },
     },
     SIGNED: {
-      description: 'stipulata at the last signature: waits for the decorrenza',
+      description: 'stipulata con l’ultima firma: si attende la decorrenza',
       tags: ['awaiting-decorrenza'],
       // stipulata at the last signature; takes effect per the decorrenza policy
       entry: [
@@ -973,7 +974,8 @@ export const conventionMachine = setup({
       },
     },
     IN_FORCE: {
-      description: 'in force: late adhesions, amendments, recesso, renewal, dissolution, expiry',
+      description:
+        'in vigore: adesioni successive, modifiche, recesso, rinnovo, scioglimento, scadenza',
       tags: ['in-force'],
       entry: [
         {
@@ -1132,7 +1134,7 @@ export const conventionMachine = setup({
     },
     FAILED: {
       description:
-        'not approved: a council rejected under UNANIMITY, or the quorum cannot be reached',
+        'non approvata: un consiglio ha respinto con UNANIMITY, o il quorum non può più essere raggiunto',
       tags: ['final', 'failed'],
       type: 'final',
       entry: [
@@ -1162,7 +1164,7 @@ export const conventionMachine = setup({
       ],
     },
     ABANDONED: {
-      description: 'archived by the presidente',
+      description: 'archiviata dal presidente',
       tags: ['final', 'terminated'],
       type: 'final',
       entry: {
@@ -1175,7 +1177,7 @@ export const conventionMachine = setup({
       },
     },
     EXPIRED: {
-      description: 'its term ended without an express renewal',
+      description: 'la durata è terminata senza rinnovo espresso',
       tags: ['final', 'terminated'],
       type: 'final',
       entry: [
@@ -1207,7 +1209,8 @@ export const conventionMachine = setup({
       ],
     },
     TERMINATED: {
-      description: 'ended: dissolved by every ente, or too few comuni left after recessi',
+      description:
+        'cessata: sciolta da tutti gli enti, o troppo pochi comuni rimasti dopo i recessi',
       tags: ['final', 'terminated'],
       type: 'final',
       entry: [

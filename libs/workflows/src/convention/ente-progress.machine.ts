@@ -35,113 +35,117 @@ export type EnteStep = (typeof ENTE_STEPS)[number];
 const NEW_TEXT = {
   newText: {
     target: 'INVITED',
-    description: 'a new text version is frozen: every council deliberates again',
+    description: 'è congelata una nuova versione del testo: ogni consiglio delibera di nuovo',
   },
-  recede: { target: 'RECEDUTO', description: 'its recesso takes effect' },
+  recede: { target: 'RECEDUTO', description: 'il suo recesso diventa efficace' },
 } as const;
 
 /** What a council awaited (invited or convened) can come to: its vote, a postponement, its term lapsing. */
 const COUNCIL_OUTCOMES = {
-  approve: { target: 'APPROVED', description: 'the council approves the frozen text' },
+  approve: { target: 'APPROVED', description: 'il consiglio approva il testo congelato' },
   approveImmediatelyExecutive: {
     target: 'EXECUTIVE',
-    description: 'approved and declared immediatamente eseguibile (art. 134 c.4 TUEL)',
+    description: 'approvata e dichiarata immediatamente eseguibile (art. 134 c.4 TUEL)',
   },
   approveWithAmendments: {
     target: 'APPROVED_WITH_AMENDMENTS',
-    description: 'approved with amendments: the working group decides',
+    description: 'approvata con emendamenti: decide il gruppo di lavoro',
   },
-  reject: { target: 'REJECTED', description: 'the council rejects the convention' },
-  postpone: { target: 'INVITED', description: 'rinviata or seduta deserta: convened again' },
-  lapse: { target: 'NON_ADERENTE', description: 'its term passed twice: outside' },
+  reject: { target: 'REJECTED', description: 'il consiglio respinge la convenzione' },
+  postpone: { target: 'INVITED', description: 'rinviata o seduta deserta: da riconvocare' },
+  lapse: { target: 'NON_ADERENTE', description: 'termine scaduto due volte: resta fuori' },
   ...NEW_TEXT,
 } as const;
 
 export const enteProgressMachine = createMachine({
   id: 'ente',
   initial: 'INVITED',
-  description: "One ente's progress through the convention (DOMAIN.md §2.4)",
+  description: 'L’avanzamento di un ente nella convenzione (DOMAIN.md §2.4)',
   states: {
     INVITED: {
-      description: 'the text was sent: the council must deliberate within its term',
+      description: 'il testo è stato trasmesso: il consiglio deve deliberare entro il termine',
       tags: ['awaiting-council', 'pending'],
       on: {
-        convene: { target: 'COUNCIL_CONVENED', description: 'the council is convened' },
+        convene: { target: 'COUNCIL_CONVENED', description: 'il consiglio è convocato' },
         ...COUNCIL_OUTCOMES,
       },
     },
     COUNCIL_CONVENED: {
-      description: 'the council is convened for a session',
+      description: 'il consiglio è convocato per una seduta',
       tags: ['awaiting-council', 'pending'],
       on: {
-        convene: { target: 'COUNCIL_CONVENED', description: 'convened again (new session)' },
+        convene: { target: 'COUNCIL_CONVENED', description: 'convocato di nuovo (nuova seduta)' },
         ...COUNCIL_OUTCOMES,
       },
     },
     APPROVED: {
       description:
-        'approved: published on the albo, waiting to become executive (art. 134 c.3 TUEL)',
+        'approvata: pubblicata all’albo, in attesa di diventare esecutiva (art. 134 c.3 TUEL)',
       tags: ['awaiting-executivity', 'pending'],
       on: {
         certifyExecutivity: {
           target: 'EXECUTIVE',
-          description: 'the segretario certifies the executivity',
+          description: 'il segretario attesta l’esecutività',
         },
         ...NEW_TEXT,
       },
     },
     APPROVED_WITH_AMENDMENTS: {
-      description: 'approved a different text: the working group accepts or refuses the amendment',
+      description:
+        'ha approvato un testo diverso: il gruppo di lavoro accoglie o respinge l’emendamento',
       tags: ['awaiting-working-group'],
       on: {
         newTextAsAmended: {
           target: 'APPROVED',
-          description: 'the text frozen is the one this council approved',
+          description: 'il testo congelato è quello approvato da questo consiglio',
         },
         amendmentRefused: {
           target: 'INVITED',
-          description: 'the amendment is refused: deliberate again on the text in force',
+          description: 'l’emendamento è respinto: deliberare di nuovo sul testo vigente',
         },
         ...NEW_TEXT,
       },
     },
     EXECUTIVE: {
       description:
-        'its deliberation is executive: ready to sign (a joining comune: to be admitted)',
+        'la sua delibera è esecutiva: pronto alla firma (un comune che aderisce: da ammettere)',
       tags: ['awaiting-signature'],
       on: {
-        sign: { target: 'SIGNED', description: 'signed digitally (art. 15 c.2-bis L. 241/1990)' },
-        admit: { target: 'ADMITTED', description: "the Giunta dell'Unione accepts the adhesion" },
+        sign: {
+          target: 'SIGNED',
+          description: 'firmata digitalmente (art. 15 c.2-bis L. 241/1990)',
+        },
+        admit: { target: 'ADMITTED', description: 'la Giunta dell’Unione accoglie l’adesione' },
         ...NEW_TEXT,
       },
     },
     ADMITTED: {
-      description: 'a joining comune admitted by the Giunta: signs the addendum',
+      description: 'comune aderente ammesso dalla Giunta: firma l’addendum',
       tags: ['awaiting-signature'],
       on: {
-        sign: { target: 'SIGNED', description: 'signs the addendum digitally' },
+        sign: { target: 'SIGNED', description: 'firma digitalmente l’addendum' },
         ...NEW_TEXT,
       },
     },
     SIGNED: {
-      description: 'signed: takes part in the convention',
+      description: 'ha firmato: partecipa alla convenzione',
       tags: ['participant'],
       on: { ...NEW_TEXT },
     },
     REJECTED: {
-      description: 'its council rejected the convention (QUORUM: it stays out)',
+      description: 'il suo consiglio ha respinto la convenzione (QUORUM: resta fuori)',
       tags: ['out'],
-      on: { rejoin: { target: 'INVITED', description: 'asks to join later (adesione)' } },
+      on: { rejoin: { target: 'INVITED', description: 'chiede di aderire in seguito (adesione)' } },
     },
     NON_ADERENTE: {
-      description: 'did not deliberate in time: outside, must appoint its own RTD',
+      description: 'non ha deliberato in tempo: resta fuori, deve nominare un proprio RTD',
       tags: ['out'],
-      on: { rejoin: { target: 'INVITED', description: 'asks to join later (adesione)' } },
+      on: { rejoin: { target: 'INVITED', description: 'chiede di aderire in seguito (adesione)' } },
     },
     RECEDUTO: {
-      description: 'its recesso took effect: outside, must appoint its own RTD',
+      description: 'il recesso è efficace: è fuori, deve nominare un proprio RTD',
       tags: ['out'],
-      on: { rejoin: { target: 'INVITED', description: 'asks to join later (adesione)' } },
+      on: { rejoin: { target: 'INVITED', description: 'chiede di aderire in seguito (adesione)' } },
     },
   },
 });
