@@ -146,4 +146,30 @@ describe('inbox and calendar feed', () => {
       (await h.http().get('/v1/entes/c_zzzz/calendar.ics').set(auth(palaia)).expect(422)).body.code,
     ).toBe('ENTE_NOT_FOUND');
   });
+
+  it('an ente of another Unione answers like a missing one, even to a token that names it as its own ente', async () => {
+    const m = unione('miracoli');
+    const missing = async (method: 'get' | 'post', path: string, token: string) => {
+      const res = await h.http()[method](path).set(auth(token)).expect(422);
+      expect(res.body).toEqual({
+        code: 'ENTE_NOT_FOUND',
+        message: `Ente non trovato: ${path.split('/')[3]}`,
+        details: { entes: [path.split('/')[3]] },
+      });
+    };
+    const before = await h.ds.query(`SELECT calendar_token FROM ente WHERE codice_ipa = 'c_g254'`);
+    // c_g254 is a Valdera comune; the token claims it as its ente under the Unione dei Miracoli
+    const mismatched = await h.token({ roles: ['segretario'], ente: 'c_g254', unione: m.ipa });
+    const otherStaff = await h.token({ roles: ['staff', 'admin'], ente: m.ipa, unione: m.ipa });
+    for (const token of [mismatched, otherStaff]) {
+      await missing('get', '/v1/entes/c_g254/calendar.ics', token);
+      await missing('post', '/v1/entes/c_g254/calendar-token', token);
+      await missing('get', `/v1/entes/${v.ipa}/calendar.ics`, token);
+      await missing('get', '/v1/entes/c_zzzz/calendar.ics', token);
+    }
+    // nothing was rotated: Valdera's subscription still works with its own feed token
+    expect(await h.ds.query(`SELECT calendar_token FROM ente WHERE codice_ipa = 'c_g254'`)).toEqual(
+      before,
+    );
+  });
 });

@@ -483,6 +483,8 @@ export interface VerifyOptions {
   registry?: DefinitionRegistry;
   /** the latest checkpoint (loadCheckpoint): the chain must still hold the checkpointed head */
   checkpoint?: LoadedCheckpoint | null;
+  /** verifyChain: events per query (default VERIFY_PAGE) */
+  pageSize?: number;
 }
 
 /**
@@ -505,10 +507,17 @@ export async function verifyChain(
   instanceId: string,
   opts: VerifyOptions = {},
 ): Promise<VerifyResult> {
+  const page = opts.pageSize ?? VERIFY_PAGE;
+  const checkpointHead = opts.checkpoint?.problem
+    ? undefined
+    : opts.checkpoint?.heads.get(instanceId);
+  let checkpointedHash: string | undefined;
+  let events = 0;
+  let verdict: VerifyResult | null = null;
   const qr = ds.createQueryRunner();
   await qr.connect();
-  let rows: EventRow[];
   let head: InstanceRow | undefined;
+  let verifier: ChainVerifier;
   try {
     await qr.startTransaction('REPEATABLE READ');
     head = (
@@ -519,12 +528,34 @@ export async function verifyChain(
         [instanceId],
       )) as InstanceRow[]
     )[0];
-    rows = (await qr.query(
-      `SELECT ${EVENT_COLUMNS}, snapshot_after, snapshot_delta, snapshot_full, idempotency_key, request_hash,
-              timer_id, hash_version
-       FROM process_event WHERE instance_id = $1 ORDER BY seq`,
-      [instanceId],
-    )) as EventRow[];
+    verifier = new ChainVerifier(instanceId);
+    // keyset pages by seq in one snapshot: memory is one page whatever the chain's length, and the event loop
+    // is free between pages (a chain of 50,000 events read whole held ~600 MB per request and blocked it)
+    let after = 0;
+    for (;;) {
+      const rows = (await qr.query(
+        `SELECT ${EVENT_COLUMNS}, snapshot_after, snapshot_delta, snapshot_full, idempotency_key, request_hash,
+                timer_id, hash_version
+         FROM process_event WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [instanceId, after, page],
+      )) as EventRow[];
+      for (const r of rows) {
+        if (checkpointHead && r.seq === checkpointHead.seq) checkpointedHash = r.hash;
+        verdict ??= verifier.push(r);
+      }
+      events += rows.length;
+      if (rows.length < page) break;
+      after = rows[rows.length - 1]!.seq;
+      if (verdict && !checkpointHead) {
+        // the verdict is known: only the number of events is still needed
+        const n = (await qr.query(
+          `SELECT count(*)::int AS n FROM process_event WHERE instance_id = $1 AND seq > $2`,
+          [instanceId, after],
+        )) as { n: number }[];
+        events += n[0]?.n ?? 0;
+        break;
+      }
+    }
     await qr.commitTransaction();
   } catch (err) {
     await qr.rollbackTransaction().catch(() => undefined);
@@ -532,9 +563,21 @@ export async function verifyChain(
   } finally {
     await qr.release();
   }
-  const cp = chainAgainstCheckpoint(instanceId, rows, opts.checkpoint);
-  return withCheckpoint(verifyRows(instanceId, rows, head, opts.registry), cp);
+  const moved = chainMoved(checkpointHead, events, () => checkpointedHash);
+  const cp: ChainCheckpoint = {
+    checkpointHead,
+    moved,
+    checkpoint: opts.checkpoint
+      ? checkOf(opts.checkpoint, moved ? [{ chain: instanceId, reason: moved }] : [])
+      : undefined,
+    events,
+  };
+  const result = verdict ? { ...verdict, events } : verifier.finish(head, opts.registry);
+  return withCheckpoint(result, cp);
 }
+
+/** events read per query by verifyChain (GET /v1/processes/:id/history/verify) */
+export const VERIFY_PAGE = 500;
 
 /** What the latest checkpoint says of one chain, from its rows (computed before verifyRows runs on them). */
 export interface ChainCheckpoint {
@@ -583,30 +626,61 @@ export function verifyRows(
   head: InstanceRow | undefined,
   registry: DefinitionRegistry | undefined,
 ): VerifyResult {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  // the snapshot after the last verified event, rebuilt as the chain goes (format 3 stores patches); `owned`:
-  // it is this function's copy, which a patch may change in place (not a row's snapshot_after)
-  let snapshot: unknown = undefined;
-  let owned = false;
-  let firstSnapshot: unknown = undefined;
-  const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
-    valid: false,
-    events: rows.length,
-    firstBadSeq,
-    reason,
-    lastHash: prev,
-  });
+  const verifier = new ChainVerifier(instanceId);
   for (const r of rows) {
-    if (r.seq !== expectedSeq) {
+    const failed = verifier.push(r);
+    if (failed) return { ...failed, events: rows.length };
+  }
+  return verifier.finish(head, registry);
+}
+
+/**
+ * verifyRows one event at a time, so a chain can be checked page by page (verifyChain): `push` each event in
+ * seq order (a failure is returned once, with `events` counting the events pushed so far), then `finish`.
+ */
+export class ChainVerifier {
+  private prev = GENESIS_HASH;
+  private expectedSeq = 1;
+  // the snapshot after the last verified event, rebuilt as the chain goes (format 3 stores patches); `owned`:
+  // it is this verifier's copy, which a patch may change in place (not a row's snapshot_after)
+  private snapshot: unknown = undefined;
+  private owned = false;
+  private firstSnapshot: unknown = undefined;
+  private first: EventRow | undefined;
+  private last: EventRow | undefined;
+  private count = 0;
+
+  constructor(private readonly instanceId: string) {}
+
+  private fail(firstBadSeq: number, reason: string): VerifyResult {
+    return {
+      valid: false,
+      events: this.count,
+      firstBadSeq,
+      reason,
+      lastHash: this.prev,
+    };
+  }
+
+  push(r: EventRow): VerifyResult | null {
+    this.count++;
+    const { instanceId } = this;
+    if (r.seq !== this.expectedSeq) {
       const missing =
-        r.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}..${r.seq - 1}`;
-      return fail(expectedSeq, `${missing} missing (the next stored event is seq ${r.seq})`);
+        r.seq - 1 === this.expectedSeq
+          ? `seq ${this.expectedSeq}`
+          : `seq ${this.expectedSeq}..${r.seq - 1}`;
+      return this.fail(
+        this.expectedSeq,
+        `${missing} missing (the next stored event is seq ${r.seq})`,
+      );
     }
-    if (r.prev_hash !== prev) return fail(r.seq, 'prev_hash does not link to the previous event');
+    const prev = this.prev;
+    if (r.prev_hash !== prev)
+      return this.fail(r.seq, 'prev_hash does not link to the previous event');
     const version = r.hash_version ?? 1;
     if (!(HASH_VERSIONS as readonly number[]).includes(version))
-      return fail(r.seq, `unknown hash format ${version}`);
+      return this.fail(r.seq, `unknown hash format ${version}`);
     const h = eventHash(
       prev,
       {
@@ -629,67 +703,79 @@ export function verifyRows(
       },
       version as HashVersion,
     );
-    if (h !== r.hash) return fail(r.seq, 'hash does not match the event content');
+    if (h !== r.hash) return this.fail(r.seq, 'hash does not match the event content');
     const stored = version === 3 ? r.snapshot_delta : null;
-    if (typeof stored === 'string' && !r.snapshot_full && !owned && snapshot !== undefined)
-      snapshot = structuredClone(snapshot);
+    if (
+      typeof stored === 'string' &&
+      !r.snapshot_full &&
+      !this.owned &&
+      this.snapshot !== undefined
+    )
+      this.snapshot = structuredClone(this.snapshot);
     try {
-      snapshot = applyDelta(snapshot, {
+      this.snapshot = applyDelta(this.snapshot, {
         snapshot_after: version === 3 ? null : r.snapshot_after,
         snapshot_delta: stored,
         snapshot_full: r.snapshot_full ?? null,
       });
     } catch (err) {
-      return fail(
+      return this.fail(
         r.seq,
         `the snapshot after the event cannot be rebuilt: ${(err as Error).message}`,
       );
     }
-    owned = typeof stored === 'string';
-    if (r.seq === 1) firstSnapshot = owned ? JSON.parse(stored!) : snapshot;
-    prev = r.hash;
-    expectedSeq++;
+    this.owned = typeof stored === 'string';
+    if (r.seq === 1) this.firstSnapshot = this.owned ? JSON.parse(stored!) : this.snapshot;
+    if (r.seq === 1) this.first = r;
+    this.last = r;
+    this.prev = r.hash;
+    this.expectedSeq++;
+    return null;
   }
-  if (head) {
-    const last = rows[rows.length - 1];
-    if (head.last_seq > rows.length) {
-      const missing =
-        head.last_seq === expectedSeq
-          ? `seq ${expectedSeq}`
-          : `seq ${expectedSeq}..${head.last_seq}`;
-      return fail(
-        expectedSeq,
-        `${missing} missing at the end of the chain (the instance head is seq ${head.last_seq})`,
-      );
-    }
-    if (head.last_seq < rows.length || head.last_hash !== prev) {
-      return fail(
-        head.last_seq + 1,
-        'the instance head (last_seq, last_hash) does not match the last event',
-      );
-    }
-    if (
-      last &&
-      (head.version !== last.version_after ||
-        canonicalJson(head.snapshot) !== canonicalJson(snapshot))
-    ) {
-      return fail(
-        last.seq,
-        'the current state of the instance differs from the snapshot after its last event',
-      );
-    }
-    const first = rows[0];
-    if (last && first && registry) {
-      const moved = movedColumns(registry, head, first, firstSnapshot, last, snapshot);
-      if (moved.length) {
-        return fail(
-          last.seq,
-          `instance columns differ from the audited snapshot: ${moved.join(', ')}`,
+
+  /** the verdict once every event was pushed without failure: the instance row against the chain's end */
+  finish(head: InstanceRow | undefined, registry: DefinitionRegistry | undefined): VerifyResult {
+    const { last, first, snapshot, expectedSeq, prev } = this;
+    const length = this.count;
+    if (head) {
+      if (head.last_seq > length) {
+        const missing =
+          head.last_seq === expectedSeq
+            ? `seq ${expectedSeq}`
+            : `seq ${expectedSeq}..${head.last_seq}`;
+        return this.fail(
+          expectedSeq,
+          `${missing} missing at the end of the chain (the instance head is seq ${head.last_seq})`,
         );
       }
+      if (head.last_seq < length || head.last_hash !== prev) {
+        return this.fail(
+          head.last_seq + 1,
+          'the instance head (last_seq, last_hash) does not match the last event',
+        );
+      }
+      if (
+        last &&
+        (head.version !== last.version_after ||
+          canonicalJson(head.snapshot) !== canonicalJson(snapshot))
+      ) {
+        return this.fail(
+          last.seq,
+          'the current state of the instance differs from the snapshot after its last event',
+        );
+      }
+      if (last && first && registry) {
+        const moved = movedColumns(registry, head, first, this.firstSnapshot, last, snapshot);
+        if (moved.length) {
+          return this.fail(
+            last.seq,
+            `instance columns differ from the audited snapshot: ${moved.join(', ')}`,
+          );
+        }
+      }
     }
+    return { valid: true, events: length, firstBadSeq: null, reason: null, lastHash: prev };
   }
-  return { valid: true, events: rows.length, firstBadSeq: null, reason: null, lastHash: prev };
 }
 
 /** The trusted instance columns that differ from what the audited events say. */

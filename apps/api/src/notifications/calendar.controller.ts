@@ -37,14 +37,22 @@ export class CalendarQueryDto {
   token?: string;
 }
 
+/**
+ * Whether the ente is in the caller's Unione (the Unione itself or one of its comuni). An ente of another
+ * Unione answers 404 ENTE_NOT_FOUND exactly like a missing one, even to a token that names it as its own
+ * ente under another Unione (the engine refuses such a token with ACTOR_ENTE_UNKNOWN): the Unione claim decides
+ * the tenant, the ente claim never widens it.
+ */
+function inCallersUnione(actor: Actor, ente: { code: string; unione: string | null }): boolean {
+  return actor.unione === null || ente.unione === actor.unione || ente.code === actor.unione;
+}
+
 /** an ente's own people (its segretario, sindaco…), the Unione's people for its comuni, platform admins */
 function mayRead(actor: Actor, ente: { code: string; unione: string | null }): boolean {
   if (actor.unione === null)
     return actor.roles.includes('admin') || actor.roles.includes('auditor');
-  if (actor.ente === ente.code) return true;
-  return (
-    actor.ente === actor.unione && (ente.unione === actor.unione || ente.code === actor.unione)
-  );
+  if (!inCallersUnione(actor, ente)) return false;
+  return actor.ente === ente.code || actor.ente === actor.unione;
 }
 
 const CODE = /^[a-z0-9_]{2,20}$/;
@@ -97,7 +105,9 @@ export class CalendarController {
     description: 'UNAUTHENTICATED: no bearer token and no valid feed token',
   })
   @ApiForbiddenResponse({ description: 'FORBIDDEN: the token may not read this ente' })
-  @ApiUnprocessableEntityResponse({ description: 'ENTE_NOT_FOUND' })
+  @ApiUnprocessableEntityResponse({
+    description: 'ENTE_NOT_FOUND: unknown, or an ente of another Unione (answered alike)',
+  })
   async feed(
     @Param('code') code: string,
     @Query() q: CalendarQueryDto,
@@ -128,6 +138,7 @@ export class CalendarController {
       }
       const actor = await this.verifier.verify(token);
       ente = await this.ente(code);
+      if (!inCallersUnione(actor, ente)) throw new EnteNotFoundError([code]);
       if (!mayRead(actor, ente)) throw new ForbiddenError(`Calendario di ${code} non accessibile`);
     }
     const rows = await this.ds.query<
@@ -168,12 +179,15 @@ export class CalendarController {
   @ApiForbiddenResponse({
     description: 'FORBIDDEN: not the ente’s segretario, the Unione’s staff or an admin',
   })
-  @ApiUnprocessableEntityResponse({ description: 'ENTE_NOT_FOUND' })
+  @ApiUnprocessableEntityResponse({
+    description: 'ENTE_NOT_FOUND: unknown, or an ente of another Unione (answered alike)',
+  })
   async issueToken(
     @Param('code') code: string,
     @CurrentActor() actor: Actor,
   ): Promise<{ token: string; url: string }> {
     const ente = await this.ente(code);
+    if (!inCallersUnione(actor, ente)) throw new EnteNotFoundError([code]);
     const allowed =
       (actor.unione === null && actor.roles.includes('admin')) ||
       (actor.ente === code && actor.roles.some((r) => r === 'segretario' || r === 'admin')) ||
