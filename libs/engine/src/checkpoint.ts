@@ -263,7 +263,7 @@ function checkLoaded(
   const { file, checkpoint } = latest;
   const problem = cfg.verifyKey
     ? checkpointProblem(latest.checkpoint, cfg.verifyKey)
-    : 'no key configured to verify checkpoints (CHECKPOINT_PUBLIC_KEY)';
+    : 'no key configured to verify checkpoints: set CHECKPOINT_PUBLIC_KEY (or CHECKPOINT_PRIVATE_KEY), or CHECKPOINT_DEV_KEY=true for checkpoints written by `npm start` in development';
   return {
     file,
     checkpoint,
