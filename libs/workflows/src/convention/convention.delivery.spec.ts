@@ -117,3 +117,17 @@ describe('each council’s term runs from its own PEC receipt', () => {
     });
   });
 });
+
+describe('a term recomputed from a delivery follows the process policy', () => {
+  it('saturdayExtends: delivered Tue 7 Jul 2026, 60 days → Sat 5 Sep → Mon 7 Sep, as at the sending', () => {
+    let s = initialTransition(
+      conventionMachine,
+      conventionInput({ policy: { saturdayExtends: true } }),
+    )[0] as Snap;
+    s = play(s, freezeEvent('2026-07-01T08:00:00.000Z'));
+    s = play(s, sendEvent('2026-07-06', '2026-07-06T10:00:00.000Z'));
+    const ev = deliveryEvent(PALAIA, '2026-07-07T08:00:00Z', '2026-07-07T09:00:00.000Z');
+    expect(rule(s, ev)).toBeNull();
+    expect(row(play(s, ev), PALAIA).deadline?.date).toBe('2026-09-07');
+  });
+});

@@ -76,9 +76,13 @@ export function applyDelivery(ctx: ConventionContext, ev: DeliveryEvent): EntePr
     const d = e.deadline;
     if (!PRE_VOTE.includes(e.status) || !d || d.overdue || d.extensions > 0)
       return { ...e, delivery };
+    // the same term as the one set at the sending: start day excluded, holiday-shifted, Saturday per policy
     const date = addDaysTerm(
       toRomeDate(new Date(ev.payload.deliveredAt)),
       ctx.policy.councilDeadlineDays,
+      {
+        saturdayExtends: ctx.policy.saturdayExtends === true,
+      },
     );
     return {
       ...e,
