@@ -837,6 +837,21 @@ describe('convention.rules return the right rule codes', () => {
     );
   });
 
+  it('checkExecutivity: art. 134 c.3 TUEL, never before the tenth day after the publication start', () => {
+    const c = approvedAll().context;
+    const at = '2026-04-10T08:00:00.000Z';
+    // published Thu 12 Mar 2026: P+10 = Sun 22 Mar (a legal effect: no holiday shift), P+11 = Mon 23 Mar
+    for (const early of ['2026-03-13', '2026-03-16', '2026-03-21'])
+      expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', early, at))).toMatchObject({
+        rule: 'EXECUTIVITY_BEFORE_TERM',
+        field: 'payload.executiveOn',
+        message: expect.stringContaining('non prima del 2026-03-22') as string,
+      });
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-03-22', at))).toBeNull();
+    // the minority reading (P+14+10) is the segretario's to certify
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-04-05', at))).toBeNull();
+  });
+
   it('checkSign', () => {
     const c = step(readyToSign(), SIGNATURES[0]!).snapshot.context;
     const at = '2026-04-20T08:00:00.000Z';

@@ -3,6 +3,7 @@ import {
   atRomeTime,
   backwardTerm,
   compareIsoDate,
+  executivityDate,
   instantInRome,
   isDateOnly,
   isIsoDate,
@@ -437,6 +438,16 @@ function executivityPayload(
     return refuse(
       'EXECUTIVITY_BEFORE_PUBLICATION',
       "L'esecutività segue la pubblicazione (art. 134 c.3 TUEL)",
+      'payload.executiveOn',
+    );
+  }
+  // art. 134 c.3 TUEL: executive "dopo il decimo giorno dalla pubblicazione", so never before P+10 (the earliest
+  // reading, DOMAIN.md §4.1); a later date (P+11, or the minority reading P+14+10) is the segretario's to certify
+  const earliest = executivityDate(p.publicationStart, 'P_PLUS_10');
+  if (compareIsoDate(p.executiveOn, earliest) < 0) {
+    return refuse(
+      'EXECUTIVITY_BEFORE_TERM',
+      `Senza immediata eseguibilità la deliberazione è esecutiva dopo il decimo giorno dalla pubblicazione (art. 134 c.3 TUEL): non prima del ${earliest}`,
       'payload.executiveOn',
     );
   }
