@@ -723,6 +723,25 @@ describe('amendment loop: Settefrati approves with amendments, v1 → v2, earlie
       deliberation: { textVersion: 1, textHash: V1 },
     });
   });
+
+  it('refused after the term passed: the council is asked again with a new term from the refusal, not its old one', () => {
+    // Settefrati amended in time (10 Mar); the working group refuses on Wed 20 May, after its term (Tue 7 Apr)
+    const old = ente(pending(), SETTEFRATI).deadline!;
+    expect(old.date).toBe('2026-04-07');
+    const s = step(pending(), amendmentRefuseEvent('2026-05-20T08:00:00.000Z')).snapshot;
+    // 20 May + 60 days = Sun 19 Jul → Mon 20 Jul
+    expect(ente(s, SETTEFRATI)).toMatchObject({
+      status: 'INVITED',
+      convened: null,
+      deadline: { date: '2026-07-20', extensions: 0, overdue: false },
+    });
+    expect(label(s)).toBe('IN_DELIBERATION');
+    expect(conventionTimers(s).find((t) => t.key === `deadline:${SETTEFRATI}`)?.dueAt).toBe(
+      '2026-07-20T21:59:59.999Z',
+    );
+    // the old term's timer no longer acts on it
+    expectRefused(s, expireEvent(SETTEFRATI, old.dueAt, '2026-05-20T08:00:01.000Z'));
+  });
 });
 
 // ================================================================ 4. QUORUM (Unione dei Miracoli, DOMAIN.md §6.3)
