@@ -1,5 +1,6 @@
 import {
   addCalendarDays,
+  addDaysTerm,
   atRomeTime,
   backwardTerm,
   compareIsoDate,
@@ -284,6 +285,20 @@ function checkVotes(v: Votes, field: string): RuleRefusal | null {
   return null;
 }
 
+/**
+ * Under EXTEND_ONCE_THEN_NON_ADERENTE, the last day a council may deliberate: its term, once extended (a term never
+ * extended is extended by `extensionDays` when it lapses). A session after it is out of term however late the expiry
+ * timer runs, so the outcome does not depend on whether the worker or the segretario came first. Null under STALL,
+ * where a late deliberation is welcome (DOMAIN.md §2.6).
+ */
+function finalTermDay(ctx: ConventionContext, e: EnteProgress): string | null {
+  if (ctx.policy.nonDeliberating !== 'EXTEND_ONCE_THEN_NON_ADERENTE' || !e.deadline) return null;
+  if (e.deadline.extensions > 0) return e.deadline.date;
+  return addDaysTerm(e.deadline.date, ctx.policy.extensionDays, {
+    saturdayExtends: ctx.policy.saturdayExtends === true,
+  });
+}
+
 function deliberationPayload(
   ctx: ConventionContext,
   ev: RecordDeliberationEvent,
@@ -302,6 +317,14 @@ function deliberationPayload(
     return refuse(
       'DELIBERATION_BEFORE_SENDING',
       "La seduta non può precedere l'invio dello schema",
+      'payload.date',
+    );
+  }
+  const lastDay = finalTermDay(ctx, e);
+  if (lastDay !== null && compareIsoDate(p.date, lastDay) > 0) {
+    return refuse(
+      'DELIBERATION_AFTER_DEADLINE',
+      `La seduta è successiva al termine di ${e.denominazione}, scaduto il ${lastDay} dopo la proroga: il comune resta non aderente (può aderire successivamente)`,
       'payload.date',
     );
   }
