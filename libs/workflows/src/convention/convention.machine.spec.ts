@@ -762,6 +762,34 @@ describe('convention.rules return the right rule codes', () => {
     ],
     ['presenti > assegnati', ok({ votes: votes(18, 17) }), 'VOTES_INCONSISTENT', 'payload.votes'],
     [
+      'APPROVED with more contrari than favorevoli',
+      ok({ votes: votes(3, 17, { contrari: 9, presenti: 12 }) }),
+      'VOTES_INCONSISTENT',
+      'payload.votes',
+    ],
+    [
+      'APPROVED on a tie',
+      ok({ votes: votes(6, 17, { contrari: 6, presenti: 12 }) }),
+      'VOTES_INCONSISTENT',
+      'payload.votes',
+    ],
+    [
+      'APPROVED with more astenuti than favorevoli (the regolamento decides)',
+      ok({ votes: votes(5, 17, { contrari: 2, astenuti: 6, presenti: 13 }) }),
+      null,
+      null,
+    ],
+    [
+      'REJECTED with favorevoli (a qualified majority may be missing)',
+      ok({
+        outcome: 'REJECTED',
+        textHash: undefined,
+        votes: votes(8, 17, { presenti: 10, contrari: 2 }),
+      }),
+      null,
+      null,
+    ],
+    [
       'IE on a rejection',
       ok({ outcome: 'REJECTED', immediatamenteEseguibile: true, ieVotes: votes(12, 17) }),
       'IE_WITHOUT_APPROVAL',

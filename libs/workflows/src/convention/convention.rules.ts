@@ -414,6 +414,17 @@ function deliberationPayload(
   if (p.votes) {
     const bad = checkVotes(p.votes, 'payload.votes');
     if (bad) return bad;
+    // whatever majority the council's regolamento asks, fewer yes than no votes never approve a proposal
+    if (
+      (p.outcome === 'APPROVED' || p.outcome === 'APPROVED_WITH_AMENDMENTS') &&
+      p.votes.favorevoli <= p.votes.contrari
+    ) {
+      return refuse(
+        'VOTES_INCONSISTENT',
+        `Esito incoerente con il voto: ${p.votes.favorevoli} favorevoli e ${p.votes.contrari} contrari non approvano la proposta`,
+        'payload.votes',
+      );
+    }
   }
   if (p.immediatamenteEseguibile) {
     if (p.outcome !== 'APPROVED') {
