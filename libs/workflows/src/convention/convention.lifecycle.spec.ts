@@ -1468,9 +1468,12 @@ describe('express renewal, expiry, unanimous dissolution', () => {
   });
 
   it('renewal follows policy.durationYears, and needs only the entes still taking part', () => {
+    // a 3-year term ends on 19 Apr 2029: renewed before it
     const three = run(
       inForce(conventionInput({ policy: { durationYears: 3 } })),
-      renewAll(VALDERA_ALL),
+      VALDERA_ALL.map((c, i) =>
+        renewalEvent(c, String(40 + i), '2029-03-30', '2029-03-31T09:00:00.000Z'),
+      ),
     );
     expect(three.context.expiresOn).toBe('2032-04-19');
     const afterRecesso = run(VALDERA_IN_FORCE, [
@@ -1535,6 +1538,37 @@ describe('express renewal, expiry, unanimous dissolution', () => {
     ]);
     expect(conventionTimers(s)).toEqual([]);
     expectRefused(s, renewalEvent(BUTI, '40', '2031-04-20', '2031-04-21T09:00:00.000Z'));
+  });
+
+  it('a renewal after the term ended is refused, even before the expiry timer ran', () => {
+    // the term ends on 19 Apr 2031; the expiry timer has not run yet (worker down)
+    const late = renewalEvent(BUTI, '40', '2031-04-20', '2031-04-21T09:00:00.000Z');
+    expect(checkCollectiveAct(VALDERA_IN_FORCE.context, late)).toMatchObject({
+      rule: 'RENEWAL_AFTER_EXPIRY',
+      field: 'payload.date',
+      message: expect.stringContaining(EXPIRES_ON) as string,
+    });
+    // a renewal deliberated on the last day but recorded after it is out of time too
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        renewalEvent(BUTI, '40', '2031-04-19', '2031-04-20T09:00:00.000Z'),
+      )?.rule,
+    ).toBe('RENEWAL_AFTER_EXPIRY');
+    // on the last day itself, in Rome, it still counts
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        renewalEvent(BUTI, '40', '2031-04-19', '2031-04-19T21:00:00.000Z'),
+      ),
+    ).toBeNull();
+    // a dissolution has no such limit here
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        dissolutionEvent(BUTI, '60', '2031-04-20', '2031-04-21T09:00:00.000Z'),
+      ),
+    ).toBeNull();
   });
 
   it('after a renewal the old expiry timer is stale: it is ignored', () => {

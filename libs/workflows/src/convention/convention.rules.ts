@@ -617,11 +617,25 @@ function recessoPayload(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal |
   return null;
 }
 
-function collectiveActPayload(_ctx: ConventionContext, ev: CollectiveActEvent): RuleRefusal | null {
+function collectiveActPayload(ctx: ConventionContext, ev: CollectiveActEvent): RuleRefusal | null {
   if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
       'La data della deliberazione non può essere futura',
+      'payload.date',
+    );
+  }
+  // express renewal renews a convention still in force: once its term ended it has expired (however late the
+  // expiry timer runs), and the entes need a new convention
+  if (
+    ev.type === 'convention.renewal.record' &&
+    ctx.expiresOn !== null &&
+    (compareIsoDate(ev.payload.date, ctx.expiresOn) > 0 ||
+      compareIsoDate(today(ev.at), ctx.expiresOn) > 0)
+  ) {
+    return refuse(
+      'RENEWAL_AFTER_EXPIRY',
+      `La convenzione è scaduta il ${ctx.expiresOn}: il rinnovo espresso va deliberato entro la scadenza, dopo serve una nuova convenzione`,
       'payload.date',
     );
   }
