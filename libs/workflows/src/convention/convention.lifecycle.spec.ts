@@ -1171,6 +1171,20 @@ describe('late adhesion in IN_FORCE: Chianni joins the Unione Valdera’s conven
     expect(checkAdhesionAccept(executive().context, future)?.rule).toBe(
       'DELIBERATION_DATE_IN_FUTURE',
     );
+    // Chianni's deliberation is executive from 3 Apr 2027: the Giunta cannot have accepted it on 10 Mar
+    const before = adhesionAcceptEvent(CHIANNI, '12', '2027-03-10', '2027-04-08T10:00:00.000Z');
+    expect(checkAdhesionAccept(executive().context, before)).toMatchObject({
+      rule: 'ADHESION_BEFORE_EXECUTIVITY',
+      field: 'payload.date',
+      message: expect.stringContaining('(dal 2027-04-03)') as string,
+    });
+    expectRefused(executive(), before);
+    expect(
+      checkAdhesionAccept(
+        executive().context,
+        adhesionAcceptEvent(CHIANNI, '12', '2027-04-03', '2027-04-08T10:00:00.000Z'),
+      ),
+    ).toBeNull();
     const { snapshot: s, effects } = step(executive(), ACCEPT);
     expect(ente(s, CHIANNI).status).toBe('ADMITTED');
     expect(effects).toEqual([]);

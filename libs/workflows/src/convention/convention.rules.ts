@@ -594,6 +594,14 @@ function adhesionAcceptPayload(
   if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
     return refuse('DELIBERATION_DATE_IN_FUTURE', 'La data non può essere futura', 'payload.date');
   }
+  // DOMAIN.md §6.1: the council approves, then the Giunta dell'Unione accepts
+  if (e.executivity && compareIsoDate(ev.payload.date, e.executivity.certifiedOn) < 0) {
+    return refuse(
+      'ADHESION_BEFORE_EXECUTIVITY',
+      `L'adesione di ${e.denominazione} non può essere accolta prima che la sua deliberazione consiliare sia esecutiva (dal ${e.executivity.certifiedOn})`,
+      'payload.date',
+    );
+  }
   return null;
 }
 
