@@ -1363,6 +1363,23 @@ describe('recesso of a comune: notice, effective date, TERMINATED below the mini
     ).toBe('RECESSO_NOTICE_TOO_SHORT');
   });
 
+  it('a recesso cannot be deliberated before the comune signed the convention (RECESSO_BEFORE_SIGNATURE)', () => {
+    // every Valdera ente signed on 20 Apr 2026 (in force from that day)
+    const early = recessoEvent(PONTEDERA, '31', '2026-03-01', '2027-01-01', AT);
+    expect(checkRecesso(VALDERA_IN_FORCE.context, early)).toMatchObject({
+      rule: 'RECESSO_BEFORE_SIGNATURE',
+      field: 'payload.date',
+      message: expect.stringContaining('(2026-04-20)') as string,
+    });
+    expectRefused(VALDERA_IN_FORCE, early);
+    expect(
+      checkRecesso(
+        VALDERA_IN_FORCE.context,
+        recessoEvent(PONTEDERA, '31', '2026-04-20', '2027-01-01', AT),
+      ),
+    ).toBeNull();
+  });
+
   it('refuses the Unione, a non-participant, a second recesso and a deliberation dated in the future', () => {
     const s = recorded();
     const cases: Array<[ConventionEvent & { type: 'convention.recesso.record' }, string]> = [

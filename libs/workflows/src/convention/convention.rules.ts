@@ -614,6 +614,16 @@ function recessoPayload(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal |
       'payload.date',
     );
   }
+  // a comune recedes from a convention it signed: its recesso cannot be deliberated before its signature
+  const e = findEnte(ctx, p.ente);
+  const signedOn = e?.signature ? romeDateOf(e.signature.signedAt) : null;
+  if (signedOn && compareIsoDate(p.date, signedOn) < 0) {
+    return refuse(
+      'RECESSO_BEFORE_SIGNATURE',
+      `Il recesso non può precedere la sottoscrizione della convenzione da parte di ${e!.denominazione} (${signedOn})`,
+      'payload.date',
+    );
+  }
   const earliest = addCalendarDays(p.date, ctx.policy.recessoNoticeDays);
   if (compareIsoDate(p.effectiveDate, earliest) < 0) {
     return refuse(
