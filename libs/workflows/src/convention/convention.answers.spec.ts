@@ -10,6 +10,7 @@ import {
   PONTEDERA,
   SCHEMA_TEXT_V1,
   VALDERA,
+  approvedEvent,
   approvedIeEvent,
   expireEvent,
   freezeEvent,
@@ -21,7 +22,7 @@ import {
 import type { ConventionPolicy } from './convention.types';
 import { conventionDefinitionV1, conventionStateLabel } from './convention.definition';
 import { conventionMachine } from './convention.machine';
-import { checkSend, checkSign, reminderNotAfter } from './convention.rules';
+import { checkDeliberation, checkSend, checkSign, reminderNotAfter } from './convention.rules';
 import type { ConventionEvent } from './convention.types';
 
 type Snap = SnapshotFrom<typeof conventionMachine>;
@@ -188,6 +189,48 @@ describe('a NON_ADERENTE left on the day its term ended', () => {
     expect(extended.date).toBe('2026-05-07');
     const s2 = play(s1, [expireEvent(PONTEDERA, extended.dueAt, '2026-05-14T08:00:00.000Z')]);
     expect(row(s2, PONTEDERA)).toMatchObject({ status: 'NON_ADERENTE', leftOn: '2026-05-07' });
+  });
+});
+
+describe('a deliberation after the final term is out of term, whether or not the timer ran (EXTEND_ONCE)', () => {
+  // delivered Thu 5 Feb 2026: term Tue 7 Apr (Easter Monday shift), extended once by 30 days → Thu 7 May
+  const sent = play(start({ nonDeliberating: 'EXTEND_ONCE_THEN_NON_ADERENTE' }), [
+    freezeEvent('2026-01-28T11:00:00.000Z'),
+    sendEvent('2026-02-05T10:00:00+01:00', '2026-02-05T09:30:00.000Z'),
+  ]);
+  const late = approvedEvent(PONTEDERA, '7', '2026-05-08', '2026-05-09T08:00:00.000Z');
+
+  it('before the first expiry ran: within the extension it is accepted, after it refused', () => {
+    expect(row(sent, PONTEDERA).deadline?.date).toBe('2026-04-07');
+    expect(
+      checkDeliberation(
+        sent.context,
+        approvedEvent(PONTEDERA, '7', '2026-05-07', '2026-05-08T08:00:00.000Z'),
+      ),
+    ).toBeNull();
+    expect(checkDeliberation(sent.context, late)).toMatchObject({
+      rule: 'DELIBERATION_AFTER_DEADLINE',
+      field: 'payload.date',
+      message: expect.stringContaining('2026-05-07') as string,
+    });
+  });
+
+  it('after the extension, before the second expiry ran: refused, and the council lapses as NON_ADERENTE', () => {
+    const d = row(sent, PONTEDERA).deadline!;
+    const extended = play(sent, [expireEvent(PONTEDERA, d.dueAt, d.dueAt)]);
+    expect(row(extended, PONTEDERA).deadline?.date).toBe('2026-05-07');
+    expect(refused(extended, late)).toBe(true);
+    const d2 = row(extended, PONTEDERA).deadline!;
+    const out = play(extended, [expireEvent(PONTEDERA, d2.dueAt, '2026-05-09T09:00:00.000Z')]);
+    expect(row(out, PONTEDERA)).toMatchObject({ status: 'NON_ADERENTE', leftOn: '2026-05-07' });
+  });
+
+  it('under STALL a late deliberation is still welcome', () => {
+    const stall = play(start({ nonDeliberating: 'STALL' }), [
+      freezeEvent('2026-01-28T11:00:00.000Z'),
+      sendEvent('2026-02-05T10:00:00+01:00', '2026-02-05T09:30:00.000Z'),
+    ]);
+    expect(checkDeliberation(stall.context, late)).toBeNull();
   });
 });
 

@@ -117,3 +117,46 @@ describe('each council’s term runs from its own PEC receipt', () => {
     });
   });
 });
+
+describe('a term recomputed from a delivery follows the process policy', () => {
+  it('saturdayExtends: delivered Tue 7 Jul 2026, 60 days → Sat 5 Sep → Mon 7 Sep, as at the sending', () => {
+    let s = initialTransition(
+      conventionMachine,
+      conventionInput({ policy: { saturdayExtends: true } }),
+    )[0] as Snap;
+    s = play(s, freezeEvent('2026-07-01T08:00:00.000Z'));
+    s = play(s, sendEvent('2026-07-06', '2026-07-06T10:00:00.000Z'));
+    const ev = deliveryEvent(PALAIA, '2026-07-07T08:00:00Z', '2026-07-07T09:00:00.000Z');
+    expect(rule(s, ev)).toBeNull();
+    expect(row(play(s, ev), PALAIA).deadline?.date).toBe('2026-09-07');
+  });
+});
+
+describe('a delivery recorded by hand reads its date as the sending does (Europe/Rome)', () => {
+  // frozen Tue 7 Jul 2026 at 09:00 Rome, sent the same day
+  const sent = [
+    freezeEvent('2026-07-07T07:00:00.000Z'),
+    sendEvent('2026-07-07', '2026-07-07T10:00:00.000Z'),
+  ].reduce(
+    (s, ev) => play(s, ev),
+    initialTransition(conventionMachine, conventionInput())[0] as Snap,
+  );
+
+  it('a date alone on the day of the freeze is accepted (it is not midnight UTC, before the freeze)', () => {
+    const ev = deliveryEvent(PALAIA, '2026-07-07', '2026-07-08T10:00:00.000Z', 'record');
+    expect(rule(sent, ev)).toBeNull();
+    expect(row(play(sent, ev), PALAIA).deadline?.date).toBe('2026-09-05');
+  });
+
+  it('a time without an offset is Rome wall-clock time: 23:30 of Thu 9 Jul starts the term on 9 Jul', () => {
+    const ev = deliveryEvent(PALAIA, '2026-07-09T23:30:00', '2026-07-10T10:00:00.000Z', 'record');
+    expect(rule(sent, ev)).toBeNull();
+    // 9 Jul + 60 days = Mon 7 Sep (read as UTC it was 10 Jul in Rome → Tue 8 Sep)
+    expect(row(play(sent, ev), PALAIA).deadline?.date).toBe('2026-09-07');
+  });
+
+  it('a date alone of today in Rome is not in the future at 00:30 Rome (23:30 UTC the day before)', () => {
+    const ev = deliveryEvent(PALAIA, '2026-07-10', '2026-07-09T22:30:00.000Z', 'record');
+    expect(rule(sent, ev)).toBeNull();
+  });
+});

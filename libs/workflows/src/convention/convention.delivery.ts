@@ -1,5 +1,13 @@
 import { IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
-import { addDaysTerm, endOfDayRome, toRomeDate } from '@app/calendar';
+import {
+  addDaysTerm,
+  compareIsoDate,
+  endOfDayRome,
+  instantInRome,
+  isDateOnly,
+  romeDateOf,
+  toRomeDate,
+} from '@app/calendar';
 import type { RuleRefusal } from '../definition';
 import type { ConventionContext, DeliveryEvent, EnteProgress } from './convention.types';
 
@@ -38,14 +46,25 @@ export function checkDelivery(ctx: ConventionContext, ev: DeliveryEvent): RuleRe
       message: `L'ente ${ev.payload.ente} non partecipa a questa convenzione`,
       field: 'payload.ente',
     };
-  const delivered = Date.parse(ev.payload.deliveredAt);
-  if (delivered > Date.parse(ev.at))
+  // as at the sending: a date alone is a Rome date (compared with Rome dates), a time without an offset is Rome
+  // wall-clock time — never the server's zone, never midnight UTC
+  const value = ev.payload.deliveredAt;
+  const dateOnly = isDateOnly(value);
+  const future = dateOnly
+    ? compareIsoDate(romeDateOf(value), toRomeDate(new Date(ev.at))) > 0
+    : instantInRome(value).getTime() > Date.parse(ev.at);
+  if (future)
     return {
       rule: 'DELIVERY_IN_FUTURE',
       message: 'La data di consegna PEC non può essere futura',
       field: 'payload.deliveredAt',
     };
-  if (ctx.text && delivered < Date.parse(ctx.text.frozenAt))
+  const beforeFreeze =
+    ctx.text !== null &&
+    (dateOnly
+      ? compareIsoDate(romeDateOf(value), romeDateOf(ctx.text.frozenAt)) < 0
+      : instantInRome(value).getTime() < Date.parse(ctx.text.frozenAt));
+  if (beforeFreeze)
     return {
       rule: 'DELIVERY_BEFORE_FREEZE',
       message: 'La consegna PEC non può precedere il congelamento del testo',
@@ -76,10 +95,10 @@ export function applyDelivery(ctx: ConventionContext, ev: DeliveryEvent): EntePr
     const d = e.deadline;
     if (!PRE_VOTE.includes(e.status) || !d || d.overdue || d.extensions > 0)
       return { ...e, delivery };
-    const date = addDaysTerm(
-      toRomeDate(new Date(ev.payload.deliveredAt)),
-      ctx.policy.councilDeadlineDays,
-    );
+    // the same term as the one set at the sending: start day excluded, holiday-shifted, Saturday per policy
+    const date = addDaysTerm(romeDateOf(ev.payload.deliveredAt), ctx.policy.councilDeadlineDays, {
+      saturdayExtends: ctx.policy.saturdayExtends === true,
+    });
     return {
       ...e,
       delivery,

@@ -723,6 +723,25 @@ describe('amendment loop: Settefrati approves with amendments, v1 → v2, earlie
       deliberation: { textVersion: 1, textHash: V1 },
     });
   });
+
+  it('refused after the term passed: the council is asked again with a new term from the refusal, not its old one', () => {
+    // Settefrati amended in time (10 Mar); the working group refuses on Wed 20 May, after its term (Tue 7 Apr)
+    const old = ente(pending(), SETTEFRATI).deadline!;
+    expect(old.date).toBe('2026-04-07');
+    const s = step(pending(), amendmentRefuseEvent('2026-05-20T08:00:00.000Z')).snapshot;
+    // 20 May + 60 days = Sun 19 Jul → Mon 20 Jul
+    expect(ente(s, SETTEFRATI)).toMatchObject({
+      status: 'INVITED',
+      convened: null,
+      deadline: { date: '2026-07-20', extensions: 0, overdue: false },
+    });
+    expect(label(s)).toBe('IN_DELIBERATION');
+    expect(conventionTimers(s).find((t) => t.key === `deadline:${SETTEFRATI}`)?.dueAt).toBe(
+      '2026-07-20T21:59:59.999Z',
+    );
+    // the old term's timer no longer acts on it
+    expectRefused(s, expireEvent(SETTEFRATI, old.dueAt, '2026-05-20T08:00:01.000Z'));
+  });
 });
 
 // ================================================================ 4. QUORUM (Unione dei Miracoli, DOMAIN.md §6.3)
@@ -1152,6 +1171,20 @@ describe('late adhesion in IN_FORCE: Chianni joins the Unione Valdera’s conven
     expect(checkAdhesionAccept(executive().context, future)?.rule).toBe(
       'DELIBERATION_DATE_IN_FUTURE',
     );
+    // Chianni's deliberation is executive from 3 Apr 2027: the Giunta cannot have accepted it on 10 Mar
+    const before = adhesionAcceptEvent(CHIANNI, '12', '2027-03-10', '2027-04-08T10:00:00.000Z');
+    expect(checkAdhesionAccept(executive().context, before)).toMatchObject({
+      rule: 'ADHESION_BEFORE_EXECUTIVITY',
+      field: 'payload.date',
+      message: expect.stringContaining('(dal 2027-04-03)') as string,
+    });
+    expectRefused(executive(), before);
+    expect(
+      checkAdhesionAccept(
+        executive().context,
+        adhesionAcceptEvent(CHIANNI, '12', '2027-04-03', '2027-04-08T10:00:00.000Z'),
+      ),
+    ).toBeNull();
     const { snapshot: s, effects } = step(executive(), ACCEPT);
     expect(ente(s, CHIANNI).status).toBe('ADMITTED');
     expect(effects).toEqual([]);
@@ -1330,6 +1363,23 @@ describe('recesso of a comune: notice, effective date, TERMINATED below the mini
     ).toBe('RECESSO_NOTICE_TOO_SHORT');
   });
 
+  it('a recesso cannot be deliberated before the comune signed the convention (RECESSO_BEFORE_SIGNATURE)', () => {
+    // every Valdera ente signed on 20 Apr 2026 (in force from that day)
+    const early = recessoEvent(PONTEDERA, '31', '2026-03-01', '2027-01-01', AT);
+    expect(checkRecesso(VALDERA_IN_FORCE.context, early)).toMatchObject({
+      rule: 'RECESSO_BEFORE_SIGNATURE',
+      field: 'payload.date',
+      message: expect.stringContaining('(2026-04-20)') as string,
+    });
+    expectRefused(VALDERA_IN_FORCE, early);
+    expect(
+      checkRecesso(
+        VALDERA_IN_FORCE.context,
+        recessoEvent(PONTEDERA, '31', '2026-04-20', '2027-01-01', AT),
+      ),
+    ).toBeNull();
+  });
+
   it('refuses the Unione, a non-participant, a second recesso and a deliberation dated in the future', () => {
     const s = recorded();
     const cases: Array<[ConventionEvent & { type: 'convention.recesso.record' }, string]> = [
@@ -1449,9 +1499,12 @@ describe('express renewal, expiry, unanimous dissolution', () => {
   });
 
   it('renewal follows policy.durationYears, and needs only the entes still taking part', () => {
+    // a 3-year term ends on 19 Apr 2029: renewed before it
     const three = run(
       inForce(conventionInput({ policy: { durationYears: 3 } })),
-      renewAll(VALDERA_ALL),
+      VALDERA_ALL.map((c, i) =>
+        renewalEvent(c, String(40 + i), '2029-03-30', '2029-03-31T09:00:00.000Z'),
+      ),
     );
     expect(three.context.expiresOn).toBe('2032-04-19');
     const afterRecesso = run(VALDERA_IN_FORCE, [
@@ -1516,6 +1569,37 @@ describe('express renewal, expiry, unanimous dissolution', () => {
     ]);
     expect(conventionTimers(s)).toEqual([]);
     expectRefused(s, renewalEvent(BUTI, '40', '2031-04-20', '2031-04-21T09:00:00.000Z'));
+  });
+
+  it('a renewal after the term ended is refused, even before the expiry timer ran', () => {
+    // the term ends on 19 Apr 2031; the expiry timer has not run yet (worker down)
+    const late = renewalEvent(BUTI, '40', '2031-04-20', '2031-04-21T09:00:00.000Z');
+    expect(checkCollectiveAct(VALDERA_IN_FORCE.context, late)).toMatchObject({
+      rule: 'RENEWAL_AFTER_EXPIRY',
+      field: 'payload.date',
+      message: expect.stringContaining(EXPIRES_ON) as string,
+    });
+    // a renewal deliberated on the last day but recorded after it is out of time too
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        renewalEvent(BUTI, '40', '2031-04-19', '2031-04-20T09:00:00.000Z'),
+      )?.rule,
+    ).toBe('RENEWAL_AFTER_EXPIRY');
+    // on the last day itself, in Rome, it still counts
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        renewalEvent(BUTI, '40', '2031-04-19', '2031-04-19T21:00:00.000Z'),
+      ),
+    ).toBeNull();
+    // a dissolution has no such limit here
+    expect(
+      checkCollectiveAct(
+        VALDERA_IN_FORCE.context,
+        dissolutionEvent(BUTI, '60', '2031-04-20', '2031-04-21T09:00:00.000Z'),
+      ),
+    ).toBeNull();
   });
 
   it('after a renewal the old expiry timer is stale: it is ignored', () => {

@@ -762,6 +762,34 @@ describe('convention.rules return the right rule codes', () => {
     ],
     ['presenti > assegnati', ok({ votes: votes(18, 17) }), 'VOTES_INCONSISTENT', 'payload.votes'],
     [
+      'APPROVED with more contrari than favorevoli',
+      ok({ votes: votes(3, 17, { contrari: 9, presenti: 12 }) }),
+      'VOTES_INCONSISTENT',
+      'payload.votes',
+    ],
+    [
+      'APPROVED on a tie',
+      ok({ votes: votes(6, 17, { contrari: 6, presenti: 12 }) }),
+      'VOTES_INCONSISTENT',
+      'payload.votes',
+    ],
+    [
+      'APPROVED with more astenuti than favorevoli (the regolamento decides)',
+      ok({ votes: votes(5, 17, { contrari: 2, astenuti: 6, presenti: 13 }) }),
+      null,
+      null,
+    ],
+    [
+      'REJECTED with favorevoli (a qualified majority may be missing)',
+      ok({
+        outcome: 'REJECTED',
+        textHash: undefined,
+        votes: votes(8, 17, { presenti: 10, contrari: 2 }),
+      }),
+      null,
+      null,
+    ],
+    [
       'IE on a rejection',
       ok({ outcome: 'REJECTED', immediatamenteEseguibile: true, ieVotes: votes(12, 17) }),
       'IE_WITHOUT_APPROVAL',
@@ -835,6 +863,21 @@ describe('convention.rules return the right rule codes', () => {
     expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-04-11', at))?.rule).toBe(
       'EXECUTIVITY_DATE_IN_FUTURE',
     );
+  });
+
+  it('checkExecutivity: art. 134 c.3 TUEL, never before the tenth day after the publication start', () => {
+    const c = approvedAll().context;
+    const at = '2026-04-10T08:00:00.000Z';
+    // published Thu 12 Mar 2026: P+10 = Sun 22 Mar (a legal effect: no holiday shift), P+11 = Mon 23 Mar
+    for (const early of ['2026-03-13', '2026-03-16', '2026-03-21'])
+      expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', early, at))).toMatchObject({
+        rule: 'EXECUTIVITY_BEFORE_TERM',
+        field: 'payload.executiveOn',
+        message: expect.stringContaining('non prima del 2026-03-22') as string,
+      });
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-03-22', at))).toBeNull();
+    // the minority reading (P+14+10) is the segretario's to certify
+    expect(checkExecutivity(c, certifyEvent(BUTI, '2026-03-12', '2026-04-05', at))).toBeNull();
   });
 
   it('checkSign', () => {

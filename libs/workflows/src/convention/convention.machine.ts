@@ -444,18 +444,34 @@ export const conventionMachine = setup({
         entes: context.entes.map((e) => resetForNewText(e, version.sha256, version.version)),
       };
     }),
-    refuseAmendment: assign(({ context }) => ({
-      entes: context.entes.map((e) =>
-        e.status === 'APPROVED_WITH_AMENDMENTS'
-          ? {
-              ...e,
-              status: enteStep(e.status, 'amendmentRefused'),
-              sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions,
-              deliberation: null,
-            }
-          : e,
-      ),
-    })),
+    refuseAmendment: assign(({ context, event }) => {
+      // the council is asked to deliberate again on the current text: a new term from the refusal (its old one
+      // may have passed while the working group decided), unless the old one ends later
+      const fresh = deadlineFrom(
+        context.policy,
+        today(event.at),
+        context.policy.councilDeadlineDays,
+        event.at,
+        0,
+      );
+      return {
+        entes: context.entes.map((e) =>
+          e.status === 'APPROVED_WITH_AMENDMENTS'
+            ? {
+                ...e,
+                status: enteStep(e.status, 'amendmentRefused'),
+                sessions: e.deliberation ? [...e.sessions, e.deliberation] : e.sessions,
+                deliberation: null,
+                convened: null,
+                deadline:
+                  e.deadline && !e.deadline.overdue && e.deadline.date > fresh.date
+                    ? e.deadline
+                    : fresh,
+              }
+            : e,
+        ),
+      };
+    }),
     openAmendment: assign(({ context }) => ({
       amending: true,
       beforeAmendment: { text: context.text, entes: context.entes },

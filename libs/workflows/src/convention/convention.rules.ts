@@ -1,8 +1,10 @@
 import {
   addCalendarDays,
+  addDaysTerm,
   atRomeTime,
   backwardTerm,
   compareIsoDate,
+  executivityDate,
   instantInRome,
   isDateOnly,
   isIsoDate,
@@ -283,6 +285,20 @@ function checkVotes(v: Votes, field: string): RuleRefusal | null {
   return null;
 }
 
+/**
+ * Under EXTEND_ONCE_THEN_NON_ADERENTE, the last day a council may deliberate: its term, once extended (a term never
+ * extended is extended by `extensionDays` when it lapses). A session after it is out of term however late the expiry
+ * timer runs, so the outcome does not depend on whether the worker or the segretario came first. Null under STALL,
+ * where a late deliberation is welcome (DOMAIN.md §2.6).
+ */
+function finalTermDay(ctx: ConventionContext, e: EnteProgress): string | null {
+  if (ctx.policy.nonDeliberating !== 'EXTEND_ONCE_THEN_NON_ADERENTE' || !e.deadline) return null;
+  if (e.deadline.extensions > 0) return e.deadline.date;
+  return addDaysTerm(e.deadline.date, ctx.policy.extensionDays, {
+    saturdayExtends: ctx.policy.saturdayExtends === true,
+  });
+}
+
 function deliberationPayload(
   ctx: ConventionContext,
   ev: RecordDeliberationEvent,
@@ -301,6 +317,14 @@ function deliberationPayload(
     return refuse(
       'DELIBERATION_BEFORE_SENDING',
       "La seduta non può precedere l'invio dello schema",
+      'payload.date',
+    );
+  }
+  const lastDay = finalTermDay(ctx, e);
+  if (lastDay !== null && compareIsoDate(p.date, lastDay) > 0) {
+    return refuse(
+      'DELIBERATION_AFTER_DEADLINE',
+      `La seduta è successiva al termine di ${e.denominazione}, scaduto il ${lastDay} dopo la proroga: il comune resta non aderente (può aderire successivamente)`,
       'payload.date',
     );
   }
@@ -390,6 +414,17 @@ function deliberationPayload(
   if (p.votes) {
     const bad = checkVotes(p.votes, 'payload.votes');
     if (bad) return bad;
+    // whatever majority the council's regolamento asks, fewer yes than no votes never approve a proposal
+    if (
+      (p.outcome === 'APPROVED' || p.outcome === 'APPROVED_WITH_AMENDMENTS') &&
+      p.votes.favorevoli <= p.votes.contrari
+    ) {
+      return refuse(
+        'VOTES_INCONSISTENT',
+        `Esito incoerente con il voto: ${p.votes.favorevoli} favorevoli e ${p.votes.contrari} contrari non approvano la proposta`,
+        'payload.votes',
+      );
+    }
   }
   if (p.immediatamenteEseguibile) {
     if (p.outcome !== 'APPROVED') {
@@ -437,6 +472,16 @@ function executivityPayload(
     return refuse(
       'EXECUTIVITY_BEFORE_PUBLICATION',
       "L'esecutività segue la pubblicazione (art. 134 c.3 TUEL)",
+      'payload.executiveOn',
+    );
+  }
+  // art. 134 c.3 TUEL: executive "dopo il decimo giorno dalla pubblicazione", so never before P+10 (the earliest
+  // reading, DOMAIN.md §4.1); a later date (P+11, or the minority reading P+14+10) is the segretario's to certify
+  const earliest = executivityDate(p.publicationStart, 'P_PLUS_10');
+  if (compareIsoDate(p.executiveOn, earliest) < 0) {
+    return refuse(
+      'EXECUTIVITY_BEFORE_TERM',
+      `Senza immediata eseguibilità la deliberazione è esecutiva dopo il decimo giorno dalla pubblicazione (art. 134 c.3 TUEL): non prima del ${earliest}`,
       'payload.executiveOn',
     );
   }
@@ -549,6 +594,14 @@ function adhesionAcceptPayload(
   if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
     return refuse('DELIBERATION_DATE_IN_FUTURE', 'La data non può essere futura', 'payload.date');
   }
+  // DOMAIN.md §6.1: the council approves, then the Giunta dell'Unione accepts
+  if (e.executivity && compareIsoDate(ev.payload.date, e.executivity.certifiedOn) < 0) {
+    return refuse(
+      'ADHESION_BEFORE_EXECUTIVITY',
+      `L'adesione di ${e.denominazione} non può essere accolta prima che la sua deliberazione consiliare sia esecutiva (dal ${e.executivity.certifiedOn})`,
+      'payload.date',
+    );
+  }
   return null;
 }
 
@@ -558,6 +611,16 @@ function recessoPayload(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal |
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
       'La data della deliberazione non può essere futura',
+      'payload.date',
+    );
+  }
+  // a comune recedes from a convention it signed: its recesso cannot be deliberated before its signature
+  const e = findEnte(ctx, p.ente);
+  const signedOn = e?.signature ? romeDateOf(e.signature.signedAt) : null;
+  if (signedOn && compareIsoDate(p.date, signedOn) < 0) {
+    return refuse(
+      'RECESSO_BEFORE_SIGNATURE',
+      `Il recesso non può precedere la sottoscrizione della convenzione da parte di ${e!.denominazione} (${signedOn})`,
       'payload.date',
     );
   }
@@ -572,11 +635,25 @@ function recessoPayload(ctx: ConventionContext, ev: RecessoEvent): RuleRefusal |
   return null;
 }
 
-function collectiveActPayload(_ctx: ConventionContext, ev: CollectiveActEvent): RuleRefusal | null {
+function collectiveActPayload(ctx: ConventionContext, ev: CollectiveActEvent): RuleRefusal | null {
   if (compareIsoDate(ev.payload.date, today(ev.at)) > 0) {
     return refuse(
       'DELIBERATION_DATE_IN_FUTURE',
       'La data della deliberazione non può essere futura',
+      'payload.date',
+    );
+  }
+  // express renewal renews a convention still in force: once its term ended it has expired (however late the
+  // expiry timer runs), and the entes need a new convention
+  if (
+    ev.type === 'convention.renewal.record' &&
+    ctx.expiresOn !== null &&
+    (compareIsoDate(ev.payload.date, ctx.expiresOn) > 0 ||
+      compareIsoDate(today(ev.at), ctx.expiresOn) > 0)
+  ) {
+    return refuse(
+      'RENEWAL_AFTER_EXPIRY',
+      `La convenzione è scaduta il ${ctx.expiresOn}: il rinnovo espresso va deliberato entro la scadenza, dopo serve una nuova convenzione`,
       'payload.date',
     );
   }
