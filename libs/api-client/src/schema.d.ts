@@ -3951,7 +3951,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ENTE_NOT_FOUND */
+            /** @description ENTE_NOT_FOUND: unknown, or an ente of another Unione (answered alike) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4063,7 +4063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ENTE_NOT_FOUND */
+            /** @description ENTE_NOT_FOUND: unknown, or an ente of another Unione (answered alike) */
             422: {
                 headers: {
                     [name: string]: unknown;
