@@ -1807,6 +1807,27 @@ describe('known machine bugs', () => {
     );
   });
 
+  it('the addendum cannot be signed before the Giunta accepted the adhesion (SIGNATURE_BEFORE_ADMISSION)', () => {
+    const admitted = run(VALDERA_IN_FORCE, [
+      adhesionOpenEvent(CHIANNI_FACTS, '2027-03-01T09:00:00.000Z'),
+      approvedEvent(CHIANNI, '5', '2027-03-20', '2027-03-22T09:00:00.000Z'),
+      certifyEvent(CHIANNI, '2027-03-23', '2027-04-03', '2027-04-05T09:00:00.000Z'),
+      adhesionAcceptEvent(CHIANNI, '12', '2027-04-08', '2027-04-08T10:00:00.000Z'),
+    ]);
+    expect(ente(admitted, CHIANNI).admission).toEqual({ number: '12', date: '2027-04-08' });
+    // executive on 04-03, accepted on 04-08: signed on 04-05 is after the executivity, before the acceptance
+    const early = signEvent(CHIANNI, '2027-04-05T09:00:00.000Z', '2027-04-12T09:01:00.000Z');
+    expect(checkSignAddendum(admitted.context, early)).toMatchObject({
+      rule: 'SIGNATURE_BEFORE_ADMISSION',
+      field: 'payload.signedAt',
+      message: expect.stringContaining('n. 12 del 2027-04-08') as string,
+    });
+    expectRefused(admitted, early);
+    const sameDay = signEvent(CHIANNI, '2027-04-08T15:00:00.000Z', '2027-04-12T09:01:00.000Z');
+    expect(checkSignAddendum(admitted.context, sameDay)).toBeNull();
+    expect(ente(step(admitted, sameDay).snapshot, CHIANNI).status).toBe('SIGNED');
+  });
+
   /*
    * convention.machine.ts, IN_FORCE `convention.reminder` (line 775): the reminder timer of a joining council
    * only increments `remindersSent`; unlike IN_DELIBERATION (lines 534-551) it notifies nobody, so the

@@ -517,6 +517,7 @@ export const conventionMachine = setup({
         entes: mapEnte(context, event.payload.ente, (e) => ({
           ...e,
           status: enteStep(e.status, 'admit'),
+          admission: { number: event.payload.number, date: event.payload.date },
         })),
       };
     }),

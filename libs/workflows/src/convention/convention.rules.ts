@@ -524,6 +524,14 @@ function signPayload(ctx: ConventionContext, ev: SignEvent): RuleRefusal | null 
       'payload.signedAt',
     );
   }
+  // a joining comune signs the addendum once the Giunta dell'Unione has accepted its adhesion (DOMAIN.md §6.1)
+  if (e.admission && compareIsoDate(romeDateOf(p.signedAt), e.admission.date) < 0) {
+    return refuse(
+      'SIGNATURE_BEFORE_ADMISSION',
+      `L’addendum non può essere sottoscritto prima dell’accoglimento dell’adesione da parte della Giunta dell’Unione (deliberazione n. ${e.admission.number} del ${e.admission.date})`,
+      'payload.signedAt',
+    );
+  }
   return null;
 }
 

@@ -196,6 +196,8 @@ export interface EnteProgress extends EnteFacts {
   remindersSent: number;
   /** the PEC delivery of the text to this ente (its own RdAC): the council's term runs from it */
   delivery?: EnteDelivery | null;
+  /** a joining comune: the Giunta dell'Unione's deliberation accepting its adhesion (the addendum follows it) */
+  admission?: { number: string; date: IsoDate } | null;
 }
 
 export interface EnteDelivery {
